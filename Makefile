@@ -1,0 +1,48 @@
+# OmniPlan build, test and run targets. `make setup` works on a fresh Debian machine (apt as root).
+PY        ?= python3
+VENV      := .venv
+P4RT_VENV := .venv-p4rt
+PYTHON    := $(VENV)/bin/python
+PIP       := $(VENV)/bin/pip
+APT_PKGS  := mininet openvswitch-switch iputils-ping iproute2 net-tools tcpdump
+
+.PHONY: setup apt venv p4rt-venv test test-fast bench run serve clean
+
+setup: apt venv p4rt-venv
+
+apt:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
+	else echo "apt: not root or no apt-get; skipping $(APT_PKGS) (Mininet tests will skip)"; fi
+
+venv:
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: this takes the local CPU wheel instead of a CUDA build.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test]'
+
+# p4runtime-shell pins protobuf < 3.21, which clashes with OR-Tools: it lives in its own venv and
+# is used as an independent P4Runtime client (interop tests, operator debug shell).
+p4rt-venv:
+	test -x $(P4RT_VENV)/bin/python || $(PY) -m venv $(P4RT_VENV)
+	$(P4RT_VENV)/bin/pip install -q --upgrade pip
+	$(P4RT_VENV)/bin/pip install -q p4runtime-shell
+
+test:
+	$(PYTHON) -m pytest -q
+
+test-fast:
+	$(PYTHON) -m pytest -q -m "not slow"
+
+bench:
+	$(PYTHON) -m bench.bench_planning
+
+serve:
+	$(VENV)/bin/omniplan serve
+
+run:
+	$(PYTHON) -m mininet_topos.run
+
+clean:
+	rm -rf $(VENV) $(P4RT_VENV) build *.egg-info
