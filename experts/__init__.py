@@ -1,0 +1,1 @@
+"""Planning experts (CP-SAT MIP, heuristics, DRL), their registry, activation and configuration."""

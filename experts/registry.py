@@ -1,0 +1,105 @@
+"""The expert registry: adding an expert = registering a capability vector and a solve function.
+
+Capability vectors follow the paper's expert profiling: entry i in [0, 1] says how well the
+expert serves objective i (order: ``omniplan.objectives.OBJECTIVES``). Activation compares them
+with the intent's preference vector by cosine similarity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from omniplan.objectives import OBJECTIVES
+from omniplan.plan import Plan
+from omniplan.topology import Topology
+from omniplan.workload import Workload
+
+
+@dataclass
+class PlanRequest:
+    """Everything an expert needs to produce a plan."""
+
+    workload: Workload
+    topology: Topology
+    #: Objective weights in OBJECTIVES order; experts that use weights normalise them themselves.
+    weights: list[float] = field(default_factory=lambda: [1.0 / len(OBJECTIVES)] * len(OBJECTIVES))
+    time_limit_s: float = 30.0
+    #: A fast expert's plan used as the MIP's hint (warm start).
+    warm_start: Plan | None = None
+    #: Tasks may be left unplaced (coverage < 100%) instead of declaring the instance infeasible.
+    allow_partial: bool = False
+    seed: int = 0
+    workers: int = 2
+
+
+Solver = Callable[[PlanRequest], Plan]
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    kind: str  # "mip" | "heuristic" | "drl"
+    capability: tuple[float, ...]
+    solve: Solver
+    description: str = ""
+
+    @property
+    def fast(self) -> bool:
+        return self.kind != "mip"
+
+    def capability_dict(self) -> dict[str, float]:
+        return dict(zip(OBJECTIVES, self.capability))
+
+
+_REGISTRY: dict[str, Expert] = {}
+
+
+def capability(**values: float) -> tuple[float, ...]:
+    """Build a capability vector from keyword arguments, e.g. capability(latency=1)."""
+    unknown = set(values) - set(OBJECTIVES)
+    if unknown:
+        raise ValueError(f"unknown objective(s) {sorted(unknown)}")
+    return tuple(float(values.get(o, 0.0)) for o in OBJECTIVES)
+
+
+def register(expert: Expert) -> Expert:
+    if len(expert.capability) != len(OBJECTIVES):
+        raise ValueError(f"expert {expert.name!r}: capability needs {len(OBJECTIVES)} entries")
+    if expert.name in _REGISTRY and _REGISTRY[expert.name] is not expert:
+        raise ValueError(f"expert {expert.name!r} registered twice")
+    _REGISTRY[expert.name] = expert
+    return expert
+
+
+def _load_builtin() -> None:
+    # Importing the expert modules registers them; kept lazy so `import experts.registry` is cheap.
+    import importlib
+
+    for module in ("experts.mip", "experts.heuristics", "experts.drl_expert"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def get(name: str) -> Expert:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown expert {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def all_experts() -> list[Expert]:
+    _load_builtin()
+    return list(_REGISTRY.values())
+
+
+def fast_experts() -> list[Expert]:
+    return [e for e in all_experts() if e.fast]
+
+
+def names(experts: Iterable[Expert]) -> list[str]:
+    return [e.name for e in experts]

@@ -1,0 +1,1 @@
+"""Sub-commands of `omniplan`; each sets ``func`` on its parser to its ``run``."""
