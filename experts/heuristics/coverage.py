@@ -1,0 +1,49 @@
+"""Coverage-greedy: place as many tasks as possible.
+
+Each task goes on the device it fits most tightly (best fit), split when no single device holds
+it. Largest-first packs best when everything can fit; when it leaves tasks out, a smallest-first
+pass (which maximises how many items fit once capacity runs out) is tried and the plan placing
+more tasks wins. With ``allow_partial`` the tasks left over are listed in
+``plan.info['unplaced']``.
+"""
+
+from __future__ import annotations
+
+from experts.heuristics.engine import Placer, TaskProfile
+from experts.registry import Expert, PlanRequest, capability, register
+from omniplan.plan import Plan
+
+
+def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
+    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
+                                                 placer.ingress_latency(prof, d), d))
+
+
+def _run(request: PlanRequest, smallest_first: bool) -> Placer:
+    placer = Placer(request, "coverage-greedy")
+    order = sorted(placer.profiles, key=lambda p: (p.size if smallest_first else -p.size, p.name))
+    for prof in order:
+        # Split candidates: most free devices first, so a split uses few hosts.
+        spread = sorted(placer.devices, key=lambda d: (-placer.ledger.free_fraction(d), d))
+        placer.place_task(prof, best_fit(placer, prof), placer.default_split_order(spread))
+    return placer
+
+
+def solve(request: PlanRequest) -> Plan:
+    # Largest-first best fit is the better packer when everything can fit; smallest-first places
+    # the most tasks when not. Try the packer first and keep whichever places more.
+    placer, mode = _run(request, smallest_first=False), "largest-first best-fit"
+    if placer.unplaced:
+        small = _run(request, smallest_first=True)
+        if len(small.unplaced) < len(placer.unplaced):
+            placer, mode = small, "smallest-first best-fit"
+    return placer.finish(heuristic=mode)
+
+
+EXPERT = register(Expert(
+    name="coverage-greedy",
+    kind="heuristic",
+    capability=capability(coverage=1.0),
+    solve=solve,
+    description="smallest tasks first, best fit: maximise the number of tasks placed",
+))

@@ -1,0 +1,149 @@
+"""Capacity bookkeeping shared by the fast experts: what each device and arc has left.
+
+The ledger charges exactly what ``omniplan.feasibility.check_plan`` later recomputes (SRAM incl.
+one dispatch table per task per hosting device, TCAM, PHV incl. the metadata of every routed
+dependency entering a device, stages, arc bandwidth), so a heuristic that only commits charges
+the ledger accepts produces plans the independent checker accepts. Every charge is logged so a
+tentative placement (a MAT, a whole split attempt) can be rolled back in O(changes).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import islice
+
+import networkx as nx
+
+from omniplan.evaluate import device_pass_ns
+from omniplan.topology import Topology
+
+_CACHE_KEY = "_fast_expert_cache"
+
+
+class TopologyCache:
+    """Shortest paths and distances computed once per Topology object (the fast path's fixed cost)."""
+
+    def __init__(self, topology: Topology):
+        g = topology.graph
+        self.names: list[str] = [d.name for d in topology.devices]
+        lengths, paths = {}, {}
+        for src in self.names:
+            lengths[src], paths[src] = nx.single_source_dijkstra(g, src, weight="latency_us")
+        self.latency_us: dict[str, dict[str, float]] = lengths
+        self.paths: dict[str, dict[str, list[str]]] = paths
+        self.hops: dict[str, dict[str, int]] = {a: {b: len(p) - 1 for b, p in row.items()} for a, row in paths.items()}
+        self.pass_us: dict[str, float] = {d: device_pass_ns(topology, d) / 1000.0 for d in self.names}
+        self.closeness: dict[str, float] = nx.closeness_centrality(g, distance="latency_us")
+        self.max_latency_us: float = max((v for row in lengths.values() for v in row.values()), default=0.0) or 1.0
+        self.arc_cap_mbps: dict[tuple[str, str], float] = {}
+        for link in topology.links:
+            self.arc_cap_mbps[(link.a, link.b)] = self.arc_cap_mbps[(link.b, link.a)] = link.bandwidth_gbps * 1000.0
+        self._graph = g
+        self._alternatives: dict[tuple[str, str], list[list[str]]] = {}
+
+    def candidate_paths(self, a: str, b: str, k: int) -> list[list[str]]:
+        """Up to k loop-free paths a -> b, lowest latency first (the first is the shortest path)."""
+        if k <= 1:
+            return [self.paths[a][b]]
+        key = (a, b)
+        cached = self._alternatives.get(key)
+        if cached is None or len(cached) < k:
+            cached = [list(p) for p in islice(nx.shortest_simple_paths(self._graph, a, b, weight="latency_us"), k)]
+            self._alternatives[key] = cached
+        return cached[:k]
+
+
+def cache_for(topology: Topology) -> TopologyCache:
+    """The topology's cache, built on first use and kept on the object like a cached_property."""
+    cache = topology.__dict__.get(_CACHE_KEY)
+    if cache is None:
+        cache = TopologyCache(topology)
+        topology.__dict__[_CACHE_KEY] = cache
+    return cache
+
+
+class Ledger:
+    """Per-device and per-arc usage with an undo log.
+
+    ``mark()`` returns a position in the log; ``rollback(mark)`` undoes every charge after it.
+    """
+
+    def __init__(self, topology: Topology, cache: TopologyCache):
+        self.cache = cache
+        self.cap_sram = {d.name: d.profile.sram_bits for d in topology.devices}
+        self.cap_tcam = {d.name: d.profile.tcam_bits for d in topology.devices}
+        self.cap_phv = {d.name: d.profile.phv_bits for d in topology.devices}
+        self.cap_stages = {d.name: d.profile.stages for d in topology.devices}
+        self.sram = dict.fromkeys(self.cap_sram, 0)
+        self.tcam = dict.fromkeys(self.cap_sram, 0)
+        self.phv = dict.fromkeys(self.cap_sram, 0)
+        self.stage_end = dict.fromkeys(self.cap_sram, 0)
+        self.task_count = dict.fromkeys(self.cap_sram, 0)
+        self.arc_load: dict[tuple[str, str], float] = defaultdict(float)
+        self._log: list[tuple[dict, object, float]] = []
+
+    # -- undo log
+    def mark(self) -> int:
+        return len(self._log)
+
+    def rollback(self, mark: int) -> None:
+        while len(self._log) > mark:
+            table, key, old = self._log.pop()
+            table[key] = old
+
+    def _set(self, table: dict, key: object, value: float) -> None:
+        self._log.append((table, key, table[key]))
+        table[key] = value
+
+    def add(self, table: dict, key: object, amount: float) -> None:
+        self._set(table, key, table[key] + amount)
+
+    def raise_stage_end(self, device: str, end: int) -> None:
+        if end > self.stage_end[device]:
+            self._set(self.stage_end, device, end)
+
+    # -- queries
+    def free_sram(self, device: str) -> int:
+        return self.cap_sram[device] - self.sram[device]
+
+    def free_tcam(self, device: str) -> int:
+        return self.cap_tcam[device] - self.tcam[device]
+
+    def free_phv(self, device: str) -> int:
+        return self.cap_phv[device] - self.phv[device]
+
+    def free_fraction(self, device: str) -> float:
+        """The scarcest of a device's SRAM/TCAM/PHV shares left (1 = empty)."""
+        return min(
+            self.free_sram(device) / self.cap_sram[device] if self.cap_sram[device] else 0.0,
+            self.free_tcam(device) / self.cap_tcam[device] if self.cap_tcam[device] else 1.0,
+            self.free_phv(device) / self.cap_phv[device] if self.cap_phv[device] else 0.0,
+        )
+
+    def route_problem(self, path: list[str], bits: int, rate_mpps: float) -> str | None:
+        """Why a dependency of ``bits`` metadata at ``rate_mpps`` cannot take ``path`` (None = it can)."""
+        if bits <= 0:
+            return None
+        for v in path[1:]:
+            if self.phv[v] + bits > self.cap_phv[v]:
+                return f"PHV on {v} ({self.phv[v] + bits} > {self.cap_phv[v]} bits)"
+        load = rate_mpps * bits
+        for arc in zip(path, path[1:]):
+            cap = self.cache.arc_cap_mbps[arc]
+            if self.arc_load[arc] + load > cap + 1e-9:
+                return f"bandwidth on {arc[0]}->{arc[1]} ({self.arc_load[arc] + load:.0f} > {cap:.0f} Mbit/s)"
+        return None
+
+    def route_bottleneck(self, path: list[str], bits: int, rate_mpps: float) -> float:
+        """Highest arc utilisation along ``path`` once this dependency is added."""
+        load = rate_mpps * bits
+        return max(((self.arc_load[a] + load) / self.cache.arc_cap_mbps[a] for a in zip(path, path[1:])), default=0.0)
+
+    def charge_route(self, path: list[str], bits: int, rate_mpps: float) -> None:
+        if bits <= 0:
+            return
+        for v in path[1:]:
+            self.add(self.phv, v, bits)
+        load = rate_mpps * bits
+        for arc in zip(path, path[1:]):
+            self.add(self.arc_load, arc, load)
