@@ -109,7 +109,7 @@ class Emulation:
 def write_switch_list(layout: EmulationLayout, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"switches": layout.switch_list()}, indent=2))
+    path.write_text(json.dumps(layout.switch_list_document(), indent=2))
     return path
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from omniplan.errors import TopologyError
@@ -32,6 +33,8 @@ DEFAULT_DELAY_SCALE = 1.0
 DEFAULT_MAX_DELAY_MS = 10.0
 #: Hosts live in 10.0.0.0/8 so that up to 2^24 hosts get distinct addresses.
 HOST_NETWORK = ipaddress.ip_network("10.0.0.0/8")
+#: The controller's switch-list format (controller/config.py).
+SWITCH_LIST_FORMAT = "omniplan-switches/1"
 #: Linux limits interface names to 15 characters; ``s<N>-eth<P>`` must fit.
 MAX_INTF_NAME = 15
 
@@ -133,20 +136,25 @@ class EmulationLayout:
         return {s.device: s.name for s in self.switches}
 
     def switch_list(self) -> list[dict[str, Any]]:
-        """What the controller needs to reach and program every switch (see ``write_switch_list``)."""
+        """The controller's switch list entries (``controller.config``, format omniplan-switches/1).
+
+        ``ports`` maps each neighbouring topology device to the local egress port, plus named
+        ports for the attached hosts: ``host`` (the first host, where finished packets are
+        delivered) and each host by name (``h3``).
+        """
         out = []
         for s in self.switches:
-            out.append({
-                "name": s.name,
-                "device": s.device,
-                "device_id": s.device_id,
-                "grpc_address": s.grpc_address,
-                "ports": {nbr: port for nbr, port in s.neighbor_ports.items()},
-                "host_ports": {
-                    h.name: {"port": h.port, "ip": h.ip, "mac": h.mac} for h in self.hosts if h.switch == s.name
-                },
-            })
+            ports: dict[str, int] = dict(s.neighbor_ports)
+            attached = sorted(s.host_ports.items(), key=lambda kv: kv[1])
+            if attached:
+                ports["host"] = attached[0][1]
+            ports.update(attached)
+            out.append({"name": s.name, "device_id": s.device_id, "grpc": s.grpc_address, "device": s.device,
+                        "ports": ports})
         return out
+
+    def switch_list_document(self) -> dict[str, Any]:
+        return {"format": SWITCH_LIST_FORMAT, "switches": self.switch_list()}
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able description (the run script writes it next to the switch list)."""
@@ -154,7 +162,11 @@ class EmulationLayout:
             "topology": self.topology.name,
             "delay_scale": self.delay_scale,
             "max_delay_ms": self.max_delay_ms,
-            "switches": self.switch_list(),
+            "switches": [
+                {"name": s.name, "device": s.device, "device_id": s.device_id, "grpc": s.grpc_address,
+                 "neighbor_ports": dict(s.neighbor_ports), "host_ports": dict(s.host_ports)}
+                for s in self.switches
+            ],
             "links": [
                 {"a": l.a, "a_port": l.a_port, "b": l.b, "b_port": l.b_port, "latency_us": l.latency_us,
                  "delay_ms": l.delay_ms}
@@ -258,3 +270,25 @@ def build_layout(
         for i, d in enumerate(topo.devices, start=1)
     )
     return EmulationLayout(topo, switches, tuple(hosts), tuple(links), delay_scale, max_delay_ms)
+
+
+def write_graphml(topo: Topology, path: str | Path) -> Path:
+    """The (possibly subset) topology as GraphML that ``load_topology(path)`` reads back identically.
+
+    The controller loads its topology by name or file; a ``max_switches`` subset has no name, so
+    ``make run`` hands the controller this file and both sides see the same devices and links.
+    """
+    import networkx as nx
+
+    g = nx.Graph()
+    for d in topo.devices:
+        attrs: dict[str, Any] = {"label": d.name}
+        if d.pos is not None:
+            attrs["Longitude"], attrs["Latitude"] = float(d.pos[0]), float(d.pos[1])
+        g.add_node(d.name, **attrs)
+    for l in topo.links:
+        g.add_edge(l.a, l.b, latency_us=float(l.latency_us), bandwidth_gbps=float(l.bandwidth_gbps))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(g, path)
+    return path

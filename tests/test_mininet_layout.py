@@ -52,12 +52,25 @@ def test_fattree_hosts_only_on_edge_switches():
 def test_switch_list_carries_ids_addresses_and_port_maps():
     layout = build_layout("line3", grpc_base_port=51000)
     sl = layout.switch_list()
-    assert [(s["name"], s["device_id"], s["grpc_address"]) for s in sl] == [
-        ("s1", 1, "127.0.0.1:51000"), ("s2", 2, "127.0.0.1:51001"), ("s3", 3, "127.0.0.1:51002")]
+    assert [(s["name"], s["device_id"], s["grpc"], s["device"]) for s in sl] == [
+        ("s1", 1, "127.0.0.1:51000", "s1"), ("s2", 2, "127.0.0.1:51001", "s2"), ("s3", 3, "127.0.0.1:51002", "s3")]
     # s2 sits between s1 and s3: host on port 1, then one port per neighbour
-    assert sl[1]["host_ports"] == {"h2": {"port": 1, "ip": "10.0.0.2", "mac": "00:00:00:00:00:02"}}
-    assert sl[1]["ports"] == {"s1": 2, "s3": 3}
-    assert sl[0]["ports"] == {"s2": 2}
+    assert sl[1]["ports"] == {"host": 1, "h2": 1, "s1": 2, "s3": 3}
+    assert sl[0]["ports"] == {"host": 1, "h1": 1, "s2": 2}
+
+
+def test_switch_list_is_what_the_controller_reads(tmp_path):
+    """The generated file passes the controller's own parser and topology check."""
+    controller_config = pytest.importorskip("controller.config", reason="controller/ not importable")
+    from mininet_topos.emulation import write_switch_list
+
+    layout = build_layout("Abilene", grpc_base_port=52000)
+    path = write_switch_list(layout, tmp_path / "switches.json")
+    configs = controller_config.load_switches(path)
+    controller_config.validate_against(configs, layout.topology)
+    ports = controller_config.port_map(configs)
+    for s in layout.switches:
+        assert {k: v for k, v in ports[s.device].items() if k in s.neighbor_ports} == dict(s.neighbor_ports)
 
 
 def test_delay_is_scaled_and_capped():
@@ -86,3 +99,14 @@ def test_bad_inputs_name_what_is_wrong():
         build_layout("line3").switch("s9")
     with pytest.raises(TopologyError, match="gRPC ports"):
         build_layout("line3", grpc_base_port=80)
+
+
+def test_subset_round_trips_through_graphml(tmp_path):
+    """What `make run` hands the controller is the same topology the emulation runs."""
+    from mininet_topos.layout import write_graphml
+
+    sub = build_layout("Abilene", max_switches=5).topology
+    back = load_topology(str(write_graphml(sub, tmp_path / "topo.graphml")))
+    assert [d.name for d in back.devices] == [d.name for d in sub.devices]
+    assert {(l.key, l.latency_us, l.bandwidth_gbps) for l in back.links} == {
+        (l.key, l.latency_us, l.bandwidth_gbps) for l in sub.links}
