@@ -1,0 +1,23 @@
+"""Prometheus metrics of one controller instance (its own registry, so tests can run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.intents = Counter("omniplan_intent_transitions_total", "Intent lifecycle transitions by state", ["state"], registry=r)
+        self.step_seconds = Histogram("omniplan_step_seconds", "Duration of lifecycle steps", ["step"], registry=r,
+                                      buckets=(0.001, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        self.entries_written = Counter("omniplan_entries_written_total", "P4Runtime table updates written", registry=r)
+        self.queue_depth = Gauge("omniplan_planning_queue_depth", "Jobs waiting in the planning queue", registry=r)
+        self.http_requests = Counter("omniplan_http_requests_total", "API requests", ["method", "route", "status"], registry=r)
+        self.http_seconds = Histogram("omniplan_http_request_seconds", "API request latency", ["route"], registry=r,
+                                      buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
+        self.switches_up = Gauge("omniplan_switches_connected", "Switches with a ready P4Runtime channel", registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

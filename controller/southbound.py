@@ -1,0 +1,244 @@
+"""P4Runtime southbound over finsy: one connection per switch, primary election, pipeline by cookie.
+
+Why finsy: it already implements the P4Runtime stream, arbitration (the controller asks to be
+primary with its election id and backs off when another controller holds a higher one),
+reconnection with back-off, and "set the pipeline only when the switch's cookie differs from
+ours" (``Switch._set_pipeline``), which is exactly the behaviour we want on every reconnect.
+
+This module adds what the controller needs on top:
+
+* ``FinsyDriver`` (the ``controller.deploy.Driver`` for one switch): Read all entries and
+  Write batches, converting between finsy entities and ``p4src.entries.TableEntry``.
+* ``Southbound``: starts/stops all switches, tracks connection / primary / cookie / last error
+  for ``GET /switches``, and calls ``on_ready(device)`` whenever a switch becomes primary and
+  ready so the service can reconcile it (Read, diff, fix) and resume pending pushes.
+* ``is_entry_point``: which entries are the ingress/dispatch entries that the make-before-break
+  push flips last (tables whose key does not carry the version tag).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+
+import finsy as fy
+import finsy.switch as _fy_switch
+from finsy import P4TableEntry
+from finsy.p4entity import P4TableAction, P4TableMatch
+
+from controller.config import SwitchConfig
+from controller.deploy import DELETE, INSERT, MODIFY, Op
+from controller.entry_codec import normalize
+from p4src.entries import Match, TableEntry
+
+P4SRC = Path(__file__).resolve().parent.parent / "p4src"
+DEFAULT_P4INFO = P4SRC / "inml.p4info.txtpb"
+#: A switch that fails within 2 s of connecting is retried after this long (finsy's default is 10 s,
+#: too slow for a switch that is restarting).
+RECONNECT_THROTTLE_S = 1.0
+
+log = logging.getLogger("omniplan.southbound")
+
+
+class SouthboundError(Exception):
+    pass
+
+
+def pipeline_blob() -> bytes:
+    """Device config sent with the P4Info; its bytes enter the cookie, so a new program means a new cookie."""
+    for name in ("inml.json", "inml.p4"):
+        path = P4SRC / name
+        if path.exists():
+            return path.read_bytes()
+    return b""
+
+
+def to_finsy(e: TableEntry) -> P4TableEntry:
+    match = P4TableMatch()
+    for m in e.matches:
+        if m.kind in ("exact", "optional"):
+            match[m.field] = m.value
+        elif m.kind == "lpm":
+            match[m.field] = (m.value, m.prefix_len or 0)
+        elif m.kind == "ternary":
+            match[m.field] = (m.value, m.mask or 0)
+        elif m.kind == "range":
+            match[m.field] = (m.value, m.high if m.high is not None else m.value)
+        else:
+            raise SouthboundError(f"{e.table}: unknown match kind {m.kind!r}")
+    return P4TableEntry(e.table, match=match or None, action=P4TableAction(e.action, **dict(e.params)),
+                        priority=e.priority)
+
+
+def from_finsy(ent: P4TableEntry, schema: Any) -> TableEntry:
+    table = schema.tables[ent.table_id]
+    matches = []
+    for name, value in (ent.match or {}).items():
+        fld = table.match_fields[name]
+        kind = fld.match_type.name.lower()
+        if kind in ("exact", "optional"):
+            matches.append(Match(fld.name, kind, int(value)))
+        elif kind == "lpm":
+            v, plen = value
+            matches.append(Match(fld.name, kind, int(v), prefix_len=int(plen)))
+        elif kind == "ternary":
+            v, mask = value
+            matches.append(Match(fld.name, kind, int(v), mask=int(mask)))
+        elif kind == "range":
+            lo, hi = value
+            matches.append(Match(fld.name, kind, int(lo), high=int(hi)))
+    action = ""
+    params: tuple[tuple[str, int], ...] = ()
+    if isinstance(ent.action, P4TableAction):
+        action = schema.actions[ent.action.name].name
+        params = tuple(sorted((k, int(v)) for k, v in ent.action.args.items()))
+    return TableEntry(table.name, tuple(matches), action, params, ent.priority)
+
+
+def canonical(e: TableEntry, schema: Any) -> TableEntry:
+    """Desired entry in the form a switch reads back: full P4Info names, don't-care matches dropped."""
+    table = schema.tables[e.table]
+    matches = []
+    for m in e.matches:
+        if m.kind == "ternary":
+            if not m.mask:
+                continue
+            m = Match(m.field, m.kind, m.value & m.mask, mask=m.mask)
+        elif m.kind == "lpm" and not m.prefix_len:
+            continue
+        matches.append(Match(table.match_fields[m.field].name, m.kind, m.value, m.mask, m.prefix_len, m.high))
+    action = schema.actions[e.action].name
+    return normalize(TableEntry(table.name, tuple(matches), action, tuple(e.params), e.priority))
+
+
+class FinsyDriver:
+    """The deploy.Driver of one switch."""
+
+    def __init__(self, config: SwitchConfig, switch: fy.Switch):
+        self.config = config
+        self.name = config.device
+        self.switch = switch
+        self.ready = False
+        self.info: dict[str, Any] = {"connected": False, "primary": False, "pipeline_cookie": None,
+                                     "last_error": None, "connects": 0, "election_id": config.election_id}
+
+    def is_ready(self) -> bool:
+        return self.ready and self.switch.is_up and self.switch.is_primary
+
+    async def read_entries(self) -> list[TableEntry]:
+        try:
+            schema = self.switch.p4info
+            out = []
+            async for ent in self.switch.read(P4TableEntry()):
+                if ent.is_default_action or not ent.table_id:
+                    continue
+                out.append(from_finsy(ent, schema))
+            return out
+        except Exception as exc:
+            self.info["last_error"] = f"read: {exc}"
+            raise SouthboundError(f"{self.config.name}: read failed: {exc}") from exc
+
+    async def write(self, ops: Sequence[Op]) -> None:
+        updates = []
+        for op, e in ops:
+            ent = to_finsy(e)
+            updates.append(+ent if op == INSERT else ~ent if op == MODIFY else -ent)
+        try:
+            await self.switch.write(updates)
+        except Exception as exc:
+            self.info["last_error"] = f"write: {exc}"
+            raise SouthboundError(f"{self.config.name}: {exc}") from exc
+
+    def canonical(self, entries: Iterable[TableEntry]) -> list[TableEntry]:
+        schema = self.switch.p4info
+        return [canonical(e, schema) for e in entries]
+
+
+class Southbound:
+    """All managed switches, run by one finsy Controller inside the service's event loop."""
+
+    def __init__(self, switches: list[SwitchConfig], *, p4info: Path = DEFAULT_P4INFO):
+        _fy_switch._FAIL_THROTTLE_SECS = RECONNECT_THROTTLE_S
+        if not Path(p4info).exists():
+            raise SouthboundError(f"P4Info {p4info} not found (p4src/ is not built)")
+        self.p4info_path = Path(p4info)
+        self.on_ready: Callable[[str], Awaitable[None]] | None = None
+        self.on_down: Callable[[str], Awaitable[None]] | None = None
+        self.drivers: dict[str, FinsyDriver] = {}
+        blob = pipeline_blob()
+        for cfg in switches:
+            opts = fy.SwitchOptions(p4info=self.p4info_path, p4blob=blob, device_id=cfg.device_id,
+                                    initial_election_id=cfg.election_id, ready_handler=self._ready_handler)
+            sw = fy.Switch(cfg.name, cfg.grpc, opts, stash={"device": cfg.device})
+            driver = FinsyDriver(cfg, sw)
+            sw.ee.on(fy.SwitchEvent.CHANNEL_DOWN, self._make_down_handler(driver))
+            self.drivers[cfg.device] = driver
+        self.controller = fy.Controller([d.switch for d in self.drivers.values()])
+        self._task: asyncio.Task | None = None
+        self._entry_tables = self._find_entry_tables()
+
+    def _find_entry_tables(self) -> set[str]:
+        """Tables whose key has no version field: they stamp the version, so they flip last."""
+        schema = next(iter(self.drivers.values())).switch.p4info if self.drivers else None
+        if schema is None:
+            return set()
+        out = set()
+        for table in schema.tables:
+            if not any("version" in f.name for f in table.match_fields):
+                out.add(table.name)
+        return out
+
+    def is_entry_point(self, e: TableEntry) -> bool:
+        return e.table in self._entry_tables
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.controller.run(), name="omniplan-southbound")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+
+    async def _ready_handler(self, switch: fy.Switch) -> None:
+        driver = self.drivers[switch.stash["device"]]
+        driver.info.update(connected=True, primary=switch.is_primary, primary_id=switch.primary_id,
+                           election_id=switch.election_id, connected_since=time.time())
+        driver.info["connects"] += 1
+        try:
+            reply = await switch._get_pipeline_config_request()  # noqa: SLF001 - finsy has no public getter
+            driver.info["pipeline_cookie"] = reply.config.cookie.cookie if reply.config.HasField("cookie") else None
+        except Exception as exc:  # informational only
+            driver.info["last_error"] = f"cookie: {exc}"
+        driver.info["expected_cookie"] = switch.p4info.p4cookie
+        driver.ready = True
+        if switch.is_primary and self.on_ready is not None:
+            await self.on_ready(driver.name)
+
+    def _make_down_handler(self, driver: FinsyDriver) -> Callable:
+        def handler(_switch: fy.Switch) -> None:
+            driver.ready = False
+            driver.info.update(connected=False, primary=False, disconnected_at=time.time())
+            if self.on_down is not None:
+                asyncio.ensure_future(self.on_down(driver.name))
+        return handler
+
+    def note(self, device: str, **info: Any) -> None:
+        self.drivers[device].info.update(info)
+
+    def status(self) -> list[dict[str, Any]]:
+        out = []
+        for dev, d in self.drivers.items():
+            row = {"device": dev, **d.info, "ready": d.is_ready()}
+            out.append(row)
+        return out
+
+    def canonical_state(self, state: dict[str, list[TableEntry]]) -> dict[str, list[TableEntry]]:
+        return {dev: self.drivers[dev].canonical(entries) if dev in self.drivers else list(entries)
+                for dev, entries in state.items()}

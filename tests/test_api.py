@@ -1,0 +1,166 @@
+"""Northbound API against the real controller (planning with the registered experts; no switches)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from controller.service import Controller
+from controller.store import Store
+from controller.testing import serve_api, wait_for
+from omniplan.topology import line
+from omniplan.workload import generate_workload
+
+TOKEN = "s3cret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+FINAL = {"deployed", "failed", "validated", "withdrawn", "superseded"}
+
+
+def _workload(n=3):
+    return generate_workload(n, seed=1, ingress_choices=["s1"]).to_dict()
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _with_api(fn, tmp_path, **kw):
+    ctl = Controller(Store(tmp_path / "c.db"), line(3))
+    async with serve_api(ctl, TOKEN, **kw) as url:
+        async with aiohttp.ClientSession() as http:
+            return await fn(ctl, url, http)
+
+
+async def _final(http, url, intent_id, timeout=60):
+    async def done():
+        async with http.get(f"{url}/intents/{intent_id}") as r:
+            body = await r.json()
+            return body if body["state"] in FINAL else None
+    return await wait_for(done, timeout)
+
+
+def test_submit_preference_intent_reaches_validated_with_lifecycle(tmp_path):
+    async def body(ctl, url, http):
+        async with http.post(f"{url}/intents", json={"preference": {"latency": 1}, "workload": _workload()},
+                             headers=AUTH) as r:
+            assert r.status == 202
+            intent_id = (await r.json())["id"]
+        rec = await _final(http, url, intent_id)
+        assert rec["state"] == "validated", rec
+        assert rec["deploy"] == "skipped: no switches configured"
+        assert rec["preference"]["latency"] == 1.0
+        assert set(rec["objectives"]) == {"power", "resources", "throughput", "latency", "coordination", "hops", "coverage"}
+        assert rec["experts"] and rec["experts"][0]["why"]
+        assert {"translate", "plan", "check", "total"} <= set(rec["timings_s"])
+        async with http.get(f"{url}/plan") as r:
+            plan = await r.json()
+        assert plan["intent"] == intent_id and plan["active"]["plan"]["placement"]
+        async with http.get(f"{url}/intents") as r:
+            assert [i["id"] for i in (await r.json())["intents"]] == [intent_id]
+    _run(_with_api(body, tmp_path))
+
+
+def test_writes_need_the_token(tmp_path):
+    async def body(ctl, url, http):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+            async with http.post(f"{url}/intents", json={"preference": {"latency": 1}}, headers=headers) as r:
+                assert r.status == 401
+                assert "bearer token" in (await r.json())["error"]
+        async with http.delete(f"{url}/intents/nope") as r:
+            assert r.status == 401
+        async with http.post(f"{url}/models", json={"task": {}}) as r:
+            assert r.status == 401
+        assert ctl.store.list_intents() == []
+        async with http.get(f"{url}/health") as r:  # reads are open
+            assert r.status == 200
+    _run(_with_api(body, tmp_path))
+
+
+def test_bad_input_is_named(tmp_path):
+    async def body(ctl, url, http):
+        async with http.post(f"{url}/intents", data='{"text": "x",\n "preference": }', headers=AUTH) as r:
+            assert r.status == 400
+            err = await r.json()
+            assert "malformed JSON at line 2 column" in err["error"] and err["line"] == 2
+        async with http.post(f"{url}/intents", json={"text": "fast", "colour": 1, "zzz": 2}, headers=AUTH) as r:
+            assert r.status == 400
+            err = await r.json()
+            assert err["fields"] == ["colour", "zzz"] and "colour" in err["error"]
+        async with http.post(f"{url}/intents", json=[1, 2], headers=AUTH) as r:
+            assert r.status == 400 and "JSON object" in (await r.json())["error"]
+        async with http.post(f"{url}/intents", json={"preference": {"speed": 1}, "workload": _workload()}, headers=AUTH) as r:
+            assert r.status == 400 and "speed" in (await r.json())["error"]
+        bad_wl = _workload()
+        bad_wl["tasks"][0]["mats"][0]["sram_bits"] = -5
+        async with http.post(f"{url}/intents", json={"preference": {"latency": 1}, "workload": bad_wl}, headers=AUTH) as r:
+            assert r.status == 400 and "sram_bits" in (await r.json())["error"]
+        async with http.post(f"{url}/intents", json={"preference": {"latency": 1}}, headers=AUTH) as r:
+            assert r.status == 400 and "no tasks" in (await r.json())["error"]
+        async with http.post(f"{url}/intents", json={"preference": {"latency": 1}, "tasks": ["ghost"]}, headers=AUTH) as r:
+            assert r.status == 400 and "ghost" in (await r.json())["error"]
+        async with http.post(f"{url}/intents", data=b"x" * 30000, headers=AUTH) as r:
+            assert r.status == 413 and "20000 bytes" in (await r.json())["error"]
+        async with http.get(f"{url}/intents/doesnotexist") as r:
+            assert r.status == 404
+        assert ctl.store.list_intents() == []  # nothing half-applied
+    _run(_with_api(body, tmp_path, max_body=20000))
+
+
+def test_fifty_concurrent_submissions_are_serialised_and_none_lost(tmp_path):
+    async def body(ctl, url, http):
+        wl = generate_workload(2, seed=3, ingress_choices=["s1"]).to_dict()
+
+        async def submit(i):
+            pref = {"latency": 1} if i % 2 else {"resources": 1}
+            async with http.post(f"{url}/intents", json={"preference": pref, "workload": wl}, headers=AUTH) as r:
+                assert r.status == 202
+                return (await r.json())["id"]
+
+        ids = await asyncio.gather(*(submit(i) for i in range(50)))
+        assert len(set(ids)) == 50
+        recs = [await _final(http, url, i, timeout=120) for i in ids]
+        assert all(r["state"] == "validated" for r in recs), [r["error"] for r in recs if r["state"] != "validated"]
+        # one worker: processing intervals never overlap, and they follow submission order
+        spans = sorted((r["seq"], r["started"], r["updated"]) for r in recs)
+        for (_, _, end), (_, start, _) in zip(spans, spans[1:]):
+            assert start >= end - 1e-6
+        assert ctl.queue.qsize() == 0
+    _run(_with_api(body, tmp_path))
+
+
+def test_withdraw_queued_and_openapi_and_metrics_and_events(tmp_path):
+    async def body(ctl, url, http):
+        async with http.get(f"{url}/openapi.json") as r:
+            spec = await r.json()
+        assert spec["openapi"].startswith("3.")
+        for path in ("/intents", "/intents/{id}", "/plan", "/switches", "/models", "/events", "/health", "/metrics"):
+            assert path in spec["paths"]
+        events = []
+
+        async def listen():
+            async with http.get(f"{url}/events") as r:
+                async for raw in r.content:
+                    line = raw.decode().strip()
+                    if line.startswith("data: "):
+                        events.append(json.loads(line[6:]))
+                        if events[-1].get("state") in ("validated", "failed"):
+                            return
+        listener = asyncio.create_task(listen())
+        await asyncio.sleep(0.2)
+        async with http.post(f"{url}/intents", json={"preference": {"hops": 1}, "workload": _workload(2)}, headers=AUTH) as r:
+            intent_id = (await r.json())["id"]
+        await asyncio.wait_for(listener, 60)
+        states = [e["state"] for e in events if e.get("intent") == intent_id]
+        assert states[:2] == ["queued", "translated"] and states[-1] == "validated"
+        assert "planned" in states
+        async with http.delete(f"{url}/intents/{intent_id}", headers=AUTH) as r:
+            assert r.status == 202 and (await r.json())["state"] == "withdrawn"
+        async with http.get(f"{url}/metrics") as r:
+            text = await r.text()
+        assert 'omniplan_intent_transitions_total{state="planned"} 1.0' in text
+        assert "omniplan_http_requests_total" in text
+    _run(_with_api(body, tmp_path))
+
