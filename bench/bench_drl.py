@@ -1,0 +1,204 @@
+"""Benchmarks of the learning-based parts: DRL weight configuration and the DRL placement experts.
+
+(a) ``config``: the paper's Exp#7/Table 13 setting - intent "maximize the bandwidth with the
+    highest priority, then minimize latency and SRAM" as the preference throughput=1, latency=0.5,
+    resources=0.5 - on Abilene with N tasks: per-epoch weights and latency / throughput / SRAM of the
+    CP-SAT plan, next to the unconfigured weights.
+(b) ``experts``: drl-hops / drl-latency vs the heuristics vs cpsat on hops, latency, coverage and
+    time, 200 tasks on 8..32-device sub-topologies of GEANT (paper Exp#12), partial plans allowed.
+
+    .venv/bin/python bench/bench_drl.py config   [--tasks 60] [--epochs 10] [--time-limit 10]
+    .venv/bin/python bench/bench_drl.py experts  [--tasks 200] [--devices 8,16,24,32] [--mip-time 20]
+
+Writes bench/results/drl_config.csv|png and bench/results/drl_experts.csv|png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from experts.registry import PlanRequest, get  # noqa: E402
+from omniplan.errors import OmniPlanError  # noqa: E402
+from omniplan.evaluate import evaluate  # noqa: E402
+from omniplan.feasibility import check_plan  # noqa: E402
+from omniplan.objectives import OBJECTIVES, Preference  # noqa: E402
+from omniplan.topology import load_topology  # noqa: E402
+from omniplan.workload import generate_workload  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+console = Console()
+
+
+# --------------------------------------------------------------------------- (a) configuration
+
+
+def bench_config(args) -> None:
+    from experts.configure import configure_weights
+
+    topo = load_topology("abilene")
+    names = [d.name for d in topo.devices]
+    wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=names, scale=args.scale)
+    request = PlanRequest(wl, topo, time_limit_s=args.time_limit, workers=2, seed=0)
+    pref = Preference({"throughput": 1.0, "latency": 0.5, "resources": 0.5})
+    console.print(f"Exp#7 setting: Abilene ({len(names)} devices), {args.tasks} tasks (scale {args.scale}), "
+                  f"cpsat {args.time_limit}s per epoch, preference {pref.as_dict()}")
+    with Progress(console=console) as progress:
+        bar = progress.add_task("configuring", total=args.epochs + 2)
+        res = configure_weights(pref, request, epochs=args.epochs, seed=args.seed,
+                                progress=lambda rec: progress.advance(bar))
+    shown = ("resources", "latency", "throughput")
+    table = Table(title=f"DRL weight configuration (stop: {res.stop_reason}, best epoch {res.best_epoch}, {res.elapsed_s:.0f} s)")
+    for col in ("epoch", "w_SRAM", "w_latency", "w_thpt", "lr", "SRAM %", "latency us", "thpt headroom %",
+                "max link Gbps", "reward", "score", "solve s", "note"):
+        table.add_column(col)
+    rows = []
+    for rec in res.history:
+        o = rec.objectives
+        max_util = (100.0 - o["throughput"]) / 100.0 if o else float("nan")
+        row = {
+            "epoch": rec.epoch, **{f"w_{k}": rec.weights[OBJECTIVES.index(k)] for k in OBJECTIVES},
+            "lr": rec.lr, **{k: o.get(k, float("nan")) for k in OBJECTIVES},
+            "max_link_gbps": max_util * 10.0, "reward": rec.reward, "mu": rec.mu, "score": rec.score,
+            "violations": rec.violations, "solve_s": rec.solve_time_s, "note": rec.note,
+        }
+        rows.append(row)
+        mark = " *" if rec.epoch == res.best_epoch else ""
+        table.add_row(f"{rec.epoch}{mark}", *(f"{row[f'w_{k}']:.4f}" for k in shown), f"{rec.lr:+.2f}",
+                      f"{o.get('resources', 0):.3f}", f"{o.get('latency', 0):.1f}", f"{o.get('throughput', 0):.2f}",
+                      f"{row['max_link_gbps']:.2f}", f"{rec.reward:+.4f}", f"{rec.score:+.4f}", f"{rec.solve_time_s:.1f}", rec.note)
+    console.print(table)
+    base, best = res.base_objectives, res.objectives
+    console.print("best vs unconfigured: " + ", ".join(
+        f"{k} {base[k]:.3f} -> {best[k]:.3f}" for k in ("throughput", "latency", "resources")))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "drl_config.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.5))
+    ep = [r["epoch"] for r in rows]
+    for k in shown:
+        axes[0].plot(ep, [r[f"w_{k}"] for r in rows], marker="o", label=k)
+    axes[0].set_title("weights")
+    axes[0].legend()
+    for ax, (k, label) in zip(axes[1:], (("latency", "latency (us)"), ("throughput", "throughput headroom (%)"), ("resources", "SRAM (%)"))):
+        ax.plot(ep, [r[k] for r in rows], marker="o")
+        ax.set_title(label)
+    for ax in axes:
+        ax.set_xlabel("epoch (-1 = unconfigured)")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "drl_config.png", dpi=110)
+    console.print(f"wrote {path} and {RESULTS / 'drl_config.png'}")
+
+
+# --------------------------------------------------------------------------- (b) experts
+
+
+def bench_experts(args) -> None:
+    import experts.drl_expert  # noqa: F401  (registers drl-*)
+
+    base_topo = load_topology("geant2012")
+    sizes = [int(x) for x in args.devices.split(",")]
+    methods = [m for m in args.methods.split(",") if m]
+    rows = []
+    with Progress(console=console) as progress:
+        bar = progress.add_task("planning", total=len(sizes) * len(methods))
+        for n in sizes:
+            topo = base_topo.subset(n)
+            names = [d.name for d in topo.devices]
+            wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=names, scale=args.scale)
+            for name in methods:
+                limit = args.mip_time if get(name).kind == "mip" else 30.0
+                req = PlanRequest(wl, topo, time_limit_s=limit, allow_partial=True, workers=2, seed=0)
+                progress.update(bar, description=f"{name} on {n} devices")
+                t0 = time.perf_counter()
+                try:
+                    plan = get(name).solve(req)
+                except OmniPlanError as exc:
+                    rows.append({"devices": n, "method": name, "error": str(exc)[:80], "time_s": time.perf_counter() - t0})
+                    progress.advance(bar)
+                    continue
+                elapsed = time.perf_counter() - t0
+                ev = evaluate(plan, wl, topo)
+                viol = check_plan(plan, wl, topo)
+                rows.append({"devices": n, "method": name, "placed": ev.placed_tasks, **ev.objectives,
+                             "time_s": elapsed, "violations": len(viol), "status": plan.info.get("status", ""), "error": ""})
+                progress.advance(bar)
+    table = Table(title=f"{args.tasks} tasks (scale {args.scale}) on GEANT sub-topologies, partial plans allowed")
+    for col in ("devices", "method", "placed", "coverage %", "cov / drl-hops", "hops", "latency us", "time ms", "viol.", "status"):
+        table.add_column(col)
+    ref = {r["devices"]: r for r in rows if r["method"] == "drl-hops" and not r.get("error")}
+    for r in rows:
+        if r.get("error"):
+            table.add_row(str(r["devices"]), r["method"], "-", "-", "-", "-", "-", f"{1000 * r['time_s']:.0f}", "-", r["error"])
+            continue
+        base = ref.get(r["devices"])
+        ratio = r["placed"] / base["placed"] if base and base["placed"] else float("nan")
+        table.add_row(str(r["devices"]), r["method"], str(r["placed"]), f"{r['coverage']:.1f}", f"{ratio:.2f}",
+                      f"{r['hops']:.2f}", f"{r['latency']:.0f}", f"{1000 * r['time_s']:.0f}", str(r["violations"]), str(r["status"]))
+    console.print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "drl_experts.csv"
+    fields = ["devices", "method", "placed", *OBJECTIVES, "time_s", "violations", "status", "error"]
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    for name in methods:
+        pts = [r for r in rows if r["method"] == name and not r.get("error")]
+        if not pts:
+            continue
+        x = [r["devices"] for r in pts]
+        for ax, key in zip(axes, ("coverage", "hops", "latency", "time_s")):
+            ax.plot(x, [r[key] for r in pts], marker="o", label=name)
+    for ax, title in zip(axes, ("coverage (%)", "hops per task", "latency (us)", "planning time (s)")):
+        ax.set_title(title)
+        ax.set_xlabel("devices")
+    axes[3].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "drl_experts.png", dpi=110)
+    console.print(f"wrote {path} and {RESULTS / 'drl_experts.png'}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    a = sub.add_parser("config", help="(a) Exp#7: per-epoch weight configuration")
+    a.add_argument("--tasks", type=int, default=60)
+    a.add_argument("--epochs", type=int, default=10)
+    a.add_argument("--time-limit", type=float, default=10.0, help="cpsat seconds per epoch")
+    a.add_argument("--scale", type=float, default=5.0, help="workload size scale (generate_workload)")
+    a.add_argument("--seed", type=int, default=0)
+    b = sub.add_parser("experts", help="(b) Exp#12: DRL experts vs heuristics vs cpsat")
+    b.add_argument("--tasks", type=int, default=200)
+    b.add_argument("--devices", default="8,16,24,32")
+    b.add_argument("--methods", default="drl-hops,drl-latency,latency-greedy,spd-h,coverage-greedy,hermes,cpsat")
+    b.add_argument("--mip-time", type=float, default=20.0)
+    b.add_argument("--scale", type=float, default=10.0)
+    b.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    (bench_config if args.what == "config" else bench_experts)(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

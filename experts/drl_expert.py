@@ -1,0 +1,117 @@
+"""Learning-based fast experts: trained PPO device scorers that place tasks one at a time.
+
+``drl-hops`` (network-wide intents: fewest hops, most tasks placed) and ``drl-latency`` (lowest
+ingress latency) share the MDP of ``experts.placement_env`` and differ in the reward weights they
+were trained with. At inference the shipped policy's actor is copied to NumPy and applied greedily
+(argmax over feasible devices), so a 100-task plan takes milliseconds. Infeasible devices are
+masked, and a task that fits on no device is left out (``allow_partial``) or reported as
+infeasible, so the expert never proposes a placement the feasibility checker rejects.
+
+Importing this module registers both experts; the policy files under ``experts/models/`` are
+loaded on first use. Retrain with ``python -m experts.train_drl placement``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from experts.placement_env import PlacementState, RewardWeights, placement_order
+from experts.registry import Expert, PlanRequest, capability, register
+from omniplan.errors import InfeasibleError, InputError
+from omniplan.plan import Plan, complete_plan
+from omniplan.workload import mat_id
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+TRAIN_COMMAND = "python -m experts.train_drl placement"
+
+
+@dataclass(frozen=True)
+class DrlSpec:
+    name: str
+    model_file: str
+    reward: RewardWeights
+    capability: tuple[float, ...]
+    description: str
+
+
+SPECS: dict[str, DrlSpec] = {
+    "drl-hops": DrlSpec(
+        "drl-hops", "drl_hops.zip", RewardWeights(coverage=1.0, hop=1.0, resource=0.05, latency=0.0),
+        capability(hops=1.0, coverage=1.0),
+        "PPO device scorer trained on R = coverage - hops - 0.05 resource; places whole tasks near their ingress",
+    ),
+    "drl-latency": DrlSpec(
+        "drl-latency", "drl_latency.zip", RewardWeights(coverage=1.0, hop=0.0, resource=0.05, latency=1.0),
+        capability(latency=1.0),
+        "PPO device scorer trained on R = coverage - latency - 0.05 resource; lowest ingress latency per task",
+    ),
+}
+
+_SCORERS: dict[str, object] = {}
+
+
+def load_scorer(name: str, model_dir: Path | None = None):
+    """The NumPy actor of a trained policy file (cached per file)."""
+    spec = SPECS[name]
+    path = (model_dir or MODEL_DIR) / spec.model_file
+    key = str(path)
+    if key not in _SCORERS:
+        if not path.exists():
+            raise InputError(f"{name}: policy file {path} is missing; train it with `{TRAIN_COMMAND} --expert {name}`")
+        from stable_baselines3 import PPO
+
+        from experts.drl_policy import DeviceScorer
+
+        model = PPO.load(str(path), device="cpu")
+        _SCORERS[key] = DeviceScorer(model.policy.mlp_extractor)
+    return _SCORERS[key]
+
+
+def place(request: PlanRequest, scorer) -> tuple[dict[str, str], list[str]]:
+    """Greedy roll-out of the policy: (placement mat_id -> device, names of unplaced tasks)."""
+    state = PlacementState(request.workload, request.topology)
+    placement: dict[str, str] = {}
+    unplaced: list[str] = []
+    for task in placement_order(request.workload):
+        rows = state.features(task)
+        ok = rows[:, 6] > 0.5
+        if not ok.any():
+            state.consume(task)
+            unplaced.append(task.name)
+            continue
+        scores = scorer.scores(rows.astype(np.float64))
+        row = int(np.argmax(scores))
+        if not ok[row]:  # defensive: the scorer masks, but never trust it with feasibility
+            row = int(np.flatnonzero(ok)[0])
+        state.place(task, row)
+        dev = state.names[row]
+        for m in task.mats:
+            placement[mat_id(task.name, m.name)] = dev
+    return placement, unplaced
+
+
+def make_solver(name: str):
+    def solve(request: PlanRequest) -> Plan:
+        t0 = time.perf_counter()
+        scorer = load_scorer(name)
+        placement, unplaced = place(request, scorer)
+        if unplaced and not request.allow_partial:
+            raise InfeasibleError(
+                f"{name}: {len(unplaced)} task(s) fit on no device as a whole (first: {unplaced[0]}); "
+                "allow partial plans to offload the rest"
+            )
+        plan = complete_plan(request.workload, request.topology, placement, name, unplaced=unplaced)
+        plan.info["solve_time_s"] = time.perf_counter() - t0
+        plan.info["status"] = "feasible"
+        return plan
+
+    solve.__name__ = f"solve_{name.replace('-', '_')}"
+    return solve
+
+
+for _spec in SPECS.values():
+    register(Expert(name=_spec.name, kind="drl", capability=_spec.capability, solve=make_solver(_spec.name), description=_spec.description))

@@ -1,0 +1,175 @@
+"""Retrain the shipped policies: ``python -m experts.train_drl {placement,config,all} [--steps N]``.
+
+* placement: PPO device scorers for ``drl-hops`` / ``drl-latency`` on random topologies (Abilene and
+  GEANT sub-graphs, FatTree4, random graphs of 4-32 devices) with 10-200 seeded tasks whose sizes
+  are scaled so that capacity is sometimes tight (coverage matters).
+* config: the weight-configuration agent on small instances (Abilene sub-graphs, 6-8 tasks),
+  re-planning with the real ``cpsat`` expert under a short time limit at every step.
+
+Everything is seeded; files go to ``experts/models/`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from experts.placement_env import PlacementEnv, RewardWeights
+from omniplan.objectives import OBJECTIVES
+from omniplan.topology import Device, Link, Topology, load_topology
+from omniplan.workload import Workload, generate_workload
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+
+
+@lru_cache(maxsize=8)
+def _zoo(name: str) -> Topology:
+    return load_topology(name)
+
+
+def random_topology(rng: np.random.Generator, n: int) -> Topology:
+    """A connected random graph: a random tree plus a few chords, links 1-3000 us."""
+    names = [f"s{i}" for i in range(n)]
+    links = {}
+    for i in range(1, n):
+        j = int(rng.integers(0, i))
+        links[(names[j], names[i])] = None
+    for _ in range(int(rng.integers(0, n))):
+        a, b = rng.choice(n, 2, replace=False)
+        key = (names[min(a, b)], names[max(a, b)])
+        links.setdefault(key, None)
+    return Topology(
+        name=f"random{n}",
+        devices=tuple(Device(x) for x in names),
+        links=tuple(Link(a, b, 10.0, float(np.round(rng.uniform(1, 3000), 1))) for a, b in links),
+        kind="random",
+    )
+
+
+def placement_case(rng: np.random.Generator) -> tuple[Workload, Topology]:
+    kind = rng.integers(0, 4)
+    if kind == 0:
+        topo = _zoo("abilene").subset(int(rng.integers(4, 12)))
+    elif kind == 1:
+        topo = _zoo("geant2012").subset(int(rng.integers(8, 38)))
+    elif kind == 2:
+        topo = _zoo("fattree4")
+    else:
+        topo = random_topology(rng, int(rng.integers(4, 33)))
+    names = [d.name for d in topo.devices]
+    k = int(rng.integers(1, len(names) + 1))
+    ingress = list(rng.choice(names, k, replace=False))
+    n_tasks = int(rng.integers(10, 201))
+    scale = float(rng.uniform(2.0, 12.0))
+    wl = generate_workload(n_tasks, seed=int(rng.integers(1 << 30)), ingress_choices=ingress, scale=scale)
+    return wl, topo
+
+
+def train_placement(name: str, steps: int, seed: int = 0, out: Path = MODEL_DIR) -> Path:
+    import torch
+    from stable_baselines3 import PPO
+
+    from experts.drl_expert import SPECS
+    from experts.drl_policy import DeviceScorerPolicy
+
+    torch.set_num_threads(1)
+    spec = SPECS[name]
+    env = PlacementEnv(placement_case, spec.reward, seed=seed)
+    model = PPO(
+        DeviceScorerPolicy, env, n_steps=1024, batch_size=256, n_epochs=4, learning_rate=1e-3, gamma=0.95,
+        ent_coef=0.01, policy_kwargs={"hidden": 32}, seed=seed, device="cpu", verbose=0,
+    )
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / spec.model_file
+    model.save(str(path))
+    print(f"{name}: {steps} steps in {time.perf_counter() - t0:.0f} s -> {path}")
+    return path
+
+
+# --------------------------------------------------------------------------- configuration agent
+
+#: Objectives the configuration agent trains on (those a weighted CP-SAT plan trades off).
+CONFIG_OBJECTIVES = ("power", "resources", "throughput", "latency", "coordination", "hops")
+
+
+def random_intent(rng: np.random.Generator) -> np.ndarray:
+    k = int(rng.integers(2, 4))
+    chosen = rng.choice(len(CONFIG_OBJECTIVES), k, replace=False)
+    pref = np.zeros(len(OBJECTIVES))
+    for c in chosen:
+        pref[OBJECTIVES.index(CONFIG_OBJECTIVES[c])] = float(rng.choice([0.5, 1.0]))
+    return pref / pref.sum()
+
+
+def config_cases(n_instances: int = 4, seed: int = 0, time_limit_s: float = 2.0):
+    """A case sampler over a few fixed small instances (so CP-SAT plans are cached across episodes)."""
+    from experts.registry import PlanRequest
+
+    rng0 = np.random.default_rng(seed)
+    instances = []
+    for i in range(n_instances):
+        # Ingress spread over the devices and tasks of ~1/4 of a device each: placing every task at
+        # its ingress (latency, hops) and consolidating (power) then conflict, so weights matter.
+        topo = _zoo("abilene").subset(int(rng0.integers(4, 7)))
+        names = [d.name for d in topo.devices]
+        wl = generate_workload(int(rng0.integers(5, 8)), seed=seed * 100 + i, ingress_choices=names, scale=10.0)
+        instances.append(PlanRequest(wl, topo, time_limit_s=time_limit_s, workers=1, seed=0))
+
+    def make_case(rng: np.random.Generator):
+        return instances[int(rng.integers(len(instances)))], random_intent(rng)
+
+    return make_case
+
+
+def train_config(steps: int, seed: int = 0, out: Path = MODEL_DIR, time_limit_s: float = 2.0) -> Path:
+    import torch
+    from stable_baselines3 import PPO
+
+    from experts import registry
+    from experts.configure import MODEL_PATH, WeightConfigEnv
+
+    torch.set_num_threads(1)
+    solver = registry.get("cpsat")
+    env = WeightConfigEnv(config_cases(seed=seed, time_limit_s=time_limit_s), solver.solve, epochs=8, seed=seed)
+    model = PPO(
+        "MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=8, learning_rate=3e-4, gamma=0.9,
+        policy_kwargs={"net_arch": [32, 32]}, seed=seed, device="cpu", verbose=0,
+    )
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / MODEL_PATH.name
+    model.save(str(path))
+    print(f"config: {steps} steps in {time.perf_counter() - t0:.0f} s -> {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m experts.train_drl", description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["placement", "config", "all"])
+    ap.add_argument("--expert", choices=["drl-hops", "drl-latency"], help="placement: train only this expert")
+    ap.add_argument("--steps", type=int, help="PPO timesteps (placement default 40000, config default 512)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=MODEL_DIR)
+    ap.add_argument("--time-limit", type=float, default=2.0, help="config: CP-SAT seconds per re-plan")
+    args = ap.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        print("error: --steps must be >= 1", file=sys.stderr)
+        return 2
+    if args.what in ("placement", "all"):
+        for name in [args.expert] if args.expert else ["drl-hops", "drl-latency"]:
+            train_placement(name, args.steps or 40000, args.seed, args.out)
+    if args.what in ("config", "all"):
+        train_config(args.steps or 512, args.seed, args.out, args.time_limit)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
