@@ -27,6 +27,7 @@ from mininet.node import Switch
 
 from mininet_topos import cleanup
 from mininet_topos.cleanup import RUN_DIR
+from p4src import layout as p4layout
 
 
 def _data_ports(switch: Switch) -> list[tuple[int, str]]:
@@ -126,8 +127,8 @@ def switch_executable() -> str:
 class OmniSwitch(_ProcessSwitch):
     """Our P4Runtime software switch (softswitch/) executing the inml pipeline between Linux interfaces."""
 
-    #: port number of the CPU port (packet-in/out to the controller)
-    cpu_port = 510
+    #: the CPU port (packet-in/out to the controller): the one inml.p4 is written for
+    cpu_port = p4layout.CPU_PORT
 
     def command(self) -> list[str]:
         cmd = [switch_executable(), "--device-id", str(self.device_id), "--grpc-port", str(self.grpc_port)]
@@ -147,7 +148,7 @@ class BMv2Switch(_ProcessSwitch):
         cmd = [exe, "--device-id", str(self.device_id), "--no-p4", "--log-file", str(RUN_DIR / f"{self.name}-bmv2")]
         for port, intf in _data_ports(self):
             cmd += ["-i", f"{port}@{intf}"]
-        cmd += ["--", "--grpc-server-addr", f"127.0.0.1:{self.grpc_port}", "--cpu-port", "510"]
+        cmd += ["--", "--grpc-server-addr", f"127.0.0.1:{self.grpc_port}", "--cpu-port", str(p4layout.CPU_PORT)]
         return cmd
 
 
