@@ -25,6 +25,14 @@ log = logging.getLogger("softswitch")
 SetAction = p4r.SetForwardingPipelineConfigRequest
 GetType = p4r.GetForwardingPipelineConfigRequest
 Atomicity = p4r.WriteRequest
+#: Read entity kind -> the P4Info list that declares such objects (None: no P4Info object).
+_EMPTY_UNLESS_DECLARED = {
+    "packet_replication_engine_entry": None,
+    "action_profile_member": "action_profiles", "action_profile_group": "action_profiles",
+    "counter_entry": "counters", "direct_counter_entry": "direct_counters", "meter_entry": "meters",
+    "direct_meter_entry": "direct_meters", "register_entry": "registers", "digest_entry": "digests",
+    "value_set_entry": "value_sets",
+}
 NO_PIPELINE = "No forwarding pipeline config set for this device"
 
 
@@ -183,8 +191,16 @@ class SoftSwitch:
         if not len(req.entities):
             raise invalid("Read: no entities requested")
         queries = []
+        p4info = self.store.index.p4info
         for entity in req.entities:  # validate every query before answering any
             kind = entity.WhichOneof("entity")
+            if kind in _EMPTY_UNLESS_DECLARED:
+                # We support none of these objects. A program that declares none of them has
+                # nothing to read (clients such as finsy wildcard-read them all); one that
+                # does gets UNIMPLEMENTED rather than a silently empty answer.
+                declared = _EMPTY_UNLESS_DECLARED[kind]
+                if declared is None or not len(getattr(p4info, declared)):
+                    continue
             if kind != "table_entry":
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED,
                                      f"reading {kind or 'an empty entity'} is not supported")

@@ -16,7 +16,7 @@ import grpc
 import pytest
 
 from softswitch.client import P4RuntimeClient, WriteError, update
-from softswitch.demo_p4info import demo_p4info
+from softswitch.demo_p4info import ACL, DROP, FORWARD, FWD, NO_ACTION, ROUTE, demo_p4info
 from softswitch.proto import p4i, p4r
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,23 +69,23 @@ def primary(address):
 
 
 def fwd(mac: int, port: int = 1, out: int = 2, pad: int = 0) -> p4r.TableEntry:
-    e = p4r.TableEntry(table_id=1001)
+    e = p4r.TableEntry(table_id=FWD)
     e.match.add(field_id=1).exact.value = mac.to_bytes(6 if pad else max(1, (mac.bit_length() + 7) // 8), "big")
     e.match.add(field_id=2).exact.value = port.to_bytes(2 if pad else 1, "big")
-    e.action.action.action_id = 2001
+    e.action.action.action_id = FORWARD
     e.action.action.params.add(param_id=1, value=out.to_bytes(2 if pad else 1, "big"))
     return e
 
 
 def acl(src: int, mask: int, lo: int = 10, hi: int = 20, prio: int = 5, proto: int | None = 6) -> p4r.TableEntry:
-    e = p4r.TableEntry(table_id=1002, priority=prio)
+    e = p4r.TableEntry(table_id=ACL, priority=prio)
     t = e.match.add(field_id=1).ternary
     t.value, t.mask = src.to_bytes(4, "big"), mask.to_bytes(4, "big")
     r = e.match.add(field_id=2).range
     r.low, r.high = lo.to_bytes(2, "big"), hi.to_bytes(2, "big")
     if proto is not None:
         e.match.add(field_id=3).optional.value = bytes([proto])
-    e.action.action.action_id = 2002
+    e.action.action.action_id = DROP
     return e
 
 
@@ -165,17 +165,17 @@ def test_verify_save_commit_and_reconcile(primary):
 # ---- Write / Read -----------------------------------------------------------------------------
 def test_insert_modify_delete_roundtrip(primary):
     primary.write([update(INSERT, fwd(0x0A0B0C0D0E0F, out=3))])
-    (got,) = primary.read_table(1001)
+    (got,) = primary.read_table(FWD)
     assert got.action.action.params[0].value == b"\x03"
     primary.write([update(MODIFY, fwd(0x0A0B0C0D0E0F, out=4))])
-    assert primary.read_table(1001)[0].action.action.params[0].value == b"\x04"
+    assert primary.read_table(FWD)[0].action.action.params[0].value == b"\x04"
     primary.write([update(DELETE, fwd(0x0A0B0C0D0E0F))])
-    assert primary.read_table(1001) == []
+    assert primary.read_table(FWD) == []
 
 
 def test_padded_bytes_accepted_and_read_back_canonical(primary):
     primary.write([update(INSERT, fwd(0x05, port=1, out=2, pad=True))])
-    (got,) = primary.read_table(1001)
+    (got,) = primary.read_table(FWD)
     assert got.match[0].exact.value == b"\x05" and got.match[1].exact.value == b"\x01"
     assert got.action.action.params[0].value == b"\x02"
     err = one_error(primary, [update(INSERT, fwd(0x05, port=1, pad=True))])  # same entry, other spelling
@@ -188,7 +188,7 @@ def test_duplicate_insert_and_missing_entries(primary):
                               update(INSERT, fwd(4))])
     assert err.code == C.UNKNOWN  # PI/BMv2 convention: per-update errors in the details
     assert [e.code for e in err.errors] == [C.ALREADY_EXISTS, C.NOT_FOUND, C.NOT_FOUND, C.OK]
-    assert len(primary.read_table(1001)) == 2  # CONTINUE_ON_ERROR applied the good one
+    assert len(primary.read_table(FWD)) == 2  # CONTINUE_ON_ERROR applied the good one
 
 
 def _mutate(fn):
@@ -198,11 +198,11 @@ def _mutate(fn):
 
 
 BAD_FWD = [
-    ("unknown table", lambda e: setattr(e, "table_id", 4242), C.NOT_FOUND, "unknown table id"),
+    ("unknown table", lambda e: setattr(e, "table_id", 0x02004242), C.NOT_FOUND, "unknown table id"),
     ("unknown action", lambda e: setattr(e.action.action, "action_id", 2777), C.NOT_FOUND, "unknown action"),
     ("action not in table", lambda e: None, C.INVALID_ARGUMENT, "not allowed"),  # patched below
     ("default-only action", lambda e: (e.action.action.ClearField("params"),
-                                       setattr(e.action.action, "action_id", 2099)), C.INVALID_ARGUMENT, "default"),
+                                       setattr(e.action.action, "action_id", NO_ACTION)), C.INVALID_ARGUMENT, "default"),
     ("unknown param id", lambda e: setattr(e.action.action.params[0], "param_id", 9), C.INVALID_ARGUMENT, "no param id"),
     ("missing param", lambda e: e.action.action.ClearField("params"), C.INVALID_ARGUMENT, "missing param"),
     ("param too wide", lambda e: setattr(e.action.action.params[0], "value", b"\x02\x00"), C.OUT_OF_RANGE, "9 bits"),
@@ -221,9 +221,9 @@ BAD_FWD = [
 def test_p4info_enforced_per_update(primary, name, mutate, code, text):
     if name == "action not in table":
         e = fwd(7)  # NoAction is listed by fwd only, not by acl
-        e.action.action.action_id = 2099
+        e.action.action.action_id = NO_ACTION
         e.action.action.ClearField("params")
-        e.table_id = 1002
+        e.table_id = ACL
         e.priority = 1
         e.ClearField("match")
         e.match.add(field_id=3).optional.value = b"\x06"
@@ -245,17 +245,17 @@ def test_ternary_range_optional_and_lpm_rules(primary):
         (acl(0x0A000000, 0xFF000000, lo=30, hi=20, prio=2), C.INVALID_ARGUMENT, "low 30 > high 20"),
         (acl(0x0A000000, 0xFF000000, prio=5), C.ALREADY_EXISTS, "already exists"),
     ]
-    route = p4r.TableEntry(table_id=1003)
+    route = p4r.TableEntry(table_id=ROUTE)
     route.match.add(field_id=1).lpm.value = bytes([10, 1, 2, 3])
     route.match[0].lpm.prefix_len = 16
-    route.action.action.action_id = 2002
+    route.action.action.action_id = DROP
     cases.append((route, C.INVALID_ARGUMENT, "beyond the /16 prefix"))
     err = one_error(primary, [update(INSERT, e) for e, _, _ in cases])
     for (_, code, text), got in zip(cases, err.errors):
         assert got.code == code and text in got.message, got
     same_key_other_priority = acl(0x0A000000, 0xFF000000, prio=6)
     primary.write([update(INSERT, same_key_other_priority)])  # priority is part of the key
-    assert len(primary.read_table(1002)) == 2
+    assert len(primary.read_table(ACL)) == 2
 
 
 def test_full_table_reports_resource_exhausted_per_update(primary):
@@ -263,7 +263,7 @@ def test_full_table_reports_resource_exhausted_per_update(primary):
     err = one_error(primary, updates)
     assert [e.code for e in err.errors] == [C.OK] * 4 + [C.RESOURCE_EXHAUSTED] * 2
     assert "full" in err.errors[4].message
-    assert len(primary.read_table(1002)) == 4
+    assert len(primary.read_table(ACL)) == 4
 
 
 @pytest.mark.parametrize("atomicity", [p4r.WriteRequest.ROLLBACK_ON_ERROR, p4r.WriteRequest.DATAPLANE_ATOMIC])
@@ -280,36 +280,36 @@ def test_all_or_nothing_atomicity_rolls_back(primary, atomicity):
 
 
 def test_default_action_modify_read_and_rules(primary):
-    entry = p4r.TableEntry(table_id=1001, is_default_action=True)
+    entry = p4r.TableEntry(table_id=FWD, is_default_action=True)
     (before,) = primary.read([p4r.Entity(table_entry=entry)])
-    assert before.table_entry.is_default_action and before.table_entry.action.action.action_id == 2099
-    new = p4r.TableEntry(table_id=1001, is_default_action=True)
-    new.action.action.action_id = 2001
+    assert before.table_entry.is_default_action and before.table_entry.action.action.action_id == NO_ACTION
+    new = p4r.TableEntry(table_id=FWD, is_default_action=True)
+    new.action.action.action_id = FORWARD
     new.action.action.params.add(param_id=1, value=b"\x07")
     primary.write([update(MODIFY, new)])
     (after,) = primary.read([p4r.Entity(table_entry=entry)])
     assert after.table_entry.action.action.params[0].value == b"\x07"
-    assert primary.read_table(1001) == []  # the default entry is not a match entry
+    assert primary.read_table(FWD) == []  # the default entry is not a match entry
     err = one_error(primary, [update(INSERT, new)])
     assert err.errors[0].code == C.INVALID_ARGUMENT and "MODIFY" in err.errors[0].message
-    const = p4r.TableEntry(table_id=1003, is_default_action=True)
-    const.action.action.action_id = 2001
+    const = p4r.TableEntry(table_id=ROUTE, is_default_action=True)
+    const.action.action.action_id = FORWARD
     const.action.action.params.add(param_id=1, value=b"\x01")
     assert one_error(primary, [update(MODIFY, const)]).errors[0].code == C.PERMISSION_DENIED
-    table_only = p4r.TableEntry(table_id=1002, is_default_action=True)
-    table_only.action.action.action_id = 2002
+    table_only = p4r.TableEntry(table_id=ACL, is_default_action=True)
+    table_only.action.action.action_id = DROP
     assert "cannot be the default" in one_error(primary, [update(MODIFY, table_only)]).errors[0].message
-    primary.write([update(MODIFY, p4r.TableEntry(table_id=1001, is_default_action=True))])  # reset
+    primary.write([update(MODIFY, p4r.TableEntry(table_id=FWD, is_default_action=True))])  # reset
     (reset,) = primary.read([p4r.Entity(table_entry=entry)])
-    assert reset.table_entry.action.action.action_id == 2099
+    assert reset.table_entry.action.action.action_id == NO_ACTION
 
 
 def test_read_wildcards_and_match_filters(primary):
     primary.write([update(INSERT, fwd(m, port=p)) for m in (1, 2, 3) for p in (1, 2)]
                   + [update(INSERT, acl(1 << 24, 0xFF000000))])
     assert len(primary.read_table(0)) == 7
-    assert len(primary.read_table(1001)) == 6
-    q = p4r.TableEntry(table_id=1001)
+    assert len(primary.read_table(FWD)) == 6
+    q = p4r.TableEntry(table_id=FWD)
     q.match.add(field_id=1).exact.value = b"\x02"
     assert len(primary.read([p4r.Entity(table_entry=q)])) == 2
     q.match.add(field_id=2).exact.value = b"\x00\x01"  # filter values may be padded too
@@ -318,8 +318,11 @@ def test_read_wildcards_and_match_filters(primary):
     with pytest.raises(grpc.RpcError) as info:
         primary.read_table(5555)
     assert info.value.code() == C.NOT_FOUND
+    # the demo program declares no counters and we have no replication engine: nothing to read
+    assert primary.read([p4r.Entity(counter_entry=p4r.CounterEntry()),
+                         p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry())]) == []
     with pytest.raises(grpc.RpcError) as info:
-        primary.read([p4r.Entity(counter_entry=p4r.CounterEntry())])
+        primary.read([p4r.Entity()])
     assert info.value.code() == C.UNIMPLEMENTED
 
 
