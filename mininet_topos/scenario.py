@@ -107,6 +107,7 @@ class Scenario:
     controller: subprocess.Popen | None = field(default=None, init=False)
     api: Api | None = field(default=None, init=False)
     samples: Samples | None = field(default=None, init=False)
+    task_name: str = field(default="", init=False)
     receivers: dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     sender_proc: subprocess.Popen | None = field(default=None, init=False)
     _senders_started: int = field(default=0, init=False)
@@ -125,6 +126,7 @@ class Scenario:
         p = self.paths
         ingress = self.layout.switch(self.layout.host(self.sender).switch).device
         task, self.samples = build_model(self.model, ingress=ingress, task_id=1, n_samples=self.n_samples)
+        self.task_name = task.name
         write_switch_list(self.layout, p["switches"])
         write_graphml(self.layout.topology, p["topology"])
         write_workload([task], p["workload"])

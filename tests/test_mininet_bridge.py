@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mininet_support import mininet_skip_reason
+from mininet_topos.preflight import mininet_skip_reason
 
 pytestmark = [pytest.mark.root, pytest.mark.skipif(mininet_skip_reason() is not None, reason=str(mininet_skip_reason()))]
 

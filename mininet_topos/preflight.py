@@ -1,4 +1,4 @@
-"""Skip reasons for tests that need root, network namespaces and Mininet (shared by test_mininet*/test_e2e*)."""
+"""Can Mininet run here? The precise missing feature if not (tests skip with it, run.py reports it)."""
 
 from __future__ import annotations
 

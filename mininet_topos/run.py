@@ -1,0 +1,154 @@
+"""``make run`` / ``python -m mininet_topos.run``: the OmniPlan demo network, up until Ctrl-C.
+
+Starts a Mininet network of omniplan-switch nodes (default: 4 switches of Abilene, one host each),
+the controller (``omniplan serve`` with the generated switch list), a receiver on every host but
+the sender, and a paced sender on h1 putting quantised iris features into the inference header.
+It then prints how to submit intents from another terminal, and every few seconds one line with
+packets sent/received, labels seen, and how many labels match scikit-learn's prediction.
+Ctrl-C (or --duration) stops everything and removes what was created (the scoped ``mn -c``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from omniplan.errors import OmniPlanError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m mininet_topos.run", description=__doc__.splitlines()[0])
+    p.add_argument("--topo", default="Abilene", help="topology name (Abilene, Abvt, fattree4, line3, any Topology Zoo name)")
+    p.add_argument("--switches", type=int, default=4,
+                   help="emulate a connected subset of this many switches (0 = all; default 4: a 2-core machine "
+                        "runs one Python switch process per node)")
+    p.add_argument("--hosts", type=int, default=1, help="hosts per host-bearing switch (default 1)")
+    p.add_argument("--rate", type=float, default=50.0, help="sender packets per second (default 50)")
+    p.add_argument("--model", default="rf", choices=["dt", "rf", "nb", "svm"], help="iris classifier to compile")
+    p.add_argument("--port", type=int, default=8181, help="controller HTTP port (default 8181)")
+    p.add_argument("--token", default=os.environ.get("OMNIPLAN_TOKEN", "omniplan-demo"), help="controller API token")
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/omniplan-run"), help="generated files and logs")
+    p.add_argument("--intent", help="submit this intent once everything is up (and wait for it)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    p.add_argument("--every", type=float, default=2.0, help="seconds between status lines")
+    return p
+
+
+def _instructions(sc, url: str) -> str:
+    lay = sc.layout
+    sw = ", ".join(f"{s.name}={s.device}" for s in lay.switches)
+    receivers = ", ".join(h for h in sc.receivers)
+    client = Path(sys.executable).parent / "omniplan"
+    return "\n".join([
+        f"OmniPlan emulation is up: topology {lay.topology.name} ({sw})",
+        f"  switches: omniplan-switch, P4Runtime on 127.0.0.1:{lay.switches[0].grpc_port}.."
+        f"{lay.switches[-1].grpc_port}; logs in /tmp/omniplan-mininet/",
+        f"  controller: {url} (log {sc.paths['controller_log']})",
+        f"  traffic: {sc.sender} sends iris samples (task {sc.task_name}, id {sc.samples.task_id}) at "
+        f"{sc.rate_pps:g} pkt/s; receivers on {receivers}",
+        "",
+        "Submit intents from another terminal:",
+        f"  export OMNIPLAN_URL={url} OMNIPLAN_TOKEN={sc.token}",
+        f'  {client} intent submit "minimize latency" --wait',
+        f'  {client} intent submit "save power, use as few switches as possible" --wait',
+        f"  {client} status",
+        f"  {client} switches",
+        "Until an intent is deployed the switches hold no inference tables and drop the packets.",
+        "Ctrl-C stops the network, the controller and the traffic, and cleans up.",
+    ])
+
+
+def _status_line(sc, started: float) -> str:
+    sent = _sent_so_far(sc)
+    rx = sc.received()
+    packets = rx["packets"]
+    labels: dict[int, int] = {}
+    right = wrong = unlabelled = 0
+    for v in packets.values():
+        label, flags, _version, sample = v[0], v[1], v[2], v[3]
+        if not flags & 1:
+            unlabelled += 1
+            continue
+        labels[label] = labels.get(label, 0) + 1
+        if label == sc.samples.expected[sample]:
+            right += 1
+        else:
+            wrong += 1
+    try:
+        plan = sc.api.get("/plan")
+        active = f"plan v{plan.get('version')} (intent {plan.get('intent')})" if plan.get("active") else "no plan deployed"
+    except Exception as exc:  # the status line must not kill the run
+        active = f"controller: {exc}"
+    names = {i: str(c) for i, c in enumerate(sc.samples.classes)}
+    shown = ", ".join(f"{names.get(k, k)}:{n}" for k, n in sorted(labels.items()))
+    return (f"[{time.monotonic() - started:6.1f}s] sent {sent}  received {len(packets)}  labels {{{shown}}}  "
+            f"match sklearn {right}  mismatch {wrong}  unlabelled {unlabelled}  {active}")
+
+
+def _sent_so_far(sc) -> int:
+    log = sc.workdir / "tx.log"
+    try:
+        lines = [l for l in log.read_text().splitlines() if l.startswith("sent ")]
+    except OSError:
+        return 0
+    return int(lines[-1].split()[1]) if lines else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if os.geteuid() != 0:
+        print("mininet_topos.run: error: Mininet needs root (run `sudo make run`)", file=sys.stderr)
+        return 2
+    from mininet_topos.layout import build_layout
+    from mininet_topos.scenario import Scenario, ScenarioError
+
+    stop = {"flag": False}
+
+    def on_signal(*_):
+        stop["flag"] = True
+
+    try:
+        layout = build_layout(args.topo, hosts_per_switch=args.hosts, max_switches=args.switches or None)
+        sc = Scenario(layout, args.workdir, model=args.model, http_port=args.port, token=args.token,
+                      rate_pps=args.rate)
+    except (OmniPlanError, ValueError) as exc:
+        print(f"mininet_topos.run: error: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"*** starting {len(layout.switches)} switches, {len(layout.hosts)} hosts and the controller ...", flush=True)
+    try:
+        with sc:
+            with open(sc.workdir / "tx.log", "w") as txlog:
+                sc.start_sender(progress_s=1.0, stdout=txlog)
+            url = sc.api.base
+            print(_instructions(sc, url), flush=True)
+            if args.intent:
+                intent_id = sc.api.submit(args.intent)
+                rec = sc.api.wait(intent_id, timeout_s=120)
+                print(f"intent {intent_id}: {rec['state']}", flush=True)
+            started = time.monotonic()
+            next_line = started
+            while not stop["flag"]:
+                if args.duration is not None and time.monotonic() - started >= args.duration:
+                    break
+                if time.monotonic() >= next_line:
+                    print(_status_line(sc, started), flush=True)
+                    next_line += args.every
+                time.sleep(0.1)
+            print(_status_line(sc, started), flush=True)
+            print("*** stopping", flush=True)
+    except (ScenarioError, OmniPlanError, RuntimeError) as exc:
+        print(f"mininet_topos.run: error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"workdir": str(args.workdir)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
