@@ -41,8 +41,10 @@ bench:
 serve:
 	$(VENV)/bin/omniplan serve
 
+# Mininet demo (root): switches + controller + traffic until Ctrl-C. Options, e.g.
+#   make run RUN_ARGS="--topo line3 --switches 0 --rate 100 --intent 'minimize latency'"
 run:
-	$(PYTHON) -m mininet_topos.run
+	$(PYTHON) -m mininet_topos.run $(RUN_ARGS)
 
 clean:
 	rm -rf $(VENV) $(P4RT_VENV) build *.egg-info

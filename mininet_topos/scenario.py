@@ -111,6 +111,8 @@ class Scenario:
     receivers: dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
     sender_proc: subprocess.Popen | None = field(default=None, init=False)
     _senders_started: int = field(default=0, init=False)
+    #: the next sender run starts its sequence numbers here, so runs never collide in the receivers
+    next_seq: int = field(default=0, init=False)
 
     # ------------------------------------------------------------------ files
     @property
@@ -211,14 +213,18 @@ class Scenario:
 
     def start_sender(self, rate_pps: float | None = None, count: int | None = None, duration_s: float | None = None,
                      progress_s: float = 0.0, stdout: Any = subprocess.DEVNULL) -> Path:
-        """Start the paced sender on the ingress host; returns the path of its end-of-run report."""
+        """Start the paced sender on the ingress host; returns the path of its end-of-run report.
+
+        Its sequence numbers start at ``next_seq``; ``stop_sender`` advances ``next_seq`` past them.
+        """
         assert self.emulation is not None
         h = self.layout.host(self.sender)
         self._senders_started += 1
         report = self.workdir / f"tx-{self._senders_started}.json"
         report.unlink(missing_ok=True)
         args = ["send", "--iface", f"{h.name}-eth0", "--src-mac", h.mac, "--samples", str(self.paths["samples"]),
-                "--rate", str(rate_pps or self.rate_pps), "--report", str(report), "--progress", str(progress_s)]
+                "--rate", str(rate_pps or self.rate_pps), "--report", str(report), "--progress", str(progress_s),
+                "--seq-start", str(self.next_seq)]
         if count is not None:
             args += ["--count", str(count)]
         if duration_s is not None:
@@ -240,7 +246,10 @@ class Scenario:
         report = self.workdir / f"tx-{self._senders_started}.json"
         if not report.exists():
             raise ScenarioError(f"sender ended with {proc.returncode} and wrote no report")
-        return json.loads(report.read_text())
+        out = json.loads(report.read_text())
+        out["seqs"] = range(out["seq_start"], out["seq_start"] + out["sent"])
+        self.next_seq = out["seq_start"] + out["sent"]
+        return out
 
     def received(self) -> dict[str, Any]:
         """All receivers' live reports merged: per sequence number the first copy; copies elsewhere count as duplicates."""

@@ -137,8 +137,11 @@ class _Stop:
 
 
 def send(iface: str, src_mac: str, dst_mac: str, samples: Samples, rate_pps: float, count: int | None,
-         duration_s: float | None, report: Path | None, progress_s: float = 0.0) -> dict[str, Any]:
-    """Send samples round-robin at ``rate_pps`` until ``count`` frames, ``duration_s`` or SIGTERM."""
+         duration_s: float | None, report: Path | None, progress_s: float = 0.0, seq_start: int = 0) -> dict[str, Any]:
+    """Send samples round-robin at ``rate_pps`` until ``count`` frames, ``duration_s`` or SIGTERM.
+
+    Sequence numbers start at ``seq_start`` so successive runs into the same receivers stay distinct.
+    """
     if rate_pps <= 0:
         raise ValueError("rate must be > 0 packets/s")
     if not samples.features:
@@ -163,15 +166,15 @@ def send(iface: str, src_mac: str, dst_mac: str, samples: Samples, rate_pps: flo
             time.sleep(due - now)
         else:
             late_max = max(late_max, now - due)
-        sample = seq % n_samples
-        sock.send(encode_frame(dst_mac, src_mac, samples.task_id, samples.features[sample], seq, sample))
+        sample = (seq_start + seq) % n_samples
+        sock.send(encode_frame(dst_mac, src_mac, samples.task_id, samples.features[sample], seq_start + seq, sample))
         seq += 1
         if time.monotonic() >= next_progress:
             print(f"sent {seq}", flush=True)
             next_progress += progress_s
     elapsed = time.monotonic() - t0
     sock.close()
-    out = {"sent": seq, "started_ns": started_ns, "elapsed_s": round(elapsed, 3),
+    out = {"sent": seq, "seq_start": seq_start, "started_ns": started_ns, "elapsed_s": round(elapsed, 3),
            "rate_pps": round(seq / elapsed, 1) if elapsed > 0 else 0.0, "max_late_s": round(late_max, 4)}
     if report:
         report.write_text(json.dumps(out))
@@ -257,7 +260,7 @@ class DeliveryReport:
 
 
 def check_delivery(sent: int, rx: dict[str, Any], samples: Samples, seq_range: range | None = None) -> DeliveryReport:
-    """Compare a receiver report with what was sent (``seq_range``: only these sequence numbers count)."""
+    """Compare a receiver report with what was sent: sequence numbers ``0..sent-1``, or ``seq_range``."""
     packets = {int(s): v for s, v in rx["packets"].items()}
     seqs = seq_range if seq_range is not None else range(sent)
     lost, wrong, not_done = [], [], []
@@ -289,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--duration", type=float, help="stop after this many seconds")
     s.add_argument("--report", type=Path, help="write a JSON summary here at the end")
     s.add_argument("--progress", type=float, default=0.0, help="print a line every N seconds (0: never)")
+    s.add_argument("--seq-start", type=int, default=0, help="first sequence number (default 0)")
     r = sub.add_parser("recv", help="count labels of arriving frames")
     r.add_argument("--iface", required=True)
     r.add_argument("--report", required=True, type=Path)
@@ -303,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "send":
             out = send(args.iface, args.src_mac, args.dst_mac, Samples.load(args.samples), args.rate, args.count,
-                       args.duration, args.report, args.progress)
+                       args.duration, args.report, args.progress, args.seq_start)
             print(json.dumps(out), flush=True)
         else:
             out = receive(args.iface, args.report, args.duration, args.progress, args.ready_file)

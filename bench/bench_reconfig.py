@@ -1,0 +1,160 @@
+"""Live reconfiguration on Mininet: packets lost or misclassified while MATs move, and intent-to-deployed time.
+
+One emulated network (default: a line of 3 omniplan-switch nodes, one host each) with the
+controller in front. Intent A is deployed first; then, for each rate, h1 sends quantised iris
+samples at that rate while intent B (a different placement) is submitted and deployed, and the
+next rate alternates back to A. Every frame carries a sequence number, so the receivers tell
+exactly which packets were lost, duplicated, left unlabelled or labelled differently from
+scikit-learn's ``model.predict`` -- overall and inside the reconfiguration window (from the
+submit to the deployed answer). Intent-to-deployed latency is measured at the client (submit ->
+``deployed`` seen by polling) and split by the controller's own step timings.
+
+Run (root): ``.venv/bin/python -m bench.bench_reconfig --rates 500,1000,2000``
+Writes ``bench/results/reconfig.csv`` and ``bench/results/reconfig.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_A = "minimize latency"
+DEFAULT_B = "spread the model over as many switches as possible"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.bench_reconfig", description=__doc__.splitlines()[0])
+    p.add_argument("--topo", default="line3", help="topology (default line3)")
+    p.add_argument("--switches", type=int, default=0, help="subset size (0 = whole topology)")
+    p.add_argument("--rates", default="500,1000,2000", help="comma-separated packet rates (pkt/s)")
+    p.add_argument("--duration", type=float, default=6.0, help="seconds of traffic per rate")
+    p.add_argument("--submit-at", type=float, default=1.5, help="seconds into the traffic when the intent is submitted")
+    p.add_argument("--model", default="rf", choices=["dt", "rf", "nb", "svm"])
+    p.add_argument("--intent-a", default=DEFAULT_A, help="the first intent (text)")
+    p.add_argument("--intent-b", default=DEFAULT_B, help="the intent that moves the MATs (text)")
+    p.add_argument("--prefer-a", help="use this preference vector instead of --intent-a text (e.g. latency=1)")
+    p.add_argument("--prefer-b", help="use this preference vector instead of --intent-b text")
+    p.add_argument("--port", type=int, default=8191, help="controller HTTP port")
+    p.add_argument("--out", type=Path, default=RESULTS / "reconfig.csv")
+    return p
+
+
+def _placement(api) -> dict[str, str]:
+    plan = api.get("/plan").get("active") or {}
+    return dict((plan.get("plan") or plan).get("placement", {}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if os.geteuid() != 0:
+        print("bench_reconfig: error: needs root (Mininet)", file=sys.stderr)
+        return 2
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from mininet_topos.layout import build_layout
+    from mininet_topos.scenario import Scenario
+    from mininet_topos.traffic import check_delivery
+
+    rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    console = Console()
+    layout = build_layout(args.topo, max_switches=args.switches or None)
+    intents = [(args.intent_a, args.prefer_a), (args.intent_b, args.prefer_b)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="omniplan-bench-") as tmp, \
+            Scenario(layout, Path(tmp), model=args.model, http_port=args.port) as sc:
+        api = sc.api
+
+        def submit(which: int) -> tuple[str, float, dict]:
+            text, prefer = intents[which]
+            t0 = time.perf_counter()
+            intent_id = api.submit(None if prefer else text, **({"preference": prefer} if prefer else {}))
+            rec = api.wait(intent_id, timeout_s=120, poll_s=0.02)
+            return intent_id, time.perf_counter() - t0, rec
+
+        _, first_s, _ = submit(0)
+        console.print(f"intent A deployed in {first_s:.2f}s; placement {_placement(api)}")
+        current = 0
+        with Progress(console=console) as progress:
+            bar = progress.add_task("rates", total=len(rates))
+            for rate in rates:
+                before = _placement(api)
+                target = 1 - current
+                sc.start_sender(rate_pps=rate, duration_s=args.duration)
+                time.sleep(args.submit_at)
+                first = sc.next_seq
+                sent_at_submit = first + int(rate * args.submit_at)
+                intent_id, latency_s, rec = submit(target)
+                window_end = first + int(rate * (args.submit_at + latency_s)) + 1
+                tx = sc.stop_sender(timeout_s=args.duration + 30)
+                after = _placement(api)
+                current = target
+                rx = sc.wait_received(tx["seqs"], timeout_s=10)
+                overall = check_delivery(tx["sent"], rx, sc.samples, tx["seqs"])
+                window_end = min(window_end, tx["seqs"].stop)
+                window = check_delivery(tx["sent"], rx, sc.samples, range(sent_at_submit, max(window_end, sent_at_submit)))
+                timings = (rec.get("detail") or {}).get("timings_s", {})
+                moved = sum(1 for m in after if before.get(m) != after[m])
+                rows.append({
+                    "rate_pps": rate, "achieved_pps": tx["rate_pps"], "sent": tx["sent"],
+                    "received": overall.received, "lost": len(overall.lost),
+                    "misclassified": len(overall.misclassified), "unlabelled": len(overall.not_done),
+                    "duplicates": overall.duplicates, "window_packets": window.sent, "window_lost": len(window.lost),
+                    "mats_moved": moved, "intent_to_deployed_s": round(latency_s, 3),
+                    "deploy_s": timings.get("deploy"), "plan_s": timings.get("plan"),
+                    "intent": intent_id,
+                })
+                progress.advance(bar)
+    table = Table(title=f"Live reconfiguration on Mininet ({layout.topology.name}, {len(layout.switches)} omniplan-switch nodes)")
+    cols = ["rate_pps", "achieved_pps", "sent", "received", "lost", "misclassified", "unlabelled", "duplicates",
+            "window_packets", "window_lost", "mats_moved", "intent_to_deployed_s", "deploy_s"]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for r in rows:
+        table.add_row(*[str(r[c]) for c in cols])
+    console.print(table)
+    base = rows[0]["intent_to_deployed_s"] if rows else None
+    if base:
+        console.print("intent-to-deployed relative to the first rate: " +
+                      ", ".join(f"{r['rate_pps']:g} pkt/s x{r['intent_to_deployed_s'] / base:.2f}" for r in rows))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else cols)
+        w.writeheader()
+        w.writerows(rows)
+    _plot(rows, args.out.with_suffix(".png"))
+    console.print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+    return 0
+
+
+def _plot(rows: list[dict], path: Path) -> None:
+    if not rows:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    x = [str(int(r["rate_pps"])) for r in rows]
+    a1.bar(x, [r["lost"] + r["misclassified"] + r["unlabelled"] for r in rows], color="tab:red")
+    a1.set_xlabel("packet rate (pkt/s)")
+    a1.set_ylabel("lost + wrong + unlabelled packets")
+    a1.set_title("during live reconfiguration")
+    a2.bar(x, [r["intent_to_deployed_s"] for r in rows], color="tab:blue")
+    a2.set_xlabel("packet rate (pkt/s)")
+    a2.set_ylabel("intent -> deployed (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
