@@ -9,7 +9,7 @@ more tasks wins. With ``allow_partial`` the tasks left over are listed in
 
 from __future__ import annotations
 
-from experts.heuristics.engine import Placer, TaskProfile
+from experts.heuristics.engine import Placer, SplitOrder, TaskProfile
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
 
@@ -23,10 +23,18 @@ def _run(request: PlanRequest, smallest_first: bool) -> Placer:
     placer = Placer(request, "coverage-greedy")
     order = sorted(placer.profiles, key=lambda p: (p.size if smallest_first else -p.size, p.name))
     for prof in order:
-        # Split candidates: most free devices first, so a split uses few hosts.
-        spread = sorted(placer.devices, key=lambda d: (-placer.ledger.free_fraction(d), d))
-        placer.place_task(prof, best_fit(placer, prof), placer.default_split_order(spread))
+        placer.place_task(prof, best_fit(placer, prof), most_free_first(placer))
     return placer
+
+
+def most_free_first(placer: Placer) -> SplitOrder:
+    """Split candidates: the task's hosts, then the emptiest devices, so a split uses few hosts."""
+
+    def order(prof: TaskProfile, name: str, assigned: dict[str, str], hosts: list[str]) -> list[str]:
+        rest = sorted((d for d in placer.devices if d not in hosts), key=lambda d: (-placer.ledger.free_fraction(d), d))
+        return list(hosts) + rest
+
+    return order
 
 
 def solve(request: PlanRequest) -> Plan:

@@ -14,8 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-import networkx as nx
-
 from experts.registry import PlanRequest
 from omniplan.diagnose import diagnose
 from omniplan.errors import InfeasibleError
@@ -56,16 +54,28 @@ class TaskProfile:
 
 
 def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfile:
-    g = task.graph()
     mats = {m.name: m for m in task.mats}
-    level: dict[str, int] = {}
-    start: dict[str, int] = {}
     preds: dict[str, list[tuple[str, int]]] = {m: [] for m in mats}
+    indegree = dict.fromkeys(mats, 0)
+    succs: dict[str, list[str]] = {m: [] for m in mats}
     for d in task.deps:
         preds[d.dst].append((d.src, d.bits))
-    for n in nx.topological_sort(g):
+        succs[d.src].append(d.dst)
+        indegree[d.dst] += 1
+    # Kahn's algorithm (the workload loader already rejected cycles); cheaper than building a DiGraph.
+    ready = [n for n in mats if indegree[n] == 0]
+    level: dict[str, int] = {}
+    start: dict[str, int] = {}
+    while ready:
+        n = ready.pop()
         level[n] = max((level[p] + 1 for p, _ in preds[n]), default=0)
         start[n] = max((start[p] + mats[p].stages for p, _ in preds[n]), default=0)
+        for v in succs[n]:
+            indegree[v] -= 1
+            if indegree[v] == 0:
+                ready.append(v)
+    if len(level) != len(mats):
+        raise ValueError(f"task {task.name}: dependencies form a cycle")
     order = sorted(mats, key=lambda n: (level[n], -mats[n].sram_bits, n))
     sram = sum(m.sram_bits for m in task.mats)
     tcam = sum(m.tcam_bits for m in task.mats)
@@ -87,6 +97,8 @@ class SplitResult:
     cut_bits: int = 0
     hosts: list[str] = field(default_factory=list)
     reason: str = ""
+    #: MAT name -> device of the split (empty when it failed).
+    assignment: dict[str, str] = field(default_factory=dict)
 
 
 class Placer:
@@ -255,14 +267,14 @@ class Placer:
         cut = sum(d.bits for d in prof.task.deps if assigned[d.src] != assigned[d.dst])
         if not commit:
             led.rollback(mark)
-            return SplitResult(True, cut, hosts)
+            return SplitResult(True, cut, hosts, assignment=dict(assigned))
         for name, d in assigned.items():
             mid = mat_id(prof.name, name)
             self.placement[mid] = d
             self.stages[mid] = local_stage[name]
         self.routes.update(routes)
         self.split_tasks.append(prof.name)
-        return SplitResult(True, cut, hosts)
+        return SplitResult(True, cut, hosts, assignment=dict(assigned))
 
     def default_split_order(self, devices: Sequence[str]) -> SplitOrder:
         """Hosts of the task first (keep it together), then ``devices`` in the expert's order."""

@@ -4,8 +4,9 @@ A task kept whole sends no metadata between devices, so tasks go largest first o
 they fit most tightly (best fit keeps large holes open for the large tasks that follow, which is
 what avoids splits). When a task fits on no single device it is partitioned greedily: each MAT
 (dependency order) joins the device already holding most of the metadata it consumes, so cuts
-fall on the lightest edges; the partition is grown from each of the few emptiest devices and the
-one with the fewest crossing bits wins.
+fall on the lightest edges; the partition is grown from each of the few emptiest devices, the
+one with the fewest crossing bits wins, and Kernighan-Lin moves/swaps then shrink its cut further
+(the refined partition is kept only if it passes every constraint).
 """
 
 from __future__ import annotations
@@ -41,6 +42,62 @@ def min_cut_order(placer: Placer, seed: str) -> SplitOrder:
     return order
 
 
+def cut_bits(prof: TaskProfile, assignment: dict[str, str]) -> int:
+    return sum(d.bits for d in prof.task.deps if assignment[d.src] != assignment[d.dst])
+
+
+def refine(placer: Placer, prof: TaskProfile, assignment: dict[str, str], hosts: list[str]) -> dict[str, str]:
+    """Kernighan-Lin style passes: move or swap MATs between the hosts while the cut shrinks.
+
+    Only SRAM/TCAM/PHV of the MATs (plus a dispatch table per host) are checked here; the caller
+    re-places the refined partition through the engine, which checks every constraint.
+    """
+    led = placer.ledger
+    free = {d: (led.free_sram(d) - prof.task.dispatch_sram_bits, led.free_tcam(d), led.free_phv(d)) for d in hosts}
+    mats = prof.mats
+
+    def fits(a: dict[str, str]) -> bool:
+        used = {d: [0, 0, 0] for d in hosts}
+        for name, d in a.items():
+            m = mats[name]
+            u = used[d]
+            u[0] += m.sram_bits
+            u[1] += m.tcam_bits
+            u[2] += m.phv_bits
+        return all(used[d][k] <= free[d][k] for d in hosts for k in range(3))
+
+    best, best_cut = dict(assignment), cut_bits(prof, assignment)
+    improved = True
+    while improved and best_cut > 0:
+        improved = False
+        names = list(mats)
+        for i, u in enumerate(names):
+            for d in hosts:  # single moves
+                if d == best[u]:
+                    continue
+                trial = dict(best)
+                trial[u] = d
+                c = cut_bits(prof, trial)
+                if c < best_cut and len(set(trial.values())) == len(hosts) and fits(trial):
+                    best, best_cut, improved = trial, c, True
+            for v in names[i + 1:]:  # pairwise swaps
+                if best[u] == best[v]:
+                    continue
+                trial = dict(best)
+                trial[u], trial[v] = best[v], best[u]
+                c = cut_bits(prof, trial)
+                if c < best_cut and fits(trial):
+                    best, best_cut, improved = trial, c, True
+    return best
+
+
+def fixed(assignment: dict[str, str]) -> SplitOrder:
+    def order(prof: TaskProfile, name: str, assigned: dict[str, str], hosts: list[str]) -> list[str]:
+        return [assignment[name]]
+
+    return order
+
+
 def split_min_cut(placer: Placer, prof: TaskProfile) -> bool:
     seeds = sorted(placer.devices, key=lambda d: (-placer.ledger.free_fraction(d), d))[:SPLIT_SEEDS]
     best = None
@@ -48,12 +105,16 @@ def split_min_cut(placer: Placer, prof: TaskProfile) -> bool:
     for seed in seeds:
         res = placer.try_split(prof, min_cut_order(placer, seed), commit=False)
         if res.ok and (best is None or (res.cut_bits, len(res.hosts)) < best[0]):
-            best = ((res.cut_bits, len(res.hosts)), seed)
+            best = ((res.cut_bits, len(res.hosts)), seed, res)
         elif not res.ok:
             last_reason = res.reason
     if best is None:
         placer.unplaced[prof.name] = placer.whole_reason(prof) + "; split: " + last_reason
         return False
+    greedy = best[2]
+    refined = refine(placer, prof, greedy.assignment, greedy.hosts)
+    if cut_bits(prof, refined) < greedy.cut_bits and placer.try_split(prof, fixed(refined)).ok:
+        return True
     return placer.try_split(prof, min_cut_order(placer, best[1])).ok
 
 
