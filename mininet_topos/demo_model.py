@@ -69,7 +69,8 @@ def build(kind: str = "rf", *, name: str | None = None, ingress: str | None = No
     q = compiled.quantize(Xs)
     classes = list(model.classes_)
     expected = [classes.index(c) for c in model.predict(Xs)]
-    samples = Samples(task_id=task_id, features=q.tolist(), expected=expected, classes=[int(c) for c in classes])
+    samples = Samples(task_id=task_id, features=q.tolist(), expected=expected, classes=[int(c) for c in classes],
+                      rows=[int(i) for i in idx])
     return task, samples
 
 

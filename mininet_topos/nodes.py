@@ -139,17 +139,21 @@ class OmniSwitch(_ProcessSwitch):
 
 
 class BMv2Switch(_ProcessSwitch):
-    """BMv2 ``simple_switch_grpc``; UNVERIFIED here (BMv2 is not installed on the development machine)."""
+    """BMv2 ``simple_switch_grpc``; UNVERIFIED here (BMv2 is not installed on the development machine).
+
+    The argv comes from ``softswitch.bmv2.bmv2_command`` (the same flags omniplan-switch takes),
+    started with --no-p4 so the controller pushes the program.
+    """
 
     def command(self) -> list[str]:
-        exe = shutil.which("simple_switch_grpc")
+        from softswitch.bmv2 import SwitchSpec, bmv2_available, bmv2_command
+
+        exe = bmv2_available()
         if not exe:
             raise RuntimeError("simple_switch_grpc is not on PATH; use --switch omni")
-        cmd = [exe, "--device-id", str(self.device_id), "--no-p4", "--log-file", str(RUN_DIR / f"{self.name}-bmv2")]
-        for port, intf in _data_ports(self):
-            cmd += ["-i", f"{port}@{intf}"]
-        cmd += ["--", "--grpc-server-addr", f"127.0.0.1:{self.grpc_port}", "--cpu-port", str(p4layout.CPU_PORT)]
-        return cmd
+        spec = SwitchSpec(device_id=self.device_id, grpc_port=self.grpc_port, interfaces=dict(_data_ports(self)),
+                          cpu_port=p4layout.CPU_PORT)
+        return bmv2_command(spec, binary=exe, thrift_port=9090 + self.device_id)
 
 
 def bmv2_available() -> bool:

@@ -118,7 +118,8 @@ class Scenario:
     @property
     def paths(self) -> dict[str, Path]:
         w = self.workdir
-        return {"switches": w / "switches.json", "topology": w / "topology.graphml", "workload": w / "workload.json",
+        topo_file = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.layout.topology.name).strip("-") or "topology"
+        return {"switches": w / "switches.json", "topology": w / f"{topo_file}.graphml", "workload": w / "workload.json",
                 "samples": w / "samples.json", "db": w / "omniplan.db", "controller_log": w / "controller.log",
                 "layout": w / "layout.json"}
 

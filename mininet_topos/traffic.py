@@ -95,9 +95,12 @@ class Samples:
     features: list[list[int]]
     expected: list[int] = field(default_factory=list)
     classes: list[Any] = field(default_factory=list)
+    #: which dataset rows the samples are (so a checker can re-run the model on the raw features)
+    rows: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task_id": self.task_id, "features": self.features, "expected": self.expected, "classes": self.classes}
+        return {"task_id": self.task_id, "features": self.features, "expected": self.expected, "classes": self.classes,
+                "rows": self.rows}
 
     @classmethod
     def load(cls, path: str | Path) -> "Samples":
@@ -106,7 +109,7 @@ class Samples:
             if key not in d:
                 raise ValueError(f"{path}: missing {key!r}")
         return cls(int(d["task_id"]), [list(map(int, f)) for f in d["features"]], list(d.get("expected", [])),
-                   list(d.get("classes", [])))
+                   list(d.get("classes", [])), list(d.get("rows", [])))
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
