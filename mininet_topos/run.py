@@ -1,8 +1,9 @@
 """``make run`` / ``python -m mininet_topos.run``: the OmniPlan demo network, up until Ctrl-C.
 
 Starts a Mininet network of omniplan-switch nodes (default: 4 switches of Abilene, one host each),
-the controller (``omniplan serve`` with the generated switch list), a receiver on every host but
-the sender, and a paced sender on h1 putting quantised iris features into the inference header.
+the controller (``omniplan serve`` with the generated switch list), a label receiver on every
+host (classified packets go to the host of the switch where the last MAT runs, which moves with
+the plan) and a paced sender on h1 putting quantised iris features into the inference header.
 It then prints how to submit intents from another terminal, and every few seconds one line with
 packets sent/received, labels seen, and how many labels match scikit-learn's prediction.
 Ctrl-C (or --duration) stops everything and removes what was created (the scoped ``mn -c``).

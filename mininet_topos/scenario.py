@@ -7,7 +7,7 @@ all three exercise the same path an operator does:
 2. the controller (``omniplan serve``) started as a subprocess with the generated switch list,
    the topology (as GraphML, so a subset is exactly what the emulation runs) and a workload
    holding the compiled iris model;
-3. label receivers on the hosts, and a paced sender on the ingress host putting quantised iris
+3. label receivers on every host, and a paced sender on the ingress host putting quantised iris
    features into the inference header;
 4. intents submitted over the northbound HTTP API, exactly as ``omniplan intent submit`` does.
 """
@@ -145,9 +145,10 @@ class Scenario:
             self.emulation = Emulation(self.layout, "omni").start()
             self._start_controller()
             self.wait_switches_ready()
+            # every host listens, the sender's too: the controller delivers classified packets to the
+            # host of the device where the last MAT runs, which moves when a plan does
             for h in self.layout.hosts:
-                if h.name != self.sender:
-                    self._start_receiver(h.name)
+                self._start_receiver(h.name)
         except BaseException:
             self.stop()
             raise
