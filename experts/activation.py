@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 
 from experts import registry
 from experts.registry import Expert, PlanRequest
+from omniplan.diagnose import diagnose
 from omniplan.errors import InfeasibleError, InputError, OmniPlanError
 from omniplan.evaluate import Evaluation, evaluate
 from omniplan.feasibility import check_plan
@@ -269,6 +270,10 @@ def activate(
 ) -> ActivationResult:
     """Run Algorithm 1 and the experts it activates; see the module docstring for the rules."""
     selection = select_experts(preference, tau)
+    problems = diagnose(workload, topology)
+    if problems and not allow_partial:
+        # Instance-level infeasibility: no expert can succeed, so none is run.
+        raise InfeasibleError("cannot place every task: " + "; ".join(problems))
     notes: list[str] = []
     compare_weights = preference.normalized()
     scorer = _Scorer(workload, topology, compare_weights, notes)
