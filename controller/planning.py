@@ -93,7 +93,7 @@ def translate(text: str | None, preference: Any = None) -> Translation:
 
 
 def plan(preference: Preference, workload: Workload, topology: Topology, *, channel: str = "auto",
-         time_limit_s: float = 10.0, allow_partial: bool = True, seed: int = 0) -> PlanningOutcome:
+         time_limit_s: float = 10.0, allow_partial: bool = False, seed: int = 0) -> PlanningOutcome:
     """Run expert activation and return the chosen plan with why each expert ran.
 
     ``auto`` is Algorithm 1 (dual-channel: a dominant objective runs one fast expert, a mixed
@@ -108,9 +108,17 @@ def plan(preference: Preference, workload: Workload, topology: Topology, *, chan
     if channel == "auto":
         result = activation.activate(preference, workload, topology, **kw)
     elif channel == "fast":
-        best = activation.select_experts(preference).fast[0]
-        result = activation.run_single(best, preference, workload, topology, **kw)
-        result.selection.reason = f"fast channel forced: best-cosine fast expert {best!r}"
+        result, tried = None, []
+        for name in activation.select_experts(preference).fast:  # best cosine first, like Algorithm 1
+            try:
+                result = activation.run_single(name, preference, workload, topology, **kw)
+                break
+            except OmniPlanError as exc:
+                tried.append(f"{name}: {exc}")
+        if result is None:
+            raise PlanningError("no fast expert produced a plan: " + "; ".join(tried))
+        result.notes.extend(f"skipped {t}" for t in tried)
+        result.selection.reason = f"fast channel forced: best-cosine fast expert that succeeded, {result.chosen!r}"
     else:
         result = activation.run_single(activation.MIP_EXPERT, preference, workload, topology, **kw)
         result.selection.reason = f"optimal channel forced: MIP expert {activation.MIP_EXPERT!r}"

@@ -300,7 +300,7 @@ class Controller:
             outcome = await timed("plan", planning.plan, tr.preference, workload, self.topology,
                                   channel=req.get("channel", "auto"),
                                   time_limit_s=float(req.get("time_limit_s", self.options.time_limit_s)),
-                                  allow_partial=bool(req.get("allow_partial", True)))
+                                  allow_partial=bool(req.get("allow_partial", False)))
             act = outcome.details.get("activation", {})
             self._step(intent_id, "experts_activated", timings, experts=outcome.experts, channel=outcome.channel,
                        activation={k: act.get(k) for k in ("rule", "reason", "dominant", "chosen", "notes")})
