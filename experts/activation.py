@@ -18,7 +18,9 @@ heuristic that cannot place everything), the next most similar fast expert runs 
 notes why. Which plan is chosen: the MIP's when it returns a plan that passes the feasibility
 checker, places at least as many tasks, and costs no more under the weighted normalised objective
 (weights = the normalised preference, normalisation = the MIP's own ``objective_scales``); else
-the fast one. If no "cpsat" expert is registered the mixed branch runs the fast expert alone and
+the fast one. The MIP is not started when the fast plan already sits at the instance's lower bound
+on every weighted objective (it cannot be beaten; noted in ``notes``). If no "cpsat" expert is
+registered the mixed branch runs the fast expert alone and
 says so in ``notes`` - nothing is faked.
 """
 
@@ -44,6 +46,8 @@ DEFAULT_TAU = 0.9
 MIP_EXPERT = "cpsat"
 #: Runs alone for an all-zero preference (see the module docstring).
 DEFAULT_FAST_EXPERT = "spd-h"
+#: A weighted normalised cost at or below this is "at the instance's lower bound".
+BOUND_EPS = 1e-9
 
 Configure = Callable[[Preference, PlanRequest], Sequence[float]]
 
@@ -267,8 +271,14 @@ def activate(
     configure: Configure | None = None,
     seed: int = 0,
     workers: int = 2,
+    skip_mip_at_bound: bool = True,
 ) -> ActivationResult:
-    """Run Algorithm 1 and the experts it activates; see the module docstring for the rules."""
+    """Run Algorithm 1 and the experts it activates; see the module docstring for the rules.
+
+    ``skip_mip_at_bound``: in the mixed branch, do not start the MIP when the fast plan's weighted
+    normalised cost is 0, i.e. every weighted objective sits at the lower bound that the MIP's own
+    normalisation (``objective_scales``) derives for the instance - no plan can be better.
+    """
     selection = select_experts(preference, tau)
     problems = diagnose(workload, topology)
     if problems and not allow_partial:
@@ -298,7 +308,14 @@ def activate(
 
     chosen = fast_run.name
     mip_weights: list[float] | None = None
-    if selection.use_mip:
+    # The bounds assume every task is placed, so a partial fast plan never counts as "at bound".
+    at_bound = (skip_mip_at_bound and scorer.scales is not None and fast_run.weighted_cost is not None
+                and fast_run.evaluation.placed_tasks == len(workload.tasks)  # type: ignore[union-attr]
+                and fast_run.weighted_cost <= BOUND_EPS)
+    if selection.use_mip and at_bound:
+        notes.append(f"fast plan of {fast_run.name!r} already meets the instance lower bound of every weighted "
+                     "objective (weighted normalised cost 0): it is optimal, so the MIP was not run")
+    elif selection.use_mip:
         try:
             mip = registry.get(MIP_EXPERT)
         except KeyError:

@@ -123,7 +123,8 @@ def test_mixed_runs_mip_warm_started_and_chooses_by_weighted_cost(small, abilene
         seen["pref"], seen["tasks"] = pref, len(request.workload.tasks)
         return [0.6, 0.0, 0.0, 0.4, 0.0, 0.0, 0.0]
 
-    res = activate(Preference.parse("power=1,latency=1"), small, abilene, time_limit_s=20, configure=configure)
+    res = activate(Preference.parse("power=1,latency=1"), small, abilene, time_limit_s=20, configure=configure,
+                   skip_mip_at_bound=False)
     assert res.selection.rule == "mixed"
     assert [r.role for r in res.runs][-1] == "mip" and res.runs[-1].name == MIP_EXPERT
     assert seen == {"pref": Preference.parse("power=1,latency=1"), "tasks": len(small.tasks)}
@@ -140,6 +141,17 @@ def test_mixed_runs_mip_warm_started_and_chooses_by_weighted_cost(small, abilene
     assert check_plan(res.plan, small, abilene, require_all=True) == []
 
 
+def test_mixed_skips_the_mip_when_the_fast_plan_is_at_the_lower_bound(small, abilene):
+    if not _mip_available():
+        pytest.skip("the bound comes from the MIP's normalisation")
+    # Every task whole on its ingress device: latency and hops both at their instance lower bound.
+    res = activate(Preference.parse("latency=0.6,hops=0.6"), small, abilene)
+    assert res.selection.rule == "mixed" and res.selection.use_mip
+    assert res.chosen == "latency-greedy" and res.chosen_run.weighted_cost == pytest.approx(0.0, abs=1e-9)
+    assert [r.role for r in res.runs] == ["fast"] and res.mip_weights is None
+    assert any("MIP was not run" in n for n in res.notes)
+
+
 def test_mixed_without_mip_degrades_with_a_note(small, abilene, monkeypatch):
     monkeypatch.delitem(registry._REGISTRY, MIP_EXPERT, raising=False)
     monkeypatch.setattr(registry, "_load_builtin", lambda: None)
@@ -154,7 +166,7 @@ def test_bad_configure_weights_fall_back_with_a_note(small, abilene):
     if not _mip_available():
         pytest.skip("needs the cpsat expert")
     res = activate(Preference.parse("latency=0.5,resources=0.5"), small, abilene, time_limit_s=2,
-                   configure=lambda p, r: [1.0, -1.0])
+                   configure=lambda p, r: [1.0, -1.0], skip_mip_at_bound=False)
     assert any("weight configuration failed" in n for n in res.notes)
     assert res.mip_weights == pytest.approx(Preference.parse("latency=0.5,resources=0.5").normalized())
 

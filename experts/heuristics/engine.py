@@ -191,6 +191,8 @@ class Placer:
     # ------------------------------------------------------------------ split tasks
     def _route(self, a: str, b: str, bits: int, rate: float) -> tuple[list[str] | None, str]:
         led = self.ledger
+        if b not in self.cache.paths[a]:
+            return None, f"no path {a}->{b}"
         paths = self.cache.candidate_paths(a, b, self.route_choices) if bits > 0 else [self.cache.paths[a][b]]
         if self.balance_routes and len(paths) > 1:
             paths = sorted(paths, key=lambda p: (led.route_bottleneck(p, bits, rate), len(p)))
