@@ -1,0 +1,540 @@
+/*
+ * inml.p4 -- OmniPlan's generic in-network ML inference pipeline (P4_16, v1model, BMv2).
+ *
+ * UNCOMPILED: no P4 compiler could be installed where this was written. It is written for
+ *     p4c --target bmv2 --arch v1model --p4runtime-files inml.p4info.txtpb inml.p4
+ * and has NOT been run through p4c or BMv2. Its semantics are executed by the Python twin
+ * p4src/pipeline.py; widths are mirrored in p4src/layout.py; the P4Info beside it
+ * (inml.p4info.txtpb, written by hand) is checked against this file by tests/test_p4_program.py.
+ * Wide fields (features 1024 bits, regs 1536 bits) rely on BMv2's arbitrary-width fields;
+ * a Tofino build would split them.
+ *
+ * Packet: Ethernet / inml header (EtherType 0x88B5, IEEE local experimental 1) carrying the task
+ * id, a config version (make-before-break: entries of two versions coexist, the dispatch entry at
+ * the ingress picks one), a visit counter (one per pipeline pass; keys every table so repeated
+ * passes through a device or its recirculation port run different entries), the label, the
+ * quantised features, and `regs`: interval code words (bits 1024..1535) and sixteen 64-bit
+ * partial-sum lanes (lane k at bits 64k..64k+63). regs is the state that travels between
+ * switches when a task is split: the coordination cost the planner counts.
+ *
+ * Per pass: dispatch (fresh packets only) -> key_select (stages the feature each stage table's
+ * range key reads) -> stage0..stage15 (generic MATs: set/add into regs, set label, argmax) ->
+ * route (forward to the next device / recirculate / deliver / to CPU). Plain traffic: l2_fwd.
+ */
+#include <core.p4>
+#include <v1model.p4>
+
+const bit<16> TYPE_INML = 0x88B5;
+const bit<9>  CPU_PORT  = 255;
+const bit<8>  FLAG_DONE = 0x01;
+#define STAGE_TABLE_SIZE 65536
+
+typedef bit<9>  port_t;
+typedef bit<48> mac_t;
+
+@controller_header("packet_in")
+header packet_in_t {
+    bit<9> ingress_port;
+    bit<7> _pad;
+}
+
+@controller_header("packet_out")
+header packet_out_t {
+    bit<9> egress_port;
+    bit<7> _pad;
+}
+
+header ethernet_t {
+    mac_t   dstAddr;
+    mac_t   srcAddr;
+    bit<16> etherType;
+}
+
+header inml_t {
+    bit<16>   task_id;
+    bit<8>    version;
+    bit<16>   visit;
+    bit<16>   label;
+    bit<8>    flags;
+    bit<1024> features;   // 64 x 16-bit quantised features, feature 0 most significant
+    bit<1536> regs;       // [1535:1024] code words | [1023:0] 16 x 64-bit lanes
+}
+
+struct headers_t {
+    packet_out_t packet_out;
+    packet_in_t  packet_in;
+    ethernet_t   ethernet;
+    inml_t       inml;
+}
+
+struct metadata_t {
+    bit<16> key0;
+    bit<16> key1;
+    bit<16> key2;
+    bit<16> key3;
+    bit<16> key4;
+    bit<16> key5;
+    bit<16> key6;
+    bit<16> key7;
+    bit<16> key8;
+    bit<16> key9;
+    bit<16> key10;
+    bit<16> key11;
+    bit<16> key12;
+    bit<16> key13;
+    bit<16> key14;
+    bit<16> key15;
+    bit<1>  argmax_go;
+    bit<8>  argmax_n;
+    bit<1>  recirc;
+}
+
+parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
+                inout standard_metadata_t standard_metadata) {
+    state start {
+        transition select(standard_metadata.ingress_port) {
+            CPU_PORT: parse_packet_out;
+            default:  parse_ethernet;
+        }
+    }
+    state parse_packet_out {
+        packet.extract(hdr.packet_out);
+        transition parse_ethernet;
+    }
+    state parse_ethernet {
+        packet.extract(hdr.ethernet);
+        transition select(hdr.ethernet.etherType) {
+            TYPE_INML: parse_inml;
+            default:   accept;
+        }
+    }
+    state parse_inml {
+        packet.extract(hdr.inml);
+        transition accept;
+    }
+}
+
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { }
+}
+
+/* Label = index of the largest of the first argmax_n lanes; ties go to the lowest index. */
+control ArgmaxLanes(inout inml_t inml, inout metadata_t meta) {
+    apply {
+        bit<64> best = inml.regs[63:0];
+        bit<16> idx = 0;
+        if (meta.argmax_n > 1 && inml.regs[127:64] > best) { best = inml.regs[127:64]; idx = 1; }
+        if (meta.argmax_n > 2 && inml.regs[191:128] > best) { best = inml.regs[191:128]; idx = 2; }
+        if (meta.argmax_n > 3 && inml.regs[255:192] > best) { best = inml.regs[255:192]; idx = 3; }
+        if (meta.argmax_n > 4 && inml.regs[319:256] > best) { best = inml.regs[319:256]; idx = 4; }
+        if (meta.argmax_n > 5 && inml.regs[383:320] > best) { best = inml.regs[383:320]; idx = 5; }
+        if (meta.argmax_n > 6 && inml.regs[447:384] > best) { best = inml.regs[447:384]; idx = 6; }
+        if (meta.argmax_n > 7 && inml.regs[511:448] > best) { best = inml.regs[511:448]; idx = 7; }
+        if (meta.argmax_n > 8 && inml.regs[575:512] > best) { best = inml.regs[575:512]; idx = 8; }
+        if (meta.argmax_n > 9 && inml.regs[639:576] > best) { best = inml.regs[639:576]; idx = 9; }
+        if (meta.argmax_n > 10 && inml.regs[703:640] > best) { best = inml.regs[703:640]; idx = 10; }
+        if (meta.argmax_n > 11 && inml.regs[767:704] > best) { best = inml.regs[767:704]; idx = 11; }
+        if (meta.argmax_n > 12 && inml.regs[831:768] > best) { best = inml.regs[831:768]; idx = 12; }
+        if (meta.argmax_n > 13 && inml.regs[895:832] > best) { best = inml.regs[895:832]; idx = 13; }
+        if (meta.argmax_n > 14 && inml.regs[959:896] > best) { best = inml.regs[959:896]; idx = 14; }
+        if (meta.argmax_n > 15 && inml.regs[1023:960] > best) { best = inml.regs[1023:960]; idx = 15; }
+        inml.label = idx;
+        inml.flags = inml.flags | FLAG_DONE;
+        meta.argmax_go = 0;
+    }
+}
+
+control MyIngress(inout headers_t hdr, inout metadata_t meta,
+                  inout standard_metadata_t standard_metadata) {
+    ArgmaxLanes() argmax0;
+    ArgmaxLanes() argmax1;
+    ArgmaxLanes() argmax2;
+    ArgmaxLanes() argmax3;
+    ArgmaxLanes() argmax4;
+    ArgmaxLanes() argmax5;
+    ArgmaxLanes() argmax6;
+    ArgmaxLanes() argmax7;
+    ArgmaxLanes() argmax8;
+    ArgmaxLanes() argmax9;
+    ArgmaxLanes() argmax10;
+    ArgmaxLanes() argmax11;
+    ArgmaxLanes() argmax12;
+    ArgmaxLanes() argmax13;
+    ArgmaxLanes() argmax14;
+    ArgmaxLanes() argmax15;
+
+    action drop() {
+        mark_to_drop(standard_metadata);
+    }
+    action send_to_cpu() {
+        standard_metadata.egress_spec = CPU_PORT;
+    }
+
+    /* ---- dispatch: stamp fresh (visit 0) packets of a task with the active config version */
+    action stamp(bit<8> version, bit<16> visit) {
+        hdr.inml.version = version;
+        hdr.inml.visit = visit;
+    }
+    table dispatch {
+        key = {
+            hdr.inml.task_id : exact;
+        }
+        actions = { stamp; drop; NoAction; }
+        default_action = NoAction();
+        size = 1024;
+    }
+
+    /* ---- key staging: which feature each stage table's range key reads in this pass */
+    action select_keys(bit<16> shift0, bit<16> shift1, bit<16> shift2, bit<16> shift3, bit<16> shift4, bit<16> shift5, bit<16> shift6, bit<16> shift7, bit<16> shift8, bit<16> shift9, bit<16> shift10, bit<16> shift11, bit<16> shift12, bit<16> shift13, bit<16> shift14, bit<16> shift15) {
+        meta.key0 = (bit<16>)(hdr.inml.features >> shift0);
+        meta.key1 = (bit<16>)(hdr.inml.features >> shift1);
+        meta.key2 = (bit<16>)(hdr.inml.features >> shift2);
+        meta.key3 = (bit<16>)(hdr.inml.features >> shift3);
+        meta.key4 = (bit<16>)(hdr.inml.features >> shift4);
+        meta.key5 = (bit<16>)(hdr.inml.features >> shift5);
+        meta.key6 = (bit<16>)(hdr.inml.features >> shift6);
+        meta.key7 = (bit<16>)(hdr.inml.features >> shift7);
+        meta.key8 = (bit<16>)(hdr.inml.features >> shift8);
+        meta.key9 = (bit<16>)(hdr.inml.features >> shift9);
+        meta.key10 = (bit<16>)(hdr.inml.features >> shift10);
+        meta.key11 = (bit<16>)(hdr.inml.features >> shift11);
+        meta.key12 = (bit<16>)(hdr.inml.features >> shift12);
+        meta.key13 = (bit<16>)(hdr.inml.features >> shift13);
+        meta.key14 = (bit<16>)(hdr.inml.features >> shift14);
+        meta.key15 = (bit<16>)(hdr.inml.features >> shift15);
+    }
+    table key_select {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+        }
+        actions = { select_keys; NoAction; }
+        default_action = NoAction();
+        size = 4096;
+    }
+
+    /* ---- generic MAT actions shared by every stage table */
+    action set_bits(bit<1536> mask, bit<1536> value) {
+        hdr.inml.regs = (hdr.inml.regs & ~mask) | (value & mask);
+    }
+    action add_vec(bit<1536> value) {
+        hdr.inml.regs = hdr.inml.regs + value;
+    }
+    action set_label(bit<16> label) {
+        hdr.inml.label = label;
+        hdr.inml.flags = hdr.inml.flags | FLAG_DONE;
+    }
+    action argmax_label(bit<8> lanes) {
+        meta.argmax_n = lanes;
+        meta.argmax_go = 1;
+    }
+
+    table stage0 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key0       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage1 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key1       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage2 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key2       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage3 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key3       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage4 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key4       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage5 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key5       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage6 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key6       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage7 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key7       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage8 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key8       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage9 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key9       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage10 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key10       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage11 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key11       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage12 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key12       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage13 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key13       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage14 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key14       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+    table stage15 {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+            meta.key15       : range;
+            hdr.inml.regs    : ternary;
+        }
+        actions = { set_bits; add_vec; set_label; argmax_label; NoAction; }
+        default_action = NoAction();
+        size = STAGE_TABLE_SIZE;
+    }
+
+    /* ---- routing of inference packets between passes and devices */
+    action forward(port_t port, bit<16> next_visit) {
+        standard_metadata.egress_spec = port;
+        hdr.inml.visit = next_visit;
+    }
+    action recirculate_pass(bit<16> next_visit) {
+        hdr.inml.visit = next_visit;
+        meta.recirc = 1;
+        standard_metadata.egress_spec = 0;
+    }
+    action deliver(port_t port) {
+        standard_metadata.egress_spec = port;
+    }
+    table route {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.version : exact;
+            hdr.inml.visit   : exact;
+        }
+        actions = { forward; recirculate_pass; deliver; send_to_cpu; drop; }
+        default_action = drop();
+        size = 8192;
+    }
+
+    /* ---- plain traffic */
+    action l2_forward(port_t port) {
+        standard_metadata.egress_spec = port;
+    }
+    table l2_fwd {
+        key = {
+            hdr.ethernet.dstAddr : exact;
+        }
+        actions = { l2_forward; send_to_cpu; drop; }
+        default_action = drop();
+        size = 1024;
+    }
+
+    apply {
+        mark_to_drop(standard_metadata);
+        meta.argmax_go = 0;
+        meta.recirc = 0;
+        if (hdr.packet_out.isValid()) {
+            standard_metadata.egress_spec = hdr.packet_out.egress_port;
+            hdr.packet_out.setInvalid();
+        } else if (hdr.inml.isValid()) {
+            if (hdr.inml.visit == 0) {
+                dispatch.apply();
+            }
+            key_select.apply();
+            stage0.apply();
+            if (meta.argmax_go == 1) { argmax0.apply(hdr.inml, meta); }
+            stage1.apply();
+            if (meta.argmax_go == 1) { argmax1.apply(hdr.inml, meta); }
+            stage2.apply();
+            if (meta.argmax_go == 1) { argmax2.apply(hdr.inml, meta); }
+            stage3.apply();
+            if (meta.argmax_go == 1) { argmax3.apply(hdr.inml, meta); }
+            stage4.apply();
+            if (meta.argmax_go == 1) { argmax4.apply(hdr.inml, meta); }
+            stage5.apply();
+            if (meta.argmax_go == 1) { argmax5.apply(hdr.inml, meta); }
+            stage6.apply();
+            if (meta.argmax_go == 1) { argmax6.apply(hdr.inml, meta); }
+            stage7.apply();
+            if (meta.argmax_go == 1) { argmax7.apply(hdr.inml, meta); }
+            stage8.apply();
+            if (meta.argmax_go == 1) { argmax8.apply(hdr.inml, meta); }
+            stage9.apply();
+            if (meta.argmax_go == 1) { argmax9.apply(hdr.inml, meta); }
+            stage10.apply();
+            if (meta.argmax_go == 1) { argmax10.apply(hdr.inml, meta); }
+            stage11.apply();
+            if (meta.argmax_go == 1) { argmax11.apply(hdr.inml, meta); }
+            stage12.apply();
+            if (meta.argmax_go == 1) { argmax12.apply(hdr.inml, meta); }
+            stage13.apply();
+            if (meta.argmax_go == 1) { argmax13.apply(hdr.inml, meta); }
+            stage14.apply();
+            if (meta.argmax_go == 1) { argmax14.apply(hdr.inml, meta); }
+            stage15.apply();
+            if (meta.argmax_go == 1) { argmax15.apply(hdr.inml, meta); }
+            route.apply();
+        } else if (hdr.ethernet.isValid()) {
+            l2_fwd.apply();
+        }
+    }
+}
+
+control MyEgress(inout headers_t hdr, inout metadata_t meta,
+                 inout standard_metadata_t standard_metadata) {
+    apply {
+        if (standard_metadata.egress_port == CPU_PORT) {
+            hdr.packet_in.setValid();
+            hdr.packet_in.ingress_port = standard_metadata.ingress_port;
+            hdr.packet_in._pad = 0;
+        }
+        if (meta.recirc == 1) {
+            recirculate_preserving_field_list(0);
+        }
+    }
+}
+
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { }
+}
+
+control MyDeparser(packet_out packet, in headers_t hdr) {
+    apply {
+        packet.emit(hdr.packet_in);
+        packet.emit(hdr.ethernet);
+        packet.emit(hdr.inml);
+    }
+}
+
+V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) main;
