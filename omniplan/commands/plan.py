@@ -183,7 +183,7 @@ def _print_tables(result, topology, workload) -> None:
         solve.add_row(r.name, r.kind, r.role, r.status, f"{r.solve_time_s:.3f}",
                       "-" if r.gap is None else f"{100 * r.gap:.2f}%",
                       "-" if r.weighted_cost is None else f"{r.weighted_cost:.4f}",
-                      f"{sel.similarities.get(r.name, 0.0):.3f}")
+                      f"{sel.similarities[r.name]:.3f}" if r.name in sel.similarities else "-")
     console.print(solve)
     console.print(f"activation: [bold]{sel.rule}[/bold] - {sel.reason}", highlight=False)
     top = sorted(sel.similarities.items(), key=lambda kv: -kv[1])[:6]
