@@ -12,12 +12,16 @@ from dataclasses import dataclass
 import grpc
 
 from p4src.entries import DefaultAction, Match, TableEntry
-from softswitch.bytestrings import canonical, decode
+from softswitch.bytestrings import canonical, decode, encode
 from softswitch.errors import P4RuntimeError, invalid, not_found
 from softswitch.p4info import ActionInfo, P4InfoIndex, TableInfo
 from softswitch.proto import p4r
 
 INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
+
+
+def _by_field(m: Match) -> str:
+    return m.field
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,8 @@ class DecodedEntry:
     table: TableInfo
     entry: TableEntry | None  # a match entry, or None for a default-action write
     default: DefaultAction | None  # default-action MODIFY; None with entry None = reset to initial
-    pb: "p4r.TableEntry"
+    pb: "p4r.TableEntry"  # as written; reads pass it through canonical_copy() when ``padded``
+    padded: bool = False
 
 
 def _permission(msg: str) -> P4RuntimeError:
@@ -39,6 +44,7 @@ class EntryCodec:
 
     def __init__(self, index: P4InfoIndex):
         self.index = index
+        self.padded = False  # set while decoding when a byte string had leading zero bytes
 
     # ---- writes -----------------------------------------------------------------------------
     def decode_write(self, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
@@ -49,6 +55,7 @@ class EntryCodec:
             raise invalid(f"table {table.name!r} has no direct counter or meter")
         if pb.idle_timeout_ns:
             raise invalid(f"table {table.name!r} does not support idle timeout")
+        self.padded = False
         if pb.is_default_action:
             return self._decode_default(table, pb, update_type)
         if table.is_const_table:
@@ -66,7 +73,7 @@ class EntryCodec:
                 raise invalid(f"table {table.name!r}: INSERT/MODIFY needs an action")
             action_name, params = self._decode_action(table, pb.action, default=False)
         entry = TableEntry(table.name, matches, action_name, params, pb.priority)
-        return DecodedEntry(table, entry, None, self._canonical_pb(pb))
+        return DecodedEntry(table, entry, None, pb, self.padded)
 
     def _decode_default(self, table: TableInfo, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
         if update_type != MODIFY:
@@ -78,7 +85,7 @@ class EntryCodec:
         if not pb.HasField("action"):
             return DecodedEntry(table, None, None, pb)  # reset to the program's initial default
         action_name, params = self._decode_action(table, pb.action, default=True)
-        return DecodedEntry(table, None, DefaultAction(table.name, action_name, params), self._canonical_pb(pb))
+        return DecodedEntry(table, None, DefaultAction(table.name, action_name, params), pb, self.padded)
 
     def _decode_action(self, table: TableInfo, pa: "p4r.TableAction", default: bool) -> tuple[str, tuple]:
         which = pa.WhichOneof("type")
@@ -99,39 +106,59 @@ class EntryCodec:
             raise invalid(f"action {info.name!r} cannot be the default action of {table.name!r}")
         return info.name, self._decode_params(info, action.params)
 
-    @staticmethod
-    def _decode_params(info: ActionInfo, params) -> tuple[tuple[str, int], ...]:
+    def _decode_params(self, info: ActionInfo, params) -> tuple[tuple[str, int], ...]:
         values: dict[int, int] = {}
+        infos = info.params
         for p in params:
-            pinfo = info.params.get(p.param_id)
+            pid = p.param_id
+            pinfo = infos.get(pid)
             if pinfo is None:
-                raise invalid(f"action {info.name!r} has no param id {p.param_id}")
-            if p.param_id in values:
+                raise invalid(f"action {info.name!r} has no param id {pid}")
+            if pid in values:
                 raise invalid(f"action {info.name!r}: param {pinfo.name!r} given twice")
-            values[p.param_id] = decode(p.value, pinfo.bitwidth, f"action {info.name!r} param {pinfo.name!r}")
-        if len(values) != len(info.params):
-            missing = [pi.name for pid, pi in info.params.items() if pid not in values]
+            raw = p.value
+            value = int.from_bytes(raw, "big")
+            if not raw or value >> pinfo.bitwidth:
+                decode(raw, pinfo.bitwidth, f"action {info.name!r} param {pinfo.name!r}")  # raises
+            if raw[0] == 0 and len(raw) > 1:
+                self.padded = True
+            values[pid] = value
+        if len(values) != len(infos):
+            missing = [pi.name for pid, pi in infos.items() if pid not in values]
             raise invalid(f"action {info.name!r}: missing param(s) {', '.join(missing)}")
-        return tuple((pi.name, values[pid]) for pid, pi in info.params.items())
+        return tuple((pi.name, values[pid]) for pid, pi in infos.items())
 
     def decode_matches(self, table: TableInfo, fms, require_exact: bool) -> tuple[Match, ...]:
         out: list[Match] = []
         seen: set[int] = set()
+        fields = table.fields
+        n_exact = 0
         for fm in fms:
-            f = table.fields.get(fm.field_id)
+            fid = fm.field_id
+            f = fields.get(fid)
             if f is None:
-                raise invalid(f"table {table.name!r} has no match field id {fm.field_id}")
-            if fm.field_id in seen:
+                raise invalid(f"table {table.name!r} has no match field id {fid}")
+            if fid in seen:
                 raise invalid(f"table {table.name!r}: match field {f.name!r} given twice")
-            seen.add(fm.field_id)
+            seen.add(fid)
             which = fm.WhichOneof("field_match_type")
             if which != f.kind:
                 raise invalid(f"table {table.name!r}: field {f.name!r} is {f.kind}, request has {which}")
-            what = f"table {table.name!r} field {f.name!r}"
             bw = f.bitwidth
-            if which == "exact":
-                out.append(Match(f.name, "exact", decode(fm.exact.value, bw, what)))
-            elif which == "lpm":
+            if which == "exact":  # hot path: inlined decode()
+                raw = fm.exact.value
+                value = int.from_bytes(raw, "big")
+                if not raw or value >> bw:
+                    decode(raw, bw, f"table {table.name!r} field {f.name!r}")  # raises the right error
+                if raw[0] == 0 and len(raw) > 1:
+                    self.padded = True
+                out.append(Match(f.name, "exact", value))
+                n_exact += 1
+                continue
+            what = f"table {table.name!r} field {f.name!r}"
+            if not self.padded and _padded_match(fm, which):
+                self.padded = True
+            if which == "lpm":
                 plen = fm.lpm.prefix_len
                 if plen <= 0 or plen > bw:
                     raise invalid(f"{what}: prefix length {plen} outside 1..{bw} (omit the field for a wildcard)")
@@ -159,57 +186,98 @@ class EntryCodec:
                 out.append(Match(f.name, "optional", decode(fm.optional.value, bw, what)))
             else:
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"{what}: match kind {which} not supported")
-        if require_exact:
+        if require_exact and n_exact != table.n_exact:
             for f in table.fields.values():
                 if f.kind == "exact" and f.id not in seen:
                     raise invalid(f"table {table.name!r}: exact match field {f.name!r} is missing")
-        out.sort(key=lambda m: m.field)
+        if len(out) > 1:
+            out.sort(key=_by_field)
         return tuple(out)
 
-    # ---- reads ------------------------------------------------------------------------------
-    @staticmethod
-    def _canonical_pb(pb: "p4r.TableEntry") -> "p4r.TableEntry":
-        """The protobuf as reads return it: byte strings in canonical form (spec: Bytestrings)."""
-        if not _has_padding(pb):
-            return pb
-        out = p4r.TableEntry()
-        out.CopyFrom(pb)
-        for fm in out.match:
-            which = fm.WhichOneof("field_match_type")
-            if which in ("exact", "optional"):
-                sub = getattr(fm, which)
-                sub.value = canonical(sub.value)
-            elif which == "lpm":
-                fm.lpm.value = canonical(fm.lpm.value)
-            elif which == "ternary":
-                fm.ternary.value = canonical(fm.ternary.value)
-                fm.ternary.mask = canonical(fm.ternary.mask)
-            elif which == "range":
-                fm.range.low = canonical(fm.range.low)
-                fm.range.high = canonical(fm.range.high)
-        if out.action.WhichOneof("type") == "action":
-            for p in out.action.action.params:
-                p.value = canonical(p.value)
-        return out
+
+def canonicalize(out: "p4r.TableEntry") -> None:
+    """Rewrite a table entry's byte strings in canonical form, in place (spec: Bytestrings).
+
+    Writes may use padded strings; reads answer canonical ones. Done at read time, on the copy
+    the response needs anyway, so writes that pad cost nothing extra.
+    """
+    for fm in out.match:
+        which = fm.WhichOneof("field_match_type")
+        if which in ("exact", "optional"):
+            sub = getattr(fm, which)
+            sub.value = canonical(sub.value)
+        elif which == "lpm":
+            fm.lpm.value = canonical(fm.lpm.value)
+        elif which == "ternary":
+            fm.ternary.value = canonical(fm.ternary.value)
+            fm.ternary.mask = canonical(fm.ternary.mask)
+        elif which == "range":
+            fm.range.low = canonical(fm.range.low)
+            fm.range.high = canonical(fm.range.high)
+    if out.action.WhichOneof("type") == "action":
+        for p in out.action.action.params:
+            p.value = canonical(p.value)
 
 
 def _padded(b: bytes) -> bool:
     return len(b) > 1 and b[0] == 0
 
 
-def _has_padding(pb: "p4r.TableEntry") -> bool:
-    for fm in pb.match:
-        which = fm.WhichOneof("field_match_type")
-        if which == "exact" and _padded(fm.exact.value):
-            return True
-        if which == "optional" and _padded(fm.optional.value):
-            return True
-        if which == "lpm" and _padded(fm.lpm.value):
-            return True
-        if which == "ternary" and (_padded(fm.ternary.value) or _padded(fm.ternary.mask)):
-            return True
-        if which == "range" and (_padded(fm.range.low) or _padded(fm.range.high)):
-            return True
-    if pb.action.WhichOneof("type") == "action":
-        return any(_padded(p.value) for p in pb.action.action.params)
+def _padded_match(fm, which: str) -> bool:
+    if which == "optional":
+        return _padded(fm.optional.value)
+    if which == "lpm":
+        return _padded(fm.lpm.value)
+    if which == "ternary":
+        return _padded(fm.ternary.value) or _padded(fm.ternary.mask)
+    if which == "range":
+        return _padded(fm.range.low) or _padded(fm.range.high)
     return False
+
+
+def encode_entry(index: P4InfoIndex, entry: TableEntry | DefaultAction) -> "p4r.TableEntry":
+    """The P4Runtime protobuf (canonical byte strings) for one of our entries, by P4Info names.
+
+    The inverse of ``EntryCodec.decode_write``: used to push entries made by the compiler or
+    realizer (p4src.entries form) over P4Runtime. Raises P4RuntimeError for unknown names.
+    """
+    table = index.table_by_name.get(entry.table)
+    if table is None:
+        raise not_found(f"no table named {entry.table!r} in program {index.program_name!r}")
+    pb = p4r.TableEntry(table_id=table.id)
+    if isinstance(entry, DefaultAction):
+        pb.is_default_action = True
+    else:
+        pb.priority = entry.priority
+        by_name = {f.name: f for f in table.fields.values()}
+        for m in entry.matches:
+            f = by_name.get(m.field)
+            if f is None:
+                raise invalid(f"table {table.name!r} has no match field {m.field!r}")
+            fm = pb.match.add(field_id=f.id)
+            if m.kind == "exact":
+                fm.exact.value = encode(m.value)
+            elif m.kind == "optional":
+                fm.optional.value = encode(m.value)
+            elif m.kind == "lpm":
+                fm.lpm.value = encode(m.value)
+                fm.lpm.prefix_len = m.prefix_len or 0
+            elif m.kind == "ternary":
+                fm.ternary.value = encode(m.value)
+                fm.ternary.mask = encode(m.mask or 0)
+            elif m.kind == "range":
+                fm.range.low = encode(m.value)
+                fm.range.high = encode(m.high if m.high is not None else m.value)
+            else:
+                raise invalid(f"unknown match kind {m.kind!r}")
+    action = index.action_by_name.get(entry.action)
+    if action is None:
+        raise not_found(f"no action named {entry.action!r} in program {index.program_name!r}")
+    pa = pb.action.action
+    pa.action_id = action.id
+    pid = {p.name: p.id for p in action.params.values()}
+    for name, value in entry.params:
+        if name not in pid:
+            raise invalid(f"action {action.name!r} has no param {name!r}")
+        pa.params.add(param_id=pid[name], value=encode(value))
+    return pb

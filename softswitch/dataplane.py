@@ -13,12 +13,12 @@ emits on the CPU port has its ``packet_in`` header parsed (widths from the P4Inf
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import select
 import socket
 import struct
+import sys
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -28,8 +28,8 @@ from softswitch.p4info import P4InfoIndex, PacketMetadataInfo
 
 log = logging.getLogger("softswitch.dataplane")
 
-#: BMv2's default CPU port when --cpu-port is not given.
-DEFAULT_CPU_PORT = 510
+#: CPU port when --cpu-port is not given: inml.p4's CPU_PORT (BMv2 must be told the same).
+DEFAULT_CPU_PORT = 255
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
@@ -112,7 +112,14 @@ def unpack_header(meta: PacketMetadataInfo, frame: bytes) -> tuple[dict[str, int
     return {f.name: values[f.name] for f in meta.fields}, frame[nbytes:]
 
 
-Snapshot = Callable[[], tuple[dict, dict]]
+class TableSource(Protocol):
+    """What the data plane reads table state from (softswitch.tables.TableStore)."""
+
+    version: int
+
+    def snapshot(self) -> tuple[dict, dict]: ...
+
+
 PacketInSink = Callable[[bytes, dict[str, int]], None]
 
 
@@ -126,7 +133,8 @@ class DataPlane:
         self.captured: dict[int, deque[bytes]] = defaultdict(deque)
         self.pipeline = None
         self.program = ""
-        self.snapshot: Snapshot | None = None
+        self.tables: TableSource | None = None
+        self._loaded_version = -1
         self.packet_in_sink: PacketInSink | None = None
         self.packet_in_meta: PacketMetadataInfo | None = None
         self.packet_out_meta: PacketMetadataInfo | None = None
@@ -140,9 +148,10 @@ class DataPlane:
             raise invalid(f"port {port} is already attached")
         self.ports[port] = io
 
-    def load_program(self, index: P4InfoIndex | None, snapshot: Snapshot | None) -> None:
+    def load_program(self, index: P4InfoIndex | None, tables: TableSource | None) -> None:
         """Switch to the pipeline for ``index`` (None = no pipeline: drop everything)."""
-        self.snapshot = snapshot
+        self.tables = tables
+        self._loaded_version = -1
         self.pipeline = None
         self.program = index.program_name if index else ""
         self.packet_in_meta = index.packet_metadata.get("packet_in") if index else None
@@ -152,8 +161,13 @@ class DataPlane:
         self.pipeline, why = make_pipeline(index, self.cpu_port)
         if self.pipeline is None:
             log.warning("data plane: %s; the control plane works but packets are dropped", why)
-        else:
-            log.info("data plane: executing program %r with the pipeline twin", self.program)
+            return
+        log.info("data plane: executing program %r with the pipeline twin", self.program)
+        twin_cpu = getattr(sys.modules[type(self.pipeline).__module__], "CPU_PORT", self.cpu_port)
+        if twin_cpu != self.cpu_port:
+            log.warning("data plane: --cpu-port %d differs from the program's CPU_PORT %d: packet-in/out "
+                        "will not reach the controller (as on BMv2 with a mismatched --cpu-port)",
+                        self.cpu_port, twin_cpu)
 
     # ---- packet path ----------------------------------------------------------------------------
     def receive(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:
@@ -198,14 +212,21 @@ class DataPlane:
         return out
 
     def _run(self, frame: bytes, port: int) -> list[tuple[int, bytes]]:
-        if self.pipeline is None or self.snapshot is None:
+        pipeline, tables = self.pipeline, self.tables
+        if pipeline is None or tables is None:
             self.dropped_no_pipeline += 1
             return []
-        tables, defaults = self.snapshot()
         try:
-            return list(self.pipeline.process(frame, port, tables, defaults))
-        except Exception:  # a malformed packet must not take the switch down
+            if hasattr(pipeline, "process_loaded"):
+                # compile the table state once per change instead of checking it per packet
+                if tables.version != self._loaded_version:
+                    pipeline.load(*tables.snapshot())
+                    self._loaded_version = tables.version
+                return pipeline.process_loaded(frame, port)
+            return list(pipeline.process(frame, port, *tables.snapshot()))
+        except Exception:  # a malformed packet or state must not take the switch down
             log.exception("pipeline failed on a %d-byte packet from port %d; dropped", len(frame), port)
+            self._loaded_version = -1
             return []
 
     def _deliver(self, egress: int, data: bytes) -> None:
@@ -274,13 +295,7 @@ def make_pipeline(index: P4InfoIndex, cpu_port: int):
     if index.program_name != InferencePipeline.PROGRAM_NAME:
         return None, (f"program {index.program_name!r} is not {InferencePipeline.PROGRAM_NAME!r}, "
                       "the only one with an executable twin")
-    params = inspect.signature(InferencePipeline).parameters
-    kwargs = {}
-    if "cpu_port" in params:
-        kwargs["cpu_port"] = cpu_port
-    if "p4info" in params:
-        kwargs["p4info"] = index.p4info
-    return InferencePipeline(**kwargs), ""
+    return InferencePipeline(), ""
 
 
 def interface_exists(iface: str) -> bool:

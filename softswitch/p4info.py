@@ -61,9 +61,9 @@ class TableInfo:
     const_default_action_id: int = 0
     is_const_table: bool = False
 
-    @property
-    def needs_priority(self) -> bool:
-        return any(f.kind in PRIORITY_KINDS for f in self.fields.values())
+    def __post_init__(self) -> None:
+        self.needs_priority = any(f.kind in PRIORITY_KINDS for f in self.fields.values())
+        self.n_exact = sum(1 for f in self.fields.values() if f.kind == "exact")
 
 
 @dataclass

@@ -122,7 +122,7 @@ class SoftSwitch:
 
     def _commit(self, pipeline: Pipeline, store: TableStore) -> None:
         self.pipeline, self.store = pipeline, store
-        self.dataplane.load_program(pipeline.index, store.snapshot)
+        self.dataplane.load_program(pipeline.index, store)
         log.info("pipeline %r committed (cookie %d, %d tables, %d entries kept)",
                  pipeline.index.program_name, pipeline.config.cookie.cookie,
                  len(pipeline.index.tables), len(store))
@@ -209,8 +209,7 @@ class SoftSwitch:
                 self.store.index.table(q.table_id)
             queries.append(q)
         for q in queries:
-            for pb in self.store.read(q):
-                yield p4r.Entity(table_entry=pb)
+            yield from self.store.read(q)
 
     # ---- packet I/O ----------------------------------------------------------------------------
     def packet_out(self, conn, packet: "p4r.PacketOut") -> None:

@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import grpc
 
 from p4src.entries import DefaultAction, TableEntry
-from softswitch.codec import DELETE, INSERT, MODIFY, DecodedEntry, EntryCodec
+from softswitch.codec import DELETE, INSERT, MODIFY, DecodedEntry, EntryCodec, canonicalize
 from softswitch.errors import P4RuntimeError, invalid, not_found
 from softswitch.p4info import P4InfoIndex
 from softswitch.proto import p4r
@@ -26,8 +26,9 @@ class TableStore:
     def __init__(self, index: P4InfoIndex):
         self.index = index
         self.codec = EntryCodec(index)
-        self.entries: dict[int, dict[tuple, tuple[TableEntry, "p4r.TableEntry"]]] = {t: {} for t in index.tables}
-        self.defaults: dict[int, tuple[DefaultAction, "p4r.TableEntry"]] = {}
+        #: table id -> entry key -> (entry, protobuf as written, whether it used padded byte strings)
+        self.entries: dict[int, dict[tuple, tuple[TableEntry, "p4r.TableEntry", bool]]] = {t: {} for t in index.tables}
+        self.defaults: dict[int, tuple[DefaultAction, "p4r.TableEntry", bool]] = {}
         self.version = 0
         self._snapshot_version = -1
         self._snapshot: tuple[dict[str, list[TableEntry]], dict[str, DefaultAction]] = ({}, {})
@@ -42,7 +43,7 @@ class TableStore:
         if dec.entry is None:
             return self._set_default(dec)
         table = self.entries[dec.table.id]
-        key = dec.entry.key
+        key = (dec.entry.matches, dec.entry.priority)  # matches come sorted by field
         old = table.get(key)
         if update_type == INSERT:
             if old is not None:
@@ -51,13 +52,13 @@ class TableStore:
             if len(table) >= dec.table.size:
                 raise P4RuntimeError(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                      f"table {dec.table.name!r} is full ({dec.table.size} entries)")
-            table[key] = (dec.entry, dec.pb)
+            table[key] = (dec.entry, dec.pb, dec.padded)
             self.version += 1
             return lambda: self._restore(table, key, None)
         if old is None:
             raise not_found(f"table {dec.table.name!r}: no such entry")
         if update_type == MODIFY:
-            table[key] = (dec.entry, dec.pb)
+            table[key] = (dec.entry, dec.pb, dec.padded)
         else:
             del table[key]
         self.version += 1
@@ -76,7 +77,7 @@ class TableStore:
         if dec.default is None:
             self.defaults.pop(tid, None)
         else:
-            self.defaults[tid] = (dec.default, dec.pb)
+            self.defaults[tid] = (dec.default, dec.pb, dec.padded)
         self.version += 1
 
         def undo() -> None:
@@ -89,30 +90,28 @@ class TableStore:
         return undo
 
     # ---- reads ------------------------------------------------------------------------------
-    def read(self, query: "p4r.TableEntry") -> Iterator["p4r.TableEntry"]:
-        """Entries matching a Read request's table entry (0 table id = all tables)."""
+    def read(self, query: "p4r.TableEntry") -> Iterator["p4r.Entity"]:
+        """Entities answering a Read's table entry (0 table id = all tables), canonical bytes."""
         if query.table_id == 0:
             if len(query.match) or query.priority or query.is_default_action:
                 raise invalid("a wildcard read (table_id 0) cannot filter on match, priority or default")
-            for tid in self.entries:
-                yield from (pb for _, pb in self.entries[tid].values())
+            for rows in self.entries.values():
+                yield from (_entity(pb, padded) for _, pb, padded in rows.values())
             return
         table = self.index.table(query.table_id)
         if query.is_default_action:
-            yield self._default_pb(table.id)
+            stored = self.defaults.get(table.id)
+            yield _entity(*stored[1:]) if stored else _entity(self._initial_default_pb(table.id), False)
             return
         wanted = set(self.codec.decode_matches(table, query.match, require_exact=False))
-        for entry, pb in self.entries[table.id].values():
+        for entry, pb, padded in self.entries[table.id].values():
             if query.priority and entry.priority != query.priority:
                 continue
             if wanted and not wanted.issubset(entry.matches):
                 continue
-            yield pb
+            yield _entity(pb, padded)
 
-    def _default_pb(self, table_id: int) -> "p4r.TableEntry":
-        stored = self.defaults.get(table_id)
-        if stored is not None:
-            return stored[1]
+    def _initial_default_pb(self, table_id: int) -> "p4r.TableEntry":
         table = self.index.tables[table_id]
         pb = p4r.TableEntry(table_id=table_id, is_default_action=True)
         initial = table.const_default_action_id or next(
@@ -128,10 +127,10 @@ class TableStore:
         if self._snapshot_version != self.version:
             tables = {}
             for tid, rows in self.entries.items():
-                entries = [e for e, _ in rows.values()]
+                entries = [row[0] for row in rows.values()]
                 entries.sort(key=lambda e: -e.priority)
                 tables[self.index.tables[tid].name] = entries
-            defaults = {self.index.tables[tid].name: d for tid, (d, _) in self.defaults.items()}
+            defaults = {self.index.tables[tid].name: row[0] for tid, row in self.defaults.items()}
             self._snapshot = (tables, defaults)
             self._snapshot_version = self.version
         return self._snapshot
@@ -139,20 +138,27 @@ class TableStore:
     def reconcile(self, new_index: P4InfoIndex) -> "TableStore":
         """A store for ``new_index`` holding every current entry; raises if one no longer fits."""
         new = TableStore(new_index)
-        for tid, rows in self.entries.items():
-            for _, pb in rows.values():
+        for rows in self.entries.values():
+            for _, pb, _ in rows.values():
                 try:
                     new.apply(INSERT, pb)
                 except P4RuntimeError as exc:
                     raise P4RuntimeError(grpc.StatusCode.INVALID_ARGUMENT,
                                          f"cannot reconcile existing state with the new P4Info: {exc.message}") from None
-        for tid, (_, pb) in self.defaults.items():
+        for _, pb, _ in self.defaults.values():
             try:
                 new.apply(MODIFY, pb)
             except P4RuntimeError as exc:
                 raise P4RuntimeError(grpc.StatusCode.INVALID_ARGUMENT,
                                      f"cannot reconcile default action with the new P4Info: {exc.message}") from None
         return new
+
+
+def _entity(pb: "p4r.TableEntry", padded: bool) -> "p4r.Entity":
+    entity = p4r.Entity(table_entry=pb)  # a copy: canonicalising it leaves the stored one as written
+    if padded:
+        canonicalize(entity.table_entry)
+    return entity
 
 
 __all__ = ["TableStore", "INSERT", "MODIFY", "DELETE"]
