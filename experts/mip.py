@@ -1,0 +1,196 @@
+"""MIP experts: the paper's offloading MIP (appendix 11.5) solved by CP-SAT (or HiGHS).
+
+* ``cpsat``  - weights from the request (the OmniPlan MIP expert, configured by the intent);
+* ``spd-o``  - SPEED-OPT, the paper's MIP baseline: fixed 0.5 resources + 0.5 latency.
+
+The model itself lives in ``experts.milp_offload`` (solver-neutral), the solver adapters in
+``experts.milp_backends``. This module adds what an expert needs around them: warm start from a
+fast expert's plan (checked for feasibility by fixing it in CP-SAT, which also completes the
+auxiliary variables so the hint is a full solution), reporting (status, objective, bound, gap,
+time) in ``plan.info``, and an operator-facing explanation when the instance is infeasible.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+from experts.milp_backends import BACKENDS, solve_cpsat
+from experts.milp_model import MilpResult
+from experts.milp_offload import CONSTRAINT_GROUPS, OffloadModel, build_model, normalize_weights
+from experts.registry import Expert, PlanRequest, capability, register
+from omniplan.errors import InfeasibleError, OmniPlanError
+from omniplan.objectives import OBJECTIVES
+from omniplan.plan import Plan
+
+#: Share of the time limit spent checking and completing the warm start (at most this many seconds).
+HINT_CHECK_S = 5.0
+#: Capacity groups tried one at a time when explaining infeasibility.
+EXPLAIN_GROUPS = ("sram", "tcam", "phv", "bandwidth", "stages")
+
+SPD_O_WEIGHTS = [0.5 if o in ("resources", "latency") else 0.0 for o in OBJECTIVES]
+
+
+def solve_mip(
+    request: PlanRequest,
+    *,
+    weights: Iterable[float] | None = None,
+    expert: str = "cpsat",
+    backend: str = "cpsat",
+    ingress_flow: bool = False,
+) -> Plan:
+    """Build and solve the MIP for ``request``; raise InfeasibleError naming what binds."""
+    t_start = time.perf_counter()
+    weights = normalize_weights(request.weights if weights is None else weights)
+    _fail_fast(request)
+    om = build_model(request.workload, request.topology, weights, allow_partial=request.allow_partial,
+                     ingress_flow=ingress_flow)
+    build_s = time.perf_counter() - t_start
+    info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": om.model.stats(),
+                  "build_s": round(build_s, 3), "scales": om.scales.as_dict(), "warm_start": None}
+
+    if request.warm_start is not None:
+        info["warm_start"] = _apply_warm_start(om, request, backend)
+
+    remaining = max(0.5, request.time_limit_s - (time.perf_counter() - t_start))
+    solver = BACKENDS[backend]
+    result = solver(om.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
+    if result.status == "INFEASIBLE":
+        raise InfeasibleError(explain_infeasible(om, request))
+    if not result.has_solution:
+        raise OmniPlanError(
+            f"{expert}: no plan found within {request.time_limit_s:g} s (solver status {result.status}); "
+            "the instance is not proven infeasible - give more time or a warm start")
+    plan = om.to_plan(result.values, expert)
+    info.update(_result_info(om, result))
+    info["total_s"] = round(time.perf_counter() - t_start, 3)
+    plan.info = info
+    return plan
+
+
+def _result_info(om: OffloadModel, result: MilpResult) -> dict:
+    obj = om.normalized_objective(result.objective) if result.objective is not None else None
+    bound = om.normalized_objective(result.bound) if result.bound is not None else None
+    gap_norm = None
+    if obj is not None and bound is not None:
+        gap_norm = 0.0 if result.status == "OPTIMAL" else max(0.0, obj - bound)
+    return {
+        "status": result.status,
+        # normalised weighted cost sum_i w_i (C_i - lo_i) / span_i, comparable with Scales.cost(evaluate(...))
+        "objective": obj,
+        "best_bound": bound,
+        # solver-style relative gap on the integer objective (sum_i w_i C_i / span_i, scaled)
+        "gap": result.gap,
+        # absolute gap in normalised units (1.0 = one objective's whole range at weight 1)
+        "gap_normalised": gap_norm,
+        "solve_time_s": round(result.solve_time_s, 3),
+        "integer_objective": result.objective,
+        "integer_bound": result.bound,
+        "k_scale": om.k_scale,
+        "solver": result.extra,
+    }
+
+
+def _apply_warm_start(om: OffloadModel, request: PlanRequest, backend: str) -> dict:
+    """Turn the warm-start plan into a hint; report whether it was feasible for this model."""
+    plan = request.warm_start
+    assert plan is not None
+    partial = om.hint_from_plan(plan)
+    om.model.hint = partial
+    limit = min(HINT_CHECK_S, max(0.5, 0.2 * request.time_limit_s))
+    check = solve_cpsat(om.model, time_limit_s=limit, workers=1, seed=request.seed, fix_to_hint=True)
+    report: dict = {"expert": plan.expert, "feasible": check.has_solution, "check_status": check.status,
+                    "check_s": round(check.solve_time_s, 3)}
+    if check.has_solution:
+        om.model.hint = dict(check.values)  # a complete solution: both backends can start from it
+        report["objective"] = om.normalized_objective(check.objective) if check.objective is not None else None
+    else:
+        # Keep only the placement: it may still guide the search even if routes or stages clash.
+        om.model.hint = {v: partial[v] for v in om.x.values() if v in partial}
+        if backend == "highs":
+            om.model.hint = {}
+    return report
+
+
+def _fail_fast(request: PlanRequest) -> None:
+    """Aggregate demand checks before building anything (only when every task must be placed)."""
+    if request.allow_partial:
+        return
+    reasons = _aggregate_reasons(request)
+    if reasons:
+        raise InfeasibleError("infeasible: " + "; ".join(reasons))
+
+
+def _aggregate_reasons(request: PlanRequest) -> list[str]:
+    try:
+        from omniplan.diagnose import diagnose
+    except ImportError:
+        return _own_aggregate(request)
+    return list(diagnose(request.workload, request.topology))
+
+
+def _own_aggregate(request: PlanRequest) -> list[str]:
+    w, topo = request.workload, request.topology
+    out = []
+    for label, need, cap in (
+        ("SRAM", sum(m.sram_bits for m in w.mats().values()) + sum(t.dispatch_sram_bits for t in w.tasks),
+         sum(d.profile.sram_bits for d in topo.devices)),
+        ("TCAM", sum(m.tcam_bits for m in w.mats().values()), sum(d.profile.tcam_bits for d in topo.devices)),
+        ("PHV", sum(m.phv_bits for m in w.mats().values()), sum(d.profile.phv_bits for d in topo.devices)),
+    ):
+        if need > cap:
+            out.append(f"{label} demand is {100.0 * need / cap:.0f}% of capacity")
+    return out
+
+
+def explain_infeasible(om: OffloadModel, request: PlanRequest) -> str:
+    """Name the constraint group whose removal makes the instance feasible, plus aggregate figures."""
+    present = [g for g in EXPLAIN_GROUPS if g in om.model.groups()]
+    per_check = max(0.5, min(10.0, request.time_limit_s / max(1, len(present) + 1)))
+    binding: list[str] = []
+    for group in present:
+        r = solve_cpsat(om.model.without_groups([group]), time_limit_s=per_check, workers=request.workers,
+                        seed=request.seed, use_hint=False)
+        if r.has_solution:
+            binding.append(group)
+    reasons = _aggregate_reasons(request)
+    if binding:
+        head = "infeasible: the " + " / ".join(binding) + (" constraint binds" if len(binding) == 1 else " constraints bind")
+        head += " (dropping " + ("it" if len(binding) == 1 else "any one of them") + " makes a plan possible)"
+    else:
+        r = solve_cpsat(om.model.without_groups(present), time_limit_s=per_check, workers=request.workers,
+                        seed=request.seed, use_hint=False)
+        if present and r.has_solution:
+            head = "infeasible: the " + ", ".join(present) + " constraints bind together (no single one is enough to drop)"
+        else:
+            head = "infeasible: MAT assignment/routing cannot be satisfied (a MAT fits no device or a device is unreachable)"
+    if reasons:
+        head += "; " + "; ".join(reasons)
+    return head
+
+
+def _solve_cpsat_expert(request: PlanRequest) -> Plan:
+    return solve_mip(request, expert="cpsat")
+
+
+def _solve_spd_o(request: PlanRequest) -> Plan:
+    return solve_mip(request, weights=SPD_O_WEIGHTS, expert="spd-o")
+
+
+CPSAT = register(Expert(
+    name="cpsat",
+    kind="mip",
+    capability=capability(**{o: 1.0 for o in OBJECTIVES}),
+    solve=_solve_cpsat_expert,
+    description="CP-SAT on the full offloading MIP, objective = intent-weighted normalised sum of all 7 objectives",
+))
+
+SPD_O = register(Expert(
+    name="spd-o",
+    kind="mip",
+    capability=capability(resources=0.5, latency=0.5),
+    solve=_solve_spd_o,
+    description="SPEED-OPT baseline: the same MIP with fixed weights 0.5 resources + 0.5 latency",
+))
+
+__all__ = ["solve_mip", "explain_infeasible", "SPD_O_WEIGHTS", "CONSTRAINT_GROUPS"]
