@@ -245,6 +245,9 @@ class Placer:
                   mat_order: Sequence[str] | None = None) -> SplitResult:
         """Place the task MAT by MAT (dependency order), each on the first candidate device that takes it."""
         led = self.ledger
+        quick = self._split_hopeless(prof)
+        if quick:
+            return SplitResult(False, reason=quick)
         mark = led.mark()
         assigned: dict[str, str] = {}
         hosts: list[str] = []
@@ -277,6 +280,21 @@ class Placer:
         self.routes.update(routes)
         self.split_tasks.append(prof.name)
         return SplitResult(True, cut, hosts, assignment=dict(assigned))
+
+    def _split_hopeless(self, prof: TaskProfile) -> str | None:
+        """Cheap necessary conditions for any split (saves the MAT-by-device search on full networks)."""
+        led = self.ledger
+        free_sram = sum(max(0, led.free_sram(d) - prof.task.dispatch_sram_bits) for d in self.devices)
+        if free_sram < prof.sram:
+            return f"the network has {free_sram} SRAM bits left, the task needs {prof.sram} (plus dispatch tables)"
+        if sum(led.free_tcam(d) for d in self.devices) < prof.tcam:
+            return "not enough TCAM left in the network"
+        if sum(led.free_phv(d) for d in self.devices) < prof.phv:
+            return "not enough PHV left in the network"
+        biggest = max(prof.mats.values(), key=lambda m: m.sram_bits)
+        if max(led.free_sram(d) for d in self.devices) < biggest.sram_bits + prof.task.dispatch_sram_bits:
+            return f"MAT {mat_id(prof.name, biggest.name)} ({biggest.sram_bits} SRAM bits) fits on no device"
+        return None
 
     def default_split_order(self, devices: Sequence[str]) -> SplitOrder:
         """Hosts of the task first (keep it together), then ``devices`` in the expert's order."""
