@@ -409,6 +409,11 @@ def build_model(
             hosts[placed] = -1
             m.add(hosts, lo=0, group="assignment", name=f"hosted[{t.name}]")
 
+    if om.placed:
+        # An empty plan would score latency = hops = 0 in evaluate (means over no task); it is not
+        # an offloading plan, so at least one task is placed (else the instance is infeasible).
+        m.add({v: 1 for v in om.placed.values()}, lo=1, group="assignment", name="place_something")
+
     def xv(mid: str, d: str) -> int | None:
         return om.x.get((mid, d))
 
@@ -634,7 +639,7 @@ def build_model(
         u_ub = 0
         for arc in arcs:
             u_ub = max(u_ub, math.ceil(UTIL_UNITS * sum(arc_load[arc].values()) / arc_cap[arc]))
-        uvar = m.int_var(0, min(u_ub, UTIL_UNITS), "U")
+        uvar = m.int_var(0, u_ub, "U")  # not capped at 1: the bandwidth rows do that (and may be dropped)
         for arc in arcs:
             if not arc_load[arc]:
                 continue
@@ -732,8 +737,8 @@ def build_model(
             exprs["hops"] = (total, 1.0 / n_tasks, 0.0)
 
     if w["coverage"] > 0 and allow_partial:
-        # coverage% = 100 * count / n ; n_cov = (100 - coverage) / 100 = 1 - count / n
-        exprs["coverage"] = ({v: 1 for v in om.placed.values()}, -100.0 / n_tasks, 100.0)
+        # coverage% = 100 * count / n_tasks; _set_objective turns it into (100 - coverage) / span
+        exprs["coverage"] = ({v: 1 for v in om.placed.values()}, 100.0 / n_tasks, 0.0)
 
     _set_objective(om, exprs, w)
     return om
