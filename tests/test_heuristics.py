@@ -236,3 +236,22 @@ def test_fast_path_time():
     print({k: f"{v * 1000:.1f} ms" for k, v in medians.items()})
     # Generous bound: the suite shares 2 cores with other jobs; bench/ reports the real figures.
     assert max(medians.values()) < 0.1
+
+
+@pytest.mark.parametrize("topo_name", TOPOLOGIES + ("zero-latency line",))
+def test_path_cache_matches_networkx(topologies, topo_name):
+    import networkx as nx
+
+    from experts.heuristics.ledger import TopologyCache
+
+    topo = line(4, latency_us=0.0) if topo_name == "zero-latency line" else topologies[topo_name]
+    cache = TopologyCache(topo)
+    ref = dict(nx.all_pairs_dijkstra_path_length(topo.graph, weight="latency_us"))
+    closeness = nx.closeness_centrality(topo.graph, distance="latency_us")
+    for a in ref:
+        assert cache.closeness[a] == pytest.approx(closeness[a])
+        for b, dist in ref[a].items():
+            path = cache.paths[a][b]
+            assert path[0] == a and path[-1] == b and len(set(path)) == len(path)
+            assert sum(topo.link(u, v).latency_us for u, v in zip(path, path[1:])) == pytest.approx(dist)
+            assert cache.latency_us[a][b] == pytest.approx(dist)

@@ -9,6 +9,7 @@ tentative placement (a MAT, a whole split attempt) can be rolled back in O(chang
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from itertools import islice
 
@@ -26,14 +27,12 @@ class TopologyCache:
     def __init__(self, topology: Topology):
         g = topology.graph
         self.names: list[str] = [d.name for d in topology.devices]
-        lengths, paths = {}, {}
-        for src in self.names:
-            lengths[src], paths[src] = nx.single_source_dijkstra(g, src, weight="latency_us")
+        lengths, paths = _all_pairs(topology, self.names)
         self.latency_us: dict[str, dict[str, float]] = lengths
         self.paths: dict[str, dict[str, list[str]]] = paths
         self.hops: dict[str, dict[str, int]] = {a: {b: len(p) - 1 for b, p in row.items()} for a, row in paths.items()}
         self.pass_us: dict[str, float] = {d: device_pass_ns(topology, d) / 1000.0 for d in self.names}
-        self.closeness: dict[str, float] = nx.closeness_centrality(g, distance="latency_us")
+        self.closeness: dict[str, float] = _closeness(lengths, len(self.names))
         self.max_latency_us: float = max((v for row in lengths.values() for v in row.values()), default=0.0) or 1.0
         self.arc_cap_mbps: dict[tuple[str, str], float] = {}
         for link in topology.links:
@@ -51,6 +50,58 @@ class TopologyCache:
             cached = [list(p) for p in islice(nx.shortest_simple_paths(self._graph, a, b, weight="latency_us"), k)]
             self._alternatives[key] = cached
         return cached[:k]
+
+
+def _all_pairs(topology: Topology, names: list[str]) -> tuple[dict, dict]:
+    """Lowest-latency distances and paths between all devices.
+
+    A plain heapq Dijkstra per source on adjacency lists: a few times cheaper than networkx's
+    generic one on these small graphs, and no scipy import on the CLI's cold path. Ties break on
+    the neighbour order of ``topology.links``; any shortest path is as good for the checker.
+    """
+    adj: dict[str, list[tuple[str, float]]] = {n: [] for n in names}
+    for link in topology.links:
+        adj[link.a].append((link.b, link.latency_us))
+        adj[link.b].append((link.a, link.latency_us))
+    lengths: dict[str, dict[str, float]] = {}
+    paths: dict[str, dict[str, list[str]]] = {}
+    for src in names:
+        dist = {src: 0.0}
+        pred: dict[str, str] = {}
+        done: set[str] = set()
+        order: list[str] = []  # finalisation order: a node's predecessor always comes first
+        heap = [(0.0, 0, src)]
+        tick = 1
+        while heap:
+            d, _, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            order.append(u)
+            for v, w in adj[u]:
+                nd = d + w
+                if v not in dist or nd < dist[v] - 1e-12:
+                    dist[v] = nd
+                    pred[v] = u
+                    heapq.heappush(heap, (nd, tick, v))
+                    tick += 1
+        row: dict[str, list[str]] = {src: [src]}
+        for v in order:
+            if v != src:
+                row[v] = row[pred[v]] + [v]
+        lengths[src] = dist
+        paths[src] = row
+    return lengths, paths
+
+
+def _closeness(lengths: dict[str, dict[str, float]], n: int) -> dict[str, float]:
+    """Closeness centrality on latency (networkx's Wasserman-Faust variant for disconnected graphs)."""
+    out = {}
+    for a, row in lengths.items():
+        total = sum(row.values())
+        reach = len(row) - 1
+        out[a] = (reach / total) * (reach / (n - 1)) if total > 0 and n > 1 else 0.0
+    return out
 
 
 def cache_for(topology: Topology) -> TopologyCache:
