@@ -53,19 +53,20 @@ def bench_config(args) -> None:
 
     topo = load_topology("abilene")
     names = [d.name for d in topo.devices]
-    wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=names, scale=args.scale)
+    ingress = names[: args.ingress] if args.ingress > 0 else names
+    wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=ingress, scale=args.scale)
     request = PlanRequest(wl, topo, time_limit_s=args.time_limit, workers=2, seed=0)
-    pref = Preference({"throughput": 1.0, "latency": 0.5, "resources": 0.5})
+    pref = Preference.parse(args.prefer)
     console.print(f"Exp#7 setting: Abilene ({len(names)} devices), {args.tasks} tasks (scale {args.scale}), "
                   f"cpsat {args.time_limit}s per epoch, preference {pref.as_dict()}")
     with Progress(console=console) as progress:
         bar = progress.add_task("configuring", total=args.epochs + 2)
         res = configure_weights(pref, request, epochs=args.epochs, seed=args.seed,
                                 progress=lambda rec: progress.advance(bar))
-    shown = ("resources", "latency", "throughput")
+    shown = tuple(o for o in OBJECTIVES if pref[o] > 0)
     table = Table(title=f"DRL weight configuration (stop: {res.stop_reason}, best epoch {res.best_epoch}, {res.elapsed_s:.0f} s)")
-    for col in ("epoch", "w_SRAM", "w_latency", "w_thpt", "lr", "SRAM %", "latency us", "thpt headroom %",
-                "max link Gbps", "reward", "score", "solve s", "note"):
+    for col in ("epoch", *(f"w_{k}" for k in shown), "lr", "SRAM %", "latency us", "thpt headroom %",
+                "max link Gbps", "power W", "reward", "score", "solve s", "note"):
         table.add_column(col)
     rows = []
     for rec in res.history:
@@ -81,31 +82,35 @@ def bench_config(args) -> None:
         mark = " *" if rec.epoch == res.best_epoch else ""
         table.add_row(f"{rec.epoch}{mark}", *(f"{row[f'w_{k}']:.4f}" for k in shown), f"{rec.lr:+.2f}",
                       f"{o.get('resources', 0):.3f}", f"{o.get('latency', 0):.1f}", f"{o.get('throughput', 0):.2f}",
-                      f"{row['max_link_gbps']:.2f}", f"{rec.reward:+.4f}", f"{rec.score:+.4f}", f"{rec.solve_time_s:.1f}", rec.note)
+                      f"{row['max_link_gbps']:.2f}", f"{o.get('power', 0):.1f}", f"{rec.reward:+.4f}", f"{rec.score:+.4f}", f"{rec.solve_time_s:.1f}", rec.note)
     console.print(table)
     base, best = res.base_objectives, res.objectives
     console.print("best vs unconfigured: " + ", ".join(
-        f"{k} {base[k]:.3f} -> {best[k]:.3f}" for k in ("throughput", "latency", "resources")))
+        f"{k} {base[k]:.3f} -> {best[k]:.3f}" for k in OBJECTIVES))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "drl_config.csv"
+    stem = "drl_config" if not args.tag else f"drl_config_{args.tag}"
+    path = RESULTS / f"{stem}.csv"
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.5))
+    plots = list(dict.fromkeys(["latency", "throughput", "resources", *shown]))
+    fig, axes = plt.subplots(1, 1 + len(plots), figsize=(4 * (1 + len(plots)), 3.5))
     ep = [r["epoch"] for r in rows]
     for k in shown:
         axes[0].plot(ep, [r[f"w_{k}"] for r in rows], marker="o", label=k)
     axes[0].set_title("weights")
     axes[0].legend()
-    for ax, (k, label) in zip(axes[1:], (("latency", "latency (us)"), ("throughput", "throughput headroom (%)"), ("resources", "SRAM (%)"))):
+    labels = {"latency": "latency (us)", "throughput": "throughput headroom (%)", "resources": "SRAM (%)", "power": "power (W)"}
+    for ax, k in zip(axes[1:], plots):
+        label = labels.get(k, k)
         ax.plot(ep, [r[k] for r in rows], marker="o")
         ax.set_title(label)
     for ax in axes:
         ax.set_xlabel("epoch (-1 = unconfigured)")
     fig.tight_layout()
-    fig.savefig(RESULTS / "drl_config.png", dpi=110)
-    console.print(f"wrote {path} and {RESULTS / 'drl_config.png'}")
+    fig.savefig(RESULTS / f"{stem}.png", dpi=110)
+    console.print(f"wrote {path} and {RESULTS / f'{stem}.png'}")
 
 
 # --------------------------------------------------------------------------- (b) experts
@@ -188,6 +193,10 @@ def main() -> int:
     a.add_argument("--time-limit", type=float, default=10.0, help="cpsat seconds per epoch")
     a.add_argument("--scale", type=float, default=5.0, help="workload size scale (generate_workload)")
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--prefer", default="throughput=1,latency=0.5,resources=0.5",
+                   help="preference vector (default: the Exp#7 intent)")
+    a.add_argument("--ingress", type=int, default=0, help="draw ingress from the first K devices only (0 = all)")
+    a.add_argument("--tag", default="", help="suffix of the output files")
     b = sub.add_parser("experts", help="(b) Exp#12: DRL experts vs heuristics vs cpsat")
     b.add_argument("--tasks", type=int, default=200)
     b.add_argument("--devices", default="8,16,24,32")

@@ -26,7 +26,7 @@ import numpy as np
 from experts.config_reward import configuration_reward, intent_score
 from experts.registry import Expert, PlanRequest
 from experts.shift_softmax import perturb, shift_softmax_subspace
-from omniplan.errors import InfeasibleError, InputError
+from omniplan.errors import InputError, OmniPlanError
 from omniplan.evaluate import evaluate
 from omniplan.feasibility import check_plan
 from omniplan.objectives import OBJECTIVES, Preference
@@ -69,6 +69,24 @@ def _solver_fn(solver: Expert | Solve | None) -> tuple[Solve, str]:
 
 
 # --------------------------------------------------------------------------- one configuration run
+
+#: Fast experts tried, in order, for the first warm start of the weighted MIP.
+WARM_START_EXPERTS = ("drl-latency", "latency-greedy", "drl-hops")
+
+
+def _fast_warm_start(request: PlanRequest) -> Plan | None:
+    """A fast expert's feasible plan to warm-start CP-SAT with (as expert activation does)."""
+    from experts import registry
+
+    for name in WARM_START_EXPERTS:
+        try:
+            plan = registry.get(name).solve(request)
+        except (KeyError, OmniPlanError):
+            continue
+        if not check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial):
+            return plan
+    return None
+
 
 
 @dataclass
@@ -141,11 +159,13 @@ class ConfigSession:
         self.active = self.intent > 0
         self.last_weighted = np.zeros(M)
         self.epoch = -1
+        #: Warm start for every re-plan: the caller's, else a fast expert's, then the latest plan.
+        self.warm: Plan | None = request.warm_start or _fast_warm_start(request)
 
         w_init = self.intent.copy()
         base = self._run(w_init)
         if base[0] is None:
-            raise InfeasibleError(f"the weighted expert found no plan with the unconfigured weights: {base[3]}")
+            raise OmniPlanError(f"weight configuration: the weighted expert found no plan with the unconfigured weights: {base[3]}")
         self.base_objectives = base[1]
         self._record(-1, w_init, base, reward=0.0, mu=0.0, lr=0.0, note="unconfigured")
         self.w = perturb(w_init, self.rng, self.active)
@@ -159,16 +179,18 @@ class ConfigSession:
         key = tuple(np.round(w, 4))
         if key in self.cache:
             return self.cache[key]
-        req = replace(self.request, weights=[float(x) for x in w])
+        req = replace(self.request, weights=[float(x) for x in w], warm_start=self.warm)
         t0 = time.perf_counter()
         try:
             plan = self.solve(req)
-        except InfeasibleError as exc:
+        except OmniPlanError as exc:  # infeasible, or no plan within the time limit
             out = (None, {}, 1, str(exc), time.perf_counter() - t0)
         else:
             elapsed = time.perf_counter() - t0
             violations = check_plan(plan, self.request.workload, self.request.topology, require_all=not self.request.allow_partial)
             ev = evaluate(plan, self.request.workload, self.request.topology)
+            if not violations:
+                self.warm = plan
             out = (plan, dict(ev.objectives), len(violations), "; ".join(map(str, violations[:3])), elapsed)
         self.cache[key] = out
         return out
@@ -253,10 +275,19 @@ class WeightConfigEnv(gym.Env):
         super().reset(seed=seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        request, intent = self.make_case(self._rng)
-        key = hash((id(request.workload), id(request.topology), tuple(np.round(intent, 6))))
-        cache = self._caches.setdefault(key, {})
-        self.session = ConfigSession(request, intent, self.solve, seed=int(self._rng.integers(1 << 31)), beta=self.beta, cache=cache)
+        for attempt in range(5):
+            request, intent = self.make_case(self._rng)
+            key = hash((id(request.workload), id(request.topology), tuple(np.round(intent, 6))))
+            cache = self._caches.setdefault(key, {})
+            try:
+                self.session = ConfigSession(request, intent, self.solve, seed=int(self._rng.integers(1 << 31)),
+                                             beta=self.beta, cache=cache)
+            except OmniPlanError:
+                # The solver found no starting plan in its time limit (a busy machine): draw another case.
+                if attempt == 4:
+                    raise
+                continue
+            break
         return self.session.observation(), {}
 
     def step(self, action):
@@ -296,6 +327,7 @@ def configure_weights(
     policy: Any = None,
     beta: float = 1.0,
     patience: int = 4,
+    step_time_limit_s: float | None = None,
     progress: Callable[[EpochRecord], None] | None = None,
 ) -> ConfigResult:
     """Tune the weighted expert's objective weights for ``preference`` on ``request``'s instance.
@@ -303,10 +335,15 @@ def configure_weights(
     Runs at most ``epochs`` agent moves; stops early when every weight is differentiated
     ("refined") or when ``patience`` epochs in a row did not beat the best intent score
     ("converged"). Returns the best configuration seen, which includes the unconfigured weights,
-    so the result never scores below them.
+    so the result never scores below them. ``step_time_limit_s`` caps the solver time of each
+    re-plan (default: the request's own limit).
     """
     if epochs < 0:
         raise InputError("epochs must be >= 0")
+    if step_time_limit_s is not None:
+        if step_time_limit_s <= 0:
+            raise InputError("step_time_limit_s must be > 0")
+        request = replace(request, time_limit_s=min(request.time_limit_s, step_time_limit_s))
     t0 = time.perf_counter()
     intent = intent_vector(preference)
     solve, _ = _solver_fn(solver)
@@ -351,6 +388,11 @@ def configure_weights(
     )
 
 
+#: Per-epoch solver limit and epoch budget of the activation hook: a few seconds per re-plan.
+HOOK_STEP_TIME_S = 5.0
+HOOK_EPOCHS = 8
+
+
 def configure(preference: Preference | Mapping[str, float] | Sequence[float], request: PlanRequest) -> list[float]:
     """Expert-activation hook: configured weights (OBJECTIVES order) for the MIP expert."""
-    return configure_weights(preference, request).weights
+    return configure_weights(preference, request, epochs=HOOK_EPOCHS, step_time_limit_s=HOOK_STEP_TIME_S).weights

@@ -100,11 +100,18 @@ CONFIG_OBJECTIVES = ("power", "resources", "throughput", "latency", "coordinatio
 
 
 def random_intent(rng: np.random.Generator) -> np.ndarray:
-    k = int(rng.integers(2, 4))
-    chosen = rng.choice(len(CONFIG_OBJECTIVES), k, replace=False)
+    """2-3 named objectives scored 0.5 or 1; mostly a conflicting pair (power vs latency/hops),
+    because on the small training instances the other objectives rarely disagree."""
+    if rng.random() < 0.7:
+        names = ["power", str(rng.choice(["latency", "hops"]))]
+        if rng.random() < 0.5:
+            names.append(str(rng.choice(["resources", "throughput", "coordination"])))
+    else:
+        k = int(rng.integers(2, 4))
+        names = [CONFIG_OBJECTIVES[c] for c in rng.choice(len(CONFIG_OBJECTIVES), k, replace=False)]
     pref = np.zeros(len(OBJECTIVES))
-    for c in chosen:
-        pref[OBJECTIVES.index(CONFIG_OBJECTIVES[c])] = float(rng.choice([0.5, 1.0]))
+    for name in names:
+        pref[OBJECTIVES.index(name)] = float(rng.choice([0.5, 1.0]))
     return pref / pref.sum()
 
 
