@@ -15,7 +15,7 @@ import importlib
 from typing import Any, Mapping
 
 from omniplan.errors import InputError
-from omniplan.workload import task_to_dict, workload_from_dict
+from omniplan.workload import task_to_dict
 
 JSON_FIELDS = {"task", "name"}
 _SAFE_PREFIXES = ("sklearn.", "xgboost.", "numpy.", "builtins.", "collections.", "scipy.")
@@ -31,7 +31,9 @@ def task_from_json(body: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(body["name"], str) or not body["name"]:
             raise InputError("name: must be a non-empty string")
         task["name"] = body["name"]
-    wl = workload_from_dict({"tasks": [task]}, source="task")
+    from controller.service import workload_with_programs
+
+    wl = workload_with_programs({"tasks": [task]}, source="task")
     return task_to_dict(wl.tasks[0])
 
 

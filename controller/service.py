@@ -44,6 +44,29 @@ from omniplan.plan import Plan
 from omniplan.topology import Topology
 from omniplan.workload import Workload, workload_from_dict
 
+def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") -> Workload:
+    """Parse a workload document, keeping each task's (opaque, possibly large) ``program`` out of the parser.
+
+    Why: the workload parser keeps line numbers for its errors by composing YAML nodes, which
+    takes seconds on a compiled forest's thousands of entries; programs are opaque to it anyway.
+    """
+    from dataclasses import replace
+
+    if not isinstance(data, Mapping) or not isinstance(data.get("tasks"), list):
+        return workload_from_dict(data, source=source)  # let the parser name the problem
+    programs: dict[int, Any] = {}
+    tasks = []
+    for i, t in enumerate(data["tasks"]):
+        if isinstance(t, Mapping) and "program" in t:
+            if not isinstance(t["program"], Mapping):
+                raise InputError(f"{source}: field 'tasks[{i}].program': must be an object")
+            programs[i] = t["program"]
+            t = {k: v for k, v in t.items() if k != "program"}
+        tasks.append(t)
+    wl = workload_from_dict({**data, "tasks": tasks}, source=source)
+    return Workload(tuple(replace(t, program=programs[i]) if i in programs else t for i, t in enumerate(wl.tasks)))
+
+
 REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
 
 
@@ -54,6 +77,8 @@ class ServiceOptions:
     drain_s: float = 0.02
     #: Test/fault-injection hook: awaited before each write batch with (phase, switch, n).
     write_hook: Callable | None = None
+    #: Load the intent translator's model at start (seconds) instead of on the first text intent.
+    warm_translator: bool = False
 
 
 @dataclass
@@ -94,6 +119,9 @@ class Controller:
             self.southbound.on_ready = self._on_switch_ready
             self.southbound.on_down = self._on_switch_down
             await self.southbound.start()
+        if self.options.warm_translator:
+            # Queued before the worker starts, so a text intent never races the model load.
+            self.queue.put_nowait(("warm", ""))
         self._worker = asyncio.create_task(self._work(), name="omniplan-planner")
 
     async def stop(self) -> None:
@@ -158,7 +186,7 @@ class Controller:
         if request.get("workload") is not None:
             if not isinstance(request["workload"], Mapping):
                 raise InputError("workload: must be an omniplan-workload/1 object")
-            wl = workload_from_dict(request["workload"], source="workload")
+            wl = workload_with_programs(request["workload"], source="workload")
         else:
             catalogue = self._catalogue()
             names = request.get("tasks")
@@ -171,7 +199,7 @@ class Controller:
             missing = [n for n in names if n not in catalogue]
             if missing:
                 raise InputError(f"tasks: unknown task(s) {', '.join(missing)}; known: {', '.join(catalogue) or 'none'}")
-            wl = workload_from_dict({"tasks": [catalogue[n] for n in dict.fromkeys(names)]}, source="tasks")
+            wl = workload_with_programs({"tasks": [catalogue[n] for n in dict.fromkeys(names)]}, source="tasks")
         for t in wl.tasks:
             if t.ingress is not None and t.ingress not in self.topology.device_index:
                 raise InputError(f"task {t.name}: ingress {t.ingress!r} is not a device of topology {self.topology.name}")
@@ -252,7 +280,9 @@ class Controller:
             self.metrics.queue_depth.set(self.queue.qsize())
             self._current = intent_id
             try:
-                if kind == "intent":
+                if kind == "warm":
+                    await self._warm()
+                elif kind == "intent":
                     await self._process(intent_id)
                 else:
                     await self._withdraw_active(intent_id)
@@ -263,6 +293,12 @@ class Controller:
             finally:
                 self._current = None
                 self.queue.task_done()
+
+    async def _warm(self) -> None:
+        try:
+            await asyncio.to_thread(planning.translate, "minimise latency")
+        except Exception as exc:  # the first real text intent will report the problem
+            self.events.publish("warm", error=str(exc))
 
     def _fail(self, intent_id: str, reason: str) -> None:
         self.store.update_intent(intent_id, state="failed", error=reason, pending=None)
@@ -354,10 +390,10 @@ class Controller:
         return {t.name: ids[t.name] for t in workload.tasks}
 
     def _realize(self, workload: Workload, plan: Plan, version: int) -> dict:
-        from controller import southbound_model
+        from controller import realizer
 
-        target = southbound_model.realize(workload, plan, self.topology, port_map(self.switches),
-                                          self.task_ids(workload), version, {s.device for s in self.switches})
+        target = realizer.realize(workload, plan, self.topology, port_map(self.switches),
+                                  self.task_ids(workload), version, {s.device for s in self.switches})
         if self.southbound is not None:
             # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
             target = self.southbound.canonical_state(target)
@@ -437,7 +473,7 @@ class Controller:
         plan_id = None
         if restore is not None:
             row = self.store.get_plan(restore.plan_id)  # type: ignore[arg-type]
-            wl = workload_from_dict(row["workload"])
+            wl = workload_with_programs(row["workload"])
             target = self._realize(wl, Plan.from_dict(row["plan"]), version)
             plan_id = restore.plan_id
         async with self._deploy_lock:

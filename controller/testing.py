@@ -146,3 +146,29 @@ async def wait_for(predicate, timeout_s: float = 30.0, interval_s: float = 0.05)
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(interval_s)
+
+
+def compiled_tasks(ingress: list[str], *, seed: int = 0, n_samples: int = 300):
+    """Small real classifiers (DT, RF, GaussianNB) trained on seeded synthetic data and compiled by mlcompiler.
+
+    Returns (tasks, X): the tasks carry their programs; X is the training data (for test packets).
+    """
+    import numpy as np
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.tree import DecisionTreeClassifier
+
+    from mlcompiler.compiler import compile_model, ranges_from_data
+    from mlcompiler.spec import spec_from_estimator
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 10, (n_samples, 4))
+    y = (X[:, 0] + X[:, 1] > 10).astype(int) + (X[:, 2] > 7)
+    makers = [lambda: DecisionTreeClassifier(max_depth=4, random_state=seed),
+              lambda: RandomForestClassifier(n_estimators=3, max_depth=3, random_state=seed),
+              lambda: GaussianNB()]
+    tasks = []
+    for i, dev in enumerate(ingress):
+        est = makers[i % len(makers)]().fit(X, y)
+        tasks.append(compile_model(spec_from_estimator(est), f"m{i}", ranges_from_data(X), ingress=dev))
+    return tasks, X

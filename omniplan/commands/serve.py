@@ -25,6 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workload", default=None, help="workload file whose tasks intents may reference by name")
     p.add_argument("--max-body", type=int, default=1 << 20, help="largest accepted request body in bytes")
     p.add_argument("--time-limit", type=float, default=10.0, help="default solver time limit per intent (s)")
+    p.add_argument("--batch-size", type=int, default=256, help="table updates per P4Runtime WriteRequest")
+    p.add_argument("--drain", type=float, default=0.02, help="seconds between the flip and deleting old entries")
+    p.add_argument("--no-warm", action="store_true", help="do not preload the intent translator at start")
     p.set_defaults(func=run)
 
 
@@ -35,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     generated = not token
     if generated:
         token = secrets.token_urlsafe(24)
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: must be >= 1")
     if args.port < 0 or args.port > 65535:
         raise InputError(f"--port {args.port}: not a TCP port")
     return asyncio.run(_serve(args, token, generated))
@@ -46,8 +51,12 @@ async def _serve(args: argparse.Namespace, token: str, generated: bool) -> int:
     from controller.app import build_controller
     from controller.api import build_app
 
+    from controller.service import ServiceOptions
+
     controller = build_controller(db=args.db, topology=args.topology, switches=args.switches,
-                                  workload=args.workload, time_limit_s=args.time_limit)
+                                  workload=args.workload, time_limit_s=args.time_limit,
+                                  options=ServiceOptions(batch_size=args.batch_size, drain_s=args.drain,
+                                                         warm_translator=not args.no_warm))
     app = build_app(controller, token, max_body=args.max_body)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
