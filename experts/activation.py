@@ -241,7 +241,7 @@ def _execute(expert: Expert, request: PlanRequest, role: str, scorer: _Scorer | 
         return run
     run.solve_time_s = time.perf_counter() - start
     run.plan = plan
-    run.status = str(plan.info.get("status", "FEASIBLE"))
+    run.status = str(plan.info.get("status", "FEASIBLE")).upper()
     gap = plan.info.get("gap")
     # Heuristics prove no bound, so they report no gap; a MIP reports its relative gap.
     run.gap = float(gap) if isinstance(gap, (int, float)) and not isinstance(gap, bool) else None

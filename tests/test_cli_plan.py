@@ -28,12 +28,13 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_json_good_path_with_out_and_plot(tmp_path, capsys):
     out_file, plot_file = tmp_path / "plan.json", tmp_path / "plan.png"
-    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "12", "--seed", "1", "--prefer", "latency=1",
+    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "12", "--seed", "1", "--prefer", "coordination=1",
                            "--json", "--out", str(out_file), "--plot", str(plot_file))
     assert rc == 0, err
     data = json.loads(out)
-    assert data["preference"]["latency"] == 1.0
-    assert data["activation"]["rule"] == "dominant" and data["activation"]["dominant"] == "latency"
+    assert data["preference"]["coordination"] == 1.0
+    assert data["activation"]["rule"] == "dominant" and data["activation"]["dominant"] == "coordination"
+    assert data["chosen"] == "hermes" and data["objectives"]["coordination"] == 0.0
     assert data["chosen"] in data["activation"]["activated"]
     assert list(data["objectives"]) == list(OBJECTIVES) and set(data["units"]) == set(OBJECTIVES)
     chosen = [r for r in data["experts"] if r["name"] == data["chosen"]][0]
