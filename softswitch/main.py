@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -84,8 +85,20 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def tune_gc() -> None:
+    """Make the cyclic GC cheap for a process whose state is many long-lived small objects.
+
+    Each table entry is a handful of objects that live until deleted; with the default
+    thresholds the collector rescans them every few hundred allocations and Write throughput
+    drops by a third. Entries hold no reference cycles, so collecting rarely loses nothing.
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_gc()
     logging.basicConfig(level=LOG_LEVELS[args.log_level],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("grpc", "asyncio"):  # their debug output drowns ours

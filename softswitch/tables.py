@@ -43,7 +43,7 @@ class TableStore:
         if dec.entry is None:
             return self._set_default(dec)
         table = self.entries[dec.table.id]
-        key = (dec.entry.matches, dec.entry.priority)  # matches come sorted by field
+        key = dec.key
         old = table.get(key)
         if update_type == INSERT:
             if old is not None:
