@@ -63,6 +63,10 @@ class Encoder:
             import torch
             from tokenizers import Tokenizer
             from transformers import BertModel
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on the operator's terminal
 
             imported = time.perf_counter()
             self.torch = torch

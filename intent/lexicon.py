@@ -29,10 +29,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
-        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
-        r"\bfrugal\w*", r"\bhardware\b", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
-        r"\bgreen(?:er|est)?\b", r"\bstorage\b",
+        r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
+        r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bstorage\b",
     ),
     "throughput": (
         r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b",
@@ -49,18 +49,21 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnappy\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
         r"\bslow(?:er|est|ly|ness)?\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
+        r"\b(?:time|times) to (?:respond|answer|reply|react|decide|classify|detect|finish|complete)\b",
+        r"\bhow long (?:\w+ ){0,2}(?:takes?|lasts?)\b", r"\b(?:reaction|answer|reply|decision|detection) times?\b",
     ),
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
-        r"\bheader (?:bits|space|overhead)\b", r"\bintermediate results?\b",
+        r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
+        r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
         r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
     ),
     "hops": (
         r"\bhops?\b", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
-        r"\bdetours?\b", r"\bstretch\b", r"\broute lengths?\b",
+        r"\bdetours?\b", r"\bstretch\b", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
@@ -118,12 +121,13 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration)\b", 4, "primary"),
     Cue(r"\bmost important\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
-        r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))", 4, "primary"),
+        r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))|\bmost of all\b"
+        r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bmake sure\b|\bensure\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b", 4, "degree"),
-    Cue(r"\bas \w+(?: \w+)? as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
+    Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
@@ -142,7 +146,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         2, "constraint"),
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
-        r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b", 2, "secondary"),
+        r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
+        r"|\bless so\b|\bcomes? (?:second|after|later|next)\b", 2, "secondary"),
     Cue(r"\bthird(?:ly)?\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
     Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
