@@ -150,11 +150,17 @@ def _report(result, topology, workload, translation) -> dict[str, Any]:
         "plan": result.plan.to_dict(),
     }
     if translation is not None:
-        out["intent"] = {"text": getattr(translation, "text", None), "preference": result.preference.as_dict()}
+        out["intent"] = {
+            "text": getattr(translation, "text", None),
+            "preference": result.preference.as_dict(),
+            "confidence": getattr(translation, "confidence", None),
+            "backend": getattr(translation, "backend", None),
+            "notes": list(getattr(translation, "notes", []) or []),
+        }
     return out
 
 
-def _print_tables(result, topology, workload) -> None:
+def _print_tables(result, topology, workload, translation=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -162,6 +168,9 @@ def _print_tables(result, topology, workload) -> None:
 
     console = Console()
     sel = result.selection
+    if translation is not None:
+        asked = ", ".join(f"{k}={v:g}" for k, v in result.preference.as_dict().items() if v) or "nothing"
+        console.print(f"intent {getattr(translation, 'text', '')!r} -> {asked}", highlight=False)
     runs = [r for r in result.runs if r.evaluation is not None]
     table = Table(title=f"{topology.name} ({len(topology.devices)} devices), {len(workload.tasks)} tasks: "
                         f"chosen plan from {result.chosen}")
@@ -250,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_report(result, topology, workload, translation), indent=1, default=str))
     else:
-        _print_tables(result, topology, workload)
+        _print_tables(result, topology, workload, translation)
         for path in (out, plot):
             if path is not None:
                 print(f"wrote {path}")
