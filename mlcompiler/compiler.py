@@ -2,13 +2,15 @@
 
 Encodings (after Planter):
 
-* Quantisation: feature ``i`` travels as ``q = clip(floor((x - offset_i) * scale_i + 0.5), 0, 65535)``;
-  the program stores ``offset``/``scale``. ``[lo, hi]`` of the training data (or model-derived
-  ranges) plus a 5% margin on each side map onto 0..65535.
-* Trees (DT / RF / XGBoost), encode-based: per-feature RANGE tables map ``q`` to a code word = the
-  index of its interval among the model's thresholds on that feature (binary, ``bit_length(m)``
-  bits for ``m`` thresholds); per-tree TERNARY leaf tables match the code words (each leaf's code
-  interval per feature is split into prefixes; a leaf is the cross product); a vote table takes
+* Quantisation: feature ``i`` travels as ``q = clip(floor(interp(x, kx_i, kq_i) + 0.5), 0, 65535)``;
+  the program stores the knots ``kx``/``kq`` (see Quantizer): training-data quantiles (or
+  model-derived ranges) plus a 5% margin on each side map onto 0..65535.
+* Trees (DT / RF / XGBoost), encode-based: per-feature RANGE tables map ``q`` to a code word for
+  the index of its interval among the model's thresholds on that feature (thermometer code, ``m``
+  bits for ``m`` thresholds, while the header's code region has room: one ternary pattern per
+  interval; else binary, ``bit_length(m)`` bits, intervals split into prefixes); per-tree TERNARY
+  leaf tables match the code words (a leaf = the cross product of its features' patterns); a
+  vote table takes
   the argmax of per-class lanes (RF: quantised leaf probabilities; XGBoost: quantised leaf margins).
   A single decision tree's leaves set the label directly.
 * GaussianNB / linear SVM, lookup-based: per-feature RANGE tables add, per class lane, the
@@ -30,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mlcompiler import cost
-from mlcompiler.spec import ModelSpec, TreeSpec, ovo_vote
+from mlcompiler.spec import ModelSpec, TreeSpec, _jsonable_classes, ovo_vote
 from omniplan.errors import InputError
 from omniplan.workload import MAT, Dependency, Task
 from p4src import layout
@@ -47,48 +49,73 @@ MAX_OVO_PAIRS = 10
 
 @dataclass(frozen=True)
 class Quantizer:
-    offset: tuple[float, ...]
-    scale: tuple[float, ...]
+    """Per feature a monotone piecewise-linear map from x to 0..65535 through knots (kx -> kq).
+
+    With data, the knots are training quantiles, each quantile segment getting an equal share of
+    the 16-bit code space, so heavy-tailed features (bytes, timings) keep resolution where the
+    data is; without, two knots (linear). Hosts quantise with the same knots (np.interp)."""
+
+    kx: tuple[tuple[float, ...], ...]
+    kq: tuple[tuple[float, ...], ...]
     integer: tuple[bool, ...]
+
+    def qf(self, x: float, i: int) -> float:
+        return float(np.interp(x, self.kx[i], self.kq[i]))
 
     def q(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        q = np.floor((X - np.asarray(self.offset)) * np.asarray(self.scale) + 0.5)
-        return np.clip(q, 0, QMAX).astype(np.int64)
+        out = np.empty(X.shape, dtype=np.int64)
+        for i in range(X.shape[1]):
+            out[:, i] = np.clip(np.floor(np.interp(X[:, i], self.kx[i], self.kq[i]) + 0.5), 0, QMAX)
+        return out
 
     def x(self, q: float, i: int) -> float:
-        return q / self.scale[i] + self.offset[i]
+        return float(np.interp(q, self.kq[i], self.kx[i]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bits": layout.FEATURE_BITS, "offset": list(self.offset), "scale": list(self.scale)}
+        return {"bits": layout.FEATURE_BITS, "kx": [list(k) for k in self.kx], "kq": [list(k) for k in self.kq]}
+
+
+#: Interior quantile knots ranges_from_data records per feature.
+N_QUANTILES = 32
 
 
 def ranges_from_data(X: np.ndarray) -> list[list[float]]:
-    """[lo, hi, is_integer] per column of the training data, for quantisation."""
+    """Per column of the training data: [lo, hi, is_integer, interior quantile knots...]."""
     X = np.asarray(X, dtype=float)
     out = []
     for col in X.T:
-        out.append([float(col.min()), float(col.max()), float(bool(np.all(col == np.round(col))))])
+        inner = np.quantile(col, np.linspace(0, 1, N_QUANTILES + 1)[1:-1]).tolist()
+        out.append([float(col.min()), float(col.max()), float(bool(np.all(col == np.round(col)))), *inner])
     return out
 
 
 def make_quantizer(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None) -> Quantizer:
+    """Knots from [lo, hi, is_integer?, interior knots...] per feature; 5% margin beyond lo/hi.
+    Integer features spanning at most DEFAULT_BINS values stay linear (one lookup bin per value)."""
     ranges = ranges if ranges is not None else spec.feature_ranges
     if ranges is None:
         ranges = _model_ranges(spec)
     if len(ranges) != spec.n_features:
         raise InputError(f"feature ranges: got {len(ranges)}, the model has {spec.n_features} features")
-    off, sc, integer = [], [], []
+    kxs, kqs, integer = [], [], []
     for i, r in enumerate(ranges):
         lo, hi = float(r[0]), float(r[1])
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
             raise InputError(f"feature {i}: range [{lo}, {hi}] is not a finite interval")
+        is_int = bool(r[2]) if len(r) > 2 else False
         span = hi - lo if hi > lo else max(1.0, abs(lo))
         lo2, hi2 = lo - 0.05 * span, hi + 0.05 * span
-        off.append(lo2)
-        sc.append(QMAX / (hi2 - lo2))
-        integer.append(bool(r[2]) if len(r) > 2 else False)
-    return Quantizer(tuple(off), tuple(sc), tuple(integer))
+        inner = [float(v) for v in r[3:]] if not (is_int and hi - lo + 1 <= DEFAULT_BINS) else []
+        pts = sorted({lo, hi, *[v for v in inner if lo < v < hi and math.isfinite(v)]})
+        if len(pts) <= 2:
+            kx = [lo2, hi2]
+        else:
+            kx = [lo2, *pts, hi2]
+        kxs.append(tuple(kx))
+        kqs.append(tuple(np.linspace(0, QMAX, len(kx)).tolist()))
+        integer.append(is_int)
+    return Quantizer(tuple(kxs), tuple(kqs), tuple(integer))
 
 
 def _model_ranges(spec: ModelSpec) -> list[list[float]]:
@@ -140,7 +167,7 @@ def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
     sklearn (``x <= t``) goes left iff ``q(x) <= qt``, XGBoost (``x < t``) iff ``q(x) <= qt - 1``.
     Rounding is monotone, so only values within one quantisation step of ``t`` can flip, and a
     value equal to the threshold (XGBoost splits on data values) always goes the right way."""
-    qt = math.floor((th - quant.offset[f]) * quant.scale[f] + 0.5)
+    qt = math.floor(quant.qf(th, f) + 0.5)
     T = qt if cmp == "le" else qt - 1
     return max(-1, min(QMAX, T))
 
@@ -149,10 +176,22 @@ def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
 
 def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
     cuts = _thresholds_q(spec, quant)
+    # Binary interval codes by default; upgrade features to thermometer codes (bit j set iff the
+    # value lies above cut j) while the header's code region has room: a thermometer-coded
+    # interval is one ternary pattern, a binary one splits into prefixes (entries multiply).
     widths = {f: len(c).bit_length() for f, c in cuts.items()}
+    enc = {f: "bin" for f in cuts}
+    budget = layout.CODE_BITS - sum(widths.values())
+    for f in sorted(cuts, key=lambda f: (len(cuts[f]) - widths[f], f)):
+        extra = len(cuts[f]) - widths[f]
+        if 0 < extra <= budget:
+            enc[f], widths[f] = "therm", len(cuts[f])
+            budget -= extra
+        elif extra == 0:
+            enc[f] = "therm"
     codes, bit = [], 0
     for f in sorted(cuts):
-        codes.append([f, bit, widths[f]])
+        codes.append([f, bit, widths[f], enc[f]])
         bit += widths[f]
     if bit > layout.CODE_BITS:
         raise InputError(
@@ -163,8 +202,9 @@ def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
     for f in sorted(cuts):
         c = cuts[f]
         edges = [-1] + c + [QMAX]
+        word = (lambda j: (1 << j) - 1) if enc[f] == "therm" else (lambda j: j)
         mats.append({"name": f"f{f}", "op": "code", "feature": f,
-                     "entries": [[edges[j] + 1, edges[j + 1], j] for j in range(len(c) + 1)]})
+                     "entries": [[edges[j] + 1, edges[j + 1], word(j)] for j in range(len(c) + 1)]})
 
     n_cls = spec.n_classes
     if spec.kind == "dt":
@@ -185,6 +225,14 @@ def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
             for f, (a, b) in sorted(cons.items()):
                 m, w = len(cuts[f]), widths[f]
                 if a == 0 and b == m:
+                    continue
+                if enc[f] == "therm":
+                    v = msk = 0
+                    if a > 0:
+                        v, msk = v | 1 << (a - 1), msk | 1 << (a - 1)
+                    if b < m:
+                        msk |= 1 << b
+                    pieces.append([(f, v, msk)])
                     continue
                 hi = (1 << w) - 1 if b == m else b
                 pieces.append([(f, v, msk) for v, msk in range_to_prefixes(a, hi, w)])
@@ -264,20 +312,22 @@ def _onehot(n: int, k: int, v: int) -> list[int]:
 # ---------------------------------------------------------------------- lookup models
 
 def _bins(quant: Quantizer, f: int, lo: float, hi: float, n_bins: int) -> list[tuple[int, int, float]]:
-    """(q_lo, q_hi, representative x) bins covering 0..QMAX for feature ``f``."""
+    """(q_lo, q_hi, representative x) bins covering 0..QMAX for feature ``f``: one per integer
+    value for small-range integer features, else ``n_bins`` equal slices of the code space
+    (equal-mass-ish bins, as the knots are data quantiles) represented by their centre."""
+    out = []
     if quant.integer[f] and hi - lo + 1 <= n_bins:
         centers = np.arange(math.floor(lo), math.ceil(hi) + 1, dtype=float)
-        edges = np.concatenate([centers - 0.5, [centers[-1] + 0.5]])
-    else:
-        edges = np.linspace(lo, hi, n_bins + 1)
-        centers = (edges[:-1] + edges[1:]) / 2
-    out = []
-    for i, c in enumerate(centers):
-        qlo = 0 if i == 0 else int(math.ceil((edges[i] - quant.offset[f]) * quant.scale[f] - 0.5))
-        qhi = QMAX if i == len(centers) - 1 else int(math.ceil((edges[i + 1] - quant.offset[f]) * quant.scale[f] - 0.5)) - 1
-        qlo, qhi = max(0, qlo), min(QMAX, qhi)
+        qedges = [0] + [int(math.floor(quant.qf(c + 0.5, f) + 0.5)) for c in centers[:-1]] + [QMAX + 1]
+        for i, c in enumerate(centers):
+            if qedges[i] <= qedges[i + 1] - 1:
+                out.append((qedges[i], qedges[i + 1] - 1, float(c)))
+        return out
+    qedges = np.linspace(0, QMAX + 1, n_bins + 1).round().astype(int)
+    for i in range(n_bins):
+        qlo, qhi = int(qedges[i]), int(qedges[i + 1]) - 1
         if qlo <= qhi:
-            out.append((qlo, qhi, float(c)))
+            out.append((qlo, qhi, quant.x((qlo + qhi) / 2, f)))
     return out
 
 
@@ -360,14 +410,14 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         "model": spec.model,
         "kind": spec.kind,
         "n_features": spec.n_features,
-        "classes": list(spec.classes),
+        "classes": _jsonable_classes(spec.classes),
         "quant": quant.to_dict(),
         **body,
     }
 
 
 def _code_widths(program: dict[str, Any]) -> dict[int, int]:
-    return {f: w for f, _, w in program["codes"]}
+    return {c[0]: c[2] for c in program["codes"]}
 
 
 def task_from_program(program: dict[str, Any], name: str, **task_kw: Any) -> Task:

@@ -121,8 +121,8 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
     table = f"MyIngress.stage{stage}"
     key = f"meta.key{stage}"
     sel = _sel(tid, version, visit)
-    code_pos = {f: bit for f, bit, _ in program["codes"]}
-    code_w = {f: w for f, _, w in program["codes"]}
+    code_pos = {c[0]: c[1] for c in program["codes"]}
+    code_w = {c[0]: c[2] for c in program["codes"]}
     out: list[TableEntry] = []
     op = mat["op"]
 

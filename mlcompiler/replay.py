@@ -28,10 +28,10 @@ class CompiledModel:
     def __init__(self, program: Mapping[str, Any]):
         self.program = program
         q = program["quant"]
-        self.offset = np.asarray(q["offset"], dtype=float)
-        self.scale = np.asarray(q["scale"], dtype=float)
+        self.kx = [np.asarray(k, dtype=float) for k in q["kx"]]
+        self.kq = [np.asarray(k, dtype=float) for k in q["kq"]]
         self.lanes = int(program["lanes"])
-        self.code_pos = {int(f): (int(bit), int(w)) for f, bit, w in program["codes"]}
+        self.code_pos = {int(c[0]): (int(c[1]), int(c[2])) for c in program["codes"]}
         self.steps = [self._prepare(m) for m in program["mats"]]
 
     # ------------------------------------------------------------------ preparation
@@ -61,9 +61,12 @@ class CompiledModel:
 
     # ------------------------------------------------------------------ execution
     def quantize(self, X: np.ndarray) -> np.ndarray:
+        """What a host puts in the packet: round(interp(x, knots)) clipped to 16 bits."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        q = np.floor((X - self.offset) * self.scale + 0.5)
-        return np.clip(q, 0, layout.FEATURE_MAX).astype(np.int64)
+        out = np.empty(X.shape, dtype=np.int64)
+        for i in range(X.shape[1]):
+            out[:, i] = np.clip(np.floor(np.interp(X[:, i], self.kx[i], self.kq[i]) + 0.5), 0, layout.FEATURE_MAX)
+        return out
 
     def classify_q(self, q: Sequence[int]) -> int:
         """Label index for one quantised feature vector (-1 if no table set a label)."""

@@ -170,8 +170,10 @@ SUPPORTED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB", "
 def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = None) -> ModelSpec:
     """Fitted sklearn / XGBoost classifier -> ModelSpec. Unsupported types raise InputError naming them."""
     name = type(est).__name__
-    if not hasattr(est, "classes_") and name != "XGBClassifier":
-        raise InputError(f"{name} is not a fitted classifier (no classes_)")
+    if name not in SUPPORTED:
+        raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
+    if not hasattr(est, "classes_"):
+        raise InputError(f"{name} is not fitted (no classes_)")
     if name == "DecisionTreeClassifier":
         spec = ModelSpec("dt", name, int(est.n_features_in_), list(est.classes_), trees=[_sk_tree(est)], cmp="le")
     elif name == "RandomForestClassifier":
@@ -200,6 +202,7 @@ def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = Non
         spec = _xgb_spec(est)
     else:
         raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
+    spec.classes = _jsonable_classes(spec.classes)
     spec.feature_ranges = feature_ranges
     return spec
 
@@ -331,8 +334,10 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
     fr = d.get("feature_ranges")
     if fr is not None:
         if not isinstance(fr, list) or len(fr) != nf or any(
-            not isinstance(r, list) or len(r) != 2 or not (r[0] <= r[1]) for r in fr
+            not isinstance(r, list) or len(r) not in (2, 3)
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in r)
+            or not (r[0] <= r[1]) for r in fr
         ):
-            raise fail(f"must be {nf} [lo, hi] pairs with lo <= hi", "feature_ranges")
-        spec.feature_ranges = [[float(a), float(b)] for a, b in fr]
+            raise fail(f"must be {nf} [lo, hi] (or [lo, hi, is_integer]) lists with lo <= hi", "feature_ranges")
+        spec.feature_ranges = [[float(v) for v in r] for r in fr]
     return spec

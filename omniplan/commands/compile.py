@@ -1,0 +1,84 @@
+"""`omniplan compile`: a trained model file -> an omniplan-workload/1 file holding one task.
+
+The task carries the MAT DAG the planner places (SRAM/TCAM bits, stages, PHV bits, dependency
+bits) and, in ``program``, the compiled table entries the controller realises on the switches.
+Input is validated first (missing file, pickle refused, untrusted skops types named, unsupported
+model type named); the output is written to a temporary file and renamed, so errors leave nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from omniplan.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "compile",
+        help="compile a trained classifier into match-action tables (a workload task)",
+        description="Compile a DecisionTree / RandomForest / GaussianNB / linear SVM / XGBoost classifier "
+                    "(.skops, loaded with an allow-list, or our .json export) into inml.p4 match-action tables.",
+    )
+    p.add_argument("model", help="model file: .skops or .json (mlcompiler.export); pickle files are refused")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the workload (one task)")
+    p.add_argument("--name", help="task name (default: the model file's stem)")
+    p.add_argument("--format", choices=("json", "yaml"), default=None,
+                   help="output format (default: from --out's suffix, else json)")
+    p.add_argument("--ranges", metavar="FILE",
+                   help="JSON list of [lo, hi] per feature for quantisation (overrides ranges in the model file)")
+    p.add_argument("--bins", type=int, default=256, help="bins per feature table for NB / SVM (default 256)")
+    p.add_argument("--ingress", metavar="DEVICE", help="device where the task's traffic enters")
+    p.add_argument("--rate-mpps", type=float, default=1.0, help="packet rate of the task's traffic (Mpps)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlcompiler.compiler import compile_model
+    from mlcompiler.loader import load_model, load_ranges
+    from omniplan.workload import FORMAT, task_to_dict
+
+    model = Path(args.model)
+    name = args.name or re.sub(r"[^A-Za-z0-9_.-]", "_", model.stem)
+    if not name or "/" in name or "->" in name or "@" in name:
+        raise InputError(f"--name {name!r}: task names may not be empty or contain '/', '->' or '@'")
+    if args.bins < 2:
+        raise InputError("--bins must be >= 2")
+    if args.rate_mpps <= 0:
+        raise InputError("--rate-mpps must be > 0")
+    out = Path(args.out)
+    if out.is_dir():
+        raise InputError(f"--out {out}: is a directory")
+    if not out.parent.exists():
+        raise InputError(f"--out {out}: directory {out.parent} does not exist")
+    fmt = args.format or ("yaml" if out.suffix.lower() in (".yaml", ".yml") else "json")
+    ranges = load_ranges(args.ranges) if args.ranges else None
+    spec = load_model(model, ranges)
+    task = compile_model(spec, name, n_bins=args.bins, ingress=args.ingress, rate_mpps=args.rate_mpps)
+    doc = {"format": FORMAT, "tasks": [task_to_dict(task)]}
+    if fmt == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(doc, sort_keys=False, width=120)
+    else:
+        text = json.dumps(doc, separators=(",", ":")) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    entries = sum(m.entries for m in task.mats)
+    print(f"{name}: {spec.model} -> {len(task.mats)} MATs, {len(task.deps)} dependencies, {entries} entries, "
+          f"{task.sram_bits} SRAM bits, {sum(m.tcam_bits for m in task.mats)} TCAM bits -> {out} ({fmt})",
+          file=sys.stdout)
+    return 0
