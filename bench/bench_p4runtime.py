@@ -178,7 +178,7 @@ def _write(sw, index, entries) -> None:
 def packets_per_second(count: int) -> list[dict]:
     """In-process data-plane rates with the pipeline twin: L2 frames and model-classified frames."""
     try:
-        from p4src.pipeline import CPU_PORT  # noqa: F401  (the twin must exist)
+        import p4src.pipeline  # noqa: F401  (the twin must exist)
     except ImportError as exc:
         return [{"traffic": "none", "packets": 0, "pps": 0, "note": f"pipeline twin not available ({exc})"}]
     from p4src.entries import Match, TableEntry

@@ -136,3 +136,37 @@ def test_finsy_primary_backup_and_failover(switch_addr, p4info_file):
                 assert info.value.code == GRPCStatusCode.PERMISSION_DENIED
 
     run(main())
+
+
+def test_finsy_packet_in_and_out_with_the_inml_pipeline(tmp_path):
+    """finsy pushes inml.p4's P4Info, punts a frame to itself and sends one out of a port."""
+    pytest.importorskip("p4src.pipeline", reason="the inml.p4 pipeline twin is not available")
+    from softswitch.embedded import EmbeddedSwitch
+
+    p4info = Path(__file__).resolve().parents[1] / "p4src" / "inml.p4info.txtpb"
+    punt = bytes.fromhex("02000000cafe") + bytes.fromhex("020000000001") + b"\x08\x00" + b"punted".ljust(46, b".")
+    out = bytes.fromhex("020000000002") + bytes.fromhex("020000000001") + b"\x08\x00" + b"sent".ljust(46, b".")
+
+    async def main(e: EmbeddedSwitch):
+        # finsy pushes the pipeline only when it has a device config ("authoritative" P4Info)
+        opts = fy.SwitchOptions(p4info=p4info, p4blob=b"inml: any device config", device_id=0,
+                                initial_election_id=10)
+        async with fy.Switch("sw", e.address, opts) as sw:
+            await sw.insert([fy.P4TableEntry("l2_fwd", match=fy.P4TableMatch(dstAddr=0x02000000CAFE),
+                                             action=fy.P4TableAction("send_to_cpu"))])
+            packets = sw.read_packets()
+            waiter = asyncio.ensure_future(packets.__anext__())
+            await asyncio.sleep(0.05)
+            await asyncio.to_thread(e.inject, 6, punt)
+            pkt = await asyncio.wait_for(waiter, 5)
+            assert pkt.payload == punt and pkt["ingress_port"] == 6
+            await sw.write([fy.P4PacketOut(out, egress_port=3, _pad=0)])
+            for _ in range(100):
+                got = await asyncio.to_thread(e.collect, 3)
+                if got:
+                    return got
+                await asyncio.sleep(0.02)
+            return []
+
+    with EmbeddedSwitch(device_id=0) as e:
+        assert run(main(e)) == [out]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -17,7 +16,7 @@ import pytest
 
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.demo_p4info import ACL, DROP, FORWARD, FWD, NO_ACTION, ROUTE, demo_p4info
-from softswitch.proto import p4i, p4r
+from softswitch.proto import p4r
 
 ROOT = Path(__file__).resolve().parents[1]
 SWITCH = [sys.executable, "-m", "softswitch.main"]

@@ -15,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-import grpc
 import pytest
 
 from p4src.entries import Match, TableEntry
