@@ -38,8 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="rf", choices=["dt", "rf", "nb", "svm"])
     p.add_argument("--intent-a", default=DEFAULT_A, help="the first intent (text)")
     p.add_argument("--intent-b", default=DEFAULT_B, help="the intent that moves the MATs (text)")
-    p.add_argument("--prefer-a", help="use this preference vector instead of --intent-a text (e.g. latency=1)")
-    p.add_argument("--prefer-b", help="use this preference vector instead of --intent-b text")
+    p.add_argument("--prefer-a", default="latency=1",
+                   help="preference vector of the first intent (default latency=1: every MAT on the ingress); "
+                        "'' = use the --intent-a text")
+    p.add_argument("--prefer-b", default="power=1",
+                   help="preference vector of the second intent (default power=1: consolidated on the next switch); "
+                        "'' = use the --intent-b text")
     p.add_argument("--port", type=int, default=8191, help="controller HTTP port")
     p.add_argument("--out", type=Path, default=RESULTS / "reconfig.csv")
     return p
@@ -69,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     intents = [(args.intent_a, args.prefer_a), (args.intent_b, args.prefer_b)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="omniplan-bench-") as tmp, \
-            Scenario(layout, Path(tmp), model=args.model, http_port=args.port) as sc:
+            Scenario(layout, Path(tmp), model=args.model, http_port=args.port,
+                     warm_translator=not (args.prefer_a and args.prefer_b)) as sc:
         api = sc.api
 
         def submit(which: int) -> tuple[str, float, dict]:

@@ -102,7 +102,9 @@ class Scenario:
     token: str = "omniplan-demo"
     rate_pps: float = 50.0
     n_samples: int | None = None
-    controller_log_level: str = "info"
+    #: preload the controller's intent translator (text intents answer fast; start takes ~30 s more
+    #: on a 2-core machine). Tests and benchmarks that submit preference vectors turn it off.
+    warm_translator: bool = True
     emulation: Emulation | None = field(default=None, init=False)
     controller: subprocess.Popen | None = field(default=None, init=False)
     api: Api | None = field(default=None, init=False)
@@ -145,6 +147,7 @@ class Scenario:
             self.emulation = Emulation(self.layout, "omni").start()
             self._start_controller()
             self.wait_switches_ready()
+            self.wait_controller_idle()
             # every host listens, the sender's too: the controller delivers classified packets to the
             # host of the device where the last MAT runs, which moves when a plan does
             for h in self.layout.hosts:
@@ -159,7 +162,7 @@ class Scenario:
         exe = Path(sys.executable).parent / "omniplan"
         cmd = [str(exe) if exe.exists() else "omniplan", "serve", "--host", "127.0.0.1", "--port", str(self.http_port),
                "--topology", str(p["topology"]), "--switches", str(p["switches"]), "--workload", str(p["workload"]),
-               "--db", str(p["db"]), "--token", self.token]
+               "--db", str(p["db"]), "--token", self.token] + ([] if self.warm_translator else ["--no-warm"])
         log = open(p["controller_log"], "w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         self.controller = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -190,6 +193,20 @@ class Scenario:
             time.sleep(0.2)
         raise ScenarioError(f"only {health.get('switches_ready')} of {n} switches became ready: "
                             f"{self.api.get('/switches') if self.controller and self.controller.poll() is None else ''}")
+
+    def wait_controller_idle(self, timeout_s: float = 240.0) -> None:
+        """Until the controller's queue is empty and its worker idle (e.g. done preloading the translator)."""
+        assert self.api is not None
+        deadline = time.monotonic() + timeout_s
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = self.api.get("/status")
+            if not status.get("queue_depth") and status.get("working_on") is None:  # "" = preloading
+                return
+            if self.controller is not None and self.controller.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise ScenarioError(f"controller still busy after {timeout_s:.0f}s: {status}")
 
     def _traffic_cmd(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "mininet_topos.traffic", *args]
