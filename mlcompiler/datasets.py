@@ -140,3 +140,23 @@ def make_models(seed: int = 0, *, rf_trees: int = 20, xgb_trees: int = 20) -> di
         "nb": GaussianNB(),
         "svm": LinearSVC(C=1.0, max_iter=20000, random_state=seed),
     }
+
+
+_TRAINED: dict[tuple[str, str], tuple[object, tuple]] = {}
+
+
+def trained_model(dataset: str, kind: str, seed: int = 0) -> tuple[object, tuple]:
+    """(fitted model, (X_train, X_test, y_train, y_test)), memoised per process for tests/bench.
+    ``kind`` is a key of make_models() or ``svc`` (SVC(kernel="linear"), one-vs-one)."""
+    key = (dataset, kind)
+    if key not in _TRAINED:
+        split = load_split(dataset, seed=seed)
+        if kind == "svc":
+            from sklearn.svm import SVC
+
+            model = SVC(kernel="linear", C=1.0)
+        else:
+            model = make_models(seed)[kind]
+        model.fit(split[0], split[2])
+        _TRAINED[key] = (model, split)
+    return _TRAINED[key]

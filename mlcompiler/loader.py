@@ -72,7 +72,8 @@ def _load_skops(path: Path):
 
 
 def load_ranges(path: str | Path) -> list[list[float]]:
-    """A JSON list of [lo, hi] (optionally [lo, hi, is_integer]) per feature."""
+    """A JSON list per feature of [lo, hi] optionally followed by is_integer and interior quantile
+    knots, as mlcompiler.compiler.ranges_from_data writes them."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -81,7 +82,7 @@ def load_ranges(path: str | Path) -> list[list[float]]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: invalid JSON ({exc})") from None
     if not isinstance(data, list) or not all(
-        isinstance(r, list) and len(r) in (2, 3) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
+        isinstance(r, list) and len(r) >= 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
         and r[0] <= r[1] for r in data
     ):
         raise InputError(f"{path}: expected a list of [lo, hi] number pairs with lo <= hi")

@@ -334,10 +334,10 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
     fr = d.get("feature_ranges")
     if fr is not None:
         if not isinstance(fr, list) or len(fr) != nf or any(
-            not isinstance(r, list) or len(r) not in (2, 3)
+            not isinstance(r, list) or len(r) < 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in r)
             or not (r[0] <= r[1]) for r in fr
         ):
-            raise fail(f"must be {nf} [lo, hi] (or [lo, hi, is_integer]) lists with lo <= hi", "feature_ranges")
+            raise fail(f"must be {nf} lists [lo, hi, is_integer?, knots...] with lo <= hi", "feature_ranges")
         spec.feature_ranges = [[float(v) for v in r] for r in fr]
     return spec
