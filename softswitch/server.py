@@ -71,14 +71,11 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 
     async def Read(self, request, context):
         try:
-            entities = list(self.switch.read(request))
+            responses = self.switch.read_responses(request, READ_CHUNK)
         except P4RuntimeError as exc:
             await context.abort(exc.code, exc.message)
-        if not entities:
-            yield p4r.ReadResponse()
-            return
-        for start in range(0, len(entities), READ_CHUNK):
-            yield p4r.ReadResponse(entities=entities[start:start + READ_CHUNK])
+        for resp in responses:
+            yield resp
 
     async def StreamChannel(self, request_iterator, context):
         conn = Connection(peer=context.peer())

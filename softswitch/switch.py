@@ -14,6 +14,7 @@ import grpc
 
 from softswitch.arbitration import Arbiter
 from softswitch.bytestrings import decode, encode
+from softswitch.codec import canonicalize
 from softswitch.dataplane import DEFAULT_CPU_PORT, DataPlane
 from softswitch.errors import P4RuntimeError, invalid
 from softswitch.p4info import P4InfoIndex
@@ -186,6 +187,14 @@ class SoftSwitch:
         raise WriteFailed(results)
 
     def read(self, req: "p4r.ReadRequest") -> Iterator["p4r.Entity"]:
+        for resp in self.read_responses(req):
+            yield from resp.entities
+
+    def read_responses(self, req: "p4r.ReadRequest", chunk: int = 2000) -> list["p4r.ReadResponse"]:
+        """A Read's answer as ReadResponses of at most ``chunk`` entities (one copy per entry).
+
+        Everything is validated before anything is produced, so an error answers the whole RPC.
+        """
         self.check_device(req.device_id)
         self.require_pipeline()
         if not len(req.entities):
@@ -208,8 +217,18 @@ class SoftSwitch:
             if q.table_id:
                 self.store.index.table(q.table_id)
             queries.append(q)
+        responses = [p4r.ReadResponse()]
         for q in queries:
-            yield from self.store.read(q)
+            for pb, padded in self.store.read_raw(q):
+                entities = responses[-1].entities
+                if len(entities) >= chunk:
+                    responses.append(p4r.ReadResponse())
+                    entities = responses[-1].entities
+                te = entities.add().table_entry
+                te.CopyFrom(pb)
+                if padded:
+                    canonicalize(te)
+        return responses
 
     # ---- packet I/O ----------------------------------------------------------------------------
     def packet_out(self, conn, packet: "p4r.PacketOut") -> None:

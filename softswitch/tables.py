@@ -92,16 +92,21 @@ class TableStore:
     # ---- reads ------------------------------------------------------------------------------
     def read(self, query: "p4r.TableEntry") -> Iterator["p4r.Entity"]:
         """Entities answering a Read's table entry (0 table id = all tables), canonical bytes."""
+        for pb, padded in self.read_raw(query):
+            yield _entity(pb, padded)
+
+    def read_raw(self, query: "p4r.TableEntry") -> Iterator[tuple["p4r.TableEntry", bool]]:
+        """The stored protobufs answering ``query`` and whether each must be canonicalised."""
         if query.table_id == 0:
             if len(query.match) or query.priority or query.is_default_action:
                 raise invalid("a wildcard read (table_id 0) cannot filter on match, priority or default")
             for rows in self.entries.values():
-                yield from (_entity(pb, padded) for _, pb, padded in rows.values())
+                yield from ((pb, padded) for _, pb, padded in rows.values())
             return
         table = self.index.table(query.table_id)
         if query.is_default_action:
             stored = self.defaults.get(table.id)
-            yield _entity(*stored[1:]) if stored else _entity(self._initial_default_pb(table.id), False)
+            yield stored[1:] if stored else (self._initial_default_pb(table.id), False)
             return
         wanted = set(self.codec.decode_matches(table, query.match, require_exact=False))
         for entry, pb, padded in self.entries[table.id].values():
@@ -109,7 +114,7 @@ class TableStore:
                 continue
             if wanted and not wanted.issubset(entry.matches):
                 continue
-            yield _entity(pb, padded)
+            yield pb, padded
 
     def _initial_default_pb(self, table_id: int) -> "p4r.TableEntry":
         table = self.index.tables[table_id]
