@@ -16,6 +16,7 @@ from collections import defaultdict
 from experts.heuristics.engine import Placer, SplitOrder, TaskProfile
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
+from omniplan.workload import mat_id
 
 #: How many seed devices a split partition is grown from.
 SPLIT_SEEDS = 3
@@ -151,7 +152,7 @@ def _cut_bits(placer: Placer) -> int:
     for prof in placer.profiles:
         if prof.name in placer.split_tasks:
             total += sum(d.bits for d in prof.task.deps
-                         if placer.placement[f"{prof.name}/{d.src}"] != placer.placement[f"{prof.name}/{d.dst}"])
+                         if placer.placement[mat_id(prof.name, d.src)] != placer.placement[mat_id(prof.name, d.dst)])
     return total
 
 
