@@ -253,6 +253,8 @@ class OffloadModel:
     #: ingress leg choice: (leg key, device) -> list of (var, path)
     legs: dict[tuple[str, str], list[tuple[int, list[str]]]] = field(default_factory=dict)
     s: dict[str, int] = field(default_factory=dict)
+    #: one-hot selectors of "how many tasks are placed" (partial placement means), per mean
+    count_selectors: list[list[int]] = field(default_factory=list)
     #: integer objective = K * (normalised cost - offset)
     k_scale: float = 1.0
     norm_offset: float = 0.0
@@ -337,6 +339,50 @@ class OffloadModel:
             else:
                 hint[v] = 0
         return hint
+
+
+def complete_hint(om: OffloadModel, decisions: Mapping[int, int]) -> dict[int, int]:
+    """Extend decision values to every variable: auxiliaries get the least value their rows allow.
+
+    Every auxiliary (arrival times, L, U, used, stage_end, cross, means) appears only in rows of
+    the form ``aux >= f(other variables)`` (possibly enforced), so raising it to the tightest such
+    bound, repeated to a fixed point, yields the unique least completion - exactly what evaluate()
+    computes - without a solver call. Count selectors are set from the number of placed tasks.
+    """
+    m = om.model
+    values = {v.index: v.lb for v in m.vars}
+    fixed = set(decisions)
+    values.update({int(k): int(v) for k, v in decisions.items()})
+    count = sum(values[v] for v in om.placed.values()) if om.placed else len(om.workload.tasks)
+    for sel in om.count_selectors:
+        for k, v in enumerate(sel):
+            values[v] = int(k == count)
+            fixed.add(v)
+    rows = []
+    for c in m.constraints:
+        # the auxiliary this row bounds from below: the one free variable whose growth helps
+        helps = [v for v, cf in c.terms.items() if v not in fixed
+                 and ((c.lo is not None and cf > 0) or (c.hi is not None and cf < 0))]
+        if len(helps) == 1:
+            rows.append((c, helps[0]))
+    for _ in range(len(m.vars) + 1):
+        changed = False
+        for c, v in rows:
+            if any(values[e] != 1 for e in c.enforce):
+                continue
+            coef = c.terms[v]
+            rest = sum(cf * values[u] for u, cf in c.terms.items() if u != v)
+            if c.lo is not None and coef > 0:
+                need = -((rest - c.lo) // coef)  # ceil((lo - rest) / coef)
+                if need > values[v]:
+                    values[v], changed = need, True
+            elif c.hi is not None and coef < 0:
+                need = -((c.hi - rest) // -coef)  # ceil((rest - hi) / -coef)
+                if need > values[v]:
+                    values[v], changed = need, True
+        if not changed:
+            break
+    return values
 
 
 def build_model(
@@ -588,6 +634,7 @@ def build_model(
         ub = max(0, ub_total)
         mean = m.int_var(0, ub, f"mean[{label}]")
         sel = [m.bool_var(f"count[{label}]={k}") for k in range(n_tasks + 1)]
+        om.count_selectors.append(sel)
         m.add({v: 1 for v in sel}, 1, 1, group="assignment", name=f"countpick[{label}]")
         terms = {v: k for k, v in enumerate(sel) if k}
         for pv in om.placed.values():

@@ -17,14 +17,15 @@ from typing import Iterable
 
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpResult
-from experts.milp_offload import CONSTRAINT_GROUPS, OffloadModel, build_model, normalize_weights
+from experts.milp_offload import CONSTRAINT_GROUPS, OffloadModel, build_model, complete_hint, normalize_weights
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.objectives import OBJECTIVES
-from omniplan.plan import Plan
+from omniplan.feasibility import check_plan
+from omniplan.plan import Plan, StageOverflow, complete_plan
+from omniplan.topology import Topology
+from omniplan.workload import Workload, mat_id
 
-#: Share of the time limit spent checking and completing the warm start (at most this many seconds).
-HINT_CHECK_S = 5.0
 #: Capacity groups tried one at a time when explaining infeasibility.
 EXPLAIN_GROUPS = ("sram", "tcam", "phv", "bandwidth", "stages")
 
@@ -49,8 +50,13 @@ def solve_mip(
     info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": om.model.stats(),
                   "build_s": round(build_s, 3), "scales": om.scales.as_dict(), "warm_start": None}
 
-    if request.warm_start is not None:
-        info["warm_start"] = _apply_warm_start(om, request, backend)
+    warm = request.warm_start
+    if warm is None and not request.allow_partial:
+        warm = greedy_seed(request.workload, request.topology)
+    if warm is not None:
+        info["warm_start"] = _apply_warm_start(om, warm)
+        if backend == "highs" and not info["warm_start"]["feasible"]:
+            om.model.hint = {}  # HiGHS takes complete solutions only
 
     remaining = max(0.5, request.time_limit_s - (time.perf_counter() - t_start))
     solver = BACKENDS[backend]
@@ -91,25 +97,71 @@ def _result_info(om: OffloadModel, result: MilpResult) -> dict:
     }
 
 
-def _apply_warm_start(om: OffloadModel, request: PlanRequest, backend: str) -> dict:
-    """Turn the warm-start plan into a hint; report whether it was feasible for this model."""
-    plan = request.warm_start
-    assert plan is not None
-    partial = om.hint_from_plan(plan)
-    om.model.hint = partial
-    limit = min(HINT_CHECK_S, max(0.5, 0.2 * request.time_limit_s))
-    check = solve_cpsat(om.model, time_limit_s=limit, workers=1, seed=request.seed, fix_to_hint=True)
-    report: dict = {"expert": plan.expert, "feasible": check.has_solution, "check_status": check.status,
-                    "check_s": round(check.solve_time_s, 3)}
-    if check.has_solution:
-        om.model.hint = dict(check.values)  # a complete solution: both backends can start from it
-        report["objective"] = om.normalized_objective(check.objective) if check.objective is not None else None
+def _apply_warm_start(om: OffloadModel, plan: Plan) -> dict:
+    """Turn a plan into a complete hint; report whether it satisfies every row of this model."""
+    t0 = time.perf_counter()
+    full = complete_hint(om, om.hint_from_plan(plan))
+    broken = om.model.violated(full)
+    report: dict = {"expert": plan.expert, "feasible": not broken, "check_s": round(time.perf_counter() - t0, 3)}
+    if not broken:
+        om.model.hint = full  # a complete solution: CP-SAT and HiGHS both start from it
+        report["objective"] = om.normalized_objective(om.model.objective_value(full))
     else:
+        report["violated"] = sorted({f"{c.group}:{c.name}" for c in broken})[:5]
         # Keep only the placement: it may still guide the search even if routes or stages clash.
-        om.model.hint = {v: partial[v] for v in om.x.values() if v in partial}
-        if backend == "highs":
-            om.model.hint = {}
+        om.model.hint = {v: full[v] for v in om.x.values()}
     return report
+
+
+def greedy_seed(workload: Workload, topology: Topology) -> Plan | None:
+    """A quick full placement to start the solver from when no fast expert's plan is given.
+
+    WHY: without any incumbent CP-SAT spends its LP-heavy workers on the bound and may find no
+    plan at all within a short limit on 60+ tasks. Largest tasks first, each whole on the
+    device closest to its ingress that still has room, else split MAT by MAT (first fit in
+    distance order). Returns None when the result violates anything (the MIP then starts cold).
+    """
+    devs = [d.name for d in topology.devices]
+    prof = {d.name: d.profile for d in topology.devices}
+    sram = {d: 0 for d in devs}
+    tcam = {d: 0 for d in devs}
+    phv = {d: 0 for d in devs}
+    dist = topology.path_latency_us
+    placement: dict[str, str] = {}
+    for t in sorted(workload.tasks, key=lambda t: -t.sram_bits):
+        order = sorted(devs, key=lambda d: (dist[t.ingress][d] if t.ingress in dist else 0.0, d))
+        need_s = t.sram_bits + t.dispatch_sram_bits
+        need_t = sum(m.tcam_bits for m in t.mats)
+        need_p = sum(m.phv_bits for m in t.mats)
+        whole = next((d for d in order if sram[d] + need_s <= prof[d].sram_bits and tcam[d] + need_t <= prof[d].tcam_bits
+                      and phv[d] + need_p <= prof[d].phv_bits), None)
+        if whole is not None:
+            for m in t.mats:
+                placement[mat_id(t.name, m.name)] = whole
+            sram[whole] += need_s
+            tcam[whole] += need_t
+            phv[whole] += need_p
+            continue
+        hosts: set[str] = set()
+        for name in t.topological_order():
+            m = t.mat(name)
+            for d in order:
+                extra = m.sram_bits + (0 if d in hosts else t.dispatch_sram_bits)
+                if (sram[d] + extra <= prof[d].sram_bits and tcam[d] + m.tcam_bits <= prof[d].tcam_bits
+                        and phv[d] + m.phv_bits + 64 <= prof[d].phv_bits):
+                    placement[mat_id(t.name, m.name)] = d
+                    sram[d] += extra
+                    tcam[d] += m.tcam_bits
+                    phv[d] += m.phv_bits
+                    hosts.add(d)
+                    break
+            else:
+                return None
+    try:
+        plan = complete_plan(workload, topology, placement, "mip-greedy-seed")
+    except StageOverflow:
+        return None
+    return plan if not check_plan(plan, workload, topology, require_all=True) else None
 
 
 def _fail_fast(request: PlanRequest) -> None:
