@@ -3,7 +3,8 @@
 ``drl-hops`` (network-wide intents: fewest hops, most tasks placed) and ``drl-latency`` (lowest
 ingress latency) share the MDP of ``experts.placement_env`` and differ in the reward weights they
 were trained with. At inference the shipped policy's actor is copied to NumPy and applied greedily
-(argmax over feasible devices), so a 100-task plan takes milliseconds. Infeasible devices are
+(argmax over feasible devices) from the exported ``.npz`` (no torch at planning time), so a
+100-task plan takes milliseconds. Infeasible devices are
 masked, and a task that fits on no device is left out (``allow_partial``) or reported as
 infeasible, so the expert never proposes a placement the feasibility checker rejects.
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experts.drl_scorer import DeviceScorer
 from experts.placement_env import PlacementState, RewardWeights, placement_order
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, InputError
@@ -51,27 +53,34 @@ SPECS: dict[str, DrlSpec] = {
     ),
 }
 
-_SCORERS: dict[str, object] = {}
+_SCORERS: dict[str, DeviceScorer] = {}
 
 
-def load_scorer(name: str, model_dir: Path | None = None):
-    """The NumPy actor of a trained policy file (cached per file)."""
+def load_scorer(name: str, model_dir: Path | None = None) -> DeviceScorer:
+    """The NumPy actor of a trained policy (cached per file).
+
+    Reads the exported ``.npz``; when only the sb3 ``.zip`` is there, loads it with the sb3 API
+    and exports the ``.npz`` next to it first.
+    """
     spec = SPECS[name]
-    path = (model_dir or MODEL_DIR) / spec.model_file
-    key = str(path)
+    folder = model_dir or MODEL_DIR
+    zip_path = folder / spec.model_file
+    npz_path = zip_path.with_suffix(".npz")
+    key = str(npz_path)
     if key not in _SCORERS:
-        if not path.exists():
-            raise InputError(f"{name}: policy file {path} is missing; train it with `{TRAIN_COMMAND} --expert {name}`")
-        from stable_baselines3 import PPO
+        if not npz_path.exists():
+            if not zip_path.exists():
+                raise InputError(f"{name}: policy file {zip_path} is missing; train it with `{TRAIN_COMMAND} --expert {name}`")
+            from stable_baselines3 import PPO
 
-        from experts.drl_policy import DeviceScorer
+            from experts.drl_policy import export_scorer
 
-        model = PPO.load(str(path), device="cpu")
-        _SCORERS[key] = DeviceScorer(model.policy.mlp_extractor)
+            export_scorer(PPO.load(str(zip_path), device="cpu"), npz_path)
+        _SCORERS[key] = DeviceScorer.load(npz_path)
     return _SCORERS[key]
 
 
-def place(request: PlanRequest, scorer) -> tuple[dict[str, str], list[str]]:
+def place(request: PlanRequest, scorer: DeviceScorer) -> tuple[dict[str, str], list[str]]:
     """Greedy roll-out of the policy: (placement mat_id -> device, names of unplaced tasks)."""
     state = PlacementState(request.workload, request.topology)
     placement: dict[str, str] = {}

@@ -4,7 +4,8 @@ The observation is ``n_devices x N_FEATURES`` device rows (flattened, padded for
 actor embeds each row with the same MLP and emits one logit per row, rows whose ``fits`` flag is 0
 get a -1e8 logit (so plain PPO never samples an infeasible device - no sb3-contrib needed); the
 critic pools the embeddings of feasible rows. Because nothing depends on a row's position or on
-the row count, the trained scorer runs unchanged on topologies of any size (``DeviceScorer``).
+the row count, the trained scorer runs unchanged on topologies of any size; ``export_scorer``
+copies it to the NumPy ``DeviceScorer`` used at planning time.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
+from experts.drl_scorer import MASKED_LOGIT, DeviceScorer
 from experts.placement_env import FIT, N_FEATURES
-
-MASKED_LOGIT = -1e8
-
 
 class DeviceExtractor(nn.Module):
     """(batch, n*F) -> (per-row logits (batch, n), pooled critic latent (batch, hidden))."""
@@ -71,21 +70,14 @@ class DeviceScorerPolicy(ActorCriticPolicy):
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
 
 
-class DeviceScorer:
-    """NumPy copy of the trained actor for fast, size-agnostic inference (no torch per call)."""
-
-    def __init__(self, extractor: DeviceExtractor) -> None:
-        l1, l2 = extractor.embed[0], extractor.embed[2]
-        self.w1 = l1.weight.detach().numpy().T.astype(np.float64)
-        self.b1 = l1.bias.detach().numpy().astype(np.float64)
-        self.w2 = l2.weight.detach().numpy().T.astype(np.float64)
-        self.b2 = l2.bias.detach().numpy().astype(np.float64)
-        self.w3 = extractor.score.weight.detach().numpy().T.astype(np.float64)[:, 0]
-        self.b3 = float(extractor.score.bias.detach().numpy()[0])
-
-    def scores(self, rows: np.ndarray) -> np.ndarray:
-        """Logit per device row; infeasible rows get MASKED_LOGIT."""
-        h = np.tanh(rows @ self.w1 + self.b1)
-        h = np.tanh(h @ self.w2 + self.b2)
-        s = h @ self.w3 + self.b3
-        return np.where(rows[:, FIT] > 0.5, s, MASKED_LOGIT)
+def export_scorer(model, path) -> DeviceScorer:
+    """Write the actor of a trained PPO model (DeviceScorerPolicy) as a NumPy ``.npz`` scorer."""
+    ext = model.policy.mlp_extractor
+    l1, l2 = ext.embed[0], ext.embed[2]
+    scorer = DeviceScorer(
+        l1.weight.detach().numpy().T, l1.bias.detach().numpy(),
+        l2.weight.detach().numpy().T, l2.bias.detach().numpy(),
+        ext.score.weight.detach().numpy().T[:, 0], float(ext.score.bias.detach().numpy()[0]),
+    )
+    scorer.save(path)
+    return scorer

@@ -75,7 +75,7 @@ def train_placement(name: str, steps: int, seed: int = 0, out: Path = MODEL_DIR)
     from stable_baselines3 import PPO
 
     from experts.drl_expert import SPECS
-    from experts.drl_policy import DeviceScorerPolicy
+    from experts.drl_policy import DeviceScorerPolicy, export_scorer
 
     torch.set_num_threads(1)
     spec = SPECS[name]
@@ -89,7 +89,8 @@ def train_placement(name: str, steps: int, seed: int = 0, out: Path = MODEL_DIR)
     out.mkdir(parents=True, exist_ok=True)
     path = out / spec.model_file
     model.save(str(path))
-    print(f"{name}: {steps} steps in {time.perf_counter() - t0:.0f} s -> {path}")
+    export_scorer(model, path.with_suffix(".npz"))
+    print(f"{name}: {steps} steps in {time.perf_counter() - t0:.0f} s -> {path} (+ .npz actor)")
     return path
 
 

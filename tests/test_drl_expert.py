@@ -109,12 +109,14 @@ def test_scorer_is_permutation_invariant():
     assert np.allclose(scorer.scores(rows)[perm], scorer.scores(rows[perm]))
 
 
+@pytest.mark.slow
 def test_placement_training_smoke(tmp_path):
     """A few hundred PPO steps with the custom masked policy, saved and reloaded through sb3."""
     import torch
     from stable_baselines3 import PPO
 
-    from experts.drl_policy import DeviceScorer, DeviceScorerPolicy
+    from experts.drl_policy import DeviceScorerPolicy, export_scorer
+    from experts.drl_scorer import DeviceScorer
     from experts.placement_env import PlacementEnv, RewardWeights
     from experts.train_drl import placement_case
 
@@ -132,4 +134,30 @@ def test_placement_training_smoke(tmp_path):
         obs, _, done, _, _ = env.step(action)
         if done:
             break
-    assert DeviceScorer(loaded.policy.mlp_extractor).scores(obs.reshape(-1, 16).astype(float)).shape == (40,)
+    export_scorer(loaded, tmp_path / "p.npz")
+    scorer = DeviceScorer.load(tmp_path / "p.npz")
+    assert scorer.scores(obs.reshape(-1, 16).astype(float)).shape == (40,)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPERTS)
+def test_exported_actor_matches_the_shipped_sb3_policy(name):
+    """The .npz used for planning is the actor of the shipped sb3 file (loaded with the sb3 API)."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from experts.drl_expert import MODEL_DIR, SPECS, load_scorer
+    from experts.placement_env import N_MAX, PlacementEnv
+    from experts.train_drl import placement_case
+
+    model = PPO.load(str(MODEL_DIR / SPECS[name].model_file), device="cpu")
+    env = PlacementEnv(placement_case, SPECS[name].reward, seed=3)
+    obs, _ = env.reset(seed=3)
+    with torch.no_grad():
+        logits = model.policy.mlp_extractor.forward_actor(torch.as_tensor(obs[None]))[0].numpy()
+    rows = obs.reshape(N_MAX, -1).astype(float)
+    valid = rows[:, 6] > 0.5
+    assert np.allclose(load_scorer(name).scores(rows)[valid], logits[valid], atol=1e-4)
+    # Greedy choice agrees with sb3's deterministic prediction.
+    action, _ = model.predict(obs, deterministic=True)
+    assert int(action) == int(np.argmax(load_scorer(name).scores(rows)))
