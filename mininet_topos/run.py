@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8181, help="controller HTTP port (default 8181)")
     p.add_argument("--token", default=os.environ.get("OMNIPLAN_TOKEN", "omniplan-demo"), help="controller API token")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/omniplan-run"), help="generated files and logs")
-    p.add_argument("--intent", help="submit this intent once everything is up (and wait for it)")
+    p.add_argument("--intent", help="submit this intent text once everything is up (and wait for it)")
+    p.add_argument("--prefer", help="submit this preference vector once up, e.g. latency=1 (instead of --intent)")
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not preload the controller's intent translator (faster start; first text intent is slow)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
     p.add_argument("--every", type=float, default=2.0, help="seconds between status lines")
     return p
@@ -116,23 +119,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         layout = build_layout(args.topo, hosts_per_switch=args.hosts, max_switches=args.switches or None)
         sc = Scenario(layout, args.workdir, model=args.model, http_port=args.port, token=args.token,
-                      rate_pps=args.rate)
+                      rate_pps=args.rate, warm_translator=not args.no_warm)
     except (OmniPlanError, ValueError) as exc:
         print(f"mininet_topos.run: error: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"*** starting {len(layout.switches)} switches, {len(layout.hosts)} hosts and the controller ...", flush=True)
+    print(f"*** starting {len(layout.switches)} switches, {len(layout.hosts)} hosts and the controller"
+          + ("" if args.no_warm else " (it preloads its intent translator: up to a minute on a 2-core machine)")
+          + " ...", flush=True)
     try:
         with sc:
             with open(sc.workdir / "tx.log", "w") as txlog:
                 sc.start_sender(progress_s=1.0, stdout=txlog)
             url = sc.api.base
             print(_instructions(sc, url), flush=True)
-            if args.intent:
-                intent_id = sc.api.submit(args.intent)
-                rec = sc.api.wait(intent_id, timeout_s=120)
-                print(f"intent {intent_id}: {rec['state']}", flush=True)
+            if args.intent or args.prefer:
+                intent_id = sc.api.submit(args.intent, **({"preference": args.prefer} if args.prefer else {}))
+                rec = sc.api.wait(intent_id, timeout_s=180)
+                placement = (sc.api.get("/plan").get("active") or {}).get("plan", {}).get("placement", {})
+                where = ", ".join(f"{m.split('/')[-1]}@{d}" for m, d in sorted(placement.items()))
+                print(f"intent {intent_id}: {rec['state']} (preference {rec.get('preference')}); MATs {where}",
+                      flush=True)
             started = time.monotonic()
             next_line = started
             while not stop["flag"]:

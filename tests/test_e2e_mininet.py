@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.root, pytest.mark.slow,
 #: (delivered to h1); power -> consolidated on s2 (delivered to h2); the test checks that MATs moved.
 #: Preference vectors rather than text, and objectives served by heuristic experts: translating
 #: text loads a sentence encoder and the DRL experts load torch policies, each 20-40 s on this
-#: 2-core machine, which would dwarf the deployment being tested.
+#: 2-core machine, which would dwarf the deployment being tested. (Text intents on Mininet are
+#: exercised by ``python -m mininet_topos.run --intent "..."`` and the benchmark's --prefer-a ''.)
 INTENT_A = {"preference": "coordination=1"}
 INTENT_B = {"preference": "power=1"}
 MODEL = "rf"
