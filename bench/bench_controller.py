@@ -70,8 +70,10 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
         async with serve_api(ctl, TOKEN, max_body=64 << 20) as url, aiohttp.ClientSession() as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 60)
             # start from empty switches (a previous cell's controller left its tables there)
-            await asyncio.gather(*(d.write([("delete", e) for e in await d.read_entries()])
-                                   for d in ctl.southbound.drivers.values()))
+            for d in ctl.southbound.drivers.values():
+                stale = await d.read_entries()
+                if stale:
+                    await d.write([("delete", e) for e in stale])
             workload = json.loads(json.dumps({"format": "omniplan-workload/1",
                                               "tasks": [task_to_dict(t) for t in tasks]}, default=int))
             for rep in range(reps):
@@ -105,23 +107,35 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
     return rows
 
 
-async def api_load(topo, clients: int, requests: int) -> dict:
-    """p50/p99 of GETs from ``clients`` concurrent clients against an idle controller holding one intent."""
+async def api_load(topology: str, clients: int, requests: int) -> dict:
+    """p50/p99 of GETs from ``clients`` concurrent clients against an `omniplan serve` subprocess.
+
+    The server runs in its own process so the load generator does not share its event loop.
+    """
+    import re
+    import subprocess
+
     import aiohttp
 
-    from controller.service import Controller
-    from controller.store import Store
-    from controller.testing import serve_api, wait_for
+    from controller.testing import wait_for
+    from omniplan.topology import load_topology
     from omniplan.workload import generate_workload
 
+    topo = load_topology(topology)
     with tempfile.TemporaryDirectory() as tmp:
-        ctl = Controller(Store(Path(tmp) / "c.db"), topo)
-        async with serve_api(ctl, TOKEN) as url:
+        wl = Path(tmp) / "wl.json"
+        generate_workload(5, seed=1, ingress_choices=[d.name for d in topo.devices]).save(wl)
+        proc = subprocess.Popen([sys.executable, "-m", "omniplan.cli", "serve", "--port", "0", "--db", f"{tmp}/c.db",
+                                 "--token", TOKEN, "--topology", topology, "--workload", str(wl), "--no-warm"],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            m = re.search(r"http://[\d.]+:(\d+)", proc.stdout.readline())
+            assert m, "omniplan serve did not start"
+            url = f"http://127.0.0.1:{m.group(1)}"
             conn = aiohttp.TCPConnector(limit=clients)
             async with aiohttp.ClientSession(connector=conn) as http:
-                wl = generate_workload(5, seed=1, ingress_choices=[d.name for d in topo.devices]).to_dict()
-                async with http.post(f"{url}/intents", json={"preference": {"power": 1}, "workload": wl,
-                                                             "channel": "fast"}, headers=AUTH) as r:
+                async with http.post(f"{url}/intents", json={"preference": {"power": 1}, "channel": "fast"},
+                                     headers=AUTH) as r:
                     intent_id = (await r.json())["id"]
 
                 async def settled():
@@ -142,7 +156,10 @@ async def api_load(topo, clients: int, requests: int) -> dict:
                 t0 = time.perf_counter()
                 await asyncio.gather(*(client(i) for i in range(clients)))
                 wall = time.perf_counter() - t0
-        ctl.store.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            proc.stdout.close()
     return {"clients": clients, "requests": len(lat), "p50_ms": round(_pct(lat, 50) * 1000, 3),
             "p99_ms": round(_pct(lat, 99) * 1000, 3), "max_ms": round(max(lat) * 1000, 3),
             "throughput_rps": round(len(lat) / wall, 1)}
@@ -182,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             tasks = build_tasks(n, devices)
             for ch in channels:
                 rows += asyncio.run(run_cell(topo, sp, tasks, ch, args.reps, args.time_limit, progress, bar))
-    api = asyncio.run(api_load(topo, args.clients, args.requests))
+    api = asyncio.run(api_load(args.topology, args.clients, args.requests))
 
     with open(RESULTS / "bench_controller.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
