@@ -44,14 +44,14 @@ async def _final(http, url, intent_id, timeout=60):
 
 def test_submit_preference_intent_reaches_validated_with_lifecycle(tmp_path):
     async def body(ctl, url, http):
-        async with http.post(f"{url}/intents", json={"preference": {"latency": 1}, "workload": _workload()},
+        async with http.post(f"{url}/intents", json={"preference": {"power": 1}, "workload": _workload()},
                              headers=AUTH) as r:
             assert r.status == 202
             intent_id = (await r.json())["id"]
         rec = await _final(http, url, intent_id)
         assert rec["state"] == "validated", rec
         assert rec["deploy"] == "skipped: no switches configured"
-        assert rec["preference"]["latency"] == 1.0
+        assert rec["preference"]["power"] == 1.0
         assert set(rec["objectives"]) == {"power", "resources", "throughput", "latency", "coordination", "hops", "coverage"}
         assert rec["experts"] and rec["experts"][0]["why"]
         assert {"translate", "plan", "check", "total"} <= set(rec["timings_s"])
@@ -114,7 +114,7 @@ def test_fifty_concurrent_submissions_are_serialised_and_none_lost(tmp_path):
         wl = generate_workload(2, seed=3, ingress_choices=["s1"]).to_dict()
 
         async def submit(i):
-            pref = {"latency": 1} if i % 2 else {"resources": 1}
+            pref = {"power": 1} if i % 2 else {"coordination": 1}
             async with http.post(f"{url}/intents", json={"preference": pref, "workload": wl}, headers=AUTH) as r:
                 assert r.status == 202
                 return (await r.json())["id"]
@@ -150,7 +150,7 @@ def test_withdraw_queued_and_openapi_and_metrics_and_events(tmp_path):
                             return
         listener = asyncio.create_task(listen())
         await asyncio.sleep(0.2)
-        async with http.post(f"{url}/intents", json={"preference": {"hops": 1}, "workload": _workload(2)}, headers=AUTH) as r:
+        async with http.post(f"{url}/intents", json={"preference": {"coordination": 1}, "workload": _workload(2)}, headers=AUTH) as r:
             intent_id = (await r.json())["id"]
         await asyncio.wait_for(listener, 60)
         states = [e["state"] for e in events if e.get("intent") == intent_id]
@@ -164,3 +164,42 @@ def test_withdraw_queued_and_openapi_and_metrics_and_events(tmp_path):
         assert "omniplan_http_requests_total" in text
     _run(_with_api(body, tmp_path))
 
+
+
+def test_post_models_compiled_json_and_skops_safely(tmp_path):
+    import numpy as np
+    import skops.io as sio
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 10, (200, 3))
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, (X[:, 0] > 5).astype(int))
+    good = sio.dumps(model)
+
+    async def body(ctl, url, http):
+        async with http.post(f"{url}/models?name=dt1&ingress=s2", data=good, headers=AUTH) as r:
+            assert r.status == 201, await r.text()
+            assert (await r.json())["name"] == "dt1"
+        task = ctl.store.models()["dt1"]
+        assert task["ingress"] == "s2" and task["program"]["mats"]
+        # a compiled task JSON is accepted as is (and validated)
+        async with http.post(f"{url}/models", json={"task": task, "name": "dt2"}, headers=AUTH) as r:
+            assert r.status == 201
+        bad = dict(task, mats=[{"name": "x"}])
+        async with http.post(f"{url}/models", json={"task": bad, "name": "dt3"}, headers=AUTH) as r:
+            assert r.status == 400 and "sram_bits" in (await r.json())["error"]
+        # a skops file that would instantiate an arbitrary callable is refused, not loaded
+        evil = sio.dumps({"f": np.save})
+        async with http.post(f"{url}/models?name=evil", data=evil, headers=AUTH) as r:
+            assert r.status == 400
+            assert "untrusted" in (await r.json())["error"]
+        async with http.post(f"{url}/models?name=junk", data=b"not a zip", headers=AUTH) as r:
+            assert r.status == 400
+        assert sorted(ctl.store.models()) == ["dt1", "dt2"]
+        # registered tasks are what an intent places by name
+        async with http.post(f"{url}/intents", json={"preference": {"power": 1}, "tasks": ["dt1"], "channel": "fast"},
+                             headers=AUTH) as r:
+            intent_id = (await r.json())["id"]
+        rec = await _final(http, url, intent_id)
+        assert rec["state"] == "validated" and rec["evaluation"]["placed_tasks"] == 1
+    _run(_with_api(body, tmp_path))

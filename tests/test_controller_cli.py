@@ -34,7 +34,7 @@ def server(tmp_path):
 
 def test_cli_submit_wait_show_status_switches(server, capsys):
     base = ["--url", server, "--token", "tok"]
-    rc = main(["intent", "submit", "--prefer", "latency=1", "--wait", "--channel", "fast", *base])
+    rc = main(["intent", "submit", "--prefer", "power=1", "--wait", "--channel", "fast", *base])
     captured = capsys.readouterr()
     out = captured.out
     assert rc == 0, captured.err
