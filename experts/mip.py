@@ -50,19 +50,35 @@ def solve_mip(
     info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": om.model.stats(),
                   "build_s": round(build_s, 3), "scales": om.scales.as_dict(), "warm_start": None}
 
-    warm = request.warm_start
-    if warm is None and not request.allow_partial:
-        warm = greedy_seed(request.workload, request.topology)
-    if warm is not None:
-        info["warm_start"] = _apply_warm_start(om, warm)
-        if backend == "highs" and not info["warm_start"]["feasible"]:
+    # Start from the better (under this model's objective) of the given warm start and the greedy
+    # seed: a fast expert tuned for one objective can be a poor start for another weighting.
+    candidates = [p for p in (request.warm_start, greedy_seed(request.workload, request.topology)) if p is not None]
+    tried: list[tuple[dict, dict[int, int]]] = []
+    for cand in candidates:
+        report = _apply_warm_start(om, cand)
+        tried.append((report, om.model.hint))
+    best_report: dict | None = None
+    if tried:
+        feasible = [t for t in tried if t[0]["feasible"]]
+        best_report, om.model.hint = min(feasible, key=lambda t: t[0]["objective"]) if feasible else tried[0]
+        best_report = dict(best_report)
+        best_report["candidates"] = [{k: r.get(k) for k in ("expert", "feasible", "objective")} for r, _h in tried]
+        info["warm_start"] = best_report
+        if backend == "highs" and not best_report["feasible"]:
             om.model.hint = {}  # HiGHS takes complete solutions only
+    incumbent = dict(om.model.hint) if best_report is not None and best_report["feasible"] else None
 
     remaining = max(0.5, request.time_limit_s - (time.perf_counter() - t_start))
     solver = BACKENDS[backend]
     result = solver(om.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
     if result.status == "INFEASIBLE":
         raise InfeasibleError(explain_infeasible(om, request))
+    if not result.has_solution and incumbent is not None:
+        # The solver ran out of time before improving on (or even loading) the start: the start is
+        # still a complete feasible solution of this model, so it is the answer, with no bound.
+        result = MilpResult(backend=result.backend, status="FEASIBLE", values=incumbent,
+                            objective=float(om.model.objective_value(incumbent)), bound=None,
+                            solve_time_s=result.solve_time_s, extra={**result.extra, "solver_status": result.status})
     if not result.has_solution:
         raise OmniPlanError(
             f"{expert}: no plan found within {request.time_limit_s:g} s (solver status {result.status}); "

@@ -168,9 +168,13 @@ def test_warm_start_is_checked_and_used(line_case):
     assert check_plan(warm, wl, topo, require_all=True) == []
     plan = solve_mip(PlanRequest(wl, topo, weights=weights, time_limit_s=20, workers=1, warm_start=warm))
     ws = plan.info["warm_start"]
-    assert ws["feasible"] is True and ws["expert"] == "handmade"
+    # the given plan and the MIP's own greedy seed are both checked; the better one is the start
+    tried = {c["expert"]: c for c in ws["candidates"]}
+    assert tried["handmade"]["feasible"] is True and "mip-greedy-seed" in tried
     warm_cost = scales.cost(evaluate(warm, wl, topo).objectives, weights)
-    assert ws["objective"] == pytest.approx(warm_cost, abs=1e-3)
+    # the completed hint's objective is the evaluator's cost of the warm-start plan
+    assert tried["handmade"]["objective"] == pytest.approx(warm_cost, abs=1e-3)
+    assert ws["objective"] == min(c["objective"] for c in ws["candidates"])
     assert plan.info["objective"] <= warm_cost + 1e-6
     assert plan.info["status"] == "OPTIMAL"
 
@@ -181,7 +185,8 @@ def test_infeasible_warm_start_is_reported_not_fatal(line_case):
     bad = complete_plan(wl, topo, everything_on_s1, "greedy")
     assert check_plan(bad, wl, topo)  # overflows s1's SRAM
     plan = solve_mip(PlanRequest(wl, topo, time_limit_s=20, workers=1, warm_start=bad))
-    assert plan.info["warm_start"]["feasible"] is False
+    tried = {c["expert"]: c for c in plan.info["warm_start"]["candidates"]}
+    assert tried["greedy"]["feasible"] is False
     assert check_plan(plan, wl, topo, require_all=True) == []
 
 
@@ -277,3 +282,11 @@ def test_spd_o_ignores_request_weights(line_case):
     assert scales.cost(evaluate(plan, wl, topo).objectives, SPD_O_WEIGHTS) == pytest.approx(best, abs=1e-3)
     assert plan.expert == "spd-o"
     assert math.isclose(sum(plan.info["weights"].values()), 1.0)
+
+
+def test_cold_start_is_seeded_by_a_greedy_plan(line_case):
+    wl, topo, _ = line_case
+    plan = solve_mip(PlanRequest(wl, topo, time_limit_s=20, workers=1))
+    ws = plan.info["warm_start"]
+    assert ws["expert"] == "mip-greedy-seed" and ws["feasible"] is True
+    assert plan.info["objective"] <= ws["objective"] + 1e-9
