@@ -164,11 +164,12 @@ class SoftSwitch:
         # half-way through it: DATAPLANE_ATOMIC holds for every atomicity mode.
         for i, update in enumerate(req.updates):
             try:
-                if update.entity.WhichOneof("entity") != "table_entry":
-                    kind = update.entity.WhichOneof("entity")
+                entity = update.entity
+                kind = entity.WhichOneof("entity")
+                if kind != "table_entry":
                     raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED,
                                          f"writing {kind or 'an empty entity'} is not supported")
-                undo.append(apply(update.type, update.entity.table_entry))
+                undo.append(apply(update.type, entity.table_entry))
             except P4RuntimeError as exc:
                 errors[i] = exc
                 if all_or_nothing:
