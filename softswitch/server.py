@@ -49,6 +49,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         try:
             self.switch.set_pipeline(request)
         except P4RuntimeError as exc:
+            log.info("SetForwardingPipelineConfig from %s refused: %s", context.peer(), exc)
             await context.abort(exc.code, exc.message)
         return p4r.SetForwardingPipelineConfigResponse()
 
@@ -61,9 +62,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     async def Write(self, request, context):
         try:
             self.switch.write(request)
+            log.debug("Write from %s: %d updates applied", context.peer(), len(request.updates))
         except P4RuntimeError as exc:
+            log.info("Write from %s refused: %s", context.peer(), exc)
             await context.abort(exc.code, exc.message)
         except WriteFailed as exc:
+            log.info("Write from %s: %s", context.peer(), exc)
             status = write_error_status(exc.results)
             await context.abort(grpc.StatusCode.UNKNOWN, status.message,
                                 trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),))
