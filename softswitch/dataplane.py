@@ -135,6 +135,7 @@ class DataPlane:
         self.program = ""
         self.tables: TableSource | None = None
         self._loaded_version = -1
+        self._failed_version = -1
         self.packet_in_sink: PacketInSink | None = None
         self.packet_in_meta: PacketMetadataInfo | None = None
         self.packet_out_meta: PacketMetadataInfo | None = None
@@ -151,7 +152,7 @@ class DataPlane:
     def load_program(self, index: P4InfoIndex | None, tables: TableSource | None) -> None:
         """Switch to the pipeline for ``index`` (None = no pipeline: drop everything)."""
         self.tables = tables
-        self._loaded_version = -1
+        self._loaded_version = self._failed_version = -1
         self.pipeline = None
         self.program = index.program_name if index else ""
         self.packet_in_meta = index.packet_metadata.get("packet_in") if index else None
@@ -216,17 +217,28 @@ class DataPlane:
         if pipeline is None or tables is None:
             self.dropped_no_pipeline += 1
             return []
-        try:
-            if hasattr(pipeline, "process_loaded"):
-                # compile the table state once per change instead of checking it per packet
-                if tables.version != self._loaded_version:
+        if hasattr(pipeline, "process_loaded"):
+            # compile the table state once per change instead of checking it per packet
+            if tables.version != self._loaded_version:
+                if tables.version == self._failed_version:
+                    return []  # this state did not compile; already logged
+                try:
                     pipeline.load(*tables.snapshot())
-                    self._loaded_version = tables.version
+                except Exception:
+                    log.exception("pipeline twin cannot load table state version %d; dropping until the "
+                                  "next write", tables.version)
+                    self._failed_version = tables.version
+                    return []
+                self._loaded_version = tables.version
+            try:
                 return pipeline.process_loaded(frame, port)
+            except Exception:  # a malformed packet must not take the switch down
+                log.exception("pipeline failed on a %d-byte packet from port %d; dropped", len(frame), port)
+                return []
+        try:
             return list(pipeline.process(frame, port, *tables.snapshot()))
-        except Exception:  # a malformed packet or state must not take the switch down
+        except Exception:
             log.exception("pipeline failed on a %d-byte packet from port %d; dropped", len(frame), port)
-            self._loaded_version = -1
             return []
 
     def _deliver(self, egress: int, data: bytes) -> None:
