@@ -1,0 +1,210 @@
+"""Model-compiler benchmark: compile time, table entries, accuracy (float vs compiled) and
+packets/s through the in-process inml.p4 twin.
+
+* accuracy: every dataset (iris, wine, breast_cancer, digits, generated netflow) x model (DT,
+  RF 20 trees, XGBoost 20 trees, GaussianNB, LinearSVC; SVC(kernel="linear") where it compiles),
+  70/30 stratified split, seed 0: float sklearn/XGBoost accuracy vs the compiled tables (replay),
+  with entries, MATs, code-word bits and compile time.
+* 100-tree random forest: compile time (ModelSpec -> program + Task) on each dataset, depth 6.
+* packets/s: one switch holding the realised entries, InferencePipeline.process_loaded on the
+  test set's packets (and process(), which also checks the table snapshot), plus a 3-switch
+  chain; passes per packet = pipeline passes the walk needs (recirculations + transits).
+* Planter: entry counts are "not compared" -- we do not have Planter's per-model numbers for these
+  exact models at hand and will not quote figures we cannot check.
+
+Usage: .venv/bin/python bench/bench_compile.py [--quick]
+Writes bench/results/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_accuracy.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+warnings.filterwarnings("ignore")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from mlcompiler.compiler import compile_model, ranges_from_data  # noqa: E402
+from mlcompiler.datasets import DATASETS, load_split, trained_model  # noqa: E402
+from mlcompiler.realize import realize, walk  # noqa: E402
+from mlcompiler.replay import CompiledModel  # noqa: E402
+from mlcompiler.spec import spec_from_estimator  # noqa: E402
+from omniplan.errors import InputError  # noqa: E402
+from omniplan.plan import complete_plan  # noqa: E402
+from omniplan.topology import line  # noqa: E402
+from omniplan.workload import Workload, mat_id  # noqa: E402
+from p4src.chain import SwitchChain  # noqa: E402
+from p4src.pipeline import build_packet  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+console = Console(width=200)
+KINDS = ("dt", "rf", "xgb", "nb", "svm", "svc")
+PORTS3 = {"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "s3": 2}, "s3": {"s2": 1, "h3": 3}}
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def accuracy(progress) -> list[dict]:
+    rows = []
+    job = progress.add_task("accuracy", total=len(DATASETS) * len(KINDS))
+    for ds in DATASETS:
+        for kind in KINDS:
+            progress.advance(job)
+            model, (Xtr, Xte, ytr, yte) = trained_model(ds, kind)
+            t0 = time.perf_counter()
+            try:
+                task = compile_model(spec_from_estimator(model), f"{kind}_{ds}", ranges_from_data(Xtr))
+            except InputError as exc:
+                rows.append({"dataset": ds, "model": kind, "float_acc": float(np.mean(model.predict(Xte) == yte)),
+                             "compiled_acc": "", "loss_pts": "", "entries": "", "mats": "", "code_bits": "",
+                             "sram_kbit": "", "tcam_kbit": "", "compile_s": "", "note": str(exc)[:60]})
+                continue
+            dt = time.perf_counter() - t0
+            fa = float(np.mean(model.predict(Xte) == yte))
+            ca = float(np.mean(CompiledModel(task.program).predict(Xte) == yte))
+            rows.append({"dataset": ds, "model": kind, "float_acc": round(fa, 4), "compiled_acc": round(ca, 4),
+                         "loss_pts": round(100 * (fa - ca), 2), "entries": sum(m.entries for m in task.mats),
+                         "mats": len(task.mats), "code_bits": sum(c[2] for c in task.program["codes"]),
+                         "sram_kbit": task.sram_bits // 1024, "tcam_kbit": sum(m.tcam_bits for m in task.mats) // 1024,
+                         "compile_s": round(dt, 3), "note": ""})
+    return rows
+
+
+def rf100(progress, quick: bool) -> list[dict]:
+    from sklearn.ensemble import RandomForestClassifier
+
+    rows = []
+    names = ["netflow", "breast_cancer"] if quick else list(DATASETS)
+    job = progress.add_task("100-tree RF", total=len(names))
+    for ds in names:
+        Xtr, Xte, ytr, yte = load_split(ds)
+        model = RandomForestClassifier(n_estimators=100, max_depth=6, random_state=0, n_jobs=1).fit(Xtr, ytr)
+        t0 = time.perf_counter()
+        try:
+            task = compile_model(spec_from_estimator(model), f"rf100_{ds}", ranges_from_data(Xtr))
+        except InputError as exc:
+            rows.append({"dataset": ds, "trees": 100, "max_depth": 6, "compile_s": "", "entries": "", "mats": "",
+                         "float_acc": "", "compiled_acc": "", "note": str(exc)[:80]})
+            progress.advance(job)
+            continue
+        dt = time.perf_counter() - t0
+        cm = CompiledModel(task.program)
+        rows.append({"dataset": ds, "trees": 100, "max_depth": 6, "compile_s": round(dt, 3),
+                     "entries": sum(m.entries for m in task.mats), "mats": len(task.mats),
+                     "float_acc": round(float(np.mean(model.predict(Xte) == yte)), 4),
+                     "compiled_acc": round(float(np.mean(cm.predict(Xte) == yte)), 4), "note": ""})
+        progress.advance(job)
+    return rows
+
+
+def pps(progress, quick: bool) -> list[dict]:
+    rows = []
+    cases = [("netflow", k) for k in ("dt", "rf", "xgb", "nb", "svm")] + [("iris", "rf"), ("digits", "rf")]
+    job = progress.add_task("packets/s", total=len(cases))
+    for ds, kind in cases:
+        model, (Xtr, Xte, ytr, yte) = trained_model(ds, kind)
+        task = compile_model(spec_from_estimator(model), f"{kind}_{ds}", ranges_from_data(Xtr), ingress="s1")
+        wl = Workload((task,))
+        q = CompiledModel(task.program).quantize(Xte)
+        pkts = [build_packet(7, [int(v) for v in row]) for row in q]
+        if quick:
+            pkts = pkts[:100]
+        for n_sw in (1, 3):
+            topo = line(n_sw)
+            ports = {"s1": {"h1": 1}} if n_sw == 1 else PORTS3
+            order = task.topological_order()
+            placement = {mat_id(task.name, m): f"s{1 + (i * n_sw) // len(order)}" for i, m in enumerate(order)}
+            plan = complete_plan(wl, topo, placement, "bench")
+            entries = realize(wl, plan, topo, ports, {task.name: 7}, 1)
+            chain = SwitchChain(entries, ports)
+            passes = len(walk(task, plan, topo))
+            row = {"dataset": ds, "model": kind, "switches": n_sw, "passes_per_pkt": passes,
+                   "entries": sum(len(v) for v in entries.values()), "packets": len(pkts)}
+            if n_sw == 1:
+                sw = chain.switches["s1"]
+                tables = {}
+                for e in entries["s1"]:
+                    tables.setdefault(e.table, []).append(e)
+                sw.process(pkts[0], 1, tables)
+                t0 = time.perf_counter()
+                for p in pkts:
+                    sw.process_loaded(p, 1)
+                row["pps_process_loaded"] = round(len(pkts) / (time.perf_counter() - t0))
+                t0 = time.perf_counter()
+                for p in pkts:
+                    sw.process(p, 1, tables)
+                row["pps_process"] = round(len(pkts) / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            for p in pkts:
+                chain.send("s1", 1, p)
+            row["pps_chain"] = round(len(pkts) / (time.perf_counter() - t0))
+            row.setdefault("pps_process_loaded", "")
+            row.setdefault("pps_process", "")
+            rows.append(row)
+        progress.advance(job)
+    return rows
+
+
+def _table(title: str, rows: list[dict]) -> Table:
+    t = Table(title=title)
+    for k in rows[0]:
+        t.add_column(k, justify="right" if k not in ("dataset", "model", "note") else "left")
+    for r in rows:
+        t.add_row(*[str(v) for v in r.values()])
+    return t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer datasets for the 100-tree RF, 100 packets per pps case")
+    args = ap.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with Progress(console=console) as progress:
+        acc = accuracy(progress)
+        rf = rf100(progress, args.quick)
+        pp = pps(progress, args.quick)
+    console.print(_table("Float vs compiled accuracy (test split), entries, compile time", acc))
+    console.print(_table("100-tree random forest (max_depth 6): compile time", rf))
+    console.print(_table("Packets/s through the in-process inml.p4 twin", pp))
+    console.print("Planter's published entry counts: not compared (no figures we could verify for these models).")
+    _write(RESULTS / "compile_accuracy.csv", acc)
+    _write(RESULTS / "compile_rf100.csv", rf)
+    _write(RESULTS / "compile_pps.csv", pp)
+    ok = [r for r in acc if r["compiled_acc"] != ""]
+    fig, ax = plt.subplots(figsize=(12, 4))
+    labels = [f"{r['dataset']}\n{r['model']}" for r in ok]
+    x = np.arange(len(ok))
+    ax.bar(x - 0.2, [r["float_acc"] for r in ok], 0.4, label="float")
+    ax.bar(x + 0.2, [r["compiled_acc"] for r in ok], 0.4, label="compiled tables")
+    ax.set_xticks(x, labels, fontsize=6)
+    ax.set_ylim(0.5, 1.01)
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "compile_accuracy.png", dpi=120)
+    console.print(f"wrote {RESULTS}/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_accuracy.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
