@@ -253,6 +253,10 @@ class OffloadModel:
     #: ingress leg choice: (leg key, device) -> list of (var, path)
     legs: dict[tuple[str, str], list[tuple[int, list[str]]]] = field(default_factory=dict)
     s: dict[str, int] = field(default_factory=dict)
+    relaxed: bool = False
+    #: L[t] (ns) per task and the hop-count expression, when latency / hops are weighted
+    latency_vars: dict[str, int] = field(default_factory=dict)
+    hop_terms: dict[int, int] = field(default_factory=dict)
     #: one-hot selectors of "how many tasks are placed" (partial placement means), per mean
     count_selectors: list[list[int]] = field(default_factory=list)
     #: integer objective = K * (normalised cost - offset)
@@ -285,6 +289,12 @@ class OffloadModel:
             else:
                 src_dev = placement[c.src]
             if src_dev == dst_dev:
+                continue
+            if self.relaxed:
+                # R charged the fastest route (or the fewest hops when only hops are weighted)
+                w_of = dict(zip(OBJECTIVES, self.weights))
+                weight = "latency_us" if w_of["latency"] > 0 or w_of["hops"] <= 0 else None
+                routes[c.key] = nx.shortest_path(self.topology.graph, src_dev, dst_dev, weight=weight)
                 continue
             g = nx.DiGraph(arcs_of.get(c.key, []))
             # The flow is one path plus possibly zero-cost cycles; the shortest walk in its
@@ -393,13 +403,25 @@ def build_model(
     allow_partial: bool = False,
     ingress_flow: bool = False,
     scales: Scales | None = None,
+    relaxed: bool = False,
 ) -> OffloadModel:
-    """Build the full MIP for ``workload`` on ``topology`` under ``weights`` (OBJECTIVES order)."""
+    """Build the full MIP for ``workload`` on ``topology`` under ``weights`` (OBJECTIVES order).
+
+    ``relaxed=True`` builds the routing relaxation R instead: no flow variables; a dependency
+    pays the shortest-path latency and the fewest hops between its MATs' devices (each bound
+    taken separately), metadata only counts in PHV through the MATs' own bits, and link
+    bandwidth is dropped. Every full solution maps to an R solution of no higher cost, so R's
+    optimum is a lower bound; if R's plan, routed on shortest paths, is feasible and costs the
+    same, it is optimal for the full model (``experts.mip`` uses this "relax and verify" step).
+    R cannot express throughput, so it refuses a positive throughput weight.
+    """
     w = dict(zip(OBJECTIVES, normalize_weights(weights)))
+    if relaxed and (w["throughput"] > 0 or ingress_flow):
+        raise ValueError("the routing relaxation has no throughput term and no ingress flows")
     scales = scales or objective_scales(workload, topology)
     m = MilpModel()
     om = OffloadModel(model=m, workload=workload, topology=topology, weights=[w[o] for o in OBJECTIVES],
-                      scales=scales, allow_partial=allow_partial)
+                      scales=scales, allow_partial=allow_partial, relaxed=relaxed)
     devs = list(topology.devices)
     dev_names = [d.name for d in devs]
     prof = {d.name: d.profile for d in devs}
@@ -479,7 +501,7 @@ def build_model(
             for root in t.roots():
                 om.commodities.append(Commodity(ingress_dep_id(t.name, root), t.name, None, mat_id(t.name, root), 0))
     task_of = {t.name: t for t in workload.tasks}
-    for c in om.commodities:
+    for c in (om.commodities if not relaxed else []):
         t = task_of[c.task]
         for arc in arcs:
             om.y[(c.key, arc)] = m.bool_var(f"y[{c.key},{arc[0]}>{arc[1]}]")
@@ -584,7 +606,7 @@ def build_model(
                     phv[v] = mat.phv_bits
             if (t.name, d) in om.z and t.dispatch_sram_bits:
                 sram[om.z[(t.name, d)]] = t.dispatch_sram_bits
-        for c in om.commodities:
+        for c in (om.commodities if not relaxed else []):
             if c.bits:
                 for arc in in_arcs[d]:
                     phv[om.y[(c.key, arc)]] = c.bits
@@ -596,7 +618,7 @@ def build_model(
     arc_cap = {arc: int(round(topology.link(*arc).bandwidth_gbps * 1e6)) for arc in arcs}  # kbit/s
     arc_load: dict[tuple[str, str], dict[int, int]] = {}
     for arc in arcs:
-        terms = {om.y[(c.key, arc)]: rate_k[c.task] * c.bits for c in om.commodities if c.bits}
+        terms = {om.y[(c.key, arc)]: rate_k[c.task] * c.bits for c in om.commodities if c.bits and not relaxed}
         arc_load[arc] = terms
         if terms and sum(terms.values()) > arc_cap[arc]:
             m.add(terms, hi=arc_cap[arc], group="bandwidth", name=f"bw[{arc[0]}>{arc[1]}]")
@@ -697,6 +719,9 @@ def build_model(
         exprs["throughput"] = ({uvar: 1}, 100.0 / UTIL_UNITS, 0.0)
 
     if w["latency"] > 0:
+        if relaxed:
+            short_ns = {a0: {b0: _route_ns(topology, pth) for b0, pth in row.items()}
+                        for a0, row in nx.all_pairs_dijkstra_path(topology.graph, weight="latency_us")}
         leg_ub = sum(sorted(arc_w.values(), reverse=True)[: len(dev_names)])
         leg_ub_pareto = max((lat for legs in leg_latency.values() for lat in legs.values()), default=0)
         max_pass = max(passes.values())
@@ -711,7 +736,20 @@ def build_model(
                 ub = max_pass + max(leg_ub, leg_ub_pareto) + levels[name] * leg_ub
                 a[name] = m.int_var(0, ub, f"a[{mid}]")
                 preds = list(g.predecessors(name))
-                if preds:
+                if preds and relaxed:
+                    for p in preds:
+                        pid = mat_id(t.name, p)
+                        for da in dev_names:
+                            xu = xv(pid, da)
+                            if xu is None:
+                                continue
+                            row = {a[name]: 1, a[p]: -1}
+                            for db in dev_names:
+                                xw = xv(mid, db)
+                                if xw is not None and db != da:
+                                    row[xw] = row.get(xw, 0) - short_ns[da][db]
+                            m.add(row, lo=0, enforce=[xu], group="objective", name=f"arrive[{mid}<-{p}@{da}]")
+                elif preds:
                     for p in preds:
                         row = {a[name]: 1, a[p]: -1}
                         for arc in arcs:
@@ -741,6 +779,7 @@ def build_model(
             l_ub = max(m.vars[a[s]].ub for s in sinks)
             l_ub_max = max(l_ub_max, l_ub)
             lv = m.int_var(0, l_ub, f"L[{t.name}]")
+            om.latency_vars[t.name] = lv
             for s in sinks:
                 m.add({lv: 1, a[s]: -1}, lo=0, group="objective", name=f"L[{t.name}]>={s}")
             sum_l[lv] = 1
@@ -771,11 +810,28 @@ def build_model(
 
     if w["hops"] > 0:
         total: dict[int, int] = {}
+        hop_dist = topology.hop_distance
+        diam = max((v for row in hop_dist.values() for v in row.values()), default=0)
         for c in om.commodities:
+            if relaxed:
+                h = m.int_var(0, diam, f"h[{c.key}]")
+                for da in dev_names:
+                    xu = xv(c.src, da)
+                    if xu is None:
+                        continue
+                    row = {h: 1}
+                    for db in dev_names:
+                        xw = xv(c.dst, db)
+                        if xw is not None and db != da:
+                            row[xw] = row.get(xw, 0) - hop_dist[da][db]
+                    m.add(row, lo=0, enforce=[xu], group="objective", name=f"hops[{c.key}@{da}]")
+                total[h] = 1
+                continue
             for arc in arcs:
                 total[om.y[(c.key, arc)]] = 1
         for v, h in leg_hops.items():
             total[v] = total.get(v, 0) + h
+        om.hop_terms = dict(total)
         if allow_partial:
             hop_ub = sum(total.values())
             mean = mean_var({v: MILLI * c for v, c in total.items()}, MILLI * hop_ub, "hops")

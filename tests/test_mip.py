@@ -290,3 +290,37 @@ def test_cold_start_is_seeded_by_a_greedy_plan(line_case):
     ws = plan.info["warm_start"]
     assert ws["expert"] == "mip-greedy-seed" and ws["feasible"] is True
     assert plan.info["objective"] <= ws["objective"] + 1e-9
+
+
+@pytest.mark.parametrize("weights", [SPD_O_WEIGHTS, _w(latency=1, hops=1), _w(power=1, coordination=1), _w(hops=1)])
+def test_relax_and_verify_equals_the_full_flow_model(line_case, weights):
+    wl, topo, _ = line_case
+    req = PlanRequest(wl, topo, weights=weights, time_limit_s=20, workers=1)
+    fast = solve_mip(req)
+    full = solve_mip(req, relax_first=False)
+    assert fast.info["method"] == "relax-and-verify" and full.info["method"] == "full"
+    assert fast.info["status"] == full.info["status"] == "OPTIMAL"
+    scales = objective_scales(wl, topo)
+    assert scales.cost(evaluate(fast, wl, topo).objectives, weights) == pytest.approx(
+        scales.cost(evaluate(full, wl, topo).objectives, weights), abs=1e-3)
+
+
+def test_relaxation_that_is_not_exact_falls_back_to_the_full_model():
+    # s1 - s2 - s3 where s2 has a tiny PHV: the forced split p@s1 -> q@s3 cannot transit s2,
+    # and q cannot sit on s2 (3000 + 200 bits leave no room next to p either) - R's shortest
+    # route is infeasible, so the full model (which must find another placement) decides.
+    tiny = DeviceProfile(name="tiny", stages=4, sram_bits_per_stage=1000, tcam_bits_per_stage=1000, phv_bits=40,
+                         stage_latency_ns=40, hop_latency_ns=400, idle_power_w=10.0, power_per_stage_w=1.5)
+    devices = (Device("s1", SMALL, "s1"), Device("s2", tiny, "s2"), Device("s3", SMALL, "s3"), Device("s4", SMALL, "s4"))
+    links = (Link("s1", "s2", 10.0, 1.0), Link("s2", "s3", 10.0, 1.0), Link("s1", "s4", 10.0, 20.0), Link("s4", "s3", 10.0, 20.0))
+    topo = Topology("ring4", devices, links)
+    task = Task("big", "nb", (MAT("p", 3000, phv_bits=8), MAT("q", 3000, phv_bits=8)), (Dependency("p", "q", 64),),
+                ingress="s1", rate_mpps=1.0, dispatch_sram_bits=200)
+    wl = Workload((task,))
+    plan = solve_mip(PlanRequest(wl, topo, weights=_w(latency=1), time_limit_s=20, workers=1))
+    assert check_plan(plan, wl, topo, require_all=True) == []
+    assert plan.info["status"] == "OPTIMAL"
+    assert plan.info["method"] == "full" and "violates" in plan.info["relaxation"]["verified"]
+    # the fallback's answer, the answer equals the full model solved directly
+    full = solve_mip(PlanRequest(wl, topo, weights=_w(latency=1), time_limit_s=20, workers=1), relax_first=False)
+    assert plan.info["objective"] == pytest.approx(full.info["objective"], abs=1e-6)
