@@ -66,14 +66,12 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         ctl = Controller(Store(Path(tmp) / "c.db"), topo, cfg, southbound=Southbound(cfg),
-                         options=ServiceOptions(time_limit_s=time_limit, batch_size=512, drain_s=0.0))
+                         options=ServiceOptions(time_limit_s=time_limit, batch_size=256, drain_s=0.0))
         async with serve_api(ctl, TOKEN, max_body=64 << 20) as url, aiohttp.ClientSession() as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 60)
-            # start from empty switches (a previous cell's controller left its tables there)
-            for d in ctl.southbound.drivers.values():
-                stale = await d.read_entries()
-                if stale:
-                    await d.write([("delete", e) for e in stale])
+            # a fresh controller reconciles every switch to its (empty) desired state on connect,
+            # which clears the previous cell's tables; wait for that before timing anything
+            await wait_for(lambda: all(d.info.get("reconciled") for d in ctl.southbound.drivers.values()), 120)
             workload = json.loads(json.dumps({"format": "omniplan-workload/1",
                                               "tasks": [task_to_dict(t) for t in tasks]}, default=int))
             for rep in range(reps):

@@ -237,6 +237,9 @@ class Controller:
             return rec
         if self._pending is not None and self._pending.intent_id == intent_id:
             self._pending = None
+        if not self.switches and self.store.get_meta("active_intent_id") == intent_id:
+            self.store.set_meta("active_intent_id", None)  # plan-only mode: nothing to restore on switches
+            self.store.set_meta("active_plan_id", None)
         rec = self.store.update_intent(intent_id, state="withdrawn", pending=None)
         self.events.publish("intent", intent=intent_id, state="withdrawn")
         return rec
@@ -450,6 +453,11 @@ class Controller:
     def _commit(self, intent_id: str, plan_id: int, version: int, push_id: int, target: dict, stats: Any,
                 timings: dict[str, float]) -> None:
         old_active = self.store.get_meta("active_intent_id")
+        if self._pending is not None and self._pending.intent_id != intent_id:
+            # a newer configuration is live: the waiting one must never be pushed over it later
+            self.store.update_intent(self._pending.intent_id, state="superseded", pending=None,
+                                     detail={"superseded_by": intent_id})
+            self._pending = None
         self.store.commit_push(push_id, target, version, active_plan_id=plan_id, active_intent_id=intent_id)
         if old_active and old_active != intent_id:
             old = self.store.get_intent(old_active)

@@ -146,8 +146,10 @@ class FinsyDriver:
         for op, e in ops:
             ent = to_finsy(e)
             updates.append(+ent if op == INSERT else ~ent if op == MODIFY else -ent)
+        # A delete of an entry that is already gone has reached its goal (e.g. a reconcile ran first).
+        only_deletes = all(op == DELETE for op, _ in ops)
         try:
-            await self.switch.write(updates)
+            await self.switch.write(updates, strict=not only_deletes)
         except Exception as exc:
             self.info["last_error"] = f"write: {exc}"
             raise SouthboundError(f"{self.config.name}: {exc}") from exc
