@@ -110,3 +110,39 @@ def test_subset_round_trips_through_graphml(tmp_path):
     assert [d.name for d in back.devices] == [d.name for d in sub.devices]
     assert {(l.key, l.latency_us, l.bandwidth_gbps) for l in back.links} == {
         (l.key, l.latency_us, l.bandwidth_gbps) for l in sub.links}
+
+
+def _mn_custom_namespace() -> dict:
+    """Load mininet_topos/topos.py the way `mn --custom` does (exec into a fresh dict)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "mininet_topos" / "topos.py"
+    ns: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), ns, ns)
+    return ns
+
+
+@pytest.mark.parametrize("name,switches,hosts,links", [
+    ("abilene", 11, 11, 25), ("abvt", 22, 22, 28 + 22), ("fattree4", 20, 8, 32 + 8), ("line3", 3, 3, 5)])
+def test_mn_custom_topos_build_planner_topologies(name, switches, hosts, links):
+    ns = _mn_custom_namespace()
+    assert {"omni", "ipbridge", "bmv2"} <= set(ns["switches"])
+    topo = ns["topos"][name]()
+    assert len(topo.switches()) == switches and len(topo.hosts()) == hosts
+    planner = topo.layout.topology
+    assert len(topo.links()) == len(planner.links) + hosts
+    if links is not None:
+        assert len(topo.links()) == links
+    # every Mininet link between switches is a planner link, with the announced ports
+    for a, b, info in topo.links(withInfo=True):
+        if a.startswith("s") and b.startswith("s"):
+            sa, sb = topo.layout.switch(a), topo.layout.switch(b)
+            planner.link(sa.device, sb.device)
+            assert info["port1"] == sa.neighbor_ports[sb.device] and info["port2"] == sb.neighbor_ports[sa.device]
+
+
+def test_mn_custom_zoo_and_arguments():
+    ns = _mn_custom_namespace()
+    topo = ns["topos"]["zoo"]("Geant2012", 2, 5)  # hosts=2 per switch, 5-switch subset
+    assert len(topo.switches()) == 5 and len(topo.hosts()) == 10
+    assert len(ns["topos"]["line"](4).switches()) == 4
