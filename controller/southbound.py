@@ -238,6 +238,9 @@ class Southbound:
         out = []
         for dev, d in self.drivers.items():
             row = {"device": dev, **d.info, "ready": d.is_ready()}
+            if d.info.get("connected"):  # live: another controller may have taken over since connect
+                row["primary"] = d.switch.is_primary
+                row["primary_id"] = d.switch.primary_id
             out.append(row)
         return out
 

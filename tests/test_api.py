@@ -203,3 +203,17 @@ def test_post_models_compiled_json_and_skops_safely(tmp_path):
         rec = await _final(http, url, intent_id)
         assert rec["state"] == "validated" and rec["evaluation"]["placed_tasks"] == 1
     _run(_with_api(body, tmp_path))
+
+
+def test_openapi_describes_exactly_the_served_routes(tmp_path):
+    from controller.api import build_app
+    from controller.openapi import SPEC
+
+    app = build_app(Controller(Store(tmp_path / "c.db"), line(3)), TOKEN)
+    served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method != "HEAD"}
+    described = {(m, p) for p, item in SPEC["paths"].items() for m in item if m != "parameters"}
+    assert served == described
+    for (method, path) in described:
+        op = SPEC["paths"][path][method]
+        if method in ("post", "delete"):
+            assert op["security"] == [{"bearer": []}] and "401" in op["responses"]

@@ -187,3 +187,28 @@ def test_down_switch_blocks_the_push_and_is_reconciled_when_back(two_switches, p
         finally:
             await sb.stop()
     asyncio.run(main())
+
+
+def test_primary_election_backup_cannot_write(two_switches, p4info):
+    async def main():
+        s1 = two_switches[0]
+        low = Southbound([SwitchConfig("s1", 1, s1.address, "s1", {}, election_id=10)], p4info=p4info)
+        await low.start()
+        await wait_for(lambda: low.drivers["s1"].is_ready(), 15)
+        high = Southbound([SwitchConfig("s1", 1, s1.address, "s1", {}, election_id=20)], p4info=p4info)
+        await high.start()
+        try:
+            await wait_for(lambda: high.drivers["s1"].is_ready(), 15)
+            # the controller with the higher election id is primary; the other one steps back
+            await wait_for(lambda: not low.drivers["s1"].is_ready(), 15)
+            assert not low.status()[0]["primary"]
+            assert high.status()[0]["primary"] and high.status()[0]["pipeline_cookie"] == high.status()[0]["expected_cookie"]
+            d = low.drivers["s1"]
+            with pytest.raises(SwitchUnreachable):
+                await push(low.drivers, {}, {"s1": d.canonical(config(1))}, low.is_entry_point)
+            await push(high.drivers, {}, {"s1": high.drivers["s1"].canonical(config(1))}, high.is_entry_point)
+            assert len(await high.drivers["s1"].read_entries()) == 12
+        finally:
+            await high.stop()
+            await low.stop()
+    asyncio.run(main())
