@@ -3,7 +3,8 @@
 The switch runs as its own process (the real ``omniplan-switch`` server); two clients write to it
 side by side: a raw grpcio client (softswitch.client, protobufs built per entry), the same with every
 request built before the clock starts (the switch's own rate), and finsy (a third-party
-controller library, P4Info-name entries encoded by finsy). For each batch size
+controller library, P4Info-name entries encoded by finsy); "inml" writes entries shaped like the
+compiler's (inml.p4 stage tables: range key, 1536-bit ternary and parameters). For each batch size
 (default 1, 10, 100, 1000) every client inserts N entries into a fresh pipeline, reads them all
 back with one wildcard Read, and deletes them in the same batches. The target is >= 20k
 entries/s with batching. Packets/s are measured in-process through the data plane with the
@@ -41,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batches", default="1,10,100,1000", help="comma-separated batch sizes")
     p.add_argument("--entries", type=int, default=20000, help="entries per run for batch sizes >= 100")
     p.add_argument("--small-entries", type=int, default=2000, help="entries per run for batch sizes < 100")
-    p.add_argument("--clients", default="prebuilt,raw,finsy",
-                   help="comma-separated: prebuilt (requests built before timing), raw, finsy")
+    p.add_argument("--clients", default="prebuilt,raw,finsy,inml",
+                   help="comma-separated: prebuilt (requests built before timing), raw, finsy, "
+                        "inml (prebuilt, compiler-shaped stage entries of inml.p4)")
     p.add_argument("--packets", type=int, default=20000, help="packets for the data-plane measurement")
     p.add_argument("--quick", action="store_true", help="small counts (smoke run)")
     p.add_argument("--out", type=Path, default=RESULTS / "p4runtime.csv")
@@ -126,6 +128,48 @@ def run_prebuilt(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
             c.stub.Write(req)
         t_delete = time.perf_counter() - t0
         assert c.read_table(FWD) == []
+    return {"write": n / t_write, "read": n / t_read, "delete": n / t_delete, "server_cpu": s_write}
+
+
+def run_inml(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
+    """Prebuilt writes of entries shaped like the compiler's: inml.p4 stage0 (exact task/version/
+    visit + range key + 1536-bit ternary register match, 1536-bit add_vec parameter)."""
+    from p4src.entries import Match, TableEntry
+    from softswitch.codec import encode_entry
+    from softswitch.p4info import P4InfoIndex, load_p4info
+
+    p4info = load_p4info(Path(__file__).resolve().parents[1] / "p4src" / "inml.p4info.txtpb")
+    index = P4InfoIndex(p4info)
+    table = index.table_by_name["MyIngress.stage0"]
+
+    def entry(i: int) -> "p4r.TableEntry":
+        return encode_entry(index, TableEntry("MyIngress.stage0", (
+            Match("hdr.inml.task_id", "exact", 1 + i // 4096), Match("hdr.inml.version", "exact", 1),
+            Match("hdr.inml.visit", "exact", 1), Match("meta.key0", "range", i % 4096 * 16, high=i % 4096 * 16 + 15),
+            Match("hdr.inml.regs", "ternary", (i & 0xFF) << 1000, mask=0xFF << 1000)),
+            "MyIngress.add_vec", (("value", (i * 2654435761) << 700),), priority=1))
+
+    with P4RuntimeClient(addr, device_id=0, election_id=1000) as c:
+        c.arbitrate()
+        c.set_pipeline(p4info)
+        n = min(n, table.size)
+        inserts = [p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=1000), updates=[
+            update(p4r.Update.INSERT, entry(i)) for i in range(start, min(n, start + batch))])
+            for start in range(0, n, batch)]
+        t0, s0 = time.perf_counter(), cpu_seconds(pid)
+        for req in inserts:
+            c.stub.Write(req)
+        t_write, s_write = time.perf_counter() - t0, cpu_seconds(pid) - s0
+        t0 = time.perf_counter()
+        got = c.read_table(table.id)
+        t_read = time.perf_counter() - t0
+        assert len(got) == n, f"read {len(got)} of {n}"
+        deletes = [p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=1000), updates=[
+            update(p4r.Update.DELETE, e) for e in got[start:start + batch]]) for start in range(0, n, batch)]
+        t0 = time.perf_counter()
+        for req in deletes:
+            c.stub.Write(req)
+        t_delete = time.perf_counter() - t0
     return {"write": n / t_write, "read": n / t_read, "delete": n / t_delete, "server_cpu": s_write}
 
 
@@ -260,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                         rates = run_raw(addr, n, batch, proc.pid)
                     elif client == "prebuilt":
                         rates = run_prebuilt(addr, n, batch, proc.pid)
+                    elif client == "inml":
+                        rates = run_inml(addr, n, batch, proc.pid)
                     elif client == "finsy":
                         rates = run_finsy(addr, n, batch, p4info_path, proc.pid)
                     else:
