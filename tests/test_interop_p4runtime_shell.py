@@ -80,6 +80,7 @@ def switch_addr():
         stop(proc)
 
 
+@pytest.mark.slow  # two interpreters start: ~5 s on a loaded machine
 @pytest.mark.skipif(not P4RT_PYTHON.exists(), reason=".venv-p4rt is missing: run `make p4rt-venv` to create it")
 def test_p4runtime_shell_pushes_writes_reads_and_sees_errors(switch_addr, tmp_path):
     p4info = tmp_path / "demo.p4info.txtpb"
