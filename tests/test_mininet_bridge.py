@@ -23,6 +23,7 @@ def _our_intfs() -> set[str]:
     return {n for n in os.listdir("/sys/class/net") if n.startswith(("s1", "s2", "s3", "s4", "h1", "h2"))}
 
 
+@pytest.mark.slow
 def test_line_of_bridges_forwards_between_hosts_and_cleans_up():
     from mininet_topos.emulation import Emulation
     from mininet_topos.layout import build_layout
@@ -54,6 +55,7 @@ def test_cleanup_runs_when_the_body_fails():
     assert cleanup._load() == {"pids": {}, "intfs": []}
 
 
+@pytest.mark.slow
 def test_scoped_cleanup_removes_what_a_killed_run_left():
     """A run killed with SIGKILL (no net.stop) leaves shells and veths; cleanup() removes exactly those."""
     import signal
@@ -79,6 +81,7 @@ def test_scoped_cleanup_removes_what_a_killed_run_left():
     assert not any(Path(f"/proc/{p}").exists() for p in shells)
 
 
+@pytest.mark.slow
 def test_mn_custom_file_works_with_the_system_mn():
     """`mn --custom mininet_topos/topos.py` (system Python) builds our topology and pings across it."""
     from mininet_topos import cleanup
@@ -91,6 +94,7 @@ def test_mn_custom_file_works_with_the_system_mn():
     assert "Results: 0% dropped (6/6 received)" in r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_traffic_tools_count_every_frame_across_bridges(tmp_path):
     """Sender and receiver in two hosts: every sequence number arrives once (no switch writes labels here)."""
     import json

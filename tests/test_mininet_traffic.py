@@ -41,6 +41,7 @@ def _carry(layout, tables, frame: bytes, switch: str, port: int, max_hops: int =
     raise AssertionError("packet looped")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spread", [False, True], ids=["one-switch", "spread-over-3"])
 def test_frames_are_classified_like_sklearn_along_the_line(spread):
     from controller.config import parse_switches, port_map
