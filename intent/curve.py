@@ -54,7 +54,9 @@ class IntentCurve:
         """theta* = argmin_theta ||L(theta) - p|| for each row p (grid search, then local refinement)."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=float))
         # squared distance = |L|^2 - 2 L.p + |p|^2; |p|^2 is constant per row
-        sq = (self.points ** 2).sum(axis=1)[None, :] - 2.0 * vectors @ self.points.T
+        if getattr(self, "_sq", None) is None:
+            self._sq = (self.points ** 2).sum(axis=1)
+        sq = self._sq[None, :] - 2.0 * vectors @ self.points.T
         best = sq.argmin(axis=1)
         step = self.thetas[1] - self.thetas[0]
         result = np.empty(len(vectors))

@@ -132,12 +132,18 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+@functools.lru_cache(maxsize=None)
+def _objective_regex(objective: str) -> re.Pattern[str]:
+    """One alternation per objective: a single scan per clause instead of one per pattern."""
+    return re.compile("|".join(f"(?:{p})" for p in OBJECTIVE_PATTERNS[objective]))
+
+
 def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective]) -> ClauseReading:
     """Apply the lexicon to one clause."""
     lower = clause.text.lower()
     objectives = {}
     for name, patterns in OBJECTIVE_PATTERNS.items():
-        words = [w for p in patterns for w in (m.group(0) for m in _compiled(p).finditer(lower))]
+        words = [m.group(0) for m in _objective_regex(name).finditer(lower)]
         if words:
             objectives[name] = words
     # Out-of-scope asks and custom objectives (idioms such as "at all costs" removed first).
@@ -178,8 +184,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+and\s+|\s+&\s+|\s+plus\s+", lower)] + [len(lower) + 1]
     def conjunct(pos: int) -> int:
         return max(i for i, b in enumerate(bounds[:-1]) if b <= pos)
-    where = {o: {conjunct(m.start()) for p in OBJECTIVE_PATTERNS[o] for m in _compiled(p).finditer(lower)}
-             for o in objectives}
+    where = {o: {conjunct(m.start()) for m in _objective_regex(o).finditer(lower)} for o in objectives}
     occupied = set().union(*where.values()) if where else set()
     local = len(occupied) >= 2
     clause_levels = [lvl for lvl, kind, pos in cues
@@ -223,7 +228,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     merged: list[Clause] = []
     for clause in clauses:
         if merged and _BACK_REFERENCE.match(clause.text) and not any(
-                _compiled(p).search(clause.text.lower()) for ps in OBJECTIVE_PATTERNS.values() for p in ps):
+                _objective_regex(o).search(clause.text.lower()) for o in OBJECTIVE_PATTERNS):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {clause.text}")
         else:
@@ -270,6 +275,7 @@ class EmbeddedTranslator:
         self._prototype_names = [o for o in OBJECTIVES for _ in PROTOTYPES[o]]
         self._prototypes = encoder.encode([p for o in OBJECTIVES for p in PROTOTYPES[o]])
         self._descriptions = encoder.encode([DESCRIPTIONS[o] for o in OBJECTIVES])
+        self._scores: dict[tuple[str, str], tuple[float, float]] = {}
 
     # ------------------------------------------------------------------ embeddings -------------
     def _by_meaning(self, vectors: np.ndarray) -> list[tuple[str | None, float]]:
@@ -277,13 +283,14 @@ class EmbeddedTranslator:
         if len(vectors) == 0:
             return []
         sims = vectors @ self._prototypes.T
+        names = np.array(self._prototype_names)
+        per = np.stack([sims[:, names == o].max(axis=1) for o in OBJECTIVES], axis=1)
         out = []
-        for row in sims:
-            per = {o: max(row[j] for j, n in enumerate(self._prototype_names) if n == o) for o in OBJECTIVES}
-            ranked = sorted(per.items(), key=lambda kv: -kv[1])
-            (best, s1), (_, s2) = ranked[0], ranked[1]
-            out.append((best, float(s1)) if s1 >= SIMILARITY_THRESHOLD and s1 - s2 >= SIMILARITY_MARGIN
-                       else (None, float(s1)))
+        for row in per:
+            order = np.argsort(-row)
+            s1, s2 = float(row[order[0]]), float(row[order[1]])
+            out.append((OBJECTIVES[int(order[0])], s1) if s1 >= SIMILARITY_THRESHOLD and s1 - s2 >= SIMILARITY_MARGIN
+                       else (None, s1))
         return out
 
     def closest_objective(self, descriptions: Sequence[str]) -> list[tuple[str, float]]:
@@ -306,27 +313,24 @@ class EmbeddedTranslator:
         custom_map = {c.name: c for c in customs}
         # pass 2: levels -> standardized texts -> one encoder pass -> curve scores
         drafts = [self._levels(i, r, found) for i, r in enumerate(readings)]
-        sentences = []
+        jobs = []  # (curve key, sentence) for every objective of every intent, then custom / out-of-scope asks
         for levels, *_ in drafts:
-            sentences.extend(self.standardized_text(o, levels[o]) for o in OBJECTIVES)
+            jobs.extend((o, self.standardized_text(o, levels[o])) for o in OBJECTIVES)
         extra = [(i, name, lvl) for i, (_, _, _, _, custom_levels, oos_levels) in enumerate(drafts)
                  for name, lvl in list(custom_levels.items()) + list(oos_levels.items())]
-        extra_sentences = [ANCHOR_TEMPLATE_GENERIC.format(degree=ANCHOR_DEGREES[lvl], subject=name)
-                           for _, name, lvl in extra]
-        vectors = self.encoder.encode(sentences + extra_sentences)
+        for _, name, lvl in extra:
+            self.curve_for(name)
+        jobs.extend(("custom:" + name, ANCHOR_TEMPLATE_GENERIC.format(degree=ANCHOR_DEGREES[lvl], subject=name))
+                    for _, name, lvl in extra)
+        scored = self._score_all(jobs)
         results = []
         n = len(OBJECTIVES)
-        extra_scores = {}
-        for (i, name, _), vector in zip(extra, vectors[len(sentences):]):
-            # custom and out-of-scope asks get their own anchor curve, built on first sight
-            score, _ = self.curve_for(name).score(vector[None, :])
-            extra_scores[(i, name)] = float(score[0])
+        offset = n * len(drafts)
+        extra_scores = {(i, name): scored[offset + k][0] for k, (i, name, _) in enumerate(extra)}
         for i, (reading, draft) in enumerate(zip(readings, drafts)):
             levels, evidence, notes, confidence, custom_levels, oos_levels = draft
-            values, thetas = {}, {}
-            for j, o in enumerate(OBJECTIVES):
-                score, theta = self.curves[o].score(vectors[i * n + j][None, :])
-                values[o], thetas[o] = float(score[0]), float(theta[0])
+            values = {o: scored[i * n + j][0] for j, o in enumerate(OBJECTIVES)}
+            thetas = {o: scored[i * n + j][1] for j, o in enumerate(OBJECTIVES)}
             # anchor 0 is "no demand": a projection a hair above it is still no demand
             values = {o: (v if levels[o] > 0 else 0.0) for o, v in values.items()}
             out_of_scope = [OutOfScopeAsk(name, oos_map[name][0], oos_map[name][1], extra_scores.get((i, name), 0.0),
@@ -342,6 +346,24 @@ class EmbeddedTranslator:
                 out_of_scope=out_of_scope, confidence=confidence, evidence=evidence, backend=self.name,
                 notes=notes, custom=custom, thetas=thetas))
         return results
+
+    def _score_all(self, jobs: list[tuple[str, str]]) -> list[tuple[float, float]]:
+        """(score, theta) per (curve, standardized sentence); each distinct pair is projected once per process.
+
+        Standardized sentences come from a small vocabulary, so after warm-up almost every job is a
+        dictionary hit; new ones are embedded in one encoder pass and projected per curve in one matmul.
+        """
+        missing = list(dict.fromkeys(j for j in jobs if j not in self._scores))
+        if missing:
+            vectors = self.encoder.encode([sentence for _, sentence in missing])
+            by_curve: dict[str, list[int]] = {}
+            for index, (key, _) in enumerate(missing):
+                by_curve.setdefault(key, []).append(index)
+            for key, rows in by_curve.items():
+                scores, thetas = self.curves[key].score(vectors[rows])
+                for row, score, theta in zip(rows, scores, thetas):
+                    self._scores[missing[row]] = (float(score), float(theta))
+        return [self._scores[j] for j in jobs]
 
     def curve_for(self, subject: str) -> IntentCurve:
         """Anchor curve for a custom or out-of-scope objective (cached by name)."""
