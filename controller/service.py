@@ -217,6 +217,7 @@ class Controller:
     def submit(self, request: Mapping[str, Any], actor: str = "api") -> IntentRecord:
         self.validate_request(request)
         rec = self.store.create_intent(request, actor)
+        self.store.update_intent(rec.id, detail={"history": [{"state": "queued", "at": round(rec.created, 6)}]})
         self.queue.put_nowait(("intent", rec.id))
         self.metrics.intents.labels("queued").inc()
         self.metrics.queue_depth.set(self.queue.qsize())
@@ -304,11 +305,22 @@ class Controller:
             self.events.publish("warm", error=str(exc))
 
     def _fail(self, intent_id: str, reason: str) -> None:
-        self.store.update_intent(intent_id, state="failed", error=reason, pending=None)
+        self.store.update_intent(intent_id, state="failed", error=reason, pending=None,
+                                 detail={"history": self._history(intent_id, "failed", reason)})
         self.metrics.intents.labels("failed").inc()
         self.events.publish("intent", intent=intent_id, state="failed", error=reason)
 
+    def _history(self, intent_id: str, state: str, note: str | None = None) -> list[dict[str, Any]]:
+        """The intent's state transitions so far plus this one (shown by GET /intents/{id})."""
+        rec = self.store.get_intent(intent_id)
+        history = list(rec.detail.get("history", [])) if rec else []
+        item: dict[str, Any] = {"state": state, "at": round(time.time(), 6)}
+        if note:
+            item["note"] = note
+        return history + [item]
+
     def _step(self, intent_id: str, state: str, timings: dict[str, float], **detail: Any) -> None:
+        detail["history"] = self._history(intent_id, state)
         self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)})
         self.metrics.intents.labels(state).inc()
         self.events.publish("intent", intent=intent_id, state=state, timings_s=dict(timings))
@@ -437,7 +449,8 @@ class Controller:
                 self._pending = _Pending(intent_id, plan_id, version, full_target, exc.switches)
                 timings["deploy"] = round(time.perf_counter() - t0, 6)
                 self.store.update_intent(intent_id, state="pending", pending=f"pending: {exc}",
-                                         detail={"timings_s": dict(timings)})
+                                         detail={"timings_s": dict(timings),
+                                                 "history": self._history(intent_id, "pending", f"pending: {exc}")})
                 self.events.publish("intent", intent=intent_id, state="pending", pending=f"pending: {exc}")
                 return
             except PushFailed as exc:

@@ -55,6 +55,7 @@ def test_submit_preference_intent_reaches_validated_with_lifecycle(tmp_path):
         assert set(rec["objectives"]) == {"power", "resources", "throughput", "latency", "coordination", "hops", "coverage"}
         assert rec["experts"] and rec["experts"][0]["why"]
         assert {"translate", "plan", "check", "total"} <= set(rec["timings_s"])
+        assert [h["state"] for h in rec["history"]] == ["queued", "translated", "experts_activated", "planned", "validated", "validated"]
         async with http.get(f"{url}/plan") as r:
             plan = await r.json()
         assert plan["intent"] == intent_id and plan["active"]["plan"]["placement"]
