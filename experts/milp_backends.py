@@ -14,6 +14,12 @@ import numpy as np
 
 from experts.milp_model import MilpModel, MilpResult
 
+#: Relative gap at which both backends stop and report OPTIMAL. WHY not 0: the normalised objective
+#: is scaled to large integers (weights keep 1/2000 precision), so the LP bound carries float noise
+#: of ~1e-9 relative - thousands of integer units - and an exact 0 gap may never close. 1e-6 is far
+#: below the weight rounding, so nothing meaningful is lost; pass rel_gap=0 for exact proofs.
+REL_GAP = 1e-6
+
 _CPSAT_STATUS = {
     "OPTIMAL": "OPTIMAL",
     "FEASIBLE": "FEASIBLE",
@@ -46,6 +52,7 @@ def solve_cpsat(
     fix_to_hint: bool = False,
     log: bool = False,
     params: dict | None = None,
+    rel_gap: float = REL_GAP,
 ) -> MilpResult:
     """Solve with CP-SAT. ``fix_to_hint`` turns the call into "is the hint feasible, and complete it"."""
     from ortools.sat.python import cp_model
@@ -80,6 +87,7 @@ def solve_cpsat(
     p.num_workers = max(1, int(workers))
     p.random_seed = int(seed)
     p.log_search_progress = log
+    p.relative_gap_limit = float(rel_gap)
     if fix_to_hint:
         p.fix_variables_to_their_hinted_value = True
     for key, value in (tuned_cpsat_params(workers) if params is None else params).items():
@@ -117,6 +125,7 @@ def solve_highs(
     seed: int = 0,
     use_hint: bool = True,
     log: bool = False,
+    rel_gap: float = REL_GAP,
 ) -> MilpResult:
     """Solve with HiGHS; enforced rows become big-M rows derived from the variable bounds."""
     import highspy
@@ -183,7 +192,7 @@ def solve_highs(
     h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
     h.setOptionValue("threads", max(1, int(workers)))
     h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
     # The objective is an integer: a gap below 1 proves optimality.
     h.setOptionValue("mip_abs_gap", 0.999)
     h.passModel(lp)

@@ -141,8 +141,8 @@ def test_capacity_forces_a_split(line_case):
 def test_cpsat_and_highs_reach_the_same_optimum(line_case, weights):
     wl, topo, _ = line_case
     om = build_model(wl, topo, weights)
-    a = solve_cpsat(om.model, time_limit_s=20, workers=1)
-    b = solve_highs(om.model, time_limit_s=20, workers=1)
+    a = solve_cpsat(om.model, time_limit_s=20, workers=1, rel_gap=0.0)
+    b = solve_highs(om.model, time_limit_s=20, workers=1, rel_gap=0.0)
     assert a.status == b.status == "OPTIMAL"
     # the same integer objective on the same integer model
     assert a.objective == b.objective
