@@ -252,11 +252,13 @@ class Scenario:
                                                 stderr=subprocess.STDOUT)
         return report
 
-    def stop_sender(self, timeout_s: float = 30.0) -> dict[str, Any]:
-        """Wait for (or stop) the sender and return its report."""
+    def stop_sender(self, timeout_s: float = 30.0, now: bool = False) -> dict[str, Any]:
+        """Wait for the sender to finish (``now``: stop it at once) and return its report."""
         proc = self.sender_proc
         if proc is None:
             raise ScenarioError("no sender running")
+        if now:
+            proc.terminate()  # the sender ends its loop on SIGTERM and writes its report
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:

@@ -81,6 +81,7 @@ def test_network_classifies_like_sklearn(scenario):
 
 
 def test_live_reconfiguration_at_500pps_loses_nothing(scenario):
+    """Intent B moves every MAT while h1 sends 500 pkt/s: each sequence number arrives once, labelled right."""
     import time
 
     from mininet_topos.traffic import check_delivery
@@ -88,20 +89,28 @@ def test_live_reconfiguration_at_500pps_loses_nothing(scenario):
     if not _placement(scenario):
         _deploy(scenario, INTENT_A)
     before = _placement(scenario)
-    scenario.start_sender(rate_pps=500, duration_s=6.0)
-    time.sleep(1.5)
+    first = scenario.next_seq
+    scenario.start_sender(rate_pps=500)
+    scenario.wait_received(range(first, first + 100), timeout_s=20)  # the sender is up and classified
+    time.sleep(1.0)  # steady traffic on the old placement first
     t0 = time.perf_counter()
     rec = _deploy(scenario, INTENT_B)
     deploy_s = time.perf_counter() - t0
-    tx = scenario.stop_sender(timeout_s=30)
+    time.sleep(1.5)  # ... and on the new one afterwards
+    tx = scenario.stop_sender(now=True)
     after = _placement(scenario)
     moved = {m for m in after if before.get(m) != after[m]}
     assert moved, f"intent B did not move any MAT: {after}"
-    assert deploy_s < 4.0, f"reconfiguration took {deploy_s:.1f}s, longer than the traffic window after submit"
     assert tx["rate_pps"] >= 475, f"sender could not hold 500 pkt/s: {tx}"
     rx = scenario.wait_received(tx["seqs"], timeout_s=10)
     report = check_delivery(tx["sent"], rx, scenario.samples, tx["seqs"])
-    assert report.ok, report.summary() + f"; moved {sorted(moved)}; intent {rec['id']}"
+    assert report.ok, (report.summary() + f"; moved {sorted(moved)}; intent {rec['id']} deployed in {deploy_s:.2f}s; "
+                       f"lost {report.lost[:20]}")
     # packets before and after the switch-over were handled by different config versions
-    versions = {rx["packets"][str(s)][2] for s in tx["seqs"]}
-    assert len(versions) == 2, versions
+    versions = [rx["packets"][str(s)][2] for s in tx["seqs"]]
+    assert len(set(versions)) == 2, set(versions)
+    old, new = versions[0], versions[-1]
+    assert versions.count(old) >= 500 and versions.count(new) >= 500  # >= 1 s of traffic on each side
+    # ... and the switch-over happened once: old version first, new version after, never back
+    flips = sum(1 for a, b in zip(versions, versions[1:]) if a != b)
+    assert flips == 1, f"version changed {flips} times along the sequence"
