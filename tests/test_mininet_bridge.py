@@ -130,3 +130,25 @@ def test_traffic_tools_count_every_frame_across_bridges(tmp_path):
     assert report.received == 400 and not report.lost and report.duplicates == 0
     # a bridge runs no inference: every frame arrives with the done flag unset
     assert len(report.not_done) == 400 and not report.ok
+
+
+def _netem_skip_reason() -> str | None:
+    from mininet_topos.topo import netem_available
+
+    if mininet_skip_reason() is None and not netem_available():
+        return ("kernel built without CONFIG_NET_SCH_NETEM (tc: 'Specified qdisc kind is unknown'): "
+                "link delays cannot be emulated here")
+    return None
+
+
+@pytest.mark.skipif(_netem_skip_reason() is not None, reason=str(_netem_skip_reason()))
+def test_link_delay_is_applied_with_netem():
+    """Where the kernel has netem, each switch link carries the layout's (scaled, capped) delay."""
+    from mininet_topos.emulation import Emulation
+    from mininet_topos.layout import build_layout
+
+    layout = build_layout("Abilene", max_switches=3, max_delay_ms=4.0)
+    link = layout.links[0]
+    with Emulation(layout, switch="ipbridge") as emu:
+        qdisc = emu.net.get(link.a).cmd("tc qdisc show dev", f"{link.a}-eth{link.a_port}")
+        assert f"delay {link.delay_ms:g}ms" in qdisc.replace(".0ms", "ms"), qdisc
