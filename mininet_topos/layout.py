@@ -13,7 +13,7 @@ This module does not import Mininet: it is pure data and is tested without root.
 Link delay: the planner's link latency (``Link.latency_us``: great-circle distance / speed of
 light in fibre for Topology Zoo graphs, 1-10 us for FatTree) is emulated as
 ``min(latency_us * delay_scale, max_delay_ms)`` milliseconds of netem delay per direction.
-The default scale 1.0 keeps real propagation delays (Abilene's longest link is about 7 ms),
+The default scale 1.0 keeps real propagation delays (Abilene's links: up to 11 ms, one capped),
 and the 10 ms cap keeps continental graphs (Abvt, Geant) from stalling a 2-core emulation.
 """
 
