@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from p4src import layout
-from p4src.entries import DefaultAction, Match, TableEntry
+from p4src.entries import DefaultAction, TableEntry
 from p4src.p4info import PROGRAM_NAME, Schema, TableSchema, inml_schema
 
 CPU_PORT = layout.CPU_PORT
