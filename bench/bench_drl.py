@@ -42,7 +42,7 @@ from omniplan.topology import load_topology  # noqa: E402
 from omniplan.workload import generate_workload  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-console = Console()
+console = Console(width=170)
 
 
 # --------------------------------------------------------------------------- (a) configuration

@@ -73,11 +73,24 @@ def ingress_tables(topology: Topology) -> tuple[np.ndarray, np.ndarray]:
 
 def task_demand(task: Task) -> tuple[int, int, int, int]:
     """(SRAM incl. dispatch table, TCAM, PHV, ASAP stage depth) of a task placed whole on one device."""
-    g = task.graph()
+    # Longest stage path through the DAG (Kahn's order without building a networkx graph: this
+    # runs once per task on every plan, and is most of the expert's time otherwise).
+    stages = {m.name: m.stages for m in task.mats}
+    preds: dict[str, list[str]] = {m: [] for m in stages}
+    succs: dict[str, list[str]] = {m: [] for m in stages}
+    for d in task.deps:
+        preds[d.dst].append(d.src)
+        succs[d.src].append(d.dst)
+    indeg = {m: len(p) for m, p in preds.items()}
+    ready = [m for m, k in indeg.items() if k == 0]
     finish: dict[str, int] = {}
-    for name in nx.topological_sort(g):
-        start = max((finish[p] for p in g.predecessors(name)), default=0)
-        finish[name] = start + task.mat(name).stages
+    while ready:
+        name = ready.pop()
+        finish[name] = max((finish[p] for p in preds[name]), default=0) + stages[name]
+        for nxt in succs[name]:
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                ready.append(nxt)
     depth = max(finish.values(), default=0)
     return (
         task.sram_bits + task.dispatch_sram_bits,

@@ -136,6 +136,27 @@ def config_cases(n_instances: int = 4, seed: int = 0, time_limit_s: float = 2.0)
     return make_case
 
 
+def _ProgressPrinter(every: int):
+    """An sb3 callback printing the step count and mean recent reward (re-planning steps are slow)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Printer(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.t0 = time.perf_counter()
+            self.rewards: list[float] = []
+
+        def _on_step(self) -> bool:
+            self.rewards.extend(float(r) for r in self.locals.get("rewards", []))
+            if self.num_timesteps % every == 0:
+                recent = self.rewards[-every:]
+                print(f"  step {self.num_timesteps}: mean reward {np.mean(recent):+.4f} "
+                      f"({time.perf_counter() - self.t0:.0f} s)", flush=True)
+            return True
+
+    return Printer()
+
+
 def train_config(steps: int, seed: int = 0, out: Path = MODEL_DIR, time_limit_s: float = 2.0) -> Path:
     import torch
     from stable_baselines3 import PPO
@@ -151,7 +172,7 @@ def train_config(steps: int, seed: int = 0, out: Path = MODEL_DIR, time_limit_s:
         policy_kwargs={"net_arch": [32, 32]}, seed=seed, device="cpu", verbose=0,
     )
     t0 = time.perf_counter()
-    model.learn(total_timesteps=steps)
+    model.learn(total_timesteps=steps, callback=_ProgressPrinter(every=32))
     out.mkdir(parents=True, exist_ok=True)
     path = out / MODEL_PATH.name
     model.save(str(path))
