@@ -2,8 +2,10 @@
 
 One emulated network (default: a line of 3 omniplan-switch nodes, one host each) with the
 controller in front. Intent A is deployed first; then, for each rate, h1 sends quantised iris
-samples at that rate while intent B (a different placement) is submitted and deployed, and the
-next rate alternates back to A. Every frame carries a sequence number, so the receivers tell
+samples at that rate while intent B (a different placement) is submitted and deployed (traffic
+starts --submit-at seconds before the submit and lasts until --after seconds after deployment),
+and the next rate alternates back to A. For comparison each rate also runs --duration seconds of
+steady traffic with no intent. Every frame carries a sequence number, so the receivers tell
 exactly which packets were lost, duplicated, left unlabelled or labelled differently from
 scikit-learn's ``model.predict`` -- overall and inside the reconfiguration window (from the
 submit to the deployed answer). Intent-to-deployed latency is measured at the client (submit ->
@@ -33,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topo", default="line3", help="topology (default line3)")
     p.add_argument("--switches", type=int, default=0, help="subset size (0 = whole topology)")
     p.add_argument("--rates", default="500,1000,2000", help="comma-separated packet rates (pkt/s)")
-    p.add_argument("--duration", type=float, default=6.0, help="seconds of traffic per rate")
-    p.add_argument("--submit-at", type=float, default=1.5, help="seconds into the traffic when the intent is submitted")
+    p.add_argument("--duration", type=float, default=6.0, help="seconds of steady traffic per rate (no reconfiguration)")
+    p.add_argument("--submit-at", type=float, default=1.5,
+                   help="seconds of traffic on the old placement before the intent is submitted")
+    p.add_argument("--after", type=float, default=2.0,
+                   help="seconds of traffic on the new placement after the intent is deployed")
     p.add_argument("--model", default="rf", choices=["dt", "rf", "nb", "svm"])
     p.add_argument("--intent-a", default=DEFAULT_A, help="the first intent (text)")
     p.add_argument("--intent-b", default=DEFAULT_B, help="the intent that moves the MATs (text)")
@@ -93,17 +98,23 @@ def main(argv: list[str] | None = None) -> int:
                 for phase in ("steady", "reconfig"):
                     before = _placement(api)
                     first = sc.next_seq
-                    sc.start_sender(rate_pps=rate, duration_s=args.duration)
                     intent_id, latency_s, rec = "", 0.0, {}
                     window = range(first, first)
-                    if phase == "reconfig":
+                    if phase == "steady":
+                        sc.start_sender(rate_pps=rate, duration_s=args.duration)
+                        tx = sc.stop_sender(timeout_s=args.duration + 30)
+                    else:
+                        # traffic runs until the new placement has carried it for --after seconds
+                        sc.start_sender(rate_pps=rate)
+                        sc.wait_received(range(first, first + 1), timeout_s=20)  # the sender is up
                         time.sleep(args.submit_at)
                         submitted = first + int(rate * args.submit_at)
                         target = 1 - current
                         intent_id, latency_s, rec = submit(target)
                         current = target
-                        window = range(submitted, first + int(rate * (args.submit_at + latency_s)) + 1)
-                    tx = sc.stop_sender(timeout_s=args.duration + 30)
+                        time.sleep(args.after)
+                        tx = sc.stop_sender(now=True)
+                        window = range(submitted, submitted + int(rate * latency_s) + 1)
                     after = _placement(api)
                     rx = sc.wait_received(tx["seqs"], timeout_s=10)
                     overall = check_delivery(tx["sent"], rx, sc.samples, tx["seqs"])
