@@ -28,6 +28,7 @@ DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: a compiled forest with thousands of entries
 CONTROLLER_KEY = web.AppKey("controller", Controller)
 TOKEN_KEY = web.AppKey("token", str)
 MAX_BODY_KEY = web.AppKey("max_body", int)
+STREAMS_KEY = web.AppKey("streams", set)
 
 
 class ApiError(web.HTTPException):
@@ -231,6 +232,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     await resp.write(b": omniplan events\n\n")
     stream = ctl.events.subscribe(after)
+    streams: set = request.app[STREAMS_KEY]
+    task = asyncio.current_task()
+    streams.add(task)
     try:
         while True:
             try:
@@ -245,6 +249,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
+        streams.discard(task)
         await stream.aclose()
     return resp
 
@@ -256,6 +261,7 @@ def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX
     app[CONTROLLER_KEY] = controller
     app[TOKEN_KEY] = token
     app[MAX_BODY_KEY] = max_body
+    app[STREAMS_KEY] = set()
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/metrics", metrics)
@@ -276,6 +282,11 @@ def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX
     async def on_cleanup(app: web.Application) -> None:
         await controller.stop()
 
+    async def on_shutdown(app: web.Application) -> None:
+        for task in list(app[STREAMS_KEY]):  # end open event streams now, not at their next keep-alive
+            task.cancel()
+
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app

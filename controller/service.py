@@ -299,10 +299,22 @@ class Controller:
                 self.queue.task_done()
 
     async def _warm(self) -> None:
-        try:
-            await asyncio.to_thread(planning.translate, "minimise latency")
-        except Exception as exc:  # the first real text intent will report the problem
-            self.events.publish("warm", error=str(exc))
+        """Load the translator in a daemon thread: a shutdown during the load does not wait for it."""
+        import threading
+
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+
+        def load() -> None:
+            try:
+                planning.translate("minimise latency")
+            except Exception as exc:  # the first real text intent will report the problem
+                loop.call_soon_threadsafe(lambda: self.events.publish("warm", error=str(exc)))
+            finally:
+                loop.call_soon_threadsafe(done.set)
+
+        threading.Thread(target=load, name="omniplan-warm", daemon=True).start()
+        await done.wait()
 
     def _fail(self, intent_id: str, reason: str) -> None:
         self.store.update_intent(intent_id, state="failed", error=reason, pending=None,

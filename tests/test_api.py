@@ -110,6 +110,7 @@ def test_bad_input_is_named(tmp_path):
     _run(_with_api(body, tmp_path, max_body=20000))
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_submissions_are_serialised_and_none_lost(tmp_path):
     async def body(ctl, url, http):
         wl = generate_workload(2, seed=3, ingress_choices=["s1"]).to_dict()
@@ -167,6 +168,7 @@ def test_withdraw_queued_and_openapi_and_metrics_and_events(tmp_path):
 
 
 
+@pytest.mark.slow
 def test_post_models_compiled_json_and_skops_safely(tmp_path):
     import numpy as np
     import skops.io as sio

@@ -15,13 +15,16 @@ from omniplan.workload import generate_workload
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+#: each test starts real subprocesses (switches or `omniplan serve`): several seconds on a loaded machine
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def server(tmp_path):
     wl = tmp_path / "wl.json"
     generate_workload(3, seed=2, ingress_choices=["e0_0", "e1_0"]).save(wl)
     proc = subprocess.Popen([sys.executable, "-m", "omniplan.cli", "serve", "--port", "0", "--db", str(tmp_path / "c.db"),
-                             "--token", "tok", "--topology", "fattree4", "--workload", str(wl)],
+                             "--token", "tok", "--topology", "fattree4", "--workload", str(wl), "--no-warm"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
     m = re.search(r"http://[\d.]+:(\d+)", line)

@@ -17,6 +17,9 @@ from controller.southbound import Southbound
 from controller.testing import start_switch, wait_for
 from p4src.entries import Match, TableEntry
 
+#: each test starts real subprocesses (switches or `omniplan serve`): several seconds on a loaded machine
+pytestmark = pytest.mark.slow
+
 P4INFO = """
 pkg_info { name: "mbb_test" arch: "v1model" }
 tables {

@@ -161,8 +161,9 @@ def _follow(client: ApiClient, intent_id: str, quiet: bool = False) -> dict[str,
         return current
     with console.status(f"[bold]{intent_id}[/]: {STEP_TEXT.get(current['state'], current['state'])}") as status:
         t0 = time.monotonic()
+        stream = client.events(intent_id)
         try:
-            for event in client.events(intent_id):
+            for event in stream:
                 state = event.get("state")
                 if event.get("type") == "push":
                     status.update(f"[bold]{intent_id}[/]: push {event.get('event')} "
@@ -177,6 +178,8 @@ def _follow(client: ApiClient, intent_id: str, quiet: bool = False) -> dict[str,
                         return latest
         except (OSError, ValueError):
             pass
+        finally:
+            stream.close()  # closes the HTTP connection now, not when garbage-collected
         while True:  # the stream closed early: poll
             latest = client.request("GET", f"/intents/{intent_id}")
             if latest["state"] in FINAL:
