@@ -46,5 +46,11 @@ serve:
 run:
 	$(PYTHON) -m mininet_topos.run $(RUN_ARGS)
 
+# After a crashed `make run`: remove exactly what it recorded (processes by pid, its interfaces);
+# the scoped equivalent of `mn -c`, which would kill other users' ping/mnexec processes.
+.PHONY: run-clean
+run-clean:
+	$(PYTHON) -m mininet_topos.cleanup
+
 clean:
 	rm -rf $(VENV) $(P4RT_VENV) build *.egg-info

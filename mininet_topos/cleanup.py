@@ -142,9 +142,22 @@ def exclusive(timeout_s: float = 120.0) -> Iterator[None]:
 
 
 def main() -> int:
-    """``python -m mininet_topos.cleanup``: the scoped equivalent of ``mn -c``."""
-    print(cleanup())
-    return 0
+    """``python -m mininet_topos.cleanup``: the scoped equivalent of ``mn -c``.
+
+    Refuses while a live emulation holds the lock: its processes are in the record too.
+    """
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"an emulation is running (it holds {LOCK_FILE}); stop it (Ctrl-C) instead", flush=True)
+            return 1
+        print(cleanup())
+        return 0
+    finally:
+        os.close(fd)
 
 
 if __name__ == "__main__":

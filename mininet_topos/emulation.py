@@ -21,7 +21,7 @@ from mininet.node import Host
 
 from mininet_topos import cleanup
 from mininet_topos.layout import EmulationLayout
-from mininet_topos.nodes import SWITCH_CLASSES, _ProcessSwitch
+from mininet_topos.nodes import SWITCH_CLASSES, ProcessSwitch
 from mininet_topos.topo import LayoutTopo
 
 
@@ -59,7 +59,7 @@ class Emulation:
                 # only our traffic on host links: no IPv6 neighbour discovery or router solicitations
                 h.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
             for s in self.net.switches:
-                if isinstance(s, _ProcessSwitch):
+                if isinstance(s, ProcessSwitch):
                     s.wait_ready()
         except BaseException:
             self.stop()

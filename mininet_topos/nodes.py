@@ -60,7 +60,7 @@ def wait_for_port(port: int, timeout_s: float, proc: subprocess.Popen | None = N
     return False
 
 
-class _ProcessSwitch(Switch):
+class ProcessSwitch(Switch):
     """A switch implemented by one external process attached to the switch's interfaces."""
 
     #: seconds to wait for the gRPC server before declaring the start failed
@@ -124,7 +124,7 @@ def switch_executable() -> str:
     return found
 
 
-class OmniSwitch(_ProcessSwitch):
+class OmniSwitch(ProcessSwitch):
     """Our P4Runtime software switch (softswitch/) executing the inml pipeline between Linux interfaces."""
 
     #: the CPU port (packet-in/out to the controller): the one inml.p4 is written for
@@ -138,7 +138,7 @@ class OmniSwitch(_ProcessSwitch):
         return cmd
 
 
-class BMv2Switch(_ProcessSwitch):
+class BMv2Switch(ProcessSwitch):
     """BMv2 ``simple_switch_grpc``; UNVERIFIED here (BMv2 is not installed on the development machine).
 
     The argv comes from ``softswitch.bmv2.bmv2_command`` (the same flags omniplan-switch takes),

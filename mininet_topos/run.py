@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from omniplan.errors import OmniPlanError
+from p4src.layout import FLAG_DONE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +76,7 @@ def _status_line(sc, started: float) -> str:
     right = wrong = unlabelled = 0
     for v in packets.values():
         label, flags, _version, sample = v[0], v[1], v[2], v[3]
-        if not flags & 1:
+        if not flags & FLAG_DONE:
             unlabelled += 1
             continue
         labels[label] = labels.get(label, 0) + 1
