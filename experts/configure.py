@@ -242,7 +242,8 @@ class ConfigSession:
 
     def best(self) -> EpochRecord:
         feasible = [r for r in self.history if r.score != float("-inf")]
-        return max(feasible, key=lambda r: (round(r.score, 9), -abs(r.epoch)))
+        # Ties go to the earliest epoch: with nothing gained, the unconfigured weights are returned.
+        return max(feasible, key=lambda r: (round(r.score, 9), -r.epoch))
 
 
 # --------------------------------------------------------------------------- gym environment
