@@ -133,12 +133,15 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
                    batch_size: int = 256, drain_s: float = 0.0, progress: Progress | None = None,
                    actual: Mapping[str, Sequence[TableEntry]] | None = None,
                    assumed: Mapping[str, Sequence[TableEntry]] | None = None,
+                   known: Mapping[str, Sequence[TableEntry]] | None = None,
                    hook: Callable[[str, str, int], Awaitable[None]] | None = None) -> PushStats:
     """Drive every switch in ``target`` to hold exactly ``target[switch]``, make-before-break.
 
     ``actual`` defaults to what each switch reports (P4Runtime Read); for a switch that is down
     the ``assumed`` state (what the store says it holds) stands in, so a down switch the change
-    does not touch does not block it. ``hook(phase, switch, n)``
+    does not touch does not block it. ``known`` gives switches whose state the caller already
+    knows for sure (reconciled since they connected, written only by us): they are not read, which
+    keeps a push from paying a full Read of every switch. ``hook(phase, switch, n)``
     runs before each batch (used by tests and fault injection to observe intermediate states).
     Raises SwitchUnreachable before writing anything if a switch that needs a change is down;
     raises the driver's exception on a failed write (the caller rolls back).
@@ -149,12 +152,14 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
     if missing:
         raise SwitchUnreachable(missing)
     if actual is None:
-        up = [n for n in names if drivers[n].is_ready()]
-        down = [n for n in names if n not in up]
+        known = known or {}
+        up = [n for n in names if n not in known and drivers[n].is_ready()]
+        down = [n for n in names if n not in up and n not in known]
         if down and assumed is None:
             raise SwitchUnreachable(down)
         reads = await asyncio.gather(*(drivers[n].read_entries() for n in up))
         actual = dict(zip(up, reads))
+        actual.update({n: list(known[n]) for n in names if n in known})
         for n in down:
             actual[n] = list(assumed.get(n, ()))  # type: ignore[union-attr]
     diffs = {n: diff(actual.get(n, ()), target[n]) for n in names}
@@ -190,19 +195,19 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
 
 async def push(drivers: Mapping[str, Driver], previous: DesiredState, target: DesiredState,
                is_entry_point: EntryPointTest, *, batch_size: int = 256, drain_s: float = 0.0,
-               progress: Progress | None = None,
+               progress: Progress | None = None, known: Mapping[str, Sequence[TableEntry]] | None = None,
                hook: Callable[[str, str, int], Awaitable[None]] | None = None) -> PushStats:
     """Move from ``previous`` to ``target``; on a failed write restore ``previous`` and raise PushFailed.
 
     Switches present in either state are covered (a switch losing all its entries gets an
-    empty target).
+    empty target). ``known``: see ``converge``; the rollback always reads the real state.
     """
     names = sorted(set(previous) | set(target))
     full_target = {n: list(target.get(n, ())) for n in names}
     full_previous = {n: list(previous.get(n, ())) for n in names}
     try:
         return await converge(drivers, full_target, is_entry_point, batch_size=batch_size, drain_s=drain_s,
-                              progress=progress, hook=hook, assumed=full_previous)
+                              progress=progress, hook=hook, assumed=full_previous, known=known)
     except SwitchUnreachable:
         raise
     except Exception as exc:  # a write failed: undo by converging back, reading the real state

@@ -107,7 +107,9 @@ class Controller:
         self._worker: asyncio.Task | None = None
         self._deploy_lock = asyncio.Lock()
         self._pending: _Pending | None = None
-        self._needs_reconcile: set[str] = set()
+        #: Switches whose real entries may differ from the committed state (not reconciled since they
+        #: connected, or a rollback did not finish): a push reads these; the others are known.
+        self._needs_reconcile: set[str] = {s.device for s in self.switches}
         self._current: str | None = None
         self._tasks: set[asyncio.Task] = set()
         self.started = time.time()
@@ -453,7 +455,7 @@ class Controller:
             try:
                 stats = await push(self.southbound.drivers, previous, full_target, self.southbound.is_entry_point,
                                    batch_size=self.options.batch_size, drain_s=self.options.drain_s,
-                                   progress=progress, hook=self.options.write_hook)
+                                   progress=progress, hook=self.options.write_hook, known=self._known(previous, names))
             except SwitchUnreachable as exc:
                 self.store.end_push(push_id, "aborted", f"pending: {exc}")
                 if self._pending is not None and self._pending.intent_id != intent_id:
@@ -518,8 +520,10 @@ class Controller:
             try:
                 stats = await push(self.southbound.drivers, prev_state, full, self.southbound.is_entry_point,
                                    batch_size=self.options.batch_size, drain_s=self.options.drain_s,
-                                   hook=self.options.write_hook)
+                                   hook=self.options.write_hook, known=self._known(prev_state, names))
             except (SwitchUnreachable, PushFailed) as exc:
+                if isinstance(exc, PushFailed) and not exc.rolled_back:
+                    self._needs_reconcile.update(names)
                 self.store.end_push(push_id, "failed", str(exc))
                 self.store.update_intent(intent_id, detail={"withdraw_error": f"withdraw not applied: {exc}"})
                 self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
@@ -540,7 +544,12 @@ class Controller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _known(self, committed: dict, names: list[str]) -> dict:
+        """Committed entries of the switches known to hold exactly them (see ``_needs_reconcile``)."""
+        return {n: committed.get(n, []) for n in names if n not in self._needs_reconcile}
+
     async def _on_switch_down(self, device: str) -> None:
+        self._needs_reconcile.add(device)  # it may come back rebooted (empty) or changed
         self.events.publish("switch", device=device, state="down")
 
     async def _reconcile_and_retry(self, device: str) -> None:

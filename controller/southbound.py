@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 import finsy as fy
+import finsy.p4client as _fy_client
 import finsy.switch as _fy_switch
 from finsy import P4TableEntry
 from finsy.p4entity import P4TableAction, P4TableMatch
@@ -39,6 +40,9 @@ DEFAULT_P4INFO = P4SRC / "inml.p4info.txtpb"
 #: A switch that fails within 2 s of connecting is retried after this long (finsy's default is 10 s,
 #: too slow for a switch that is restarting).
 RECONNECT_THROTTLE_S = 1.0
+#: Deadline of one P4Runtime Read/Write (finsy's default is 10 s; reading tens of thousands of
+#: entries from a software switch on a loaded host can take longer).
+RPC_TIMEOUT_S = 60.0
 
 log = logging.getLogger("omniplan.southbound")
 
@@ -164,6 +168,7 @@ class Southbound:
 
     def __init__(self, switches: list[SwitchConfig], *, p4info: Path = DEFAULT_P4INFO):
         _fy_switch._FAIL_THROTTLE_SECS = RECONNECT_THROTTLE_S
+        _fy_client._DEFAULT_RPC_TIMEOUT = RPC_TIMEOUT_S
         if not Path(p4info).exists():
             raise SouthboundError(f"P4Info {p4info} not found (p4src/ is not built)")
         self.p4info_path = Path(p4info)
