@@ -114,10 +114,12 @@ class ProcessSwitch(Switch):
 
 
 def switch_executable() -> str:
-    """``omniplan-switch`` next to the running interpreter (the venv), else on PATH."""
-    local = Path(sys.executable).parent / "omniplan-switch"
-    if local.exists():
-        return str(local)
+    """``omniplan-switch`` next to the running interpreter, in the repository's .venv (for the
+    system-Python ``mn``), else on PATH."""
+    for local in (Path(sys.executable).parent / "omniplan-switch",
+                  Path(__file__).resolve().parent.parent / ".venv" / "bin" / "omniplan-switch"):
+        if local.exists():
+            return str(local)
     found = shutil.which("omniplan-switch")
     if not found:
         raise RuntimeError("omniplan-switch is not installed (pip install -e . in the venv provides it)")

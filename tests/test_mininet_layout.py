@@ -146,3 +146,16 @@ def test_mn_custom_zoo_and_arguments():
     topo = ns["topos"]["zoo"]("Geant2012", 2, 5)  # hosts=2 per switch, 5-switch subset
     assert len(topo.switches()) == 5 and len(topo.hosts()) == 10
     assert len(ns["topos"]["line"](4).switches()) == 4
+
+
+def test_switchlist_cli_writes_what_serve_reads(tmp_path, capsys):
+    controller_config = pytest.importorskip("controller.config", reason="controller/ not importable")
+    from mininet_topos.switchlist import main
+
+    assert main(["Abilene", "--switches", "5", "--out", str(tmp_path / "sw.json"),
+                 "--topology-out", str(tmp_path / "t.graphml")]) == 0
+    topo = load_topology(str(tmp_path / "t.graphml"))
+    configs = controller_config.load_switches(tmp_path / "sw.json")
+    controller_config.validate_against(configs, topo)
+    assert len(configs) == 5 and "wrote" in capsys.readouterr().out
+    assert main(["Abilen"]) == 2 and "unknown topology" in capsys.readouterr().err
