@@ -110,6 +110,11 @@ class EmulationLayout:
     def __post_init__(self) -> None:
         for s in self.switches:
             self._by_name[s.name] = s
+        for s in self.switches:
+            other = self._by_name.get(s.device)
+            if other is not None and other is not s:
+                raise TopologyError(f"device {s.device!r} has the Mininet name of another switch "
+                                    f"({other.name} = {other.device}); rename the device")
             self._by_name[s.device] = s
 
     def switch(self, name: str) -> SwitchSpec:
