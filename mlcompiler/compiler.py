@@ -179,16 +179,25 @@ def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
     # Binary interval codes by default; upgrade features to thermometer codes (bit j set iff the
     # value lies above cut j) while the header's code region has room: a thermometer-coded
     # interval is one ternary pattern, a binary one splits into prefixes (entries multiply).
+    leaves = [list(_tree_leaves(t, spec.cmp, quant, cuts)) for t in spec.trees]
     widths = {f: len(c).bit_length() for f, c in cuts.items()}
-    enc = {f: "bin" for f in cuts}
+    # Which features to thermometer-code: the ones whose binary prefixes would multiply entries
+    # most per extra header bit (sum over leaves of log #prefixes, a leaf's entry count being the
+    # product of its features' prefix counts), while the code region has room.
+    gain = {f: 0.0 for f in cuts}
+    for per_tree in leaves:
+        for _, cons in per_tree:
+            for f, (a, b) in cons.items():
+                m, w = len(cuts[f]), widths[f]
+                if not (a == 0 and b == m):
+                    gain[f] += math.log(len(range_to_prefixes(a, (1 << w) - 1 if b == m else b, w)))
+    enc = {f: ("therm" if len(cuts[f]) == widths[f] else "bin") for f in cuts}
     budget = layout.CODE_BITS - sum(widths.values())
-    for f in sorted(cuts, key=lambda f: (len(cuts[f]) - widths[f], f)):
+    for f in sorted(cuts, key=lambda f: (-gain[f] / max(1, len(cuts[f]) - widths[f]), f)):
         extra = len(cuts[f]) - widths[f]
-        if 0 < extra <= budget:
+        if enc[f] == "bin" and 0 < extra <= budget and gain[f] > 0:
             enc[f], widths[f] = "therm", len(cuts[f])
             budget -= extra
-        elif extra == 0:
-            enc[f] = "therm"
     codes, bit = [], 0
     for f in sorted(cuts):
         codes.append([f, bit, widths[f], enc[f]])
@@ -220,7 +229,7 @@ def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
     payloads = _tree_payloads(spec, lanes)
     for k, t in enumerate(spec.trees):
         entries = []
-        for leaf, cons in _tree_leaves(t, spec.cmp, quant, cuts):
+        for leaf, cons in leaves[k]:
             pieces = []
             for f, (a, b) in sorted(cons.items()):
                 m, w = len(cuts[f]), widths[f]
