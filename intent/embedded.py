@@ -25,8 +25,8 @@ import numpy as np
 from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
 from intent.encoder import Encoder
-from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCLAMATION, OBJECTIVE_PATTERNS, OOS_IDIOMS,
-                            OUT_OF_SCOPE)
+from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, NEGATED_INTENSIFIER,
+                            OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -164,8 +164,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     cues: list[tuple[int, str, int]] = []  # (level, kind, position)
     degree_words, rank = [], ""
     exclusive_only = drop_others = False
+    hedged = NEGATED_INTENSIFIER.sub(lambda m: "hedged".ljust(len(m.group(0))), lower)
     for cue in DEGREE_CUES:
-        for m in _compiled(cue.pattern).finditer(lower):
+        for m in _compiled(cue.pattern).finditer(hedged):
             degree_words.append(m.group(0))
             if cue.kind == "exclusive":
                 if cue.level == 0:
@@ -213,6 +214,12 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             objective_levels = {o: 4 for o in objectives}
             degree_words.extend(shouted or ["(repeated)"])
     dismissal = DISMISSAL.search(lower)
+    if dismissal and objectives and EXCEPT_ONLY.search(lower):
+        # "don't care about anything except X" = "only X matters"
+        degree_words.append(EXCEPT_ONLY.search(lower).group(0))
+        dismissal, exclusive_only, drop_others = None, True, True
+        level = 4
+        objective_levels = {o: 4 for o in objectives}
     if dismissal:
         degree_words.append(dismissal.group(0))
     return ClauseReading(clause, lower, objectives, level, degree_words, rank, bool(dismissal), exclusive_only,
@@ -224,11 +231,16 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|th
 
 
 def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
-    """Join a clause that only points back ("..., it's the most important thing") to the clause before it."""
+    """Join a clause that only points back ("..., it's the most important thing") or only grades
+    ("..., but only a little") to the clause before it: its degree words belong to that clause."""
     merged: list[Clause] = []
     for clause in clauses:
-        if merged and _BACK_REFERENCE.match(clause.text) and not any(
-                _objective_regex(o).search(clause.text.lower()) for o in OBJECTIVE_PATTERNS):
+        lower = clause.text.lower()
+        names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
+        only_degree = (len(lower.split()) <= 5 and not DISMISSAL.search(lower)
+                       and any(_compiled(c.pattern).search(lower) for c in DEGREE_CUES if c.kind != "exclusive"
+                               or c.level))
+        if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or only_degree):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {clause.text}")
         else:
@@ -402,6 +414,13 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
+        # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
+        positive = [m for m in mentions if not m.dismissed]
+        if len({m.objective for m in positive}) == 1 and len({m.clause for m in positive}) >= 2 \
+                and all(m.level == 3 for m in positive):
+            o = positive[0].objective
+            levels[o] = 4
+            evidence[o].append("(repeated)")
         # ordering: when later clauses are marked secondary, the unmarked leading clause is the top priority
         clauses = reading.clauses
         ranked = [r.clause.index for r in clauses if r.rank in ("secondary", "tertiary")]

@@ -48,7 +48,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnappy\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
-        r"\bslow(?:er|est|ly|ness)?\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
+        r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
         r"\b(?:time|times) to (?:respond|answer|reply|react|decide|classify|detect|finish|complete)\b",
         r"\bhow long (?:\w+ ){0,2}(?:takes?|lasts?)\b", r"\b(?:reaction|answer|reply|decision|detection) times?\b",
     ),
@@ -117,7 +117,8 @@ _SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximu
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
-    Cue(r"\babove (?:all|everything)(?: else)?\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
+    Cue(r"\b(?:above|over|before) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
+        r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration)\b", 4, "primary"),
     Cue(r"\bmost important\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
@@ -125,17 +126,18 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bmake sure\b|\bensure\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\basap\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
-        r"|\butmost\b|\bextremely\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
+        r"|\butmost\b|\bextremely\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
     Cue(r"\bonly\b|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
         r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b", 0, "exclusive"),
-    # moderate demand
+    # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
+    Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
@@ -148,12 +150,21 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b", 2, "secondary"),
-    Cue(r"\bthird(?:ly)?\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
+    Cue(r"\bthird(?:ly)?\b|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
     Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
 )
+
+# "not critical", "isn't a must": a hedged demand, not the greatest one.
+NEGATED_INTENSIFIER = re.compile(
+    r"\b(?:not|isn'?t|is not|aren'?t|are not|never|no longer)\s+(?:\w+\s+)?(?:critical|crucial|essential|vital"
+    r"|mandatory|required|urgent|a must|paramount|a top priority|the top priority|top priority|a hard requirement)\b")
+
+# "don't care about anything except coverage": the exception is the one thing that matters.
+EXCEPT_ONLY = re.compile(r"\b(?:anything|everything|all|nothing)\b(?: \w+){0,3}? (?:except|but|other than|apart from"
+                         r"|besides|save for|beyond)\b")
 
 # Dismissal: the objectives named in the clause get no demand at all.
 DISMISSAL = re.compile(

@@ -61,6 +61,7 @@ def write_predictions(gold: Path, path: Path) -> None:
     path.write_text("".join(json.dumps({"id": r["id"], **t.as_dict()}) + "\n" for r, t in zip(rows, results)))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DEV.exists(), reason="shared dev set not present")
 def test_dev_set_accuracy_floor(tmp_path):
     pred = tmp_path / "pred.jsonl"
@@ -71,6 +72,7 @@ def test_dev_set_accuracy_floor(tmp_path):
     assert scores["out_of_scope_acc"] >= 0.95
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SCORER.exists(), reason="shared scorer not present")
 def test_holdout_set_accuracy_floor(tmp_path):
     pred = tmp_path / "pred.jsonl"
