@@ -3,7 +3,7 @@
 Everything runs for real on loopback: one omniplan-switch process per Abilene device, the
 controller (API + planning queue + finsy southbound) in this process, compiled sklearn tasks.
 
-* intent -> deployed: POST /intents until GET /intents/{id} says deployed, for 20/60/100 tasks on
+* intent -> deployed: POST /intents (naming tasks registered with POST /models) until GET /intents/{id} says deployed, for 20/60/100 tasks on
   Abilene, fast channel (best fast expert) and optimal channel (CP-SAT), ``--reps`` intents per
   cell alternating two preferences so every push after the first moves tables (median reported).
 * API latency: ``--clients`` concurrent clients each sending ``--requests`` GETs (intent, plan,
@@ -45,6 +45,17 @@ def _pct(values: list[float], q: float) -> float:
     return values[k]
 
 
+def _append_row(row: dict) -> None:
+    """Rows land on disk as they are measured, so an interrupted run keeps what it measured."""
+    path = RESULTS / "bench_controller.partial.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
 def build_tasks(n: int, devices: list[str]):
     from controller.testing import compiled_tasks
 
@@ -72,10 +83,14 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
             # a fresh controller reconciles every switch to its (empty) desired state on connect,
             # which clears the previous cell's tables; wait for that before timing anything
             await wait_for(lambda: all(d.info.get("reconciled") for d in ctl.southbound.drivers.values()), 120)
-            workload = json.loads(json.dumps({"format": "omniplan-workload/1",
-                                              "tasks": [task_to_dict(t) for t in tasks]}, default=int))
+            # the compiled tasks are registered once (POST /models); intents name them
+            for t in tasks:
+                body = json.loads(json.dumps({"task": task_to_dict(t)}, default=int))
+                async with http.post(f"{url}/models", json=body, headers=AUTH) as r:
+                    assert r.status == 201, await r.text()
+            names = [t.name for t in tasks]
             for rep in range(reps):
-                body = {"preference": PREFS[rep % 2], "workload": workload, "channel": channel,
+                body = {"preference": PREFS[rep % 2], "tasks": names, "channel": channel,
                         "time_limit_s": time_limit}
                 t0 = time.perf_counter()
                 async with http.post(f"{url}/intents", json=body, headers=AUTH) as r:
@@ -101,6 +116,9 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
                     "error": rec.get("error") or "",
                 })
                 progress.advance(task_id)
+                progress.console.print(f"{len(tasks)} tasks {channel} rep {rep}: {rec['state']} in {wall:.2f} s "
+                                       f"(plan {tm.get('plan')}, deploy {deploy_s}, {written} entries) {rows[-1]['error'][:120]}")
+                _append_row(rows[-1])
         ctl.store.close()
     return rows
 
@@ -190,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     topo = load_topology(args.topology)
     devices = sorted(topo.device_index)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench_controller.partial.csv").unlink(missing_ok=True)
     rows: list[dict] = []
     with SwitchProcesses(topo) as sp, Progress(console=console) as progress:
         bar = progress.add_task("intents", total=len(sizes) * len(channels) * args.reps)
@@ -199,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += asyncio.run(run_cell(topo, sp, tasks, ch, args.reps, args.time_limit, progress, bar))
     api = asyncio.run(api_load(args.topology, args.clients, args.requests))
 
+    (RESULTS / "bench_controller.partial.csv").unlink(missing_ok=True)
     with open(RESULTS / "bench_controller.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()

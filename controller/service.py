@@ -77,6 +77,8 @@ class ServiceOptions:
     drain_s: float = 0.02
     #: Test/fault-injection hook: awaited before each write batch with (phase, switch, n).
     write_hook: Callable | None = None
+    #: Test packets per task in the twin validation (interval boundaries first, then random points).
+    twin_vectors: int = 12
     #: Load the intent translator's model at start (seconds) instead of on the first text intent.
     warm_translator: bool = False
 
@@ -219,7 +221,8 @@ class Controller:
     def submit(self, request: Mapping[str, Any], actor: str = "api") -> IntentRecord:
         self.validate_request(request)
         rec = self.store.create_intent(request, actor)
-        self.store.update_intent(rec.id, detail={"history": [{"state": "queued", "at": round(rec.created, 6)}]})
+        self.store.update_intent(rec.id, detail={"history": [{"state": "queued", "at": round(rec.created, 6)}]},
+                                 fetch=False)
         self.queue.put_nowait(("intent", rec.id))
         self.metrics.intents.labels("queued").inc()
         self.metrics.queue_depth.set(self.queue.qsize())
@@ -320,14 +323,14 @@ class Controller:
 
     def _fail(self, intent_id: str, reason: str) -> None:
         self.store.update_intent(intent_id, state="failed", error=reason, pending=None,
-                                 detail={"history": self._history(intent_id, "failed", reason)})
+                                 detail={"history": self._history(intent_id, "failed", reason)}, fetch=False)
         self.metrics.intents.labels("failed").inc()
         self.events.publish("intent", intent=intent_id, state="failed", error=reason)
 
     def _history(self, intent_id: str, state: str, note: str | None = None) -> list[dict[str, Any]]:
         """The intent's state transitions so far plus this one (shown by GET /intents/{id})."""
-        rec = self.store.get_intent(intent_id)
-        history = list(rec.detail.get("history", [])) if rec else []
+        found = self.store.intent_state(intent_id)
+        history = list(found[1].get("history", [])) if found else []
         item: dict[str, Any] = {"state": state, "at": round(time.time(), 6)}
         if note:
             item["note"] = note
@@ -335,7 +338,7 @@ class Controller:
 
     def _step(self, intent_id: str, state: str, timings: dict[str, float], **detail: Any) -> None:
         detail["history"] = self._history(intent_id, state)
-        self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)})
+        self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)}, fetch=False)
         self.metrics.intents.labels(state).inc()
         self.events.publish("intent", intent=intent_id, state=state, timings_s=dict(timings))
 
@@ -346,7 +349,7 @@ class Controller:
         req = rec.request
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self.store.update_intent(intent_id, detail={"started": time.time()})
+        self.store.update_intent(intent_id, detail={"started": time.time()}, fetch=False)
 
         async def timed(step: str, fn: Callable, *args: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
@@ -383,10 +386,10 @@ class Controller:
             if self.switches:
                 target = await timed("realize", self._realize, workload, outcome.plan, version)
                 twin = await timed("twin", self._twin_check, workload, outcome.plan, target)
-                self.store.update_intent(intent_id, detail={"twin": twin})
+                self.store.update_intent(intent_id, detail={"twin": twin}, fetch=False)
             self._step(intent_id, "validated", timings)
             plan_id = self.store.add_plan(intent_id, version, outcome.plan.to_dict(), workload.to_dict(), outcome.evaluation)
-            self.store.update_intent(intent_id, plan_id=plan_id)
+            self.store.update_intent(intent_id, plan_id=plan_id, fetch=False)
             if self._withdrawn(intent_id):
                 return
             if not self.switches:
@@ -402,8 +405,8 @@ class Controller:
             self._fail(intent_id, f"missing: {exc}")
 
     def _withdrawn(self, intent_id: str) -> bool:
-        rec = self.store.get_intent(intent_id)
-        return rec is None or rec.state == "withdrawn"
+        found = self.store.intent_state(intent_id)
+        return found is None or found[0] == "withdrawn"
 
     # ------------------------------------------------------------------ realize + validate
     def task_ids(self, workload: Workload) -> dict[str, int]:
@@ -432,7 +435,7 @@ class Controller:
         from controller import twin
 
         report = twin.validate(workload, plan, self.topology, port_map(self.switches), target,
-                               self.task_ids(workload))
+                               self.task_ids(workload), vectors_per_task=self.options.twin_vectors)
         if not report.ok:
             raise planning.PlanningError("twin validation failed, nothing pushed: " + "; ".join(report.problems[:5]))
         return report.to_dict()
@@ -494,7 +497,7 @@ class Controller:
         self._step(intent_id, "deployed", timings, entries_written=stats.written, version=version,
                    push={"written": stats.written, "per_switch": stats.per_switch,
                          "phases_s": {k: round(v, 6) for k, v in stats.phases_s.items()}})
-        self.store.update_intent(intent_id, pending=None)
+        self.store.update_intent(intent_id, pending=None, fetch=False)
 
     async def _withdraw_active(self, intent_id: str) -> None:
         """Restore the most recent earlier superseded intent's plan, or remove every table."""

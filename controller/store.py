@@ -209,6 +209,12 @@ class Store:
             row = self._db.execute("SELECT * FROM intents WHERE id=?", (intent_id,)).fetchone()
         return _intent(row) if row else None
 
+    def intent_state(self, intent_id: str) -> tuple[str, dict[str, Any]] | None:
+        """(state, detail) without decoding the request, which may carry a whole workload."""
+        with self._lock:
+            row = self._db.execute("SELECT state, detail FROM intents WHERE id=?", (intent_id,)).fetchone()
+        return (row["state"], json.loads(row["detail"])) if row else None
+
     def list_intents(self, states: Iterable[str] | None = None) -> list[IntentRecord]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM intents ORDER BY seq").fetchall()
@@ -219,10 +225,14 @@ class Store:
         return out
 
     def update_intent(self, intent_id: str, *, state: str | None = None, detail: Mapping[str, Any] | None = None,
-                      error: str | None = None, pending: str | None | bool = False, plan_id: int | None = None) -> IntentRecord:
-        """Change state and merge ``detail`` keys; ``pending=None`` clears the pending note."""
+                      error: str | None = None, pending: str | None | bool = False, plan_id: int | None = None,
+                      fetch: bool = True) -> IntentRecord | None:
+        """Change state and merge ``detail`` keys; ``pending=None`` clears the pending note.
+
+        ``fetch=False`` skips reading the record back (its request may hold a large workload).
+        """
         with self._tx() as db:
-            row = db.execute("SELECT * FROM intents WHERE id=?", (intent_id,)).fetchone()
+            row = db.execute("SELECT detail FROM intents WHERE id=?", (intent_id,)).fetchone()
             if row is None:
                 raise KeyError(intent_id)
             merged = json.loads(row["detail"])
@@ -238,7 +248,7 @@ class Store:
                 sets["plan_id"] = plan_id
             cols = ", ".join(f"{k}=?" for k in sets)
             db.execute(f"UPDATE intents SET {cols} WHERE id=?", (*sets.values(), intent_id))
-        return self.get_intent(intent_id)  # type: ignore[return-value]
+        return self.get_intent(intent_id) if fetch else None
 
     # ------------------------------------------------------------------ plans
     def add_plan(self, intent_id: str, version: int, plan: Mapping[str, Any], workload: Mapping[str, Any],
