@@ -183,3 +183,20 @@ def test_spec_json_validation_names_the_field():
     tree["trees"][0]["feature"][0] = 99
     with pytest.raises(InputError, match=r"trees\[0\].*feature 99"):
         spec_from_dict(tree, "m.json")
+
+
+def test_json_workload_fast_path_keeps_line_numbered_errors():
+    """Compiled programs make workload files big; JSON takes a fast path, errors still name lines."""
+    _, task, _, _ = _compiled("iris", "rf")
+    text = json.dumps(Workload((task,)).to_dict(), indent=1)
+    back = parse_workload(text, "w.json").tasks[0]
+    assert back.program == json.loads(json.dumps(task.program)) and back.mats == task.mats
+    bad = text.replace('"rate_mpps": 1.0', '"rate_mpps": -1', 1)
+    line = bad[: bad.index('"rate_mpps": -1')].count("\n") + 1
+    with pytest.raises(InputError, match=rf"w.json:line {line} field 'tasks\[0\].rate_mpps': must be > 0"):
+        parse_workload(bad, "w.json")
+    dup = '{"tasks": [{"name": "a", "name": "b", "mats": [{"name": "m", "sram_bits": 1}]}]}'
+    with pytest.raises(InputError, match="appears twice"):
+        parse_workload(dup, "d.json")
+    with pytest.raises(InputError):
+        parse_workload('{"tasks": [{"name": "a", "rate_mpps": NaN, "mats": [{"name": "m", "sram_bits": 1}]}]}')
