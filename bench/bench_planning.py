@@ -57,6 +57,10 @@ def _w(**kw: float) -> list[float]:
     return [kw.get(o, 0.0) for o in OBJECTIVES]
 
 
+#: MAT size multiplier passed to generate_workload (--scale); 5 is the generator's default.
+SCALE = 5.0
+
+
 def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: int = 0) -> tuple[Workload, Topology]:
     topo = load_topology(topo_name)
     if n_devices is not None:
@@ -64,7 +68,7 @@ def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: i
     names = [d.name for d in topo.devices]
     if topo.kind == "datacenter":
         names = [n for n in names if n.startswith("e")] or names  # traffic enters at edge switches
-    return generate_workload(n_tasks, seed=seed, ingress_choices=names), topo
+    return generate_workload(n_tasks, seed=seed, ingress_choices=names, scale=SCALE), topo
 
 
 def run_method(method: str, wl: Workload, topo: Topology, args) -> dict:
@@ -344,7 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefer", default="resources=0.8,latency=0.6", help="OmniPlan's preference vector")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=5.0,
+                    help="MAT size multiplier of the generated workloads (10 puts Abilene/60 tasks at ~50%% SRAM)")
     args = ap.parse_args(argv)
+    global SCALE
+    SCALE = args.scale
+    tag = "" if args.scale == 5.0 else f"_s{args.scale:g}"
     if args.quick:
         args.topologies, args.tasks = ["abilene", "fattree4"], [20, 60]
         args.devices, args.scale_topology, args.scale_tasks, args.fast_tasks = [8, 32], "geant2012", 60, 100
@@ -357,21 +366,22 @@ def main(argv: list[str] | None = None) -> int:
         args.highs_cases, args.highs_time = [(4, 10), (8, 20), (8, 60)], 300.0
     methods = available(["spd-o", "spd-h", "hermes", "omniplan"])
     sections = set(args.sections.split(","))
-    console.print(f"methods: {', '.join(methods)}; CP-SAT/HiGHS workers={args.workers}; mode={'quick' if args.quick else 'full'}")
+    console.print(f"methods: {', '.join(methods)}; CP-SAT/HiGHS workers={args.workers}; mode={'quick' if args.quick else 'full'}; "
+                  f"workload scale {args.scale:g}")
     t0 = time.perf_counter()
     quality = scale = []
     if "quality" in sections:
         quality = section_quality(args, methods)
-        console.print(f"wrote {write_csv('planning_quality.csv', quality)}")
+        console.print(f"wrote {write_csv(f'planning_quality{tag}.csv', quality)}")
     if "scale" in sections:
         scale = section_scale(args, methods)
-        console.print(f"wrote {write_csv('planning_scale.csv', scale)}")
+        console.print(f"wrote {write_csv(f'planning_scale{tag}.csv', scale)}")
     if "optimal" in sections:
-        console.print(f"wrote {write_csv('planning_optimal.csv', section_optimal(args, methods))}")
+        console.print(f"wrote {write_csv(f'planning_optimal{tag}.csv', section_optimal(args, methods))}")
     if "highs" in sections:
-        console.print(f"wrote {write_csv('planning_highs.csv', section_highs(args))}")
+        console.print(f"wrote {write_csv(f'planning_highs{tag}.csv', section_highs(args))}")
     if quality or scale:
-        png = RESULTS / "planning.png"
+        png = RESULTS / f"planning{tag}.png"
         plot(quality, scale, png)
         console.print(f"wrote {png}")
     console.print(f"total {time.perf_counter() - t0:.0f} s")
