@@ -37,21 +37,22 @@ class Encoder:
     """Unit-length sentence embeddings with a per-process cache of every sentence seen.
 
     engine "direct" (default) runs the same three modules SentenceTransformer builds from the
-    package's modules.json (BERT -> mean pooling over real tokens -> L2 normalisation) with
-    transformers.BertModel and the fast tokenizer, skipping the sentence_transformers import
-    (which pulls in scikit-learn and costs seconds of start-up). engine "sentence-transformers"
+    package's modules.json (BERT -> mean pooling over real tokens -> L2 normalisation) with a
+    plain-torch BERT (intent/minilm.py) and the fast tokenizer, skipping the sentence_transformers
+    and transformers imports (scikit-learn and friends; seconds of start-up). engine "sentence-transformers"
     loads SentenceTransformer(path, device="cpu"); tests check both give the same vectors.
     """
 
     MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
 
-    def __init__(self, path: Path | None = None, engine: str = "direct"):
+    def __init__(self, path: Path | None = None, engine: str = "direct", threads: int | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if engine not in ("direct", "sentence-transformers"):
             raise BackendError(f"unknown encoder engine {engine!r}")
         self.path = path or model_path()
         self.engine = engine
+        self.threads = max(1, int(threads or os.environ.get("OMNIPLAN_INTENT_THREADS") or 1))
         started = time.perf_counter()
         if engine == "sentence-transformers":
             from sentence_transformers import SentenceTransformer  # heavy import, only when asked for
@@ -62,20 +63,16 @@ class Encoder:
         else:
             import torch
             from tokenizers import Tokenizer
-            from transformers import BertModel
-            from transformers.utils import logging as hf_logging
 
-            hf_logging.set_verbosity_error()
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar on the operator's terminal
+            from intent.minilm import MiniLM
 
             imported = time.perf_counter()
             self.torch = torch
             self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
             self.tokenizer.enable_truncation(self.MAX_TOKENS)
             self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            self.model = BertModel.from_pretrained(str(self.path), local_files_only=True)
-            self.model.eval()
-            self.dim = int(self.model.config.hidden_size)
+            self.model = MiniLM(self.path)
+            self.dim = self.model.hidden
         self.import_seconds = imported - started
         self.load_seconds = time.perf_counter() - imported
         self._cache: dict[str, np.ndarray] = {}
@@ -89,17 +86,20 @@ class Encoder:
         out = []
         # sort by length so padding inside a batch stays small, then restore the order
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        with torch.inference_mode():
+        # Short sentences are too small to share across threads: on a busy 2-core box the second
+        # thread mostly spin-waits (4x the CPU for the same work). Restore the caller's setting after.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
             for start in range(0, len(order), batch_size):
                 chunk = [sentences[i] for i in order[start:start + batch_size]]
                 enc = self.tokenizer.encode_batch(chunk)
                 ids = torch.tensor([e.ids for e in enc])
                 mask = torch.tensor([e.attention_mask for e in enc])
                 types = torch.tensor([e.type_ids for e in enc])
-                hidden = self.model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
+                out.append(self.model.embed(ids, mask, types).numpy())
+        finally:
+            torch.set_num_threads(threads)
         vectors = np.concatenate(out)
         restored = np.empty_like(vectors)
         restored[order] = vectors
