@@ -65,6 +65,18 @@ def solve_mip(
         if relax_plan is not None:
             extra_starts.append(relax_plan)
         relax_bound = relax_info.get("best_bound") if relax_info else None
+        left = request.time_limit_s - (time.perf_counter() - t_start)
+        if left < FULL_MIN_SHARE * request.time_limit_s:
+            # Too little time for the (much larger) flow model to load, let alone improve: answer
+            # with the best feasible start, scored by the evaluator, against R's valid bound.
+            plan = _best_start(request, weights, expert, extra_starts)
+            if plan is not None:
+                plan.info.update({"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "method": "relax-bound",
+                                  "relaxation": relax_info, "status": "FEASIBLE", "best_bound": relax_bound,
+                                  "gap": None, "gap_normalised": (None if relax_bound is None
+                                                                  else max(0.0, plan.info["objective"] - relax_bound)),
+                                  "total_s": round(time.perf_counter() - t_start, 3)})
+                return plan
     om = build_model(request.workload, request.topology, weights, allow_partial=request.allow_partial,
                      ingress_flow=ingress_flow)
     build_s = time.perf_counter() - t_start
@@ -120,11 +132,32 @@ def solve_mip(
     return plan
 
 
+#: The full flow model only runs when at least this share of the time limit is left after R.
+FULL_MIN_SHARE = 0.25
 #: Share of the time limit the relaxation may use before the full model takes over.
 RELAX_SHARE = 0.7
 #: An exact relaxed plan within this relative gap of R's bound is returned as is (status FEASIBLE):
 #: the full flow model is much larger and would not close such a gap in the remaining time.
 ACCEPT_GAP = 1e-3
+
+
+def _best_start(request: PlanRequest, weights: list[float], expert: str, extra: list[Plan]) -> Plan | None:
+    """The cheapest feasible plan among the warm start, the greedy seed and R's routed plan."""
+    from experts.milp_offload import objective_scales
+
+    scales = objective_scales(request.workload, request.topology)
+    best: tuple[float, Plan] | None = None
+    for cand in (request.warm_start, greedy_seed(request.workload, request.topology), *extra):
+        if cand is None or check_plan(cand, request.workload, request.topology, require_all=not request.allow_partial):
+            continue
+        cost = scales.cost(evaluate(cand, request.workload, request.topology).objectives, weights)
+        if best is None or cost < best[0]:
+            best = (cost, cand)
+    if best is None:
+        return None
+    cost, cand = best
+    return Plan(placement=dict(cand.placement), stages=dict(cand.stages), routes={k: list(v) for k, v in cand.routes.items()},
+                expert=expert, info={"objective": cost, "start": cand.expert})
 
 
 def _relax_and_verify(request: PlanRequest, weights: list[float], expert: str, backend: str):
