@@ -4,10 +4,15 @@
 * ``spd-o``  - SPEED-OPT, the paper's MIP baseline: fixed 0.5 resources + 0.5 latency.
 
 The model itself lives in ``experts.milp_offload`` (solver-neutral), the solver adapters in
-``experts.milp_backends``. This module adds what an expert needs around them: warm start from a
-fast expert's plan (checked for feasibility by fixing it in CP-SAT, which also completes the
-auxiliary variables so the hint is a full solution), reporting (status, objective, bound, gap,
-time) in ``plan.info``, and an operator-facing explanation when the instance is infeasible.
+``experts.milp_backends``. This module adds what an expert needs around them:
+
+* solve order: the routing relaxation R first (no flow variables; exact-or-fallback, see
+  ``solve_mip``), then the full flow model if R's answer cannot be certified;
+* warm start: the request's plan and a greedy seed are both turned into complete hints
+  (auxiliaries completed exactly by ``complete_hint``, every row checked - no solver call), the
+  better one is the start, and ``plan.info["warm_start"]`` says which and whether each was feasible;
+* reporting in ``plan.info``: status, normalised objective, best bound, gap, solve time, method;
+* an operator-facing explanation naming the binding constraint group when infeasible.
 """
 
 from __future__ import annotations
