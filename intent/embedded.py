@@ -231,20 +231,34 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|th
 
 
 def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
-    """Join a clause that only points back ("..., it's the most important thing") or only grades
-    ("..., but only a little") to the clause before it: its degree words belong to that clause."""
+    """Attach clauses that name no objective but grade one to the clause they grade.
+
+    Trailing grades point back ("..., it's the most important thing", "..., but only a little");
+    leading ranks point forward ("Most important: bandwidth", "Secondarily, latency and memory").
+    """
     merged: list[Clause] = []
+    prefix = ""
     for clause in clauses:
+        text = f"{prefix} {clause.text}".strip() if prefix else clause.text
+        prefix = ""
         lower = clause.text.lower()
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
-        only_degree = (len(lower.split()) <= 5 and not DISMISSAL.search(lower)
-                       and any(_compiled(c.pattern).search(lower) for c in DEGREE_CUES if c.kind != "exclusive"
-                               or c.level))
-        if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or only_degree):
+        kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
+        short = len(lower.split()) <= 5 and not DISMISSAL.search(lower)
+        if names_nothing and kinds and short and not _BACK_REFERENCE.match(clause.text) \
+                and kinds <= {"primary", "secondary", "tertiary"}:
+            prefix = text  # a rank label: it belongs to what follows
+            continue
+        if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)):
             previous = merged[-1]
-            merged[-1] = Clause(previous.index, f"{previous.text}, {clause.text}")
+            merged[-1] = Clause(previous.index, f"{previous.text}, {text}")
         else:
-            merged.append(Clause(len(merged), clause.text))
+            merged.append(Clause(len(merged), text))
+    if prefix:  # a rank label with nothing after it grades the clause before
+        if merged:
+            merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {prefix}")
+        else:
+            merged.append(Clause(0, prefix))
     return merged
 
 
@@ -417,7 +431,8 @@ class EmbeddedTranslator:
         # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
         positive = [m for m in mentions if not m.dismissed]
         if len({m.objective for m in positive}) == 1 and len({m.clause for m in positive}) >= 2 \
-                and all(m.level == 3 for m in positive):
+                and all(m.level == 3 for m in positive) \
+                and len({reading.clauses[m.clause].lower.strip(" !.") for m in positive}) == 1:
             o = positive[0].objective
             levels[o] = 4
             evidence[o].append("(repeated)")
