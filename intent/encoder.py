@@ -126,5 +126,6 @@ def get_encoder() -> Encoder:
     global _ENCODER
     with _LOCK:
         if _ENCODER is None:
-            _ENCODER = Encoder()
+            # OMNIPLAN_INTENT_ENCODER=sentence-transformers loads SentenceTransformer(path, device="cpu") instead
+            _ENCODER = Encoder(engine=os.environ.get("OMNIPLAN_INTENT_ENCODER") or "direct")
         return _ENCODER

@@ -142,7 +142,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
-        r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b", 2, "degree"),
+        r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
+        r"|\bas a bonus\b", 2, "degree"),
     Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
@@ -168,7 +169,8 @@ EXCEPT_ONLY = re.compile(r"\b(?:anything|everything|all|nothing)\b(?: \w+){0,3}?
 
 # Dismissal: the objectives named in the clause get no demand at all.
 DISMISSAL = re.compile(
-    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|not|never|nor)\s+(?:really\s+|much\s+|at all\s+)?"
+    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
+    r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
