@@ -129,9 +129,13 @@ def bench_experts(args) -> None:
             topo = base_topo.subset(n)
             names = [d.name for d in topo.devices]
             wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=names, scale=args.scale)
+            warm = None
             for name in methods:
-                limit = args.mip_time if get(name).kind == "mip" else 30.0
-                req = PlanRequest(wl, topo, time_limit_s=limit, allow_partial=True, workers=2, seed=0)
+                is_mip = get(name).kind == "mip"
+                limit = args.mip_time if is_mip else 30.0
+                # The MIP is warm-started from drl-hops' plan, as expert activation does.
+                req = PlanRequest(wl, topo, time_limit_s=limit, allow_partial=True, workers=2, seed=0,
+                                  warm_start=warm if is_mip else None)
                 progress.update(bar, description=f"{name} on {n} devices")
                 t0 = time.perf_counter()
                 try:
@@ -141,6 +145,8 @@ def bench_experts(args) -> None:
                     progress.advance(bar)
                     continue
                 elapsed = time.perf_counter() - t0
+                if name == "drl-hops":
+                    warm = plan
                 ev = evaluate(plan, wl, topo)
                 viol = check_plan(plan, wl, topo)
                 rows.append({"devices": n, "method": name, "placed": ev.placed_tasks, **ev.objectives,
@@ -160,7 +166,8 @@ def bench_experts(args) -> None:
                       f"{r['hops']:.2f}", f"{r['latency']:.0f}", f"{1000 * r['time_s']:.0f}", str(r["violations"]), str(r["status"]))
     console.print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "drl_experts.csv"
+    stem = "drl_experts" if not args.tag else f"drl_experts_{args.tag}"
+    path = RESULTS / f"{stem}.csv"
     fields = ["devices", "method", "placed", *OBJECTIVES, "time_s", "violations", "status", "error"]
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
@@ -180,8 +187,8 @@ def bench_experts(args) -> None:
     axes[3].set_yscale("log")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(RESULTS / "drl_experts.png", dpi=110)
-    console.print(f"wrote {path} and {RESULTS / 'drl_experts.png'}")
+    fig.savefig(RESULTS / f"{stem}.png", dpi=110)
+    console.print(f"wrote {path} and {RESULTS / f'{stem}.png'}")
 
 
 def main() -> int:
@@ -204,6 +211,7 @@ def main() -> int:
     b.add_argument("--mip-time", type=float, default=20.0)
     b.add_argument("--scale", type=float, default=10.0)
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--tag", default="", help="suffix of the output files")
     args = ap.parse_args()
     (bench_config if args.what == "config" else bench_experts)(args)
     return 0
