@@ -121,7 +121,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration)\b", 4, "primary"),
-    Cue(r"\bmost important\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
+    Cue(r"\bmost important\b(?! (?:tasks?|flows?|models?|traffic|classifiers?|detectors?|requests?|jobs?|packets?"
+        r"|tenants?|customers?|links?|switch\w*))|\bthe (?:main |top |first |key |real )?priority is\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
         r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))|\bmost of all\b"
         r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
@@ -144,6 +145,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
+    Cue(r"\bat the (?:expense|cost|detriment) of\b", 2, "constraint"),
+    Cue(r"(?:^|\s)>+(?=\s)", 2, "secondary"),  # "latency > power": ranked after what precedes it
     Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
@@ -174,7 +177,7 @@ DISMISSAL = re.compile(
     r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
-    r"|^(?:but |and )?not\b|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
+    r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost))|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\bregardless of\b"
     r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
@@ -192,7 +195,7 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
-    r"|\s+if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+)",
+    r"|\s+if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
     re.IGNORECASE,
 )
 
@@ -230,7 +233,7 @@ OUT_OF_SCOPE: dict[str, tuple[str, str]] = {
 
 #: phrases whose cost/cheap/fair wording is idiom, not an out-of-scope ask.
 OOS_IDIOMS = re.compile(
-    r"\bat (?:all|any) costs?\b|\bwhatever it costs\b|\bcheap in terms of\b|\bcheap (?:on|for) \w+\b|\bfairly\b"
+    r"\bat (?:all|any) costs?\b|\bwhatever it costs\b|\bat the (?:cost|expense) of\b|\bcheap in terms of\b|\bcheap (?:on|for) \w+\b|\bfairly\b"
     r"|\b(?:memory|sram|tcam|energy|power|resource|hop|latency|coordination|communication|bandwidth|table|stage"
     r"|phv|delay|watt|thermal) (?:costs?|budgets?)\b"
     r"|\bcosts? (?:of|in) (?:memory|sram|tcam|energy|power|resources|hops|latency|coordination|bandwidth)\b"
