@@ -274,3 +274,28 @@ def test_direct_encoder_matches_sentence_transformers():
     direct = get_encoder().encode(sentences)
     reference = Encoder(engine="sentence-transformers").encode(sentences)
     assert np.abs(direct - reference).max() < 1e-5
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("I'd prefer less memory usage but it's not critical", {"resources": 2}),       # hedged intensifier
+    ("Don't care about anything except coverage", {"coverage": 4}),                 # "anything except X"
+    ("Please keep hop counts low, it's the most important thing", {"hops": 4}),     # grade points back
+    ("Reduce latency, but only a little", {"latency": 1}),                          # grade points back
+    ("Most important: bandwidth. Secondarily, latency and memory",                  # rank labels point forward
+     {"throughput": 4, "latency": 2, "resources": 2}),
+    ("latency > power > memory", {"latency": 4, "power": 2, "resources": 2}),
+    ("I want it fast but not at the expense of power", {"latency": 3, "power": 2}),
+    ("Minimize latency! Minimize latency!", {"latency": 4}),
+    ("Lower the latency for the most important tasks", {"latency": 3}),
+])
+def test_clause_grammar(text, expect):
+    assert nonzero(text) == expect
+
+
+def test_custom_objective_with_a_new_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMNIPLAN_HOME", str(tmp_path))
+    register_custom_objective("tenant isolation", closest_objective="coordination", similarity=0.3)
+    t = translate("Tenant isolation is critical; also reduce delay")
+    assert t.custom["tenant isolation"] == pytest.approx(1.0, abs=0.05)
+    assert t.levels()["latency"] == 3 and t.out_of_scope == []
+    assert any("tenant isolation" in n for n in t.notes)
