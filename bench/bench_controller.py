@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--topology", default="abilene")
+    ap.add_argument("--profile", default="bmv2", choices=("bmv2", "tofino"),
+                    help="device profile the planner assumes (the switches are software targets: bmv2)")
     args = ap.parse_args(argv)
 
     import logging
@@ -205,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     sizes = [int(s) for s in args.sizes.split(",")]
     channels = args.channels.split(",")
-    topo = load_topology(args.topology)
+    from omniplan.topology import PROFILES
+
+    topo = load_topology(args.topology, profile=PROFILES[args.profile])
     devices = sorted(topo.device_index)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench_controller.partial.csv").unlink(missing_ok=True)
@@ -228,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         w.writeheader()
         w.writerow(api)
 
-    t = Table(title=f"intent -> deployed on {topo.name} ({len(devices)} omniplan-switch processes), median of {args.reps}")
+    t = Table(title=f"intent -> deployed on {topo.name} ({len(devices)} omniplan-switch processes, {args.profile} profile), "
+                    f"median of {args.reps}, solver limit {args.time_limit:g} s")
     for col in ("tasks", "channel", "deployed", "median s", "plan s", "twin s", "deploy s", "entries", "entries/s", "vs fast"):
         t.add_column(col, justify="right")
     summary = []
