@@ -40,6 +40,7 @@ SETS = {
     "holdout": REPO / "bench" / "intents_holdout.jsonl",
     "holdout2": REPO / "bench" / "intents_holdout2.jsonl",
     "holdout3": REPO / "bench" / "intents_holdout3.jsonl",
+    "holdout4": REPO / "bench" / "intents_holdout4.jsonl",
 }
 RESULTS = REPO / "bench" / "results"
 console = Console()

@@ -26,7 +26,7 @@ from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
 from intent.encoder import Encoder
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, NEGATED_INTENSIFIER,
-                            OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE)
+                            OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE, RANKED_BELOW)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -205,6 +205,14 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         own = [lvl for lvl, kind, pos in cues if local and kind in ("degree", "constraint") and lvl <= 2
                and conjunct(pos) in where[o]]
         objective_levels[o] = capped(clause_levels + own)
+    below = RANKED_BELOW.search(lower)
+    if below and len(objectives) >= 2:
+        firsts = {o: min(m.start() for m in _objective_regex(o).finditer(lower)) for o in objectives}
+        if any(pos < below.start() for pos in firsts.values()):
+            for o, pos in firsts.items():
+                if pos > below.start():
+                    objective_levels[o] = min(objective_levels[o], 2)
+            degree_words.append(below.group(0))
     # Emphasis without degree words: shouting, repetition, "!!".
     if not cues:
         shouted = [w for w in _CAPS_WORD.findall(original) if w.lower() not in ACRONYMS]

@@ -29,7 +29,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
-        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bstorage\b",
@@ -184,6 +184,10 @@ DISMISSAL = re.compile(
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
 )
+
+# "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
+RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to)\b"
+                          r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")

@@ -287,6 +287,8 @@ def test_direct_encoder_matches_sentence_transformers():
     ("I want it fast but not at the expense of power", {"latency": 3, "power": 2}),
     ("Minimize latency! Minimize latency!", {"latency": 4}),
     ("Lower the latency for the most important tasks", {"latency": 3}),
+    ("Prioritize energy savings over raw throughput", {"power": 4, "throughput": 2}),
+    ("Latency matters more than power", {"latency": 3, "power": 2}),
 ])
 def test_clause_grammar(text, expect):
     assert nonzero(text) == expect
