@@ -11,7 +11,12 @@ setup(
         "omniplan", "omniplan.*", "experts", "experts.*", "intent", "intent.*", "controller", "controller.*",
         "mlcompiler", "mlcompiler.*", "p4src", "p4src.*", "softswitch", "softswitch.*", "mininet_topos", "mininet_topos.*",
     ]),
-    package_data={"p4src": ["*.p4", "*.txtpb", "*.txt", "*.json"], "controller": ["*.yaml", "*.json"]},
+    package_data={
+        "p4src": ["*.p4", "*.txtpb", "*.txt", "*.json"],
+        "controller": ["*.yaml", "*.json"],
+        "experts": ["models/*.zip", "models/*.npz"],
+        "intent": ["*.json", "*.yaml", "data/*"],
+    },
     install_requires=[
         # torch is pinned so pip takes the local CPU wheel instead of a multi-GB CUDA build.
         "torch==2.13.0",
