@@ -334,14 +334,10 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
         if not isinstance(tn.value, dict):
             raise fail("a task must be a mapping", tn, where)
         t = tn.value
-        for k in t:
-            if k not in _TASK_FIELDS:
-                raise fail(f"unknown field; expected one of {', '.join(sorted(_TASK_FIELDS))}", t[k], f"{where}.{k}")
-        name = _req_str(t, "name", tn, f"{where}.name", fail)
+        _reject_unknown(t, _TASK_FIELDS, where, fail)
+        name = _id_name(t, tn, where, "task", fail)
         if name in seen:
             raise fail(f"task name {name!r} already used on line {seen[name]}", t["name"], f"{where}.name")
-        if "/" in name or "->" in name or "@" in name:
-            raise fail("task names may not contain '/', '->' or '@'", t["name"], f"{where}.name")
         seen[name] = t["name"].line
         kind = _opt(t, "kind", str, "other", fail, f"{where}.kind")
         if kind not in TASK_KINDS:
@@ -364,14 +360,10 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
             if not isinstance(mn.value, dict):
                 raise fail("a MAT must be a mapping", mn, mw)
             m = mn.value
-            for k in m:
-                if k not in _MAT_FIELDS:
-                    raise fail(f"unknown field; expected one of {', '.join(sorted(_MAT_FIELDS))}", m[k], f"{mw}.{k}")
-            mname = _req_str(m, "name", mn, f"{mw}.name", fail)
+            _reject_unknown(m, _MAT_FIELDS, mw, fail)
+            mname = _id_name(m, mn, mw, "MAT", fail)
             if mname in mat_names:
                 raise fail(f"MAT name {mname!r} repeated in task {name!r}", m["name"], f"{mw}.name")
-            if "/" in mname or "->" in mname or "@" in mname:
-                raise fail("MAT names may not contain '/', '->' or '@'", m["name"], f"{mw}.name")
             mat_names.add(mname)
             if "sram_bits" not in m:
                 raise fail("missing", mn, f"{mw}.sram_bits")
@@ -404,9 +396,7 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
                 if not isinstance(dn.value, dict):
                     raise fail("a dependency must be a mapping", dn, dw)
                 d = dn.value
-                for k in d:
-                    if k not in _DEP_FIELDS:
-                        raise fail("unknown field; expected src, dst, bits", d[k], f"{dw}.{k}")
+                _reject_unknown(d, _DEP_FIELDS, dw, fail)
                 src = _req_str(d, "src", dn, f"{dw}.src", fail)
                 dst = _req_str(d, "dst", dn, f"{dw}.dst", fail)
                 for k, v in (("src", src), ("dst", dst)):
@@ -436,6 +426,20 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
             raise fail(f"dependencies form a cycle ({cycle})", deps_node or tn, f"{where}.deps")
         tasks.append(task)
     return Workload(tuple(tasks))
+
+
+def _reject_unknown(obj: dict, allowed: set[str], where: str, fail) -> None:
+    for k in obj:
+        if k not in allowed:
+            raise fail(f"unknown field; expected one of {', '.join(sorted(allowed))}", obj[k], f"{where}.{k}")
+
+
+def _id_name(obj: dict, parent: _Node, where: str, what: str, fail) -> str:
+    """A task or MAT name: the separators of mat_id/dep_id would make ids ambiguous."""
+    name = _req_str(obj, "name", parent, f"{where}.name", fail)
+    if "/" in name or "->" in name or "@" in name:
+        raise fail(f"{what} names may not contain '/', '->' or '@'", obj["name"], f"{where}.name")
+    return name
 
 
 def _req_str(obj: dict, key: str, parent: _Node, fld: str, fail) -> str:
