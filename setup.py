@@ -45,6 +45,8 @@ setup(
         "tokenizers>=0.15",
         "gymnasium>=1.0",
         "stable-baselines3>=2.3",
+        # Mininet's Python API (the Debian package brings mn, mnexec and OVS; see make setup).
+        "mininet>=2.3.0.dev6",
     ],
     extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3", "highspy>=1.7"]},
     entry_points={
