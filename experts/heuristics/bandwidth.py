@@ -8,16 +8,11 @@ three lowest-latency paths, the one with the lowest resulting bottleneck utilisa
 
 from __future__ import annotations
 
-from experts.heuristics.engine import Placer, SplitOrder, TaskProfile
+from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, nearest_then_packed
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
 
 ROUTE_CHOICES = 3
-
-
-def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
-    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
-                                                 placer.ingress_latency(prof, d), d))
 
 
 def spread_order(placer: Placer) -> SplitOrder:
@@ -42,9 +37,7 @@ def nearest_fit(placer: Placer, prof: TaskProfile) -> list[str]:
 
 def _run(request: PlanRequest, device_order) -> Placer:
     placer = Placer(request, "bandwidth-aware", route_choices=ROUTE_CHOICES, balance_routes=True)
-    split = spread_order(placer)
-    for prof in sorted(placer.profiles, key=lambda p: (-p.size, p.name)):
-        placer.place_task(prof, device_order(placer, prof), split)
+    placer.place_all(lambda p: (-p.size, p.name), device_order, spread_order(placer))
     return placer
 
 
@@ -56,12 +49,7 @@ def _bottleneck(placer: Placer) -> float:
 def solve(request: PlanRequest) -> Plan:
     # Whole tasks load no link; near the ingress they are also fast. Fall back to best-fit packing
     # only when nearest placement has to split (loading links) or leaves tasks out.
-    placer = _run(request, nearest_fit)
-    mode = "nearest fit"
-    if placer.split_tasks or placer.unplaced:
-        packed = _run(request, best_fit)
-        if (len(packed.unplaced), _bottleneck(packed)) < (len(placer.unplaced), _bottleneck(placer)):
-            placer, mode = packed, "best-fit decreasing"
+    placer, mode = nearest_then_packed(lambda order: _run(request, order), nearest_fit, _bottleneck)
     return placer.finish(heuristic=f"{mode} + least-loaded split routing",
                          bottleneck_util_pct=round(100.0 * _bottleneck(placer), 3))
 

@@ -28,8 +28,7 @@ def solve(request: PlanRequest) -> Plan:
     placer = Placer(request, "consolidate")
     # Deepest pipelines first, then largest: tasks of equal depth share devices, so fewer devices
     # pay for the deepest stage count.
-    for prof in sorted(placer.profiles, key=lambda p: (-p.depth, -p.size, p.name)):
-        placer.place_task(prof, bins(placer, prof))
+    placer.place_all(lambda p: (-p.depth, -p.size, p.name), bins)
     powered = sum(1 for c in placer.ledger.task_count.values() if c)
     return placer.finish(heuristic="first-fit decreasing", powered_devices=powered)
 

@@ -9,21 +9,14 @@ more tasks wins. With ``allow_partial`` the tasks left over are listed in
 
 from __future__ import annotations
 
-from experts.heuristics.engine import Placer, SplitOrder, TaskProfile
+from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, best_fit
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
 
 
-def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
-    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
-                                                 placer.ingress_latency(prof, d), d))
-
-
 def _run(request: PlanRequest, smallest_first: bool) -> Placer:
     placer = Placer(request, "coverage-greedy")
-    order = sorted(placer.profiles, key=lambda p: (p.size if smallest_first else -p.size, p.name))
-    for prof in order:
-        placer.place_task(prof, best_fit(placer, prof), most_free_first(placer))
+    placer.place_all(lambda p: (p.size if smallest_first else -p.size, p.name), best_fit, most_free_first(placer))
     return placer
 
 

@@ -305,6 +305,13 @@ class Placer:
         return order
 
     # ------------------------------------------------------------------ one task, whole run
+    def place_all(self, key: Callable[[TaskProfile], object],
+                  devices: Callable[[Placer, TaskProfile], Sequence[str]],
+                  split: SplitOrder | None = None) -> None:
+        """Place every task in ``key`` order on ``devices(placer, task)``: the loop each greedy expert runs."""
+        for prof in sorted(self.profiles, key=key):
+            self.place_task(prof, devices(self, prof), split)
+
     def blocked(self, prof: TaskProfile) -> str | None:
         """A reason the task can never be placed here (unknown ingress), or None."""
         ing = prof.task.ingress
@@ -359,3 +366,26 @@ class Placer:
             info["diagnosis"] = list(self.problems)
         return Plan(placement=dict(self.placement), stages=dict(self.stages), routes=dict(self.routes),
                     expert=self.expert, info=info)
+
+
+def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
+    """Devices the whole task fits first, tightest fit first (keeps big holes for big tasks)."""
+    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
+                                                 placer.ingress_latency(prof, d), d))
+
+
+def nearest_then_packed(run: Callable[[Callable[[Placer, TaskProfile], list[str]]], Placer],
+                        nearest: Callable[[Placer, TaskProfile], list[str]],
+                        cost: Callable[[Placer], float]) -> tuple[Placer, str]:
+    """Run with ``nearest`` first; only if that splits or leaves tasks out, also run best fit.
+
+    The best-fit run wins when it leaves fewer tasks unplaced, then when its ``cost`` is lower.
+    Returns the winning placer and the name of its device order.
+    """
+    placer = run(nearest)
+    mode = "nearest fit"
+    if placer.split_tasks or placer.unplaced:
+        packed = run(best_fit)
+        if (len(packed.unplaced), cost(packed)) < (len(placer.unplaced), cost(placer)):
+            placer, mode = packed, "best-fit decreasing"
+    return placer, mode

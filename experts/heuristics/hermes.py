@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from experts.heuristics.engine import Placer, SplitOrder, TaskProfile
+from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, nearest_then_packed
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
 from omniplan.workload import mat_id
 
 #: How many seed devices a split partition is grown from.
 SPLIT_SEEDS = 3
-
-
-def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
-    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
-                                                 placer.ingress_latency(prof, d), d))
 
 
 def min_cut_order(placer: Placer, seed: str) -> SplitOrder:
@@ -138,12 +133,7 @@ def _run(request: PlanRequest, device_order) -> Placer:
 def solve(request: PlanRequest) -> Plan:
     # Loose networks: every task whole near its ingress (no crossing metadata, low latency). Only
     # when that forces a split or leaves a task out is best-fit packing worth its longer paths.
-    placer = _run(request, nearest_fit)
-    mode = "nearest fit"
-    if placer.split_tasks or placer.unplaced:
-        packed = _run(request, best_fit)
-        if (len(packed.unplaced), _cut_bits(packed)) < (len(placer.unplaced), _cut_bits(placer)):
-            placer, mode = packed, "best-fit decreasing"
+    placer, mode = nearest_then_packed(lambda order: _run(request, order), nearest_fit, _cut_bits)
     return placer.finish(heuristic=f"{mode} + greedy min-cut split")
 
 

@@ -19,8 +19,7 @@ def nearest(placer: Placer, prof: TaskProfile) -> list[str]:
 
 def solve(request: PlanRequest) -> Plan:
     placer = Placer(request, "latency-greedy")
-    for prof in sorted(placer.profiles, key=lambda p: (-p.size, p.name)):
-        placer.place_task(prof, nearest(placer, prof))
+    placer.place_all(lambda p: (-p.size, p.name), nearest)
     return placer.finish(heuristic="nearest-to-ingress")
 
 

@@ -39,8 +39,7 @@ def node_rank(placer: Placer, prof: TaskProfile) -> list[str]:
 
 def solve(request: PlanRequest) -> Plan:
     placer = Placer(request, "spd-h")
-    for prof in sorted(placer.profiles, key=lambda p: (priority(p), p.name)):
-        placer.place_task(prof, node_rank(placer, prof))
+    placer.place_all(lambda p: (priority(p), p.name), node_rank)
     return placer.finish(heuristic="FFLS + NodeRank")
 
 
