@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, Callable, Iterable, Sequence
 
 from omniplan.errors import InputError, OmniPlanError
 
@@ -190,7 +190,6 @@ def _follow(client: ApiClient, intent_id: str, quiet: bool = False) -> dict[str,
 
 def _show(rec: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     colour = {"deployed": "green", "failed": "red", "pending": "yellow"}.get(rec["state"], "cyan")
@@ -208,51 +207,52 @@ def _show(rec: dict[str, Any]) -> None:
         mark = "*" if e.get("chosen") else " "
         console.print(f"  {mark} expert {e['name']} ({e.get('kind', '?')}, {e.get('status', '')}): {e.get('why', '')}")
     if rec.get("objectives"):
-        t = Table(title="objectives")
-        for k in rec["objectives"]:
-            t.add_column(k)
-        t.add_row(*(f"{v:.4g}" for v in rec["objectives"].values()))
-        console.print(t)
+        _print_table("objectives", list(rec["objectives"]), [[f"{v:.4g}" for v in rec["objectives"].values()]])
     if rec.get("timings_s"):
         console.print("  timings: " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in rec["timings_s"].items()))
     if rec.get("entries_written") is not None:
         console.print(f"  entries written: {rec['entries_written']} (version {rec.get('version')})")
 
 
-def run_show(args: argparse.Namespace) -> int:
-    rec = _client(args).request("GET", f"/intents/{args.id}")
-    _print_json(rec) if args.json else _show(rec)
+def _request_and_show(args: argparse.Namespace, method: str, path: str, show: Callable[[Any], None]) -> int:
+    """One API call, answered as JSON with --json or by ``show`` for people: every simple subcommand."""
+    answer = _client(args).request(method, path)
+    _print_json(answer) if args.json else show(answer)
     return 0
 
 
-def run_list(args: argparse.Namespace) -> int:
+def _print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Print a rich table of plain strings (the human form of the listing subcommands)."""
     from rich.console import Console
     from rich.table import Table
 
-    answer = _client(args).request("GET", "/intents")
-    if args.json:
-        _print_json(answer)
-        return 0
-    t = Table(title="intents")
-    for col in ("id", "state", "text", "note"):
+    t = Table(title=title)
+    for col in columns:
         t.add_column(col)
-    for i in answer["intents"]:
-        t.add_row(i["id"], i["state"], (i.get("text") or "")[:60], i.get("error") or i.get("pending") or "")
+    for row in rows:
+        t.add_row(*row)
     Console().print(t)
-    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    return _request_and_show(args, "GET", f"/intents/{args.id}", _show)
+
+
+def _show_intents(answer: dict[str, Any]) -> None:
+    _print_table("intents", ("id", "state", "text", "note"),
+                 ((i["id"], i["state"], (i.get("text") or "")[:60], i.get("error") or i.get("pending") or "")
+                  for i in answer["intents"]))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    return _request_and_show(args, "GET", "/intents", _show_intents)
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
-    answer = _client(args).request("DELETE", f"/intents/{args.id}")
-    _print_json(answer) if args.json else print(f"{answer['id']}: {answer['state']}")
-    return 0
+    return _request_and_show(args, "DELETE", f"/intents/{args.id}", lambda a: print(f"{a['id']}: {a['state']}"))
 
 
-def run_status(args: argparse.Namespace) -> int:
-    answer = _client(args).request("GET", "/status")
-    if args.json:
-        _print_json(answer)
-        return 0
+def _show_status(answer: dict[str, Any]) -> None:
     from rich.console import Console
 
     c = Console()
@@ -260,24 +260,23 @@ def run_status(args: argparse.Namespace) -> int:
     c.print(f"active intent {answer['active_intent']} (plan {answer['active_plan']}, version {answer['active_version']})")
     c.print(f"queue depth {answer['queue_depth']}, working on {answer['working_on']}, pending {answer['pending']}")
     c.print("intents: " + ", ".join(f"{k} {v}" for k, v in sorted(answer["intents"].items())))
-    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    return _request_and_show(args, "GET", "/status", _show_status)
+
+
+def _switch_row(s: dict[str, Any]) -> tuple[str, ...]:
+    cookie = s.get("pipeline_cookie")
+    return (s["name"], s["device"], s["grpc"], "yes" if s.get("connected") else "no",
+            "yes" if s.get("primary") else "no", f"{cookie:#x}" if isinstance(cookie, int) else "-",
+            str(s.get("entries_deployed", 0)), s.get("last_error") or "")
+
+
+def _show_switches(answer: dict[str, Any]) -> None:
+    _print_table("switches", ("name", "device", "grpc", "connected", "primary", "cookie", "entries", "last error"),
+                 map(_switch_row, answer["switches"]))
 
 
 def run_switches(args: argparse.Namespace) -> int:
-    answer = _client(args).request("GET", "/switches")
-    if args.json:
-        _print_json(answer)
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title="switches")
-    for col in ("name", "device", "grpc", "connected", "primary", "cookie", "entries", "last error"):
-        t.add_column(col)
-    for s in answer["switches"]:
-        cookie = s.get("pipeline_cookie")
-        t.add_row(s["name"], s["device"], s["grpc"], "yes" if s.get("connected") else "no",
-                  "yes" if s.get("primary") else "no", f"{cookie:#x}" if isinstance(cookie, int) else "-",
-                  str(s.get("entries_deployed", 0)), s.get("last_error") or "")
-    Console().print(t)
-    return 0
+    return _request_and_show(args, "GET", "/switches", _show_switches)
