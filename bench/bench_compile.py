@@ -20,7 +20,6 @@ Writes bench/results/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, c
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -40,6 +39,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.common import write_csv  # noqa: E402
 from mlcompiler.compiler import compile_model, ranges_from_data  # noqa: E402
 from mlcompiler.datasets import DATASETS, load_split, trained_model  # noqa: E402
 from mlcompiler.realize import realize, walk  # noqa: E402
@@ -56,13 +56,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 console = Console(width=200)
 KINDS = ("dt", "rf", "xgb", "nb", "svm", "svc")
 PORTS3 = {"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "s3": 2}, "s3": {"s2": 1, "h3": 3}}
-
-
-def _write(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def accuracy(progress) -> list[dict]:
@@ -191,9 +184,9 @@ def main() -> int:
     console.print(_table("100-tree random forest (max_depth 6): compile time", rf))
     console.print(_table("Packets/s through the in-process inml.p4 twin", pp))
     console.print("Planter's published entry counts: not compared (no figures we could verify for these models).")
-    _write(RESULTS / "compile_accuracy.csv", acc)
-    _write(RESULTS / "compile_rf100.csv", rf)
-    _write(RESULTS / "compile_pps.csv", pp)
+    write_csv(RESULTS / "compile_accuracy.csv", acc)
+    write_csv(RESULTS / "compile_rf100.csv", rf)
+    write_csv(RESULTS / "compile_pps.csv", pp)
     ok = [r for r in acc if r["compiled_acc"] != ""]
     fig, ax = plt.subplots(figsize=(12, 4))
     labels = [f"{r['dataset']}\n{r['model']}" for r in ok]

@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
+    from bench.common import write_csv
     from controller.testing import SwitchProcesses
     from omniplan.topology import load_topology
 
@@ -223,14 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     api = asyncio.run(api_load(args.topology, args.clients, args.requests))
 
     (RESULTS / "bench_controller.partial.csv").unlink(missing_ok=True)
-    with open(RESULTS / "bench_controller.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    with open(RESULTS / "bench_controller_api.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(api))
-        w.writeheader()
-        w.writerow(api)
+    write_csv(RESULTS / "bench_controller.csv", rows)
+    write_csv(RESULTS / "bench_controller_api.csv", [api])
 
     t = Table(title=f"intent -> deployed on {topo.name} ({len(devices)} omniplan-switch processes, {args.profile} profile), "
                     f"median of {args.reps}, solver limit {args.time_limit:g} s")

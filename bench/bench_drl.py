@@ -33,6 +33,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.common import write_csv  # noqa: E402
 from experts.registry import PlanRequest, get  # noqa: E402
 from omniplan.errors import OmniPlanError  # noqa: E402
 from omniplan.evaluate import evaluate  # noqa: E402
@@ -90,10 +91,7 @@ def bench_config(args) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "drl_config" if not args.tag else f"drl_config_{args.tag}"
     path = RESULTS / f"{stem}.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(path, rows)
     plots = list(dict.fromkeys(["latency", "throughput", "resources", *shown]))
     fig, axes = plt.subplots(1, 1 + len(plots), figsize=(4 * (1 + len(plots)), 3.5))
     ep = [r["epoch"] for r in rows]

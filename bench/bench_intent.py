@@ -10,7 +10,6 @@ Writes bench/results/intent_accuracy.csv, intent_paraphrase.csv, intent_speed.cs
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -32,6 +31,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import track  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.common import write_csv  # noqa: E402
 from omniplan.objectives import OBJECTIVES  # noqa: E402
 
 SCORER = Path(os.environ.get("OMNIPLAN_INTENT_SCORER", "/work/shared/bench/score_intents.py"))
@@ -235,10 +235,7 @@ def main() -> int:
 
     for name, rows in (("intent_accuracy.csv", acc_rows), ("intent_paraphrase.csv", para_rows),
                        ("intent_speed.csv", speed_rows)):
-        with open(RESULTS / name, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(RESULTS / name, rows)
     try:
         import matplotlib
 
