@@ -8,6 +8,7 @@ entry by entry on a real P4Runtime server.
 from __future__ import annotations
 
 import asyncio
+from typing import Awaitable, Callable
 
 import pytest
 
@@ -85,6 +86,26 @@ async def _southbound(procs, p4info) -> Southbound:
     return sb
 
 
+def _with_southbound(procs, p4info, body: Callable[[Southbound], Awaitable[None]]) -> None:
+    """Run ``body`` against a started Southbound and stop it whatever happens: every push test's frame."""
+    async def main() -> None:
+        sb = await _southbound(procs, p4info)
+        try:
+            await body(sb)
+        finally:
+            await sb.stop()
+    asyncio.run(main())
+
+
+async def _read(driver) -> list[str]:
+    """What a switch holds, in the order-free form the expected entries are compared in."""
+    return sorted(map(repr, await driver.read_entries()))
+
+
+def _key(entries: list[TableEntry]) -> list[str]:
+    return sorted(map(repr, entries))
+
+
 def _consistent(entries: list[TableEntry]) -> list[str]:
     """Every dispatch entry must point at a version whose stage entries are all present."""
     problems = []
@@ -105,91 +126,82 @@ def _consistent(entries: list[TableEntry]) -> list[str]:
 
 
 def test_push_is_make_before_break_and_idempotent(two_switches, p4info):
-    async def main():
-        sb = await _southbound(two_switches, p4info)
-        try:
-            d = sb.drivers
-            assert sb._entry_tables == {"Ingress.dispatch"}
-            v1 = {n: d[n].canonical(config(1)) for n in d}
-            stats = await push(d, {}, v1, sb.is_entry_point, batch_size=3)
-            assert stats.written == 2 * 12
-            for n in d:
-                assert sorted(map(repr, await d[n].read_entries())) == sorted(map(repr, v1[n]))
-            seen = []
+    async def body(sb: Southbound) -> None:
+        d = sb.drivers
+        assert sb._entry_tables == {"Ingress.dispatch"}
+        v1 = {n: d[n].canonical(config(1)) for n in d}
+        stats = await push(d, {}, v1, sb.is_entry_point, batch_size=3)
+        assert stats.written == 2 * 12
+        for n in d:
+            assert await _read(d[n]) == _key(v1[n])
+        seen = []
 
-            async def observe(phase, switch, n):
-                # what a packet could meet right now, on every switch
-                for name in d:
-                    state = await d[name].read_entries()
-                    problems = _consistent(state)
-                    assert not problems, (phase, switch, problems)
-                seen.append(phase)
+        async def observe(phase, switch, n):
+            # what a packet could meet right now, on every switch
+            for name in d:
+                state = await d[name].read_entries()
+                problems = _consistent(state)
+                assert not problems, (phase, switch, problems)
+            seen.append(phase)
 
-            v2 = {n: d[n].canonical(config(2, label=100)) for n in d}
-            stats = await push(d, v1, v2, sb.is_entry_point, batch_size=3, hook=observe)
-            assert seen.index("flip") > max(i for i, p in enumerate(seen) if p == "make")
-            assert seen.index("break") > max(i for i, p in enumerate(seen) if p == "flip")
-            # 10 stage inserts + 2 dispatch modifies + 10 stage deletes per switch
-            assert stats.per_switch == {"s1": 22, "s2": 22}
-            for n in d:
-                assert sorted(map(repr, await d[n].read_entries())) == sorted(map(repr, v2[n]))
-            again = await push(d, v2, v2, sb.is_entry_point)
-            assert again.written == 0
-        finally:
-            await sb.stop()
-    asyncio.run(main())
+        v2 = {n: d[n].canonical(config(2, label=100)) for n in d}
+        stats = await push(d, v1, v2, sb.is_entry_point, batch_size=3, hook=observe)
+        assert seen.index("flip") > max(i for i, p in enumerate(seen) if p == "make")
+        assert seen.index("break") > max(i for i, p in enumerate(seen) if p == "flip")
+        # 10 stage inserts + 2 dispatch modifies + 10 stage deletes per switch
+        assert stats.per_switch == {"s1": 22, "s2": 22}
+        for n in d:
+            assert await _read(d[n]) == _key(v2[n])
+        again = await push(d, v2, v2, sb.is_entry_point)
+        assert again.written == 0
+
+    _with_southbound(two_switches, p4info, body)
 
 
 def test_failed_write_rolls_back_every_switch(two_switches, p4info):
-    async def main():
-        sb = await _southbound(two_switches, p4info)
-        try:
-            d = sb.drivers
-            v1 = {n: d[n].canonical(config(1)) for n in d}
-            await push(d, {}, v1, sb.is_entry_point)
-            # s2's stage table holds 40 entries: 10 old + 35 new does not fit, so s2's make phase fails
-            big = {"s1": d["s1"].canonical(config(2, n=5)), "s2": d["s2"].canonical(config(2, tasks=range(1, 8), n=5))}
-            with pytest.raises(PushFailed) as info:
-                await push(d, v1, big, sb.is_entry_point, batch_size=4)
-            assert info.value.rolled_back and info.value.switch == "s2" and "rolled back" in str(info.value)
-            for n in d:
-                assert sorted(map(repr, await d[n].read_entries())) == sorted(map(repr, v1[n]))
-        finally:
-            await sb.stop()
-    asyncio.run(main())
+    async def body(sb: Southbound) -> None:
+        d = sb.drivers
+        v1 = {n: d[n].canonical(config(1)) for n in d}
+        await push(d, {}, v1, sb.is_entry_point)
+        # s2's stage table holds 40 entries: 10 old + 35 new does not fit, so s2's make phase fails
+        big = {"s1": d["s1"].canonical(config(2, n=5)), "s2": d["s2"].canonical(config(2, tasks=range(1, 8), n=5))}
+        with pytest.raises(PushFailed) as info:
+            await push(d, v1, big, sb.is_entry_point, batch_size=4)
+        assert info.value.rolled_back and info.value.switch == "s2" and "rolled back" in str(info.value)
+        for n in d:
+            assert await _read(d[n]) == _key(v1[n])
+
+    _with_southbound(two_switches, p4info, body)
 
 
 def test_down_switch_blocks_the_push_and_is_reconciled_when_back(two_switches, p4info):
-    async def main():
-        sb = await _southbound(two_switches, p4info)
-        try:
-            d = sb.drivers
-            v1 = {n: d[n].canonical(config(1)) for n in d}
-            await push(d, {}, v1, sb.is_entry_point)
-            s2 = two_switches[1]
-            s2.proc.kill()
-            s2.proc.wait()
-            await wait_for(lambda: not d["s2"].is_ready(), 10)
-            v2 = {n: d[n].canonical(config(2)) for n in d}
-            with pytest.raises(SwitchUnreachable) as info:
-                await push(d, v1, v2, sb.is_entry_point)
-            assert info.value.switches == ["s2"] and str(info.value) == "s2 unreachable"
-            assert sorted(map(repr, await d["s1"].read_entries())) == sorted(map(repr, v1["s1"]))  # nothing written
-            # a switch the change does not touch may stay down
-            only_s1 = {"s1": v2["s1"], "s2": v1["s2"]}
-            await push(d, v1, only_s1, sb.is_entry_point)
-            # s2 comes back empty (rebooted); reconciling by Read restores its desired entries
-            s2.proc.stdout.close()
-            two_switches[1] = start_switch("s2", 2, s2.port)
-            await wait_for(lambda: d["s2"].is_ready(), 20)
-            assert await d["s2"].read_entries() == []
-            stats = await converge({"s2": d["s2"]}, {"s2": v1["s2"]}, sb.is_entry_point)
-            assert stats.written == 12
-            assert sorted(map(repr, await d["s2"].read_entries())) == sorted(map(repr, v1["s2"]))
-            assert sb.status()[1]["connects"] == 2
-        finally:
-            await sb.stop()
-    asyncio.run(main())
+    async def body(sb: Southbound) -> None:
+        d = sb.drivers
+        v1 = {n: d[n].canonical(config(1)) for n in d}
+        await push(d, {}, v1, sb.is_entry_point)
+        s2 = two_switches[1]
+        s2.proc.kill()
+        s2.proc.wait()
+        await wait_for(lambda: not d["s2"].is_ready(), 10)
+        v2 = {n: d[n].canonical(config(2)) for n in d}
+        with pytest.raises(SwitchUnreachable) as info:
+            await push(d, v1, v2, sb.is_entry_point)
+        assert info.value.switches == ["s2"] and str(info.value) == "s2 unreachable"
+        assert await _read(d["s1"]) == _key(v1["s1"])  # nothing written
+        # a switch the change does not touch may stay down
+        only_s1 = {"s1": v2["s1"], "s2": v1["s2"]}
+        await push(d, v1, only_s1, sb.is_entry_point)
+        # s2 comes back empty (rebooted); reconciling by Read restores its desired entries
+        s2.proc.stdout.close()
+        two_switches[1] = start_switch("s2", 2, s2.port)
+        await wait_for(lambda: d["s2"].is_ready(), 20)
+        assert await d["s2"].read_entries() == []
+        stats = await converge({"s2": d["s2"]}, {"s2": v1["s2"]}, sb.is_entry_point)
+        assert stats.written == 12
+        assert await _read(d["s2"]) == _key(v1["s2"])
+        assert sb.status()[1]["connects"] == 2
+
+    _with_southbound(two_switches, p4info, body)
 
 
 def test_primary_election_backup_cannot_write(two_switches, p4info):
