@@ -12,30 +12,23 @@ from pathlib import Path
 import finsy as fy
 import pytest
 from finsy.grpcutil import GRPCStatusCode
-from google.protobuf import text_format
 
 from softswitch.client import P4RuntimeClient
-from softswitch.demo_p4info import demo_p4info
 from softswitch.proto import p4r
-from tests.test_softswitch import DEVICE, start_switch, stop
+from tests.test_softswitch import DEVICE, running_switch, write_demo_p4info
 
 pytestmark = pytest.mark.interop
 
 
 @pytest.fixture
 def switch_addr():
-    proc, addr = start_switch()
-    try:
+    with running_switch() as addr:
         yield addr
-    finally:
-        stop(proc)
 
 
 @pytest.fixture
 def p4info_file(tmp_path) -> Path:
-    path = tmp_path / "demo.p4info.txtpb"
-    path.write_text(text_format.MessageToString(demo_p4info()))
-    return path
+    return write_demo_p4info(tmp_path / "demo.p4info.txtpb")
 
 
 def options(p4info_file: Path, election_id: int = 10, **kw) -> fy.SwitchOptions:

@@ -12,11 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from google.protobuf import text_format
 
 from softswitch.client import P4RuntimeClient
-from softswitch.demo_p4info import FWD, demo_p4info
-from tests.test_softswitch import DEVICE, start_switch, stop
+from softswitch.demo_p4info import FWD
+from tests.test_softswitch import DEVICE, running_switch, write_demo_p4info
 
 pytestmark = pytest.mark.interop
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,18 +72,14 @@ print(json.dumps(out))
 
 @pytest.fixture
 def switch_addr():
-    proc, addr = start_switch()
-    try:
+    with running_switch() as addr:
         yield addr
-    finally:
-        stop(proc)
 
 
 @pytest.mark.slow  # two interpreters start: ~5 s on a loaded machine
 @pytest.mark.skipif(not P4RT_PYTHON.exists(), reason=".venv-p4rt is missing: run `make p4rt-venv` to create it")
 def test_p4runtime_shell_pushes_writes_reads_and_sees_errors(switch_addr, tmp_path):
-    p4info = tmp_path / "demo.p4info.txtpb"
-    p4info.write_text(text_format.MessageToString(demo_p4info()))
+    p4info = write_demo_p4info(tmp_path / "demo.p4info.txtpb")
     devcfg = tmp_path / "device_config.bin"
     devcfg.write_bytes(b"any bytes: omniplan-switch ignores the device config")
     script = tmp_path / "p4rt_script.py"

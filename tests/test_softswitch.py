@@ -6,13 +6,16 @@ what crossed the wire.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import grpc
 import pytest
+from google.protobuf import text_format
 
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.demo_p4info import ACL, DROP, FORWARD, FWD, NO_ACTION, ROUTE, demo_p4info
@@ -47,13 +50,26 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="module")
-def address():
-    proc, addr = start_switch()
+@contextlib.contextmanager
+def running_switch(*args: str) -> Iterator[str]:
+    """An omniplan-switch for the block, stopped however the block ends (every switch fixture's frame)."""
+    proc, addr = start_switch(*args)
     try:
         yield addr
     finally:
         stop(proc)
+
+
+def write_demo_p4info(path: Path) -> Path:
+    """The demo P4Info as text at ``path``: what --p4info and third-party clients load."""
+    path.write_text(text_format.MessageToString(demo_p4info()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def address():
+    with running_switch() as addr:
+        yield addr
 
 
 @pytest.fixture
@@ -96,8 +112,7 @@ def one_error(client, updates, atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR):
 
 # ---- capabilities & pipeline config ---------------------------------------------------------
 def test_capabilities_and_no_pipeline_errors(address):
-    proc, addr = start_switch()
-    try:
+    with running_switch() as addr:
         with P4RuntimeClient(addr, device_id=DEVICE) as c:
             assert c.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version.startswith("1.")
             with pytest.raises(grpc.RpcError) as info:
@@ -111,8 +126,6 @@ def test_capabilities_and_no_pipeline_errors(address):
             with pytest.raises(grpc.RpcError) as info:
                 c.set_pipeline(demo_p4info())
             assert info.value.code() == C.PERMISSION_DENIED
-    finally:
-        stop(proc)
 
 
 def test_get_pipeline_response_types(primary):
@@ -410,13 +423,7 @@ def test_cli_errors_exit_2(args, text):
 
 
 def test_cli_preloads_p4info(tmp_path):
-    from google.protobuf import text_format
-
-    path = tmp_path / "demo.p4info.txtpb"
-    path.write_text(text_format.MessageToString(demo_p4info()))
-    proc, addr = start_switch("--p4info", str(path))
-    try:
+    path = write_demo_p4info(tmp_path / "demo.p4info.txtpb")
+    with running_switch("--p4info", str(path)) as addr:
         with P4RuntimeClient(addr, device_id=DEVICE) as c:
             assert c.get_pipeline().p4info.pkg_info.name == "omniplan_demo"
-    finally:
-        stop(proc)
