@@ -153,26 +153,39 @@ class Placer:
             (led.free_phv(device) - prof.phv) / led.cap_phv[device],
         )
 
+    # ------------------------------------------------------------------ memory, whole or per MAT
+    def _short_of(self, device: str, sram: int, tcam: int, phv: int) -> str | None:
+        """The first memory (SRAM, TCAM, PHV) ``device`` has too little of left, or None.
+
+        Whole tasks and single MATs of a split are checked (and charged) the same way."""
+        led = self.ledger
+        if led.free_sram(device) < sram:
+            return "SRAM"
+        if led.free_tcam(device) < tcam:
+            return "TCAM"
+        if led.free_phv(device) < phv:
+            return "PHV"
+        return None
+
+    def _charge(self, device: str, sram: int, tcam: int, phv: int) -> None:
+        led = self.ledger
+        led.add(led.sram, device, sram)
+        led.add(led.tcam, device, tcam)
+        led.add(led.phv, device, phv)
+
     # ------------------------------------------------------------------ whole tasks
     def whole_problem(self, prof: TaskProfile, device: str) -> str | None:
-        led = self.ledger
-        need = prof.sram + prof.task.dispatch_sram_bits
-        if led.free_sram(device) < need:
-            return "SRAM"
-        if led.free_tcam(device) < prof.tcam:
-            return "TCAM"
-        if led.free_phv(device) < prof.phv:
-            return "PHV"
-        if prof.depth > led.cap_stages[device]:
+        short = self._short_of(device, prof.sram + prof.task.dispatch_sram_bits, prof.tcam, prof.phv)
+        if short:
+            return short
+        if prof.depth > self.ledger.cap_stages[device]:
             return "stages"
         return None
 
     def place_whole(self, prof: TaskProfile, device: str) -> None:
         led = self.ledger
         t = prof.task
-        led.add(led.sram, device, prof.sram + t.dispatch_sram_bits)
-        led.add(led.tcam, device, prof.tcam)
-        led.add(led.phv, device, prof.phv)
+        self._charge(device, prof.sram + t.dispatch_sram_bits, prof.tcam, prof.phv)
         led.add(led.task_count, device, 1)
         led.raise_stage_end(device, prof.depth)
         for name in prof.mats:
@@ -213,16 +226,11 @@ class Placer:
         if start + m.stages > led.cap_stages[device]:
             return "stages"
         extra_sram = m.sram_bits + (0 if device in hosts else t.dispatch_sram_bits)
-        if led.free_sram(device) < extra_sram:
-            return "SRAM"
-        if led.free_tcam(device) < m.tcam_bits:
-            return "TCAM"
-        if led.free_phv(device) < m.phv_bits:
-            return "PHV"
+        short = self._short_of(device, extra_sram, m.tcam_bits, m.phv_bits)
+        if short:
+            return short
         mark = led.mark()
-        led.add(led.sram, device, extra_sram)
-        led.add(led.tcam, device, m.tcam_bits)
-        led.add(led.phv, device, m.phv_bits)
+        self._charge(device, extra_sram, m.tcam_bits, m.phv_bits)
         new_routes = {}
         for p, bits in prof.preds[name]:
             a = assigned[p]
