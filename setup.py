@@ -8,7 +8,7 @@ setup(
     description="Intent-driven, near-optimal placement of in-network ML inference on P4 switches",
     python_requires=">=3.11",
     packages=find_packages(include=[
-        "omniplan", "omniplan.*", "experts", "experts.*", "intent", "intent.*", "controller", "controller.*",
+        "omniplan", "omniplan.*", "omniplan_cli", "omniplan_cli.*", "experts", "experts.*", "intent", "intent.*", "controller", "controller.*",
         "mlcompiler", "mlcompiler.*", "p4src", "p4src.*", "softswitch", "softswitch.*", "mininet_topos", "mininet_topos.*",
     ]),
     package_data={
@@ -51,7 +51,7 @@ setup(
     extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3", "highspy>=1.7"]},
     entry_points={
         "console_scripts": [
-            "omniplan=omniplan.cli:main",
+            "omniplan=omniplan_cli.main:main",
             "omniplan-switch=softswitch.main:main",
         ]
     },

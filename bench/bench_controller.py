@@ -141,7 +141,7 @@ async def api_load(topology: str, clients: int, requests: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         wl = Path(tmp) / "wl.json"
         generate_workload(5, seed=1, ingress_choices=[d.name for d in topo.devices]).save(wl)
-        proc = subprocess.Popen([sys.executable, "-m", "omniplan.cli", "serve", "--port", "0", "--db", f"{tmp}/c.db",
+        proc = subprocess.Popen([sys.executable, "-m", "omniplan_cli", "serve", "--port", "0", "--db", f"{tmp}/c.db",
                                  "--token", TOKEN, "--topology", topology, "--workload", str(wl), "--no-warm"],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omniplan.cli import main
+from omniplan_cli.main import main
 from omniplan.feasibility import check_plan
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan
@@ -175,7 +175,7 @@ def test_unknown_ingress_in_workload_file(tmp_path, capsys):
 
 
 def test_process_exit_code_and_no_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "omniplan.cli", "plan", "--topology", "nowhere-net",
+    proc = subprocess.run([sys.executable, "-m", "omniplan_cli", "plan", "--topology", "nowhere-net",
                            "--out", str(tmp_path / "p.json")], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2
     assert "unknown topology 'nowhere-net'" in proc.stderr and "Traceback" not in proc.stderr

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from mlcompiler.datasets import trained_model
 from mlcompiler.export import export_model
 from mlcompiler.loader import load_model
-from omniplan.cli import main
+from omniplan_cli.main import main
 from omniplan.errors import InputError
 from omniplan.workload import load_workload
 

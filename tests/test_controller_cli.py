@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from omniplan.cli import main
+from omniplan_cli.main import main
 from omniplan.workload import generate_workload
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 def server(tmp_path):
     wl = tmp_path / "wl.json"
     generate_workload(3, seed=2, ingress_choices=["e0_0", "e1_0"]).save(wl)
-    proc = subprocess.Popen([sys.executable, "-m", "omniplan.cli", "serve", "--port", "0", "--db", str(tmp_path / "c.db"),
+    proc = subprocess.Popen([sys.executable, "-m", "omniplan_cli", "serve", "--port", "0", "--db", str(tmp_path / "c.db"),
                              "--token", "tok", "--topology", "fattree4", "--workload", str(wl), "--no-warm"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 def _serve(tmp_path, *extra: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omniplan.cli", "serve", "--port", "0", "--db", str(tmp_path / "c.db"), "--token", TOKEN,
+        [sys.executable, "-m", "omniplan_cli", "serve", "--port", "0", "--db", str(tmp_path / "c.db"), "--token", TOKEN,
          "--topology", str(tmp_path / "line3.graphml"), "--switches", str(tmp_path / "switches.yaml"),
          "--workload", str(tmp_path / "wl.json"), "--no-warm", *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

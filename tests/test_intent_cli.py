@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omniplan.cli import main
+from omniplan_cli.main import main
 
 DEV = Path("/work/shared/bench/intents_dev.jsonl")
 SCORER = Path("/work/shared/bench/score_intents.py")
@@ -120,7 +120,7 @@ def test_cli_errors_exit_2(capsys, monkeypatch, argv, message):
 def test_real_process_exit_code_and_no_traceback(tmp_path):
     src = tmp_path / "bad.jsonl"
     src.write_bytes(b'{"id": 1, "text": "ok"}\n{oops}\n')
-    proc = subprocess.run([sys.executable, "-m", "omniplan.cli", "translate", "--batch", str(src)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "omniplan_cli", "translate", "--batch", str(src)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "line 2: malformed JSON" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,6 +1,6 @@
 """The `omniplan` command: one sub-command module per job, imported only when it runs.
 
-Each module under ``omniplan.commands`` exposes ``add_parser(subparsers)`` and ``run(args) -> int``.
+Each module under ``omniplan_cli.commands`` exposes ``add_parser(subparsers)`` and ``run(args) -> int``.
 Operator-facing errors (OmniPlanError) print one line and exit 2; nothing is written.
 """
 
@@ -14,7 +14,7 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-#: sub-command -> module under omniplan.commands
+#: sub-command -> module under omniplan_cli.commands
 COMMANDS = {
     "plan": "plan",
     "translate": "translate",
@@ -32,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     seen = set()
     for module in dict.fromkeys(COMMANDS.values()):
         try:
-            mod = importlib.import_module(f"omniplan.commands.{module}")
+            mod = importlib.import_module(f"omniplan_cli.commands.{module}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"omniplan.commands.{module}":
+            if exc.name == f"omniplan_cli.commands.{module}":
                 continue
             raise
         if module not in seen:
