@@ -444,7 +444,7 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
     else:
         scheme = d.get("scheme")
         rows = {"binary": 1, "ovr": nc, "ovo": nc * (nc - 1) // 2}
-        if scheme not in rows:
+        if not isinstance(scheme, str) or scheme not in rows:
             raise fail("must be binary, ovr or ovo", "scheme")
         if (scheme == "binary") != (nc == 2):
             raise fail(f"scheme {scheme!r} does not fit {nc} classes", "scheme")
