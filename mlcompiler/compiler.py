@@ -299,8 +299,8 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
                     mapping: str = "auto", max_entries: int = DEFAULT_MAX_ENTRIES) -> dict[str, Any]:
     """The logical table entries of ``spec`` (JSON-serialisable), with quantisation and layout.
 
-    Tree models: both mappings (mlcompiler.treemap) are sized first; ``mapping="auto"`` takes the
-    one with fewer entries (then fewer lookups) among those that fit; a model whose mapping
+    Tree models: both mappings (mlcompiler.treemap) are sized first; ``mapping="auto"`` picks
+    among those that fit (treemap.choose: shared unless it needs > 4x the entries); a model whose mapping
     exceeds ``max_entries`` or a stage table (STAGE_TABLE_ENTRIES) is refused before any entry
     is built. ``program["mapping"]`` names the mapping used, ``program["mappings"]`` sizes both.
     """

@@ -239,12 +239,23 @@ def plan_trees(trees: Sequence[Any], cut: CutFn, voted: bool) -> dict[str, TreeP
     return {"shared": shared, "grouped": grouped}
 
 
+#: ``auto`` keeps the shared mapping while it needs at most this many times the grouped
+#: mapping's entries. WHY favour shared: stages are the scarce resource (12-16 per switch; every
+#: pass beyond them is a recirculation that halves throughput, and the planner places no task
+#: with more MATs than its devices have stages), entries are plentiful (65,536 per stage table).
+SHARED_ENTRY_RATIO = 4
+
+
 def choose(plans: dict[str, TreePlan], mapping: str = "auto") -> TreePlan:
-    """``auto``: fewer entries, then fewer lookups (stage tables / recirculations), then shared."""
+    """``auto``: shared while it needs <= SHARED_ENTRY_RATIO x grouped's entries (fewer lookups),
+    else the one with fewer entries (then fewer lookups)."""
     if mapping not in MAPPINGS:
         raise InputError(f"mapping {mapping!r}: expected one of {', '.join(MAPPINGS)}")
     if mapping != "auto":
         return plans[mapping]
+    shared, grouped = plans.get("shared"), plans.get("grouped")
+    if shared and grouped and shared.entries <= SHARED_ENTRY_RATIO * grouped.entries:
+        return shared
     return min(plans.values(), key=lambda p: (p.entries, p.lookups, p.mapping != "shared"))
 
 

@@ -35,7 +35,9 @@ ranges. The best accuracy comes from the knot form written from the training dat
 mappings (trees): 'shared' = one code word per feature for all trees (fewest lookups, entries can
 explode as products of prefix counts); 'grouped' = trees packed into groups whose thresholds fit the
 code region as thermometer codes, one entry per threshold and per leaf (entries linear in nodes, more
-lookups). 'auto' takes the one with fewer entries (then fewer lookups); the output line names it.
+lookups). 'auto' keeps 'shared' unless it needs more than 4x the entries of 'grouped' (stages are
+scarcer than entries), among mappings that fit --max-entries and 65,536-entry stage tables; the output
+line names the mapping used and sizes the other.
 """
 
 
@@ -59,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         "(overrides ranges in the model file; see below)")
     p.add_argument("--bins", type=int, default=256, help="bins per feature table for NB / SVM (default 256)")
     p.add_argument("--mapping", choices=("auto", "shared", "grouped"), default="auto",
-                   help="tree mapping (default auto: fewer entries, then fewer lookups)")
+                   help="tree mapping (default auto; see below)")
     p.add_argument("--max-entries", type=int, default=1_000_000, metavar="N",
                    help="refuse a model needing more table entries than N (default 1,000,000); a single "
                         "table over inml.p4's 65,536-entry stage tables is always refused")
