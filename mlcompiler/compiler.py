@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mlcompiler import cost
-from mlcompiler.spec import ModelSpec, _jsonable_classes, ovo_vote
+from mlcompiler.spec import TREE_KINDS, ModelSpec, _jsonable_classes, ovo_vote
 from mlcompiler.treemap import TreePlan, choose, code_fields, emit_trees, plan_trees, range_to_prefixes  # noqa: F401
 from omniplan.errors import InputError
 from omniplan.workload import MAT, Dependency, Task
@@ -50,6 +50,9 @@ STAGE_TABLE_ENTRIES = 65536
 #: compiler/twin memory per entry, so a million entries is ~50 MB on disk and ~1 GB in memory,
 #: and it is already 15 full stage tables; beyond it a model should be shrunk, not deployed.
 DEFAULT_MAX_ENTRIES = 1_000_000
+#: Workload task kind of the model kinds the workload format predates (its TASK_KINDS): the
+#: planner sizes them by their MATs alone; the kind only labels the family.
+TASK_KIND = {"bnb": "nb", "kmeans": "other", "iforest": "rf"}
 SIGN_BIAS = 2 ** 63 - 1
 MAX_OVO_PAIRS = 10
 
@@ -147,7 +150,7 @@ def make_quantizer(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = N
 
 def _model_ranges(spec: ModelSpec) -> list[list[float]]:
     """Ranges the model itself implies, when no data ranges were given (trees, NB)."""
-    if spec.kind in ("dt", "rf", "xgb"):
+    if spec.kind in TREE_KINDS:
         lo = [math.inf] * spec.n_features
         hi = [-math.inf] * spec.n_features
         for t in spec.trees:
@@ -158,12 +161,14 @@ def _model_ranges(spec: ModelSpec) -> list[list[float]]:
     if spec.kind == "nb":
         th, sd = np.asarray(spec.theta), np.sqrt(np.asarray(spec.var))
         return [[float(v), float(w)] for v, w in zip((th - 4 * sd).min(0), (th + 4 * sd).max(0))]
+    if spec.kind == "bnb":
+        return [[spec.binarize - 1.0, spec.binarize + 1.0]] * spec.n_features
     raise InputError(f"{spec.model} needs feature ranges for quantisation (pass --ranges or export with data ranges)")
 
 
 # ---------------------------------------------------------------------- helpers
 
-def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
+def _cut(th: float, f: int, cmp: str, quant: Quantizer, *, on_value: bool = False) -> int:
     """Largest q that goes left. The threshold is quantised like a feature value, ``u = qf(t)``,
     and falls into code ``c = round(u)``, whose bin [c - 0.5, c + 0.5) holds values of both sides.
 
@@ -174,10 +179,16 @@ def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
       codes apart always land on their own sides (integer fields compile exactly: 80 and 81
       around t = 80.5 stay apart even when u = 80.5 rounds up).
 
+    * ``on_value`` (``x <= t`` where t is itself a data value, e.g. BernoulliNB's binarize):
+      ``T = c``, so the value equal to the threshold goes left.
+
     Rounding is monotone, so only values within one quantisation step of ``t`` can flip."""
     u = quant.qf(th, f)
     c = math.floor(u + 0.5)
-    T = (c if u >= c else c - 1) if cmp == "le" else c - 1
+    if cmp == "le":
+        T = c if (on_value or u >= c) else c - 1
+    else:
+        T = c - 1
     return max(-1, min(QMAX, T))
 
 
@@ -192,7 +203,7 @@ def plan_tree_mappings(spec: ModelSpec, quant: Quantizer) -> dict[str, TreePlan]
 
 def _tree_lanes(spec: ModelSpec) -> int:
     n_cls = spec.n_classes
-    lanes = 0 if spec.kind == "dt" else n_cls if spec.kind == "rf" else (2 if n_cls == 2 else n_cls)
+    lanes = 0 if spec.kind == "dt" else n_cls if spec.kind in ("rf", "iforest") else (2 if n_cls == 2 else n_cls)
     if lanes > layout.NUM_LANES:
         raise InputError(f"{spec.model}: {lanes} classes need {lanes} lanes, the inml header carries {layout.NUM_LANES}")
     return lanes
@@ -229,6 +240,18 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
 
         def contrib(f: int, x: float) -> np.ndarray:
             return -0.5 * (x - th[:, f]) ** 2 / va[:, f]
+    elif spec.kind == "bnb":  # x_f binarised at the table's one cut: log P(x_f = bit | c)
+        lp, ln = np.asarray(spec.log_prob, dtype=float), np.asarray(spec.log_prob_neg, dtype=float)
+        lanes, sign, const = n_cls, False, np.asarray(spec.log_prior, dtype=float)
+
+        def contrib(f: int, bit: float) -> np.ndarray:
+            return lp[:, f] if bit else ln[:, f]
+    elif spec.kind == "kmeans":  # nearest centre = argmax of minus the squared distance
+        centers = np.asarray(spec.centers, dtype=float)
+        lanes, sign, const = len(centers), False, np.zeros(len(centers))
+
+        def contrib(f: int, x: float) -> np.ndarray:
+            return -((x - centers[:, f]) ** 2)
     else:
         W, b = np.asarray(spec.coef, dtype=float), np.asarray(spec.intercept, dtype=float)
         if spec.scheme == "binary":  # lane 0: constant 0 score; lane 1: the decision value
@@ -249,7 +272,11 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
     rng = [(float(r[0]), float(r[1])) for r in ranges]
     tables = []
     for f in range(F):
-        bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
+        if spec.kind == "bnb":
+            T = _cut(spec.binarize, f, "le", quant, on_value=True)  # x <= binarize reads as 0
+            bins = [b for b in ((0, T, 0.0), (T + 1, QMAX, 1.0)) if 0 <= b[0] <= b[1] <= QMAX]
+        else:
+            bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
         tables.append([(qlo, qhi, contrib(f, x)) for qlo, qhi, x in bins])
     bound = np.abs(const) + sum(np.max([np.abs(c) for _, _, c in tab], axis=0) for tab in tables)
     S = SCORE_BOUND / max(float(np.max(bound)), 1e-12)
@@ -308,7 +335,7 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         raise InputError(f"{spec.model} has {spec.n_features} features; the inml header carries {layout.NUM_FEATURES}")
     ranges = ranges if ranges is not None else (spec.feature_ranges or _model_ranges(spec))
     quant = make_quantizer(spec, ranges)
-    if spec.kind in ("dt", "rf", "xgb"):
+    if spec.kind in TREE_KINDS:
         lanes = _tree_lanes(spec)
         plans = plan_tree_mappings(spec, quant)
         candidates = plans if mapping == "auto" else {mapping: choose(plans, mapping)}
@@ -382,10 +409,11 @@ def task_from_program(program: dict[str, Any], name: str, **task_kw: Any) -> Tas
                     deps.append(Dependency(other, n, lane_bits))
         else:
             raise InputError(f"program MAT {n}: unknown op {op!r}")
-    if program["kind"] in ("rf", "xgb"):  # only trees feed the vote
+    if program["kind"] in ("rf", "xgb", "iforest"):  # only trees feed the vote
         code_names = set(code_mats.values())
         deps = [d for d in deps if not (d.dst == "vote" and d.src in code_names)]
-    return Task(name=name, kind=program["kind"], mats=tuple(mats), deps=tuple(deps), program=program, **task_kw)
+    kind = TASK_KIND.get(program["kind"], program["kind"])
+    return Task(name=name, kind=kind, mats=tuple(mats), deps=tuple(deps), program=program, **task_kw)
 
 
 def _mat(name: str, entries: int, key_bits: int, action_bits: int, kind: str, *, phv: int, stages: int = 1) -> MAT:

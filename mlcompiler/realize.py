@@ -235,6 +235,18 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
     return out
 
 
+def single_device_plan(task: Task, device: str) -> Plan:
+    """A plan that runs all of ``task`` on ``device``, NUM_STAGES MATs per pipeline pass.
+
+    WHY: a grouped tree mapping can need more lookups than any device has stages; the walk
+    recirculates whenever the next MAT's stage is not after the previous one, so stages assigned
+    round-robin in topological order give ceil(#MATs / NUM_STAGES) passes on one switch."""
+    order = task.topological_order()
+    return Plan(placement={mat_id(task.name, m): device for m in order},
+                stages={mat_id(task.name, m): i % layout.NUM_STAGES for i, m in enumerate(order)},
+                routes={}, expert="single-device")
+
+
 def check_capacity(per_device: Mapping[str, list[TableEntry]]) -> None:
     """InputError naming the first (device, table) whose entries exceed inml.p4's table size.
 

@@ -18,7 +18,9 @@ import numpy as np
 from omniplan.errors import InputError
 
 SPEC_FORMAT = "omniplan-model/1"
-KINDS = ("dt", "rf", "xgb", "nb", "svm")
+KINDS = ("dt", "rf", "xgb", "nb", "svm", "bnb", "kmeans", "iforest")
+#: Kinds compiled as tree ensembles (code + leaf + vote tables, mlcompiler.treemap).
+TREE_KINDS = ("dt", "rf", "xgb", "iforest")
 
 
 @dataclass
@@ -61,6 +63,14 @@ class ModelSpec:
     coef: list[list[float]] = field(default_factory=list)
     intercept: list[float] = field(default_factory=list)
     scheme: str = ""
+    #: BernoulliNB: log P(x_f = 1 | c) and log P(x_f = 0 | c) (rows: classes), the binarize threshold
+    log_prob: list[list[float]] = field(default_factory=list)
+    log_prob_neg: list[list[float]] = field(default_factory=list)
+    binarize: float = 0.0
+    #: k-means: cluster centres (rows: clusters = classes 0..k-1)
+    centers: list[list[float]] = field(default_factory=list)
+    #: isolation forest: leaves hold the path length h(x); inlier (class index 0) iff sum h >= this
+    path_threshold: float = 0.0
     #: optional [lo, hi] per feature for quantisation
     feature_ranges: list[list[float]] | None = None
 
@@ -105,6 +115,16 @@ class ModelSpec:
             if self.scheme == "ovr":
                 return np.argmax(d, axis=1)
             return np.array([ovo_vote(row > 0, self.n_classes) for row in d])
+        if self.kind == "bnb":
+            xb = (X > self.binarize).astype(float)
+            lp, ln = np.asarray(self.log_prob), np.asarray(self.log_prob_neg)
+            return np.argmax(np.asarray(self.log_prior) + xb @ lp.T + (1 - xb) @ ln.T, axis=1)
+        if self.kind == "kmeans":
+            c = np.asarray(self.centers)
+            return np.argmin(((X[:, None, :] - c[None]) ** 2).sum(axis=2), axis=1)
+        if self.kind == "iforest":
+            h = np.array([sum(t.value[t.leaf(x, "le")][0] for t in self.trees) for x in X])
+            return np.where(h >= self.path_threshold, 0, 1)
         raise InputError(f"unknown model kind {self.kind!r}")
 
     # ------------------------------------------------------------------ JSON export
@@ -124,6 +144,13 @@ class ModelSpec:
             d.update(theta=self.theta, var=self.var, log_prior=self.log_prior)
         if self.kind == "svm":
             d.update(coef=self.coef, intercept=self.intercept, scheme=self.scheme)
+        if self.kind == "bnb":
+            d.update(log_prob=self.log_prob, log_prob_neg=self.log_prob_neg, log_prior=self.log_prior,
+                     binarize=self.binarize)
+        if self.kind == "kmeans":
+            d["centers"] = self.centers
+        if self.kind == "iforest":
+            d["path_threshold"] = self.path_threshold
         if self.feature_ranges is not None:
             d["feature_ranges"] = self.feature_ranges
         return d
@@ -164,7 +191,8 @@ def _jsonable_classes(classes: Sequence[Any]) -> list[Any]:
 
 # ---------------------------------------------------------------------- from estimators
 
-SUPPORTED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB", "LinearSVC", "SVC", "XGBClassifier")
+SUPPORTED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB", "LinearSVC", "SVC", "XGBClassifier",
+             "BernoulliNB", "KMeans", "IsolationForest")
 
 
 def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = None) -> ModelSpec:
@@ -172,8 +200,8 @@ def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = Non
     name = type(est).__name__
     if name not in SUPPORTED:
         raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
-    if not hasattr(est, "classes_"):
-        raise InputError(f"{name} is not fitted (no classes_)")
+    if not hasattr(est, "classes_" if name not in ("KMeans", "IsolationForest") else "n_features_in_"):
+        raise InputError(f"{name} is not fitted")
     if int(getattr(est, "n_outputs_", 1)) != 1:
         raise InputError(f"{name} has {est.n_outputs_} outputs; multi-output models are not supported")
     try:
@@ -212,10 +240,53 @@ def _spec_of(est: Any, name: str) -> ModelSpec:
                          coef=coef.tolist(), intercept=icpt.tolist(), scheme=scheme)
     elif name == "XGBClassifier":
         spec = _xgb_spec(est)
+    elif name == "BernoulliNB":
+        lp = np.asarray(est.feature_log_prob_, dtype=float)
+        spec = ModelSpec("bnb", name, int(est.n_features_in_), list(est.classes_), log_prob=lp.tolist(),
+                         log_prob_neg=np.log1p(-np.exp(lp)).tolist(), log_prior=est.class_log_prior_.tolist(),
+                         # binarize=None: inputs are already 0/1, so any cut in (0, 1) reads them
+                         binarize=0.5 if est.binarize is None else float(est.binarize))
+    elif name == "KMeans":
+        c = np.asarray(est.cluster_centers_, dtype=float)
+        spec = ModelSpec("kmeans", name, int(est.n_features_in_), list(range(len(c))), centers=c.tolist())
+    elif name == "IsolationForest":
+        spec = _iforest_spec(est)
     else:
         raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
     spec.classes = _jsonable_classes(spec.classes)
     return spec
+
+
+def _iforest_spec(est: Any) -> ModelSpec:
+    """IsolationForest as a tree ensemble whose leaves hold sklearn's path length.
+
+    sklearn: h(x) per tree = depth of x's leaf + c(n_samples of that leaf) (c = average path
+    length of an unsuccessful BST search), score = -2^(-mean h / c(max_samples)), inlier iff
+    score >= offset_. Equivalently inlier iff sum over trees of h >= T * -c(max_samples) *
+    log2(-offset_): a sum of per-leaf values against a constant, which is what the vote lanes do.
+    Classes: [1, -1] (inlier first, so a tie is an inlier, as in sklearn's ``>= 0``)."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    if est.offset_ >= 0:
+        raise InputError(f"IsolationForest offset_ {est.offset_} must be < 0")
+    trees = []
+    for tree_est, feats in zip(est.estimators_, est.estimators_features_):
+        t = tree_est.tree_
+        left, right = t.children_left.tolist(), t.children_right.tolist()
+        depth = [0] * t.node_count
+        for i in range(t.node_count):
+            for c in (left[i], right[i]):
+                if c != -1:
+                    depth[c] = depth[i] + 1
+        h = (np.asarray(depth, dtype=float) + _average_path_length(t.n_node_samples)).tolist()
+        trees.append(TreeSpec(left=left, right=right,
+                              feature=[int(feats[f]) if left[i] != -1 else -1 for i, f in enumerate(t.feature)],
+                              threshold=[float(v) for v in t.threshold],
+                              value=[[h[i]] if left[i] == -1 else [] for i in range(t.node_count)]))
+    c_psi = float(_average_path_length([est.max_samples_])[0])
+    threshold = len(trees) * -c_psi * math.log2(-est.offset_)
+    return ModelSpec("iforest", "IsolationForest", int(est.n_features_in_), [1, -1], trees=trees, cmp="le",
+                     path_threshold=threshold)
 
 
 def _sk_tree(est: Any) -> TreeSpec:
@@ -334,7 +405,7 @@ def _matrix(v: Any, rows: int, cols: int) -> np.ndarray | None:
     return np.asarray(v, dtype=float).reshape(rows, cols)
 
 
-def _check_tree(t: Any, nf: int, n_values: int, n_lanes: int, fail: Any, fld: str) -> TreeSpec:
+def _check_tree(t: Any, nf: int, n_values: int, n_lanes: int, fail: Any, fld: str, weights: bool = True) -> TreeSpec:
     """One tree's arrays, checked so that every walk from the root ends at a leaf.
 
     WHY children must have larger indices than their parent and exactly one parent: that makes
@@ -363,7 +434,7 @@ def _check_tree(t: Any, nf: int, n_values: int, n_lanes: int, fail: Any, fld: st
                 raise fail(f"leaf {j}: value must be {n_values} finite number(s)"
                            + (" (multi-output trees are not supported)" if isinstance(v, list) and v
                               and isinstance(v[0], list) else ""), fld)
-            if n_lanes == 0 and (any(x < 0 for x in v) or sum(v) <= 0):
+            if weights and (any(x < 0 for x in v) or sum(v) <= 0):
                 raise fail(f"leaf {j}: class weights must be >= 0 with a positive sum", fld)
             vals[j] = [float(x) for x in v]
             continue
@@ -417,15 +488,22 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
     if spec.cmp not in ("le", "lt"):
         raise fail("must be 'le' or 'lt'", "cmp")
     nc = len(classes)
-    if kind in ("dt", "rf", "xgb"):
+    if kind in TREE_KINDS:
         trees = d.get("trees")
         if not isinstance(trees, list) or not trees:
             raise fail("must be a non-empty list", "trees")
         if kind == "dt" and len(trees) != 1:
             raise fail("a decision tree has exactly one tree", "trees")
         lanes = (1 if nc == 2 else nc) if kind == "xgb" else 0
+        width = 1 if kind in ("xgb", "iforest") else nc
         for i, t in enumerate(trees):
-            spec.trees.append(_check_tree(t, nf, 1 if kind == "xgb" else nc, lanes, fail, f"trees[{i}]"))
+            spec.trees.append(_check_tree(t, nf, width, lanes, fail, f"trees[{i}]", weights=kind in ("dt", "rf")))
+        if kind == "iforest":
+            if classes != [1, -1]:
+                raise fail("an isolation forest's classes are [1, -1] (inlier, outlier)", "classes")
+            if not _is_num(d.get("path_threshold")):
+                raise fail("must be a finite number", "path_threshold")
+            spec.path_threshold = float(d["path_threshold"])
         if kind == "xgb":
             base = d.get("base")
             if not isinstance(base, list) or len(base) != lanes or not all(_is_num(v) for v in base):
@@ -441,6 +519,22 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
         if not isinstance(lp, list) or len(lp) != nc or not all(_is_num(v) for v in lp):
             raise fail(f"must be a list of {nc} finite numbers", "log_prior")
         spec.theta, spec.var, spec.log_prior = d["theta"], d["var"], [float(v) for v in lp]
+    elif kind == "bnb":
+        for k in ("log_prob", "log_prob_neg"):
+            m = _matrix(d.get(k), nc, nf)
+            if m is None or np.any(m > 0):
+                raise fail(f"must be a {nc} x {nf} matrix of log-probabilities (finite, <= 0)", k)
+        lp = d.get("log_prior")
+        if not isinstance(lp, list) or len(lp) != nc or not all(_is_num(v) for v in lp):
+            raise fail(f"must be a list of {nc} finite numbers", "log_prior")
+        if not _is_num(d.get("binarize")):
+            raise fail("must be a finite number", "binarize")
+        spec.log_prob, spec.log_prob_neg = d["log_prob"], d["log_prob_neg"]
+        spec.log_prior, spec.binarize = [float(v) for v in lp], float(d["binarize"])
+    elif kind == "kmeans":
+        if _matrix(d.get("centers"), nc, nf) is None:
+            raise fail(f"must be a {nc} x {nf} matrix of finite numbers (one row per cluster = class)", "centers")
+        spec.centers = d["centers"]
     else:
         scheme = d.get("scheme")
         rows = {"binary": 1, "ovr": nc, "ovo": nc * (nc - 1) // 2}

@@ -320,6 +320,16 @@ def tree_payloads(spec: Any, lanes: int) -> list[dict[int, Any]]:
     if spec.kind == "dt":
         t = spec.trees[0]
         return [{i: int(np.argmax(t.value[i])) for i in range(len(t.left)) if t.left[i] == -1}]
+    if spec.kind == "iforest":
+        # lane 0 (inlier): sum of path lengths; lane 1 (outlier): the constant threshold, carried
+        # by tree 0's leaves. argmax picks lane 0 on a tie: inlier iff sum h >= threshold.
+        hmax = sum(max(t.value[i][0] for i in range(len(t.left)) if t.left[i] == -1) for t in spec.trees)
+        S = SCORE_BOUND / max(hmax, abs(spec.path_threshold), 1e-12)
+        K = max(0, int(round(spec.path_threshold * S)))
+        for k, t in enumerate(spec.trees):
+            out.append({i: [int(round(t.value[i][0] * S)), K if k == 0 else 0]
+                        for i in range(len(t.left)) if t.left[i] == -1})
+        return out
     if spec.kind == "rf":
         Q = min(2 ** 40, (2 ** 62) // len(spec.trees))
         for t in spec.trees:

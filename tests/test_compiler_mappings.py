@@ -22,7 +22,7 @@ from mlcompiler.compiler import (STAGE_TABLE_ENTRIES, compile_model, compile_pro
                                  ranges_from_data)
 from mlcompiler.datasets import trained_model
 from mlcompiler.export import export_model
-from mlcompiler.realize import realize
+from mlcompiler.realize import realize, single_device_plan
 from mlcompiler.replay import CompiledModel
 from mlcompiler.spec import spec_from_estimator
 from omniplan.errors import InputError
@@ -114,11 +114,7 @@ def test_cli_reports_the_mapping_and_the_other_size(tmp_path, capsys):
 
 
 def _one_switch_plan(task):
-    """All MATs on s1, 16 per pipeline pass (the walk recirculates between passes)."""
-    order = task.topological_order()
-    return Plan(placement={mat_id(task.name, m): "s1" for m in order},
-                stages={mat_id(task.name, m): i % layout.NUM_STAGES for i, m in enumerate(order)},
-                routes={}, expert="test")
+    return single_device_plan(task, "s1")
 
 
 def test_grouped_program_on_the_twin_agrees_with_replay(hard16):
