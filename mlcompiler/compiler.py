@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -194,11 +194,16 @@ def _cut(th: float, f: int, cmp: str, quant: Quantizer, *, on_value: bool = Fals
 
 # ---------------------------------------------------------------------- trees
 
-def plan_tree_mappings(spec: ModelSpec, quant: Quantizer) -> dict[str, TreePlan]:
-    """Both tree mappings of ``spec`` (see mlcompiler.treemap), sized but not built."""
+def tree_cut_fn(spec: ModelSpec, quant: Quantizer) -> Callable[[int, int], int]:
+    """cut(tree, node) -> the node's q-space cut (see _cut), precomputed for every split node."""
     cuts = [[_cut(th, f, spec.cmp, quant) if l != -1 else 0 for f, th, l in zip(t.feature, t.threshold, t.left)]
             for t in spec.trees]
-    return plan_trees(spec.trees, lambda k, node: cuts[k][node], voted=spec.kind != "dt")
+    return lambda k, node: cuts[k][node]
+
+
+def plan_tree_mappings(spec: ModelSpec, quant: Quantizer) -> dict[str, TreePlan]:
+    """Both tree mappings of ``spec`` (see mlcompiler.treemap), sized but not built."""
+    return plan_trees(spec.trees, tree_cut_fn(spec, quant), voted=spec.kind != "dt")
 
 
 def _tree_lanes(spec: ModelSpec) -> int:
