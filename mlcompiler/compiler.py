@@ -274,16 +274,20 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
     if lanes > layout.NUM_LANES:
         raise InputError(f"{spec.model}: {lanes} lanes needed, the inml header carries {layout.NUM_LANES}")
 
-    rng = [(float(r[0]), float(r[1])) for r in ranges]
-    tables = []
-    for f in range(F):
-        if spec.kind == "bnb":
-            T = _cut(spec.binarize, f, "le", quant, on_value=True)  # x <= binarize reads as 0
-            bins = [b for b in ((0, T, 0.0), (T + 1, QMAX, 1.0)) if 0 <= b[0] <= b[1] <= QMAX]
-        else:
-            bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
-        tables.append([(qlo, qhi, contrib(f, x)) for qlo, qhi, x in bins])
-    bound = np.abs(const) + sum(np.max([np.abs(c) for _, _, c in tab], axis=0) for tab in tables)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught as a non-finite bound
+        rng = [(float(r[0]), float(r[1])) for r in ranges]
+        tables = []
+        for f in range(F):
+            if spec.kind == "bnb":
+                T = _cut(spec.binarize, f, "le", quant, on_value=True)  # x <= binarize reads as 0
+                bins = [b for b in ((0, T, 0.0), (T + 1, QMAX, 1.0)) if 0 <= b[0] <= b[1] <= QMAX]
+            else:
+                bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
+            tables.append([(qlo, qhi, contrib(f, x)) for qlo, qhi, x in bins])
+        bound = np.abs(const) + sum(np.max([np.abs(c) for _, _, c in tab], axis=0) for tab in tables)
+    if not np.all(np.isfinite(bound)):
+        raise InputError(f"{spec.model}: a class score is not finite over the feature ranges "
+                         "(parameters too large or variances too small to quantise)")
     S = SCORE_BOUND / max(float(np.max(bound)), 1e-12)
     total_const = np.round(const * S).astype(np.int64)
     qtables = []

@@ -19,6 +19,9 @@ from omniplan.errors import InputError
 
 SPEC_FORMAT = "omniplan-model/1"
 KINDS = ("dt", "rf", "xgb", "nb", "svm", "bnb", "kmeans", "iforest")
+#: Largest leaf value magnitude accepted: real models stay far below, and sums of up to 10^4 such
+#: values must stay finite in float64 before they are scaled to the 64-bit lanes.
+MAX_LEAF_VALUE = 1e30
 #: Kinds compiled as tree ensembles (code + leaf + vote tables, mlcompiler.treemap).
 TREE_KINDS = ("dt", "rf", "xgb", "iforest")
 
@@ -434,6 +437,8 @@ def _check_tree(t: Any, nf: int, n_values: int, n_lanes: int, fail: Any, fld: st
                 raise fail(f"leaf {j}: value must be {n_values} finite number(s)"
                            + (" (multi-output trees are not supported)" if isinstance(v, list) and v
                               and isinstance(v[0], list) else ""), fld)
+            if any(abs(x) > MAX_LEAF_VALUE for x in v):
+                raise fail(f"leaf {j}: value magnitude over {MAX_LEAF_VALUE:g}", fld)
             if weights and (any(x < 0 for x in v) or sum(v) <= 0):
                 raise fail(f"leaf {j}: class weights must be >= 0 with a positive sum", fld)
             vals[j] = [float(x) for x in v]

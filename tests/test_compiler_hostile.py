@@ -314,3 +314,15 @@ def test_fuzz_mutated_skops_schemas(tmp_path):
             assert "\n" not in str(exc)
         assert time.perf_counter() - t0 < REFUSE_S
     assert time.perf_counter() - t_start < 60
+
+
+def test_overflowing_parameters_are_refused(tmp_path, capsys):
+    """Finite JSON numbers whose products overflow float64 must not compile into garbage lanes."""
+    model, (Xtr, *_) = trained_model("iris", "svm")
+    doc = export_spec(model, Xtr).to_dict()
+    doc["coef"][0][0] = 1e308
+    _refused(tmp_path, _write(tmp_path, "svm_inf.json", doc), capsys, "a class score is not finite")
+    doc = export_spec(trained_model("iris", "rf")[0]).to_dict()
+    tree = doc["trees"][0]
+    tree["value"][tree["left"].index(-1)] = [1e308, 1e308, 1.0]
+    _refused(tmp_path, _write(tmp_path, "rf_inf.json", doc), capsys, "value magnitude over 1e+30")
