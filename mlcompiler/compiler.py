@@ -52,7 +52,7 @@ STAGE_TABLE_ENTRIES = 65536
 DEFAULT_MAX_ENTRIES = 1_000_000
 #: Workload task kind of the model kinds the workload format predates (its TASK_KINDS): the
 #: planner sizes them by their MATs alone; the kind only labels the family.
-TASK_KIND = {"bnb": "nb", "kmeans": "other", "iforest": "rf"}
+TASK_KIND = {"bnb": "nb", "kmeans": "other", "iforest": "rf", "bmlp": "other"}
 SIGN_BIAS = 2 ** 63 - 1
 MAX_OVO_PAIRS = 10
 
@@ -251,6 +251,11 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
 
         def contrib(f: int, bit: float) -> np.ndarray:
             return lp[:, f] if bit else ln[:, f]
+    elif spec.kind == "bmlp":  # hidden pre-activations in sign lanes, the output layer in the vote table
+        W, lanes, sign, const = np.asarray(spec.coef, dtype=float), len(spec.coef), True, np.asarray(spec.intercept)
+
+        def contrib(f: int, x: float) -> np.ndarray:
+            return W[:, f] * x
     elif spec.kind == "kmeans":  # nearest centre = argmax of minus the squared distance
         centers = np.asarray(spec.centers, dtype=float)
         lanes, sign, const = len(centers), False, np.zeros(len(centers))
@@ -296,12 +301,13 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
         mn = np.min([v for _, _, v in qv], axis=0)
         total_const = total_const + mn
         qtables.append([(qlo, qhi, v - mn) for qlo, qhi, v in qv])
-    fold = total_const + SIGN_BIAS if sign else total_const - total_const.min()
+    # Python ints: a positive constant plus the 2^63 - 1 sign bias does not fit int64.
+    fold = [int(c) + SIGN_BIAS for c in total_const] if sign else [int(c - total_const.min()) for c in total_const]
     mats = []
     for f, tab in enumerate(qtables):
         entries: list[list[Any]] = []
         for qlo, qhi, v in tab:
-            vec = [int(a) for a in (v + fold if f == 0 else v)]
+            vec = [int(a) + b for a, b in zip(v, fold)] if f == 0 else [int(a) for a in v]
             if entries and entries[-1][2] == vec and entries[-1][1] + 1 == qlo:
                 entries[-1][1] = qhi  # merge equal neighbours
             else:
@@ -311,7 +317,8 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
         votes = []
         for pattern in range(1 << lanes):
             positive = [bool(pattern >> p & 1) for p in range(lanes)]
-            votes.append([pattern, (1 << lanes) - 1, ovo_vote(positive, n_cls)])
+            label = spec.mlp_decide(positive) if spec.kind == "bmlp" else ovo_vote(positive, n_cls)
+            votes.append([pattern, (1 << lanes) - 1, label])
         mats.append({"name": "vote", "op": "sign_vote", "pairs": lanes, "entries": votes})
     else:
         mats.append({"name": "argmax", "op": "argmax", "lanes": lanes})

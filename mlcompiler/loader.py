@@ -31,7 +31,12 @@ from omniplan.errors import InputError
 
 #: Types skops does not trust by default that our supported sklearn models legitimately contain.
 #: No XGBoost type: a skops'd Booster is restored by libxgboost from file bytes (see module doc).
-TRUSTED_TYPES: tuple[str, ...] = ("sklearn.tree._tree.Tree",)
+#: The MLP optimisers are plain Python objects holding arrays (restored by __dict__, no I/O).
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+)
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".sav", ".pt", ".pth"}
 #: Largest model file we parse (bytes): a 100-tree depth-12 forest exports to ~60 MB of JSON;
 #: anything far beyond is refused before it is read into memory.

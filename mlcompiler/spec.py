@@ -18,7 +18,11 @@ import numpy as np
 from omniplan.errors import InputError
 
 SPEC_FORMAT = "omniplan-model/1"
-KINDS = ("dt", "rf", "xgb", "nb", "svm", "bnb", "kmeans", "iforest")
+KINDS = ("dt", "rf", "xgb", "nb", "svm", "bnb", "kmeans", "iforest", "bmlp")
+#: Binarised MLP: at most this many hidden units (the decision table has 2^units entries).
+MAX_HIDDEN_UNITS = 10
+#: Hidden activations whose sign is a binary unit: value of a unit whose pre-activation is <= 0.
+BINARY_LOW = {"tanh": -1.0, "logistic": 0.0}
 #: Largest leaf value magnitude accepted: real models stay far below, and sums of up to 10^4 such
 #: values must stay finite in float64 before they are scaled to the 64-bit lanes.
 MAX_LEAF_VALUE = 1e30
@@ -74,6 +78,11 @@ class ModelSpec:
     centers: list[list[float]] = field(default_factory=list)
     #: isolation forest: leaves hold the path length h(x); inlier (class index 0) iff sum h >= this
     path_threshold: float = 0.0
+    #: binarised MLP: hidden layer in coef/intercept (units x features), each unit reads as 1 when
+    #: its pre-activation is > 0 else BINARY_LOW[hidden_act]; output layer rows = outputs x units
+    out_coef: list[list[float]] = field(default_factory=list)
+    out_intercept: list[float] = field(default_factory=list)
+    hidden_act: str = "tanh"
     #: optional [lo, hi] per feature for quantisation
     feature_ranges: list[list[float]] | None = None
 
@@ -128,7 +137,16 @@ class ModelSpec:
         if self.kind == "iforest":
             h = np.array([sum(t.value[t.leaf(x, "le")][0] for t in self.trees) for x in X])
             return np.where(h >= self.path_threshold, 0, 1)
+        if self.kind == "bmlp":
+            z = X @ np.asarray(self.coef).T + np.asarray(self.intercept)
+            return np.array([self.mlp_decide(row > 0) for row in z])
         raise InputError(f"unknown model kind {self.kind!r}")
+
+    def mlp_decide(self, positive: Sequence[bool]) -> int:
+        """Binarised MLP: class index for one pattern of hidden-unit signs."""
+        h = np.where(np.asarray(positive, dtype=bool), 1.0, BINARY_LOW[self.hidden_act])
+        out = np.asarray(self.out_coef) @ h + np.asarray(self.out_intercept)
+        return int(out[0] > 0) if len(out) == 1 else int(np.argmax(out))
 
     # ------------------------------------------------------------------ JSON export
     def to_dict(self) -> dict[str, Any]:
@@ -154,6 +172,9 @@ class ModelSpec:
             d["centers"] = self.centers
         if self.kind == "iforest":
             d["path_threshold"] = self.path_threshold
+        if self.kind == "bmlp":
+            d.update(coef=self.coef, intercept=self.intercept, out_coef=self.out_coef,
+                     out_intercept=self.out_intercept, hidden_act=self.hidden_act)
         if self.feature_ranges is not None:
             d["feature_ranges"] = self.feature_ranges
         return d
@@ -195,7 +216,7 @@ def _jsonable_classes(classes: Sequence[Any]) -> list[Any]:
 # ---------------------------------------------------------------------- from estimators
 
 SUPPORTED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB", "LinearSVC", "SVC", "XGBClassifier",
-             "BernoulliNB", "KMeans", "IsolationForest")
+             "BernoulliNB", "KMeans", "IsolationForest", "MLPClassifier")
 
 
 def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = None) -> ModelSpec:
@@ -205,7 +226,7 @@ def spec_from_estimator(est: Any, feature_ranges: list[list[float]] | None = Non
         raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
     if not hasattr(est, "classes_" if name not in ("KMeans", "IsolationForest") else "n_features_in_"):
         raise InputError(f"{name} is not fitted")
-    if int(getattr(est, "n_outputs_", 1)) != 1:
+    if name != "MLPClassifier" and int(getattr(est, "n_outputs_", 1)) != 1:  # an MLP's = its output units
         raise InputError(f"{name} has {est.n_outputs_} outputs; multi-output models are not supported")
     try:
         spec = _spec_of(est, name)
@@ -254,10 +275,35 @@ def _spec_of(est: Any, name: str) -> ModelSpec:
         spec = ModelSpec("kmeans", name, int(est.n_features_in_), list(range(len(c))), centers=c.tolist())
     elif name == "IsolationForest":
         spec = _iforest_spec(est)
+    elif name == "MLPClassifier":
+        spec = _mlp_spec(est)
     else:
         raise InputError(f"unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
     spec.classes = _jsonable_classes(spec.classes)
     return spec
+
+
+def _mlp_spec(est: Any) -> ModelSpec:
+    """MLPClassifier with one hidden layer, compiled with binary hidden units (sign of tanh, or
+    step of logistic), as binarised networks in N3IC / Planter: per-feature tables add the hidden
+    pre-activations, a ternary table on their signs holds the output layer's decision. This is an
+    approximation of sklearn's real-valued activations; the accuracy loss is measured in tests."""
+    if len(est.coefs_) != 2:
+        raise InputError(f"MLPClassifier with {len(est.coefs_) - 1} hidden layers is not supported; "
+                         "one hidden layer compiles (binarised)")
+    if est.activation not in BINARY_LOW:
+        raise InputError(f"MLPClassifier(activation={est.activation!r}) cannot be binarised; "
+                         f"train with activation in {sorted(BINARY_LOW)}")
+    if est.out_activation_ == "logistic" and len(est.classes_) > 2:
+        raise InputError(f"MLPClassifier has {len(est.classes_)} outputs; multi-label models are not supported")
+    W1, b1 = np.asarray(est.coefs_[0], dtype=float), np.asarray(est.intercepts_[0], dtype=float)
+    W2, b2 = np.asarray(est.coefs_[1], dtype=float), np.asarray(est.intercepts_[1], dtype=float)
+    if W1.shape[1] > MAX_HIDDEN_UNITS:
+        raise InputError(f"MLPClassifier has {W1.shape[1]} hidden units; at most {MAX_HIDDEN_UNITS} compile "
+                         f"(the sign-pattern table has 2^units entries)")
+    return ModelSpec("bmlp", "MLPClassifier", int(est.n_features_in_), list(est.classes_), coef=W1.T.tolist(),
+                     intercept=b1.tolist(), out_coef=W2.T.tolist(), out_intercept=b2.tolist(),
+                     hidden_act=est.activation)
 
 
 def _iforest_spec(est: Any) -> ModelSpec:
@@ -536,6 +582,24 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
             raise fail("must be a finite number", "binarize")
         spec.log_prob, spec.log_prob_neg = d["log_prob"], d["log_prob_neg"]
         spec.log_prior, spec.binarize = [float(v) for v in lp], float(d["binarize"])
+    elif kind == "bmlp":
+        hidden = d.get("coef")
+        units = len(hidden) if isinstance(hidden, list) else 0
+        if not 1 <= units <= MAX_HIDDEN_UNITS or _matrix(hidden, units, nf) is None:
+            raise fail(f"must be a units x {nf} matrix of finite numbers, 1..{MAX_HIDDEN_UNITS} units", "coef")
+        icpt = d.get("intercept")
+        if not isinstance(icpt, list) or len(icpt) != units or not all(_is_num(v) for v in icpt):
+            raise fail(f"must be a list of {units} finite numbers", "intercept")
+        outs = 1 if nc == 2 else nc
+        if _matrix(d.get("out_coef"), outs, units) is None:
+            raise fail(f"must be a {outs} x {units} matrix of finite numbers", "out_coef")
+        oi = d.get("out_intercept")
+        if not isinstance(oi, list) or len(oi) != outs or not all(_is_num(v) for v in oi):
+            raise fail(f"must be a list of {outs} finite numbers", "out_intercept")
+        if d.get("hidden_act") not in BINARY_LOW:
+            raise fail(f"must be one of {', '.join(sorted(BINARY_LOW))}", "hidden_act")
+        spec.coef, spec.intercept, spec.out_coef = hidden, [float(v) for v in icpt], d["out_coef"]
+        spec.out_intercept, spec.hidden_act = [float(v) for v in oi], d["hidden_act"]
     elif kind == "kmeans":
         if _matrix(d.get("centers"), nc, nf) is None:
             raise fail(f"must be a {nc} x {nf} matrix of finite numbers (one row per cluster = class)", "centers")

@@ -175,10 +175,21 @@ def test_skops_xgboost_is_refused_before_libxgboost_sees_it(tmp_path, capsys):
 
 
 def test_unsupported_kind_is_named_as_unsupported(tmp_path, capsys):
+    """The issue's MLPClassifier was reported as an "untrusted type"; a kind we cannot compile
+    must be named as unsupported (an MLP: by what keeps it from compiling)."""
     X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
     src = tmp_path / "mlp.skops"
-    sio.dump(MLPClassifier(hidden_layer_sizes=(4,), max_iter=20).fit(X, y), src)
-    err = _refused(tmp_path, src, capsys, "unsupported model type MLPClassifier")
+    sio.dump(MLPClassifier(hidden_layer_sizes=(4,), max_iter=20).fit(X, y), src)  # relu, adam
+    err = _refused(tmp_path, src, capsys, "MLPClassifier(activation='relu') cannot be binarised")
+    assert "untrusted" not in err
+    deep = tmp_path / "deep.skops"
+    sio.dump(MLPClassifier(hidden_layer_sizes=(4, 4), activation="tanh", max_iter=20).fit(X, y), deep)
+    _refused(tmp_path, deep, capsys, "2 hidden layers is not supported")
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = tmp_path / "knn.skops"
+    sio.dump(KNeighborsClassifier(3).fit(X, y), knn)
+    err = _refused(tmp_path, knn, capsys, "unsupported model type KNeighborsClassifier")
     assert "untrusted" not in err
 
 
