@@ -596,7 +596,7 @@ def spec_from_dict(d: Any, source: str = "<model>") -> ModelSpec:
         oi = d.get("out_intercept")
         if not isinstance(oi, list) or len(oi) != outs or not all(_is_num(v) for v in oi):
             raise fail(f"must be a list of {outs} finite numbers", "out_intercept")
-        if d.get("hidden_act") not in BINARY_LOW:
+        if not isinstance(d.get("hidden_act"), str) or d["hidden_act"] not in BINARY_LOW:
             raise fail(f"must be one of {', '.join(sorted(BINARY_LOW))}", "hidden_act")
         spec.coef, spec.intercept, spec.out_coef = hidden, [float(v) for v in icpt], d["out_coef"]
         spec.out_intercept, spec.hidden_act = [float(v) for v in oi], d["hidden_act"]

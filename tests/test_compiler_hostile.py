@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.ensemble import IsolationForest
 from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier
 
@@ -275,13 +276,18 @@ def _mutate(doc: object, rng: random.Random) -> object:
 
 
 def test_fuzz_mutated_model_files(tmp_path):
-    """Seeded: 4 x 500 mutants of real exports; each must compile or raise InputError, fast."""
+    """Seeded: 6 x 500 mutants of real exports; each must compile or raise InputError, fast."""
     rng = random.Random(1234)
     seeds = {
         "rf": export_spec(trained_model("iris", "rf")[0], trained_model("iris", "rf")[1][0]).to_dict(),
         "nb": export_spec(trained_model("iris", "nb")[0]).to_dict(),
         "svm": export_spec(trained_model("iris", "svm")[0], trained_model("iris", "svm")[1][0]).to_dict(),
         "xgb": _xgb_json(tmp_path),
+        "iforest": export_spec(IsolationForest(n_estimators=5, random_state=0).fit(trained_model("iris", "rf")[1][0]),
+                               trained_model("iris", "rf")[1][0]).to_dict(),
+        "bmlp": export_spec(MLPClassifier((4,), activation="tanh", solver="lbfgs", max_iter=500, random_state=0)
+                            .fit(trained_model("iris", "rf")[1][0], trained_model("iris", "rf")[1][2]),
+                            trained_model("iris", "rf")[1][0]).to_dict(),
     }
     t_start = time.perf_counter()
     outcomes = {"compiled": 0, "refused": 0}
@@ -301,7 +307,7 @@ def test_fuzz_mutated_model_files(tmp_path):
                 outcomes["refused"] += 1
             assert time.perf_counter() - t0 < REFUSE_S, p.read_text()[:300]
             p.unlink()
-    assert outcomes["refused"] > 400 and outcomes["compiled"] > 100, outcomes
+    assert outcomes["refused"] > 600 and outcomes["compiled"] > 150, outcomes
     assert time.perf_counter() - t_start < 60
 
 
