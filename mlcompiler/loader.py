@@ -6,10 +6,11 @@ name any type, and some trusted-looking types hand file content to native loader
 ``Booster`` inside a skops file is restored by libxgboost, which a crafted file can make open an
 attacker-chosen path). So:
 
-* skops: we first read the file's ``schema.json`` ourselves and refuse a top-level type we cannot
-  compile ("unsupported model type", named) or XGBoost (use its JSON format instead); then skops
-  lists the types the file would instantiate and we refuse any outside ``TRUSTED_TYPES`` (named);
-  only then does skops load with exactly those types;
+* skops: we first read the file's ``schema.json`` ourselves and refuse a top-level sklearn
+  estimator we cannot compile ("unsupported model type", named) or XGBoost (use its JSON format
+  instead); then skops lists the types the file would instantiate and we refuse any outside
+  ``TRUSTED_TYPES`` (named: a non-sklearn top level such as a dict holding ``numpy.save`` is
+  reported by what it would run); only then does skops load with exactly those types;
 * JSON: plain data (ours: mlcompiler.export; XGBoost's: ``booster.save_model("m.json")``),
   validated field by field (mlcompiler.spec), including tree shape (no cycles, indices in range).
 
@@ -150,8 +151,9 @@ def _load_skops(path: Path) -> Any:
     if top.startswith("xgboost."):
         raise InputError(f"{path}: XGBoost models in skops files are refused (libxgboost would load the file's bytes); "
                          "save with model.save_model('model.json') and compile that JSON file")
-    if name not in SUPPORTED or not top.startswith("sklearn."):
-        raise InputError(f"{path}: unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
+    unsupported = InputError(f"{path}: unsupported model type {name}; supported: {', '.join(SUPPORTED)}")
+    if top.startswith("sklearn.") and name not in SUPPORTED:
+        raise unsupported  # a known library's estimator we cannot compile: say so, whatever it holds
     sio = _import_skops()
     try:
         found = sio.get_untrusted_types(file=path)
@@ -160,6 +162,8 @@ def _load_skops(path: Path) -> Any:
     refused = [t for t in found if t not in TRUSTED_TYPES]
     if refused:
         raise InputError(f"{path}: refusing untrusted type(s) in the skops file: {', '.join(refused)}")
+    if name not in SUPPORTED or not top.startswith("sklearn."):
+        raise unsupported
     try:
         est = sio.load(path, trusted=list(found))
     except Exception as exc:  # skops raises many kinds on malformed content

@@ -65,8 +65,8 @@ def _fails(argv, capsys, *needles):
 
 
 def test_untrusted_skops_type_is_named_and_nothing_written(tmp_path, capsys):
-    """A supported top-level model smuggling an unknown type inside is refused by that type's name;
-    an unknown top-level type is refused as unsupported before skops touches the file."""
+    """A supported top-level model smuggling an unknown type inside, or an unknown top-level type,
+    is refused by that type's name as untrusted."""
     tree = trained_model("iris", "dt")[0]
     tree.payload_ = HomeMadeClassifier().fit(np.zeros((2, 2)), [0, 1])
     src = tmp_path / "evil.skops"
@@ -75,7 +75,7 @@ def test_untrusted_skops_type_is_named_and_nothing_written(tmp_path, capsys):
     _fails(["compile", str(src), "--out", str(out)], capsys, "untrusted type", "HomeMadeClassifier")
     home = tmp_path / "home.skops"
     sio.dump(HomeMadeClassifier().fit(np.zeros((2, 2)), [0, 1]), home)
-    _fails(["compile", str(home), "--out", str(out)], capsys, "unsupported model type HomeMadeClassifier")
+    _fails(["compile", str(home), "--out", str(out)], capsys, "untrusted type", "HomeMadeClassifier")
     assert not out.exists() and sorted(tmp_path.iterdir()) == sorted([src, home])
 
 
