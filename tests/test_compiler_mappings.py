@@ -19,7 +19,7 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from mlcompiler.compiler import (STAGE_TABLE_ENTRIES, compile_model, compile_program, make_quantizer,
-                                 ranges_from_data)
+                                 ranges_from_data, task_from_program)
 from mlcompiler.datasets import trained_model
 from mlcompiler.export import export_model
 from mlcompiler.realize import realize, single_device_plan
@@ -55,6 +55,7 @@ def forest100(hard16):
     return RandomForestClassifier(100, max_depth=8, random_state=0, n_jobs=1).fit(Xtr, ytr)
 
 
+@pytest.mark.slow
 def test_100_trees_depth_8_compile_grouped_under_200k_entries(hard16, forest100):
     Xtr, Xte, ytr, yte = hard16
     spec = spec_from_estimator(forest100, ranges_from_data(Xtr))
@@ -70,9 +71,19 @@ def test_100_trees_depth_8_compile_grouped_under_200k_entries(hard16, forest100)
     leaves = sum(t.left.count(-1) for t in spec.trees)
     assert entries <= leaves + sum(len(t.left) - t.left.count(-1) for t in spec.trees) + 16 * sizes["grouped"]["groups"] + 1
     sk = forest100.predict(Xte)
-    ours = CompiledModel(prog).predict(Xte)
+    cm = CompiledModel(prog)
+    ours = cm.predict(Xte)
     assert np.mean(ours == sk) >= 0.99 and np.mean(sk == yte) - np.mean(ours == yte) <= 0.01
     assert took < 60, took
+    # deployable: 901 MATs on one switch (57 recirculating passes), the twin agrees with the replay
+    task = task_from_program(prog, "rf100x8", ingress="s1")
+    ports = {"s1": {"h1": 1}}
+    entries = realize(Workload((task,)), single_device_plan(task, "s1"), line(1), ports, {task.name: 5}, version=1,
+                      deliver_to={task.name: "h1"})
+    chain = SwitchChain(entries, ports)
+    rows = Xte[:60]
+    got = [parse_inml(chain.send("s1", 1, build_packet(5, [int(v) for v in q]))[0].packet).label for q in cm.quantize(rows)]
+    assert got == cm.predict_index(rows).tolist()
 
 
 def test_grouped_mapping_reproduces_shared_exactly_where_both_fit():
