@@ -362,14 +362,14 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         if why:
             raise InputError(why)
         body = emit_trees(spec, plan, lanes)
-        extra = {"mapping": plan.mapping, "mappings": {k: p.summary() for k, p in plans.items()}}
+        mapping_info = {"mapping": plan.mapping, "mappings": {k: p.summary() for k, p in plans.items()}}
     else:
         body = _compile_lookup(spec, quant, ranges, n_bins)
         sizes = [len(m.get("entries", ())) or 1 for m in body["mats"]]
         why = _size_error(spec.model, sum(sizes), max(sizes), max_entries, "lookup mapping")
         if why:
             raise InputError(why)
-        extra = {"mapping": "lookup"}
+        mapping_info = {"mapping": "lookup"}
     return {
         "format": PROGRAM_FORMAT,
         "model": spec.model,
@@ -378,7 +378,7 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         "classes": _jsonable_classes(spec.classes),
         "quant": quant.to_dict(),
         **body,
-        **extra,
+        **mapping_info,
     }
 
 
