@@ -8,8 +8,9 @@ frames. Nothing here is a double:
 
 * ``OmniNetwork``: one in-process omniplan-switch (``EmbeddedSwitch``: its real gRPC server and
   data plane) per device; frames enter through the data plane's ``inject`` and follow the port map.
-* ``Bmv2Network`` (softswitch.bmv2_net): simple_switch_grpc per device in a private network
-  namespace, veth links, frames in and out through raw sockets on the host ports.
+* ``NamespaceSwitchNetwork`` (softswitch.netns_network): one switch process per device in a private
+  network namespace, veth links, frames in and out through raw sockets on the host ports; BMv2
+  simple_switch_grpc, or omniplan-switch on the same veths (like for like in benchmarks).
 
 Both expose ``configs()`` (the controller's switch list) and ``exchange(packets)`` ->
 ``[(device, host, frame), ...]`` for frames that reached hosts.
@@ -86,16 +87,15 @@ class OmniNetwork:
         self.switches = {}
 
 
-class Bmv2SwitchNetwork:
-    """BMv2 simple_switch_grpc per device in a private network namespace."""
+class NamespaceSwitchNetwork:
+    """One switch process per device in a private network namespace (``kind``: "bmv2" or "omni")."""
 
-    kind = "bmv2"
-
-    def __init__(self, port_map: Mapping[str, Mapping[str, int]], **kw):
-        from softswitch.bmv2_net import Bmv2Network
+    def __init__(self, port_map: Mapping[str, Mapping[str, int]], kind: str = "bmv2", **kw):
+        from softswitch.netns_network import NamespaceNetwork
 
         self.port_map = {d: dict(p) for d, p in port_map.items()}
-        self.net = Bmv2Network(self.port_map, **kw)
+        self.net = NamespaceNetwork(self.port_map, kind=kind, **kw)
+        self.kind = "bmv2" if kind == "bmv2" else "omniplan-switch (veth)"
 
     def configs(self) -> list[SwitchConfig]:
         return _configs(self.port_map, self.net.address)

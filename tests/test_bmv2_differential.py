@@ -20,7 +20,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from controller.switch_networks import Bmv2SwitchNetwork, OmniNetwork, push
+from controller.switch_networks import NamespaceSwitchNetwork, OmniNetwork, push
 from mlcompiler.compiler import compile_model, ranges_from_data
 from mlcompiler.datasets import load_split, make_models, trained_model
 from mlcompiler.realize import realize
@@ -49,7 +49,7 @@ CASES = [("netflow", k, n) for k in KINDS for n in (1, 2, 3)] + [("digits", "dt"
 def networks(bmv2_program):
     omni = OmniNetwork(PORTS)
     try:
-        bmv2 = Bmv2SwitchNetwork(PORTS)
+        bmv2 = NamespaceSwitchNetwork(PORTS, kind="bmv2")
     except BaseException:
         omni.close()
         raise

@@ -189,7 +189,7 @@ def probe_switch(address: str, p4info, device_config: bytes) -> dict[str, str]:
 
 
 def measure() -> tuple[dict[str, str], dict[str, str]]:
-    from softswitch.bmv2_net import Bmv2Network
+    from softswitch.netns_network import NamespaceNetwork
 
     program = built_json()
     if program is None:
@@ -201,7 +201,7 @@ def measure() -> tuple[dict[str, str], dict[str, str]]:
     p4info = load_p4info(str(COMMITTED_P4INFO))
     with EmbeddedSwitch(device_id=DEVICE_ID) as omni:
         ours = probe_switch(omni.address, p4info, config)
-    with Bmv2Network({"s1": {"h1": 1}}, device_ids={"s1": DEVICE_ID}) as net:
+    with NamespaceNetwork({"s1": {"h1": 1}}, kind="bmv2", device_ids={"s1": DEVICE_ID}) as net:
         theirs = probe_switch(net.address("s1"), p4info, config)
     return ours, theirs
 
