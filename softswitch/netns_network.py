@@ -34,6 +34,8 @@ from softswitch.dataplane import DEFAULT_CPU_PORT, ETH_P_ALL, MAX_FRAME, PACKET_
 _CLONE_NEWNET = 0x40000000
 _REPO = Path(__file__).resolve().parent.parent  # omniplan-switch runs as `python -m softswitch.main`
 _names = itertools.count()
+#: switch kinds a namespace network can run
+KINDS = ("bmv2", "omni")
 #: Packets in flight per burst. Measured on a 3-switch line (2 cores): bursts of 64 lost about
 #: half the frames inside BMv2, bursts of 8-32 lost none and ran at 1,600-2,000 pkt/s.
 BURST = 16
@@ -54,6 +56,32 @@ def netns_available() -> str | None:
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+def reap_stale_namespaces() -> list[str]:
+    """Delete namespaces this module made in processes that no longer exist (killed with -9).
+
+    Names are ``omniplan-<kind>-<creator pid>-<n>``; a namespace whose creator is gone is ours and
+    orphaned: its switch processes (``ip netns pids``) are killed by pid, then it is deleted.
+    """
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30).stdout
+    reaped = []
+    for line in out.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        parts = name.split("-")
+        if len(parts) != 4 or parts[0] != "omniplan" or parts[1] not in KINDS or not parts[2].isdigit():
+            continue
+        if Path(f"/proc/{parts[2]}").exists():
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        reaped.append(name)
+    return reaped
 
 
 def _in_netns(netns: str, fn):
@@ -80,10 +108,6 @@ def _in_netns(netns: str, fn):
     if "error" in box:
         raise box["error"]
     return box["value"]
-
-
-#: switch kinds a namespace network can run
-KINDS = ("bmv2", "omni")
 
 
 class NamespaceNetwork:
@@ -113,6 +137,7 @@ class NamespaceNetwork:
                 raise FileNotFoundError(f"simple_switch_grpc not found; {HOW_TO_GET}")
             exe = str(found)
         self.kind = kind
+        reap_stale_namespaces()
         self.port_map = {d: dict(p) for d, p in port_map.items()}
         self.devices = list(self.port_map)
         self.device_ids = dict(device_ids or {d: i + 1 for i, d in enumerate(self.devices)})
