@@ -146,10 +146,30 @@ struct metadata_t {
     bit<16> key13;
     bit<16> key14;
     bit<16> key15;
+    /* which feature each key reads (key_select's parameters; 0 when it misses). The keys are
+     * read in the apply block: BMv2 rejects an action parameter used directly as a header
+     * stack index (p4c emits it as runtime_data inside an expression). */
+    bit<6>  feature0;
+    bit<6>  feature1;
+    bit<6>  feature2;
+    bit<6>  feature3;
+    bit<6>  feature4;
+    bit<6>  feature5;
+    bit<6>  feature6;
+    bit<6>  feature7;
+    bit<6>  feature8;
+    bit<6>  feature9;
+    bit<6>  feature10;
+    bit<6>  feature11;
+    bit<6>  feature12;
+    bit<6>  feature13;
+    bit<6>  feature14;
+    bit<6>  feature15;
     bit<1>  argmax_go;
     bit<8>  argmax_n;
     bit<1>  task_hit;
     bit<16> task_id;
+    bit<8>  features_parsed;
     /* BMv2 needs one tagged field for field list 0; nothing must survive a pass (the header
      * carries all state) and the ingress clears it, so preserving it changes nothing. */
     @field_list(0)
@@ -196,13 +216,16 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_inml {
         packet.extract(hdr.inml);
+        meta.features_parsed = 0;
         transition parse_features;
     }
     state parse_features {
+        /* a counter, not hdr.features.lastIndex: BMv2 cannot select on lastIndex */
         packet.extract(hdr.features.next);
-        transition select(hdr.features.lastIndex) {
-            NUM_FEATURES - 1: parse_regs;
-            default:          parse_features;
+        meta.features_parsed = meta.features_parsed + 1;
+        transition select(meta.features_parsed) {
+            NUM_FEATURES: parse_regs;
+            default:      parse_features;
         }
     }
     state parse_regs {
@@ -452,22 +475,42 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
 
     /* ---- key staging: which feature each stage table's range key reads in this pass */
     action select_keys(bit<6> feature0, bit<6> feature1, bit<6> feature2, bit<6> feature3, bit<6> feature4, bit<6> feature5, bit<6> feature6, bit<6> feature7, bit<6> feature8, bit<6> feature9, bit<6> feature10, bit<6> feature11, bit<6> feature12, bit<6> feature13, bit<6> feature14, bit<6> feature15) {
-        meta.key0 = hdr.features[feature0].value;
-        meta.key1 = hdr.features[feature1].value;
-        meta.key2 = hdr.features[feature2].value;
-        meta.key3 = hdr.features[feature3].value;
-        meta.key4 = hdr.features[feature4].value;
-        meta.key5 = hdr.features[feature5].value;
-        meta.key6 = hdr.features[feature6].value;
-        meta.key7 = hdr.features[feature7].value;
-        meta.key8 = hdr.features[feature8].value;
-        meta.key9 = hdr.features[feature9].value;
-        meta.key10 = hdr.features[feature10].value;
-        meta.key11 = hdr.features[feature11].value;
-        meta.key12 = hdr.features[feature12].value;
-        meta.key13 = hdr.features[feature13].value;
-        meta.key14 = hdr.features[feature14].value;
-        meta.key15 = hdr.features[feature15].value;
+        meta.feature0 = feature0;
+        meta.feature1 = feature1;
+        meta.feature2 = feature2;
+        meta.feature3 = feature3;
+        meta.feature4 = feature4;
+        meta.feature5 = feature5;
+        meta.feature6 = feature6;
+        meta.feature7 = feature7;
+        meta.feature8 = feature8;
+        meta.feature9 = feature9;
+        meta.feature10 = feature10;
+        meta.feature11 = feature11;
+        meta.feature12 = feature12;
+        meta.feature13 = feature13;
+        meta.feature14 = feature14;
+        meta.feature15 = feature15;
+    }
+    /* Called from the apply block, not by key_select: BMv2 rejects an action parameter used
+     * directly as a header stack index (p4c emits it as runtime_data inside an expression). */
+    @hidden action read_keys() {
+        meta.key0 = hdr.features[meta.feature0].value;
+        meta.key1 = hdr.features[meta.feature1].value;
+        meta.key2 = hdr.features[meta.feature2].value;
+        meta.key3 = hdr.features[meta.feature3].value;
+        meta.key4 = hdr.features[meta.feature4].value;
+        meta.key5 = hdr.features[meta.feature5].value;
+        meta.key6 = hdr.features[meta.feature6].value;
+        meta.key7 = hdr.features[meta.feature7].value;
+        meta.key8 = hdr.features[meta.feature8].value;
+        meta.key9 = hdr.features[meta.feature9].value;
+        meta.key10 = hdr.features[meta.feature10].value;
+        meta.key11 = hdr.features[meta.feature11].value;
+        meta.key12 = hdr.features[meta.feature12].value;
+        meta.key13 = hdr.features[meta.feature13].value;
+        meta.key14 = hdr.features[meta.feature14].value;
+        meta.key15 = hdr.features[meta.feature15].value;
     }
     table key_select {
         key = {
@@ -830,7 +873,24 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             if (hdr.inml.visit == 0) {
                 dispatch.apply();
             }
+            meta.feature0 = 0;
+            meta.feature1 = 0;
+            meta.feature2 = 0;
+            meta.feature3 = 0;
+            meta.feature4 = 0;
+            meta.feature5 = 0;
+            meta.feature6 = 0;
+            meta.feature7 = 0;
+            meta.feature8 = 0;
+            meta.feature9 = 0;
+            meta.feature10 = 0;
+            meta.feature11 = 0;
+            meta.feature12 = 0;
+            meta.feature13 = 0;
+            meta.feature14 = 0;
+            meta.feature15 = 0;  // feature 0 unless key_select says otherwise
             key_select.apply();
+            read_keys();
             stage0.apply();
             if (meta.argmax_go == 1) { argmax0.apply(hdr.inml, hdr.inml_regs, meta); }
             stage1.apply();

@@ -63,6 +63,8 @@ class _State:
     features: int = 0
     regs: int = 0
     keys: list = field(default_factory=lambda: _ZERO_KEYS)
+    #: meta.feature0..15: the feature index each stage key reads (key_select sets them, else 0)
+    feature_idx: list = field(default_factory=lambda: _ZERO_KEYS)
     argmax_go: int = 0
     argmax_n: int = 0
     recirc: int = 0
@@ -342,7 +344,6 @@ class InferencePipeline:
             if not s.recirc:
                 break
             s.recirc, s.egress, s.argmax_go, s.argmax_n = 0, DROP_PORT, 0, 0
-            s.keys = _ZERO_KEYS
         else:
             return []
         if s.plain:  # deliver_plain: the IPv4 packet leaves without the inml header
@@ -373,7 +374,11 @@ class InferencePipeline:
         if s.visit == 0:
             run(T["MyIngress.dispatch"].lookup((s.task_id,)), s)
         sel = (s.task_id, s.version, s.visit)
+        s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)
+        # read_keys: meta.key_k = hdr.features[meta.feature_k].value
+        f = s.features
+        s.keys = [(f >> _FEATURE_SHIFTS[i]) & layout.FEATURE_MAX for i in s.feature_idx]
         for i, tab in self._stages:
             b = tab.buckets.get(sel)
             if b is None:
@@ -415,9 +420,8 @@ class InferencePipeline:
             m = p["mask"]
             s.regs = (s.regs & (_REGS_FULL ^ m)) | (p["value"] & m)
         elif action == "MyIngress.select_keys":
-            # hdr.features[feature_k].value: bit<6> indexes are always inside the 64-entry stack
-            f = s.features
-            s.keys = [(f >> _FEATURE_SHIFTS[p[k]]) & layout.FEATURE_MAX for k in _FEATURE_PARAMS]
+            # bit<6> indexes: always inside the 64-entry feature stack
+            s.feature_idx = [p[k] for k in _FEATURE_PARAMS]
         elif action == "MyIngress.set_label":
             s.label = p["label"]
             s.flags |= layout.FLAG_DONE
