@@ -37,10 +37,8 @@ from p4src import layout, toolchain
 from p4src.chain import SwitchChain
 from p4src.pipeline import parse_inml
 from softswitch.bmv2 import SwitchSpec, bmv2_command, wait_for_port
-from softswitch.client import P4RuntimeClient, update
-from softswitch.codec import encode_entry
-from softswitch.p4info import P4InfoIndex, load_p4info
-from softswitch.proto import p4r
+from softswitch.client import P4RuntimeClient, install
+from softswitch.p4info import load_p4info
 
 warnings.filterwarnings("ignore")
 TC = toolchain.find_toolchain()
@@ -91,19 +89,17 @@ class Bmv2Switch:
                                      stdout=open(tmp_path / "bmv2.log", "wb"), stderr=subprocess.STDOUT)
         wait_for_port(self.spec.grpc_addr, self.spec.grpc_port, self.proc, timeout=30)
         self.info = load_p4info(res.p4info_path)
-        self.index = P4InfoIndex(self.info)
+        self.json = res.json_path.read_bytes()
         self.client = P4RuntimeClient(f"127.0.0.1:{self.spec.grpc_port}", device_id=0)
         self.client.open_stream()
         self.client.arbitrate()
-        self.client.set_pipeline(self.info, res.json_path.read_bytes())
         self.tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         self.tx.bind((self.ifs[1][1], 0))
         self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
         self.rx.bind((self.ifs[2][1], 0))
 
     def write(self, entries) -> None:
-        self.client.write([update(p4r.Update.INSERT, encode_entry(self.index, e)) for e in entries],
-                          atomicity=p4r.WriteRequest.CONTINUE_ON_ERROR)
+        install(self.client, self.info, entries, self.json)
 
     def send(self, frame: bytes, timeout: float = 2.0) -> bytes | None:
         self.tx.send(frame)
