@@ -171,3 +171,28 @@ def test_pcap_round_trip(tmp_path):
     with pytest.raises(ValueError, match="not a microsecond pcap"):
         read_pcap(tmp_path / "bad.pcap")
     assert isinstance(back[0], TracePacket)
+
+
+def test_cli_compiles_a_packet_feature_model(data, tmp_path, capsys):
+    import skops.io as sio
+
+    from omniplan.workload import load_workload
+    from omniplan_cli.main import main
+
+    Xtr, ytr, _ = data
+    src = tmp_path / "ids.skops"
+    sio.dump(DecisionTreeClassifier(max_depth=5, random_state=0).fit(Xtr, ytr), src)
+    out = tmp_path / "ids.json"
+    assert main(["compile", str(src), "--out", str(out), "--packet-features", ",".join(IDS_FEATURES)]) == 0
+    (task,) = load_workload(out).tasks
+    assert task.program["packet_features"] == list(IDS_FEATURES)
+    assert task.program["slots"] == pf.slots_of(IDS_FEATURES)
+    bad = list(IDS_FEATURES)
+    bad[3] = "tcp.dport"
+    for argv, needle in ((["--packet-features", ",".join(bad)], "unknown packet feature 'tcp.dport'"),
+                         (["--packet-features", ",".join(IDS_FEATURES), "--ranges", str(out)], "exclude each other")):
+        capsys.readouterr()
+        dest = tmp_path / "no.json"
+        assert main(["compile", str(src), "--out", str(dest), *argv]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "Traceback" not in err and not dest.exists()
