@@ -56,11 +56,20 @@ def _deploy(est, n_switches: int, keep_header: bool) -> SwitchChain:
     return SwitchChain(entries, PORTS)
 
 
-@pytest.mark.parametrize("kind,n_switches", [("dt", 1), ("dt", 3), ("rf", 2)])
+def _estimator(kind: str):
+    if kind == "xgb":
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(n_estimators=10, max_depth=4, random_state=0)
+    if kind == "dt":
+        return DecisionTreeClassifier(max_depth=8, random_state=0)
+    return RandomForestClassifier(8, max_depth=6, random_state=0)
+
+
+@pytest.mark.parametrize("kind,n_switches", [("dt", 1), ("dt", 3), ("rf", 2), ("xgb", 1)])
 def test_switch_labels_equal_sklearn_on_live_packets(data, kind, n_switches):
     Xtr, ytr, test = data
-    est = (DecisionTreeClassifier(max_depth=8, random_state=0) if kind == "dt"
-           else RandomForestClassifier(8, max_depth=6, random_state=0)).fit(Xtr, ytr)
+    est = _estimator(kind).fit(Xtr, ytr)
     chain = _deploy(est, n_switches, keep_header=True)
     labels, feats = [], []
     for p in test:
