@@ -205,3 +205,25 @@ def test_cli_compiles_a_packet_feature_model(data, tmp_path, capsys):
         assert main(["compile", str(src), "--out", str(dest), *argv]) == 2
         err = capsys.readouterr().err
         assert needle in err and "Traceback" not in err and not dest.exists()
+
+
+def test_controller_validation_accepts_packet_tasks_and_catches_a_wrong_slot(data):
+    """The controller's pre-write twin check probes a packet-feature task at its catalogue slots."""
+    from dataclasses import replace
+
+    from controller.twin import validate
+
+    Xtr, ytr, _ = data
+    task = compile_model(spec_from_estimator(DecisionTreeClassifier(max_depth=6, random_state=0).fit(Xtr, ytr)), "ids",
+                         packet_features=IDS_FEATURES, ingress="s1")
+    wl = Workload((task,))
+    order = task.topological_order()
+    plan = complete_plan(wl, TOPO, {mat_id(task.name, m): f"s{1 + (i * 3) // len(order)}" for i, m in enumerate(order)},
+                         "test")
+    target = realize(wl, plan, TOPO, PORTS, {task.name: TID}, version=1, deliver_to={task.name: "h3"})
+    report = validate(wl, plan, TOPO, PORTS, target, {task.name: TID})
+    assert report.ok and report.checked[task.name] > 0, report.to_dict()
+    # key_select reading the wrong slots is caught (fault injected into the entries)
+    broken = {d: [replace(e, params=tuple((n, 0) for n, _ in e.params)) if e.table == "MyIngress.key_select" else e
+                  for e in es] for d, es in target.items()}
+    assert not validate(wl, plan, TOPO, PORTS, broken, {task.name: TID}).ok
