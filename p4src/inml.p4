@@ -21,6 +21,14 @@
  * Per pass: dispatch (fresh packets only) -> key_select (stages the feature each stage table's
  * range key reads) -> stage0..stage15 (generic MATs: set/add into regs, set label, argmax) ->
  * route (forward to the next device / recirculate / deliver / to CPU). Plain traffic: l2_fwd.
+ *
+ * Packet features: hosts may send plain Ethernet/IPv4/TCP|UDP. At a task's first switch
+ * task_select (on the IPv4 addresses and protocol) starts the task: the flow registers
+ * (indexed by CRC-32 of the 5-tuple) are updated, and the inml header is inserted between
+ * Ethernet and IPv4 with the catalogue's features (header fields, flow state) in
+ * hdr.features[0..12]; p4src/features.py defines them and tests/test_packet_features_differential.py
+ * checks BMv2 against the twin on generated traffic. The last switch's deliver_plain removes the
+ * header again (deliver keeps it, for a monitor).
  */
 #include <core.p4>
 #include <v1model.p4>

@@ -358,10 +358,13 @@ class InferencePipeline:
     def _start_task(self, packet: bytes, now_us: int | None) -> _State | None:
         """The first switch of a task: task_select on the IPv4 header; on a hit, update the flow
         registers and build the inml state with the catalogue's features (p4src/features.py)."""
+        select = self._tables["MyIngress.task_select"]
+        if not select.buckets and select.default[0] == "NoAction":
+            return None  # no packet-feature task starts here: plain traffic pays no parsing
         h = pktfeat.parse_headers(packet)
         if h is None:
             return None
-        action, p = self._tables["MyIngress.task_select"].lookup((h.src, h.dst, h.proto))
+        action, p = select.lookup((h.src, h.dst, h.proto))
         if action != "MyIngress.start_task":
             return None
         now = (time.monotonic_ns() - self._t0) // 1000 if now_us is None else now_us
