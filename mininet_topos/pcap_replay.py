@@ -4,7 +4,8 @@ WHY: packet-feature models classify the hosts' own IPv4 traffic (no inference he
 hosts). To test that in Mininet, a host sends a generated trace as-is, paced, and the receiving
 host records every frame the network delivers, for the test to compare with sklearn.
 
-    python -m mininet_topos.pcap_replay send h1-eth0 trace.pcap --rate 300
+    python -m mininet_topos.pcap_replay send h1-eth0 trace.pcap            # at the pcap's own timing
+    python -m mininet_topos.pcap_replay send h1-eth0 trace.pcap --rate 300 # or paced
     python -m mininet_topos.pcap_replay capture h3-eth0 got.pcap --count 1100 --timeout 60
 
 Both run inside a Mininet host's namespace; ``capture`` writes ``--ready`` once its socket is
@@ -28,17 +29,19 @@ PACKET_OUTGOING = 4
 SOCKET_BUFFER = 8 << 20
 
 
-def replay(iface: str, pcap: Path, rate_pps: float) -> int:
-    """Send every frame of ``pcap`` at ``rate_pps``, in file order; returns how many were sent."""
-    if rate_pps <= 0:
+def replay(iface: str, pcap: Path, rate_pps: float | None = None) -> int:
+    """Send every frame of ``pcap`` in file order, at ``rate_pps`` or (None) at the gaps between
+    the pcap's timestamps, so flow timing features see the trace's timing; returns how many."""
+    if rate_pps is not None and rate_pps <= 0:
         raise ValueError("rate must be > 0 packets/s")
     frames = read_pcap(pcap)
+    start_us = frames[0].time_us if frames else 0
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
     sock.bind((iface, 0))
     t0 = time.monotonic()
     for k, p in enumerate(frames):
-        due = t0 + k / rate_pps
+        due = t0 + (k / rate_pps if rate_pps else (p.time_us - start_us) / 1e6)
         now = time.monotonic()
         if due > now:
             time.sleep(due - now)
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("send", help="replay a pcap out of an interface")
     s.add_argument("iface")
     s.add_argument("pcap", type=Path)
-    s.add_argument("--rate", type=float, default=300.0, help="packets per second (default 300)")
+    s.add_argument("--rate", type=float, help="packets per second (default: the pcap's own timing)")
     c = sub.add_parser("capture", help="write the frames arriving on an interface to a pcap")
     c.add_argument("iface")
     c.add_argument("out", type=Path)
