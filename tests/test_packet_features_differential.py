@@ -1,7 +1,8 @@
 """Packet features on three switches, BMv2 against omniplan-switch, programmed by the controller.
 
-The 3-switch line s1-s2-s3 of BMv2 simple_switch_grpc (p4c's build of inml.p4, in a private
-network namespace) and of omniplan-switch, both programmed through the controller's southbound
+The 3-switch line s1-s2-s3 of BMv2 simple_switch_grpc (p4c's build of inml.p4) and of
+omniplan-switch, each kind as processes on veths in a private network namespace, both programmed
+through the controller's southbound
 (finsy: P4Info + BMv2 JSON, then the realised entries, task_select and deliver included). h1
 sends 1,100 held-out packets of a generated IDS trace as plain IPv4; s1 keeps the flow state and
 inserts the inml header, the tables are split over s1..s3, s3 delivers to h3 with the header kept.
@@ -27,7 +28,7 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from controller.switch_networks import Bmv2SwitchNetwork, OmniNetwork, push
+from controller.switch_networks import NamespaceSwitchNetwork, push
 from mlcompiler.compiler import compile_model
 from mlcompiler.packet_traces import IDS_FEATURES, generate_trace, ipv4_frame, packet_dataset
 from mlcompiler.realize import realize
@@ -62,25 +63,27 @@ def trace():
     return train, test, frames
 
 
+def _set_mtu(netns: str) -> None:
+    links = subprocess.run(["ip", "-n", netns, "-o", "link"], check=True, capture_output=True, text=True)
+    for entry in links.stdout.splitlines():
+        name = entry.split(":")[1].strip().split("@")[0]
+        if name != "lo":
+            subprocess.run(["ip", "-n", netns, "link", "set", name, "mtu", str(MTU)], check=True)
+
+
 @pytest.fixture
 def networks(bmv2_program):
-    """Fresh networks per test: flow registers cannot be cleared over P4Runtime."""
-    omni = OmniNetwork(PORTS)
+    """omniplan-switch and BMv2 networks, fresh per test: flow registers outlive table entries
+    (and BMv2's P4Runtime server answers UNIMPLEMENTED to register reads)."""
+    nets: list[NamespaceSwitchNetwork] = []
     try:
-        bmv2 = Bmv2SwitchNetwork(PORTS)
-    except BaseException:
-        omni.close()
-        raise
-    try:
-        links = subprocess.run(["ip", "-n", bmv2.net.netns, "-o", "link"], check=True, capture_output=True, text=True)
-        for line_ in links.stdout.splitlines():
-            name = line_.split(":")[1].strip().split("@")[0]
-            if name != "lo":
-                subprocess.run(["ip", "-n", bmv2.net.netns, "link", "set", name, "mtu", str(MTU)], check=True)
-        yield omni, bmv2
+        for kind in ("omni", "bmv2"):
+            nets.append(NamespaceSwitchNetwork(PORTS, kind=kind))
+            _set_mtu(nets[-1].net.netns)
+        yield tuple(nets)
     finally:
-        omni.close()
-        bmv2.close()
+        for net in nets:
+            net.close()
 
 
 def _entries(est, names, keep_header=True):
