@@ -30,7 +30,8 @@ quantisation: every feature travels as a 16-bit code q = round(interp(x, knots))
                                             interior training quantiles as knots (equal code share per
                                             quantile); is_integer = 1 keeps integer values exact
 Without ranges, trees use their own thresholds' span and GaussianNB mean +- 4 sd; linear SVMs need
-ranges. The best accuracy comes from the knot form written from the training data.
+ranges. The best accuracy comes from the knot form written from the training data. With
+--packet-features no ranges are needed: the switch matches the fields' own 16-bit values exactly.
 
 mappings (trees): 'shared' = one code word per feature for all trees (fewest lookups, entries can
 explode as products of prefix counts); 'grouped' = trees packed into groups whose thresholds fit the
@@ -59,6 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--ranges", metavar="FILE",
                    help="JSON list per feature of [lo, hi] or [lo, hi, is_integer, knots...] for quantisation "
                         "(overrides ranges in the model file; see below)")
+    p.add_argument("--packet-features", metavar="NAMES",
+                   help="comma-separated packet feature names, one per model column in order (catalogue: "
+                        "p4src/features.py, e.g. ip.len,l4.dport,flow.pkts): the switch computes them from "
+                        "IPv4/TCP/UDP headers and flow state and matches their 16-bit values exactly")
     p.add_argument("--bins", type=int, default=256, help="bins per feature table for NB / SVM (default 256)")
     p.add_argument("--mapping", choices=("auto", "shared", "grouped"), default="auto",
                    help="tree mapping (default auto; see below)")
@@ -92,10 +97,13 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise InputError(f"--out {out}: directory {out.parent} does not exist")
     fmt = args.format or ("yaml" if out.suffix.lower() in (".yaml", ".yml") else "json")
+    packet_features = [n.strip() for n in args.packet_features.split(",")] if args.packet_features else None
+    if packet_features is not None and args.ranges:
+        raise InputError("--ranges and --packet-features exclude each other: packet features are matched exactly")
     ranges = load_ranges(args.ranges) if args.ranges else None
     spec = load_model(model, ranges)
     task = compile_model(spec, name, n_bins=args.bins, mapping=args.mapping, max_entries=args.max_entries,
-                         ingress=args.ingress, rate_mpps=args.rate_mpps)
+                         ingress=args.ingress, rate_mpps=args.rate_mpps, packet_features=packet_features)
     doc = {"format": FORMAT, "tasks": [task_to_dict(task)]}
     if fmt == "yaml":
         import yaml
