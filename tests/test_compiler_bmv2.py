@@ -2,7 +2,7 @@
 group after group, recirculating walks) and the new model kinds (BernoulliNB, k-means, isolation
 forest, binarised MLP), byte-identical on BMv2 (p4c-compiled inml.p4) and omniplan-switch, labels
 equal to the replay. Same harness as test_bmv2_differential (one process per switch on veths in a
-private namespace, entries pushed through the controller's southbound)."""
+private namespace, entries pushed through the controller's southbound; its ``networks`` fixture)."""
 
 from __future__ import annotations
 
@@ -17,36 +17,21 @@ from sklearn.ensemble import IsolationForest, RandomForestClassifier
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.neural_network import MLPClassifier
 
-from controller.switch_networks import NamespaceSwitchNetwork, push
+from controller.switch_networks import push
 from mlcompiler.compiler import compile_model, ranges_from_data
 from mlcompiler.datasets import load_split
 from mlcompiler.realize import realize
 from mlcompiler.replay import CompiledModel
 from mlcompiler.spec import spec_from_estimator
 from omniplan.plan import Plan
-from omniplan.topology import line
 from omniplan.workload import Workload, mat_id
 from p4src import layout
 from p4src.pipeline import build_packet, parse_inml
+from test_bmv2_differential import PORTS, TOPO, networks  # noqa: F401  (the same 3-switch BMv2/omni fixture)
 
 pytestmark = pytest.mark.slow
 warnings.filterwarnings("ignore")
-TOPO = line(3)
-PORTS = {"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "s3": 2}, "s3": {"s2": 1, "h3": 3}}
 PACKETS = 300
-
-
-@pytest.fixture(scope="module")
-def networks(bmv2_program):
-    omni = NamespaceSwitchNetwork(PORTS, kind="omni")
-    try:
-        bmv2 = NamespaceSwitchNetwork(PORTS, kind="bmv2")
-    except BaseException:
-        omni.close()
-        raise
-    yield omni, bmv2
-    omni.close()
-    bmv2.close()
 
 
 def _models():
