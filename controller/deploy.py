@@ -207,9 +207,9 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
 
         async def run_switch(n: str) -> None:
             for chunk in batches(plans[n][idx], batch_size):
-                if hook is not None:
-                    await hook(phase, n, len(chunk))
                 try:
+                    if hook is not None:
+                        await hook(phase, n, len(chunk))
                     await drivers[n].write(chunk)
                 except Exception as exc:
                     exc.switch = n  # type: ignore[attr-defined]

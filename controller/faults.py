@@ -47,3 +47,41 @@ def unplaced(plan: Plan, workload: Workload, usable: Topology) -> list[dict[str,
     lost = ", ".join([*excluded, *cut]) or "nothing"
     return [{"task": t.name, "why": f"no remaining switch can hold it with {lost} out of service"}
             for t in workload.tasks if t.name not in placed]
+
+
+def split_components(usable: Topology, workload: Workload) -> list[tuple[Topology, Workload]]:
+    """One (sub-topology, tasks) per connected piece of the usable network that some task enters.
+
+    Why: a dead switch in the middle of a line cuts the network in two, and the experts assume a
+    connected topology (paths between every pair). Each piece is planned on its own; a task
+    without an ingress goes with the largest piece.
+    """
+    import networkx as nx
+
+    pieces = sorted((sorted(c) for c in nx.connected_components(usable.graph)), key=lambda c: (-len(c), c))
+    if len(pieces) <= 1:
+        return [(usable, workload)]
+    out = []
+    for i, piece in enumerate(pieces):
+        members = set(piece)
+        tasks = tuple(t for t in workload.tasks if (t.ingress in members) or (t.ingress is None and i == 0))
+        if not tasks:
+            continue
+        sub = replace(usable, name=f"{usable.name}[{piece[0]}..]",
+                      devices=tuple(d for d in usable.devices if d.name in members),
+                      links=tuple(l for l in usable.links if l.a in members and l.b in members))
+        out.append((sub, Workload(tasks)))
+    return out
+
+
+def merge_plans(plans: list[Plan]) -> Plan:
+    """The plans of disjoint pieces as one plan (their tasks, hence keys, never overlap)."""
+    if len(plans) == 1:
+        return plans[0]
+    merged = Plan(placement={}, stages={}, routes={}, expert="+".join(dict.fromkeys(p.expert for p in plans)),
+                  info={"pieces": len(plans)})
+    for p in plans:
+        merged.placement.update(p.placement)
+        merged.stages.update(p.stages)
+        merged.routes.update(p.routes)
+    return merged

@@ -348,7 +348,7 @@ class IntentManager:
             self._step(intent_id, "translated", timings, translation=tr.to_dict(), preference=tr.preference.as_dict())
             if self._withdrawn(intent_id):
                 return
-            outcome = await timed("plan", planning.plan, tr.preference, workload, topology,
+            outcome = await timed("plan", planning.plan_around, tr.preference, workload, topology,
                                   channel=req.get("channel", "auto"),
                                   time_limit_s=float(req.get("time_limit_s", self.options.time_limit_s)),
                                   allow_partial=bool(req.get("allow_partial", False)))
@@ -598,7 +598,7 @@ class IntentManager:
             if workload.tasks:
                 t0 = time.perf_counter()
                 outcome = await asyncio.to_thread(
-                    planning.plan, pref, workload, topology, channel=rec.request.get("channel", "auto"),
+                    planning.plan_around, pref, workload, topology, channel=rec.request.get("channel", "auto"),
                     time_limit_s=float(rec.request.get("time_limit_s", self.options.time_limit_s)), allow_partial=True)
                 timings["plan"] = round(time.perf_counter() - t0, 6)
                 violations = check_plan(outcome.plan, workload, topology)
