@@ -272,7 +272,9 @@ class IntentManager:
                 raise
             except Exception as exc:  # a bug must fail the intent, never kill the worker
                 if kind == "replan":
-                    self.events.publish("replan", error=f"internal error: {type(exc).__name__}: {exc}")
+                    active = self.store.get_meta("active_intent_id")
+                    if active:
+                        self._replan_failed(active, f"internal error: {type(exc).__name__}: {exc}")
                 else:
                     self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
             finally:
@@ -408,7 +410,9 @@ class IntentManager:
     def _realize(self, workload: Workload, plan: Plan, version: int, topology: Topology | None = None) -> dict:
         from controller import realizer
 
-        target = realizer.realize(workload, plan, topology or self.topology, port_map(self.switches),
+        topology = topology or self.topology
+        ports = faults.usable_port_map(port_map(self.switches), self.topology, topology)
+        target = realizer.realize(workload, plan, topology, ports,
                                   self.task_ids(workload), version, {s.device for s in self.switches})
         if self.southbound is not None:
             # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
@@ -419,7 +423,9 @@ class IntentManager:
                     ) -> dict[str, Any]:
         from controller import twin
 
-        report = twin.validate(workload, plan, topology or self.topology, port_map(self.switches), target,
+        topology = topology or self.topology
+        ports = faults.usable_port_map(port_map(self.switches), self.topology, topology)
+        report = twin.validate(workload, plan, topology, ports, target,
                                self.task_ids(workload), vectors_per_task=self.options.twin_vectors)
         if not report.ok:
             raise planning.PlanningError("twin validation failed, nothing pushed: " + "; ".join(report.problems[:5]))
