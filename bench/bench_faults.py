@@ -218,7 +218,7 @@ def run_link_down(sc: Any, intent_id: str, a: str, b: str, rate: float, after_s:
     sc.emulation.net.configLinkStatus(na, nb, "down")
 
     def link_down_seen():
-        rows = sc.api.get("/links").get("links", []) if _has_links(sc.api) else []
+        rows = sc.api.get("/status").get("links", [])
         return next((r.get("since") for r in rows if {r["a"], r["b"]} == {a, b} and r.get("state") == "down"), None)
     down_at = wait_until(link_down_seen, timeout_s)
     res.detected_s = round(down_at - t_fault, 3) if down_at else None
@@ -236,14 +236,6 @@ def run_link_down(sc: Any, intent_id: str, a: str, b: str, rate: float, after_s:
     if problems:
         res.note += f"; {problems}"
     return res
-
-
-def _has_links(api: Any) -> bool:
-    try:
-        api.get("/links")
-        return True
-    except Exception:
-        return False
 
 
 def run_controller_kill(sc: Any, prefer: str, rate: float, after_s: float, timeout_s: float) -> FaultResult:

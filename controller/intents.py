@@ -414,6 +414,15 @@ class IntentManager:
         ports = faults.usable_port_map(port_map(self.switches), self.topology, topology)
         target = realizer.realize(workload, plan, topology, ports,
                                   self.task_ids(workload), version, {s.device for s in self.switches})
+        return self._with_infrastructure(target)
+
+    def _with_infrastructure(self, target: dict) -> dict:
+        """Add the entries every live switch holds besides the plan's (link probes), in read-back form."""
+        infra = self.network.infrastructure_entries()
+        if infra:
+            target = dict(target)
+            for dev in sorted({s.device for s in self.switches} - self.network.down_devices()):
+                target[dev] = list(target.get(dev, [])) + infra
         if self.southbound is not None:
             # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
             target = self.southbound.canonical_state(target)
@@ -480,6 +489,7 @@ class IntentManager:
                 return False
             # Deletes skipped on a dead switch: its stale entries go when it returns (reconcile first).
             self.network.mark_stale(stats.deferred)
+            self.network.mark_written(names, stats.deferred)
             timings["deploy"] = round(time.perf_counter() - t0, 6)
             timings["total"] = round(time.perf_counter() - started, 6)
             self._commit(intent_id, plan_id, version, push_id, full_target, stats, timings)
@@ -513,7 +523,7 @@ class IntentManager:
         previous = [r for r in self.store.list_intents(["superseded"]) if r.plan_id is not None and r.id != intent_id]
         restore = previous[-1] if previous else None
         version = self.store.next_version()
-        target: dict = {}
+        target: dict = self._with_infrastructure({})
         plan_id = None
         if restore is not None:
             row = self.store.get_plan(restore.plan_id)  # type: ignore[arg-type]
@@ -538,6 +548,7 @@ class IntentManager:
                 self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
                 return
             self.network.mark_stale(stats.deferred)
+            self.network.mark_written(names, stats.deferred)
             self.store.commit_push(push_id, full, version, active_plan_id=plan_id,
                                    active_intent_id=restore.id if restore else None)
             self.metrics.entries_written.inc(stats.written)
@@ -598,7 +609,7 @@ class IntentManager:
                                              or {"latency": 1})
             note = "; ".join(e["what"] for e in batch)
             self._step(intent_id, "replanning", timings, fault=note, faults=batch)
-            target: dict = {}
+            target: dict = self._with_infrastructure({})
             plan_dict: dict[str, Any] = {"placement": {}, "stages": {}, "routes": {}, "expert": "none"}
             evaluation: dict[str, Any] = {}
             if workload.tasks:

@@ -23,6 +23,8 @@ class Metrics:
         self.replans = Counter("omniplan_replans_total", "Replans of the active intent after a network fault", registry=r)
         self.switch_transitions = Counter("omniplan_switch_transitions_total", "Switch health changes (up/down)",
                                           ["device", "state"], registry=r)
+        self.link_transitions = Counter("omniplan_link_transitions_total", "Link health changes seen by probes",
+                                        ["link", "state"], registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

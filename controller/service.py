@@ -84,7 +84,7 @@ class Controller:
 
     def status(self) -> dict[str, Any]:
         return {"topology": self.topology.name, "devices": len(self.topology.devices),
-                "switches": len(self.switches), **self.intents.status(),
+                "switches": len(self.switches), **self.intents.status(), "links": self.network.link_status(),
                 "uptime_s": round(time.time() - self.started, 3)}
 
     def switch_status(self) -> list[dict[str, Any]]:
