@@ -41,7 +41,7 @@ from controller.config import SwitchConfig, port_map
 from controller.deploy import PushFailed, SwitchUnreachable, push
 from controller.events import EventBus
 from controller.metrics import Metrics
-from controller.network import NetworkView
+from controller.network import NetworkView, UsesNetwork
 from controller.options import ServiceOptions
 from controller.store import IntentRecord, Store
 from omniplan.errors import InputError, OmniPlanError
@@ -85,7 +85,7 @@ class _Pending:
     switches: list[str] = field(default_factory=list)
 
 
-class IntentManager:
+class IntentManager(UsesNetwork):
     """Intents from submission to deployed/failed/withdrawn; one worker, so pushes never interleave."""
 
     def __init__(self, store: Store, topology: Topology, network: NetworkView, *,
@@ -103,14 +103,6 @@ class IntentManager:
         self._current: str | None = None
         #: Network faults (switch/link down or back) not yet handled by a replan, oldest first.
         self._faults: list[dict[str, Any]] = []
-
-    @property
-    def switches(self) -> list[SwitchConfig]:
-        return self.network.switches
-
-    @property
-    def southbound(self) -> Any:
-        return self.network.southbound
 
     # ------------------------------------------------------------------ lifecycle of the worker
     def start(self) -> None:

@@ -35,6 +35,20 @@ from controller.store import Store
 from omniplan.topology import Topology
 
 
+class UsesNetwork:
+    """Read access to the managed switches through ``self.network`` (intent manager, coordinator)."""
+
+    network: "NetworkView"
+
+    @property
+    def switches(self) -> list[SwitchConfig]:
+        return self.network.switches
+
+    @property
+    def southbound(self) -> Any:
+        return self.network.southbound
+
+
 class NetworkView:
     """Managed switches, their connection state and whether their entries are known."""
 
