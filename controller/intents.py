@@ -306,8 +306,9 @@ class IntentManager(UsesNetwork):
             item["note"] = note
         return history + [item]
 
-    def _step(self, intent_id: str, state: str, timings: dict[str, float], **detail: Any) -> None:
-        detail["history"] = self._history(intent_id, state)
+    def _step(self, intent_id: str, state: str, timings: dict[str, float], *, note: str | None = None,
+              **detail: Any) -> None:
+        detail["history"] = self._history(intent_id, state, note)
         self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)}, fetch=False)
         self.metrics.intents.labels(state).inc()
         self.events.publish("intent", intent=intent_id, state=state, timings_s=dict(timings))
@@ -600,7 +601,7 @@ class IntentManager(UsesNetwork):
             pref = planning.parse_preference(rec.detail.get("preference") or rec.request.get("preference")
                                              or {"latency": 1})
             note = "; ".join(e["what"] for e in batch)
-            self._step(intent_id, "replanning", timings, fault=note, faults=batch)
+            self._step(intent_id, "replanning", timings, note=note, fault=note, faults=batch)
             target: dict = self._with_infrastructure({})
             plan_dict: dict[str, Any] = {"placement": {}, "stages": {}, "routes": {}, "expert": "none"}
             evaluation: dict[str, Any] = {}
@@ -623,8 +624,8 @@ class IntentManager(UsesNetwork):
             else:
                 version = self.store.next_version()
             new_placement = plan_dict.get("placement", {})
-            affected = sorted({mid.split("/")[0] for mid, dev in old_placement.items()
-                               if new_placement.get(mid) != dev} | {u["task"] for u in uncovered})
+            affected = sorted({mid.split("/")[0] for mid in set(old_placement) | set(new_placement)
+                               if new_placement.get(mid) != old_placement.get(mid)} | {u["task"] for u in uncovered})
             plan_id = self.store.add_plan(intent_id, version, plan_dict, workload.to_dict(), evaluation)
             self.store.update_intent(intent_id, detail={"excluded": excluded, "uncovered": uncovered,
                                                         "affected_tasks": affected,
@@ -641,6 +642,13 @@ class IntentManager(UsesNetwork):
                     "entries_before": {n: len(v) for n, v in committed.items()}}}, fetch=False)
                 self.events.publish("replan", intent=intent_id, faults=[e["what"] for e in batch],
                                     affected=affected, uncovered=uncovered)
+                found = self.store.intent_state(intent_id)
+                history = list(found[1].get("history", [])) if found else []
+                if history and history[-1]["state"] == "deployed":
+                    lost = "; ".join(f"{u['task']} uncovered: {u['why']}" for u in uncovered)
+                    history[-1]["note"] = (f"replanned after {note}; tasks moved: {', '.join(affected) or 'none'}"
+                                           + (f"; {lost}" if lost else ""))
+                    self.store.update_intent(intent_id, detail={"history": history}, fetch=False)
         except OmniPlanError as exc:
             self._replan_failed(intent_id, str(exc))
 
