@@ -4,11 +4,14 @@
   a push whose only change on that switch is deletes completes, and the stale entries are removed
   by the reconcile once the controller is primary again, with an election id it never took from
   the departed client;
-* a failed push is never rolled back onto a configuration that needs a switch that is down.
+* a failed push is never rolled back onto a configuration that needs a switch that is down;
+* a switch killed (really, SIGKILL) during the break phase leaves the push committed, not undone,
+  and is reconciled to the committed state when it returns.
 
 The second P4Runtime client is the softswitch's own plain-gRPC client (softswitch.client), not
 the controller's finsy code. The write failure in the rollback test is injected through the
-controller's fault-injection hook (``ServiceOptions.write_hook``), the only double here.
+controller's fault-injection hook (``ServiceOptions.write_hook``), the only double here; the same
+hook only times the kill in the break-phase test (the failing write there is real).
 """
 
 from __future__ import annotations
@@ -112,6 +115,46 @@ def test_failed_push_is_not_rolled_back_onto_a_down_switch(net, tmp_path):
             assert any(len(after[d]) > len(before[d]) for d in after)
             assert {"s1", "s3"} <= ctl.network.needs_reconcile
             assert ctl.store.pushes(1)[0]["state"] == "failed"
+        ctl.store.close()
+
+    asyncio.run(main())
+
+
+def test_switch_dying_during_the_break_phase_does_not_undo_the_push(net, tmp_path):
+    """The issue's case: the new plan is live, the old one's deletes fail on a switch that just died."""
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+    killed = []
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp, replan_on_fault=False)
+
+        async def kill_at_break(phase, switch, n):
+            if phase == "break" and not killed:
+                killed.append(switch)
+                sp.stop_one(switch)  # dies with its deletes still to do; the real write then fails
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await _ready_and_registered(ctl, http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
+            ctl.options.write_hook = kill_at_break
+            second = await _submit(http, url, {"preference": {"power": 1}, "channel": "fast"})
+            rec = await _until(http, url, second, {"deployed", "failed", "pending"})
+            ctl.options.write_hook = None
+            assert rec["state"] == "deployed", rec.get("error")
+            dead = killed[0]
+            assert rec["push"]["deferred_deletes"][dead] > 0
+            assert ctl.store.pushes(1)[0]["state"] == "committed"
+            # the live switches hold exactly the new plan: nothing was rolled back
+            for dev in {"s1", "s2", "s3"} - {dead}:
+                got = sorted(map(repr, await ctl.southbound.drivers[dev].read_entries()))
+                assert got == sorted(map(repr, ctl.store.deployed().get(dev, [])))
+            assert dead in ctl.network.needs_reconcile
+            # it returns (empty, like a reboot) and is reconciled to the committed state before use
+            sp.restart_one(dead)
+            await wait_for(lambda: dead not in ctl.network.needs_reconcile, 30)
+            got = sorted(map(repr, await ctl.southbound.drivers[dead].read_entries()))
+            assert got == sorted(map(repr, ctl.store.deployed().get(dead, [])))
         ctl.store.close()
 
     asyncio.run(main())
