@@ -25,8 +25,24 @@ REPO = Path(__file__).resolve().parents[1]
 MININET_LOCK = "/tmp/omniplan-mininet.lock"
 
 
+def _inherited_lock() -> bool:
+    """True when we run under ``flock /tmp/omniplan-mininet.lock pytest ...`` (the fd is inherited):
+    taking the lock again on a new descriptor would wait for ourselves."""
+    fds = Path("/proc/self/fd")
+    for fd in fds.iterdir() if fds.exists() else ():
+        try:
+            if os.readlink(fd) == MININET_LOCK:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @pytest.fixture
 def mininet_lock():
+    if _inherited_lock():
+        yield
+        return
     fd = os.open(MININET_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
