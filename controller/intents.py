@@ -73,6 +73,10 @@ def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") 
     return Workload(tuple(replace(t, program=programs[i]) if i in programs else t for i, t in enumerate(wl.tasks)))
 
 
+#: Replans after a fault use the fast channel (the best-matching fast expert, no MIP), so recovery
+#: never waits on the solver's time limit; a new intent brings back the operator's channel.
+REPLAN_CHANNEL = "fast"
+
 REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
 
 
@@ -608,7 +612,7 @@ class IntentManager(UsesNetwork):
             if workload.tasks:
                 t0 = time.perf_counter()
                 outcome = await asyncio.to_thread(
-                    planning.plan_around, pref, workload, topology, channel=rec.request.get("channel", "auto"),
+                    planning.plan_around, pref, workload, topology, channel=REPLAN_CHANNEL,
                     time_limit_s=float(rec.request.get("time_limit_s", self.options.time_limit_s)), allow_partial=True)
                 timings["plan"] = round(time.perf_counter() - t0, 6)
                 violations = check_plan(outcome.plan, workload, topology)
