@@ -587,6 +587,7 @@ class IntentManager(UsesNetwork):
         faults and the tasks they touched.
         """
         batch, self._faults = self._faults, []
+        self._replan_pending(batch)
         intent_id = self.store.get_meta("active_intent_id")
         rec = self.store.get_intent(intent_id) if intent_id else None
         if rec is None or rec.state != "deployed" or rec.plan_id is None or not self.switches:
@@ -655,6 +656,18 @@ class IntentManager(UsesNetwork):
                     self.store.update_intent(intent_id, detail={"history": history}, fetch=False)
         except OmniPlanError as exc:
             self._replan_failed(intent_id, str(exc))
+
+    def _replan_pending(self, batch: list[dict[str, Any]]) -> None:
+        """An intent waiting for a switch that is now known down is planned again, around it."""
+        pending = self._pending
+        if pending is None or not set(pending.switches) & self.network.down_devices():
+            return
+        self._pending = None
+        note = "planned again: " + "; ".join(e["what"] for e in batch)
+        self.store.update_intent(pending.intent_id, state="queued", pending=None,
+                                 detail={"history": self._history(pending.intent_id, "queued", note)})
+        self.queue.put_nowait(("intent", pending.intent_id))
+        self.events.publish("intent", intent=pending.intent_id, state="queued", note=note)
 
     def _replan_failed(self, intent_id: str, reason: str) -> None:
         """The intent stays deployed on what is left of its old plan; the reason is recorded and shown."""

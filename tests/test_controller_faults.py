@@ -23,7 +23,7 @@ import pytest
 
 from controller.testing import compiled_tasks, serve_api, wait_for
 from softswitch.client import P4RuntimeClient
-from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _submit, _until, net  # noqa: F401 (fixture)
+from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _register as _register_only, _submit, _until, net  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 OTHER_ID = 101  # the other controller's election id (above ours, 10)
@@ -155,6 +155,29 @@ def test_switch_dying_during_the_break_phase_does_not_undo_the_push(net, tmp_pat
             await wait_for(lambda: dead not in ctl.network.needs_reconcile, 30)
             got = sorted(map(repr, await ctl.southbound.drivers[dead].read_entries()))
             assert got == sorted(map(repr, ctl.store.deployed().get(dead, [])))
+        ctl.store.close()
+
+    asyncio.run(main())
+
+
+def test_intent_waiting_for_a_switch_that_never_came_is_planned_around_it(net, tmp_path):
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+    sp.stop_one("s3")  # down before the controller starts: not known down, only "not connected yet"
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp, startup_grace_s=8.0)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await wait_for(lambda: all(ctl.southbound.drivers[d].is_ready() for d in ("s1", "s2")), 20)
+            await _register_only(http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            rec = await _until(http, url, first, {"pending", "deployed", "failed"})
+            # within the grace period s3 may still be starting: the intent waits for it
+            assert rec["state"] == "pending" and rec["pending"] == "pending: s3 unreachable"
+            rec = await _until(http, url, first, {"deployed", "failed"}, timeout=30)
+            assert rec["state"] == "deployed", rec.get("error")
+            assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]
+            assert ctl.network.health["s3"]["reason"] == "did not connect within 8 s of start"
         ctl.store.close()
 
     asyncio.run(main())
