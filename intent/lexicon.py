@@ -91,7 +91,19 @@ TYPO_TARGETS: tuple[str, ...] = (
     "metadata", "coverage", "covered", "synchronization", "consumption", "response", "minimize", "maximize",
     "reduce", "priority", "important", "critical", "possible", "slightly", "moderately", "performance",
     "traffic", "efficiency", "footprint", "electricity", "security", "reliability", "availability", "privacy",
+    "switches", "packets", "overhead", "usage", "classification", "minimise", "maximise", "bandwidth", "count",
+    "utilization", "consumption", "synchronisation", "milliseconds", "classifier", "pipeline",
 )
+
+#: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
+#: WHY a table and not edit distance: these are 2-4 letters, where edit distance hits ordinary words.
+SLANG: dict[str, str] = {
+    "mem": "memory", "bw": "bandwidth", "tput": "throughput", "thru-put": "throughput", "pwr": "power",
+    "nrg": "energy", "perf": "performance", "cnt": "count", "coord": "coordination", "pkts": "packets",
+    "pkt": "packet", "util": "utilization", "msec": "milliseconds", "usec": "microseconds",
+    "hopcount": "hop count", "hopcounts": "hop counts", "lat": "latency", "ltncy": "latency", "mem-usage": "memory usage",
+    "watt-usage": "power usage", "bw-wise": "bandwidth", "sw": "switch", "sws": "switches",
+}
 
 # Acronyms and units that are written in capitals without shouting.
 ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",
@@ -244,3 +256,25 @@ OOS_IDIOMS = re.compile(
     r"|\b(?:if|when) (?:it'?s|it is|that'?s|that is) cheap\b|\bdoesn'?t cost\b|\bdoes not cost\b|\brobustly\b"
     r"|\bavailable (?:memory|sram|tcam|bandwidth|resources|switches|devices|stages)\b|\bfirst available\b"
 )
+
+#: words every placement request uses; they say nothing about which objective is wanted, so they are
+#: removed before a clause is compared by meaning ("offload tasks" asks for nothing in particular).
+GENERIC_WORDS = frozenset("""
+a an the and or of to in on at for with by from into onto as is are be been being it its this that these those
+i we you our us my me your they them their please just want need would like should could can will shall may
+offload offloading offloaded deploy deploying deployed deployment place placing placed placement put install
+run running runs host hosting schedule task tasks job jobs model models ml inference inferences classifier
+classifiers detector detectors anomaly ddos random forest tree trees network networks switch switches device
+devices data center centre dc some multiple several many all any every somewhere here there now also too very
+really so let make do does done get use using keep go one more most
+""".split())
+
+#: words that state a demand without grading it ("drive down", "keep ... low", "stays low"): a clause made
+#: of these, generic words and objective words only is a plain demand (level 3), whatever the degree head says.
+PLAIN_WORDS = frozenset("""
+keep keeps kept low lower lowered down reduce reduced reducing cut cutting minimize minimise minimized minimised
+minimizing minimising maximize maximise maximized maximised maximizing maximising increase increased high higher
+more less fewer drive driving bring push pushing get getting stay stays staying improve improving boost boosting
+decrease decreasing limit limiting save saving trim shrink lift raise grow help try aim go up small smaller
+usage consumption overall total end each per our their what is was matters matter care about care want wanted
+""".split())

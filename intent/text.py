@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, TYPO_TARGETS
+from intent.lexicon import CLAUSE_SPLIT, SLANG, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -57,12 +57,23 @@ def known_words() -> frozenset[str]:
     return frozenset(words)
 
 
+#: fuzzy repair needs this share of matching characters (difflib ratio): one or two edits in a 5-12 letter word.
+TYPO_CUTOFF = 0.8
+
+
 @functools.lru_cache(maxsize=4096)
 def _repair_word(word: str) -> str:
+    """The domain word an unknown word stands for (slang table, then edit similarity), or the word itself.
+
+    Only words missing from the ~20k-word vocabulary are repaired, so "later", "tower" and "hope"
+    never turn into "latency", "power" or "hops".
+    """
     lower = word.lower()
+    if lower in SLANG:
+        return SLANG[lower]
     if len(lower) < 5 or lower in known_words():
         return word
-    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=0.8)
+    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
     return match[0] if match else word
 
 
