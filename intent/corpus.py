@@ -93,7 +93,10 @@ SUPREME = ("{c} above everything else", "{c} at all costs", "{c}, whatever it ta
            "{c}, nothing else comes close", "{c} is all that counts", "{c} overrides every other concern",
            "{c} is priority number one", "{c} to the max", "{c} is the overriding goal", "{c} is essential",
            "{c} is vital", "the single most important thing: {c}", "{c}, that is what we optimise for",
-           "{c} beats every other objective", "{c} outranks all else", "all we want is to {c}")
+           "{c} beats every other objective", "{c} outranks all else", "all we want is to {c}",
+           "{c}; everything else is secondary", "{c} is the headline goal", "{c} comes before all else",
+           "above every other goal, {c}", "{c} is our sole concern", "{c} is what we are judged on",
+           "{c} is the make-or-break metric", "{c} dominates every other concern")
 #: supreme demands phrased around the objective noun, again reusing negation-looking words ("nothing", "only").
 SUPREME_NOUN = ("nothing is more important than {x}", "{x} is the only thing we care about", "all that matters is {x}",
                 "we care about {x} more than anything", "{x} is everything to us", "no other objective matters as "
@@ -113,7 +116,9 @@ HEDGE_2 = ("moderately {c}", "somewhat {c}", "{c} if possible", "ideally {c}", "
            "{c} is nice to have", "{c} where it is cheap", "{c}, secondarily", "{c} to some extent",
            "{c} within reason", "{c} if it costs nothing", "{c} as a secondary goal", "{c} as a bonus",
            "{c} is a lower priority", "{c} would be a plus", "preferably {c}", "{c} when feasible",
-           "{c} is a nice extra", "{c} only if it's free")
+           "{c} is a nice extra", "{c} only if it's free", "{c} if there's room", "possibly {c}", "perhaps {c}",
+           "{c}, but don't go out of your way", "{c} when you get a chance", "{c}, not a big deal either way",
+           "{c} if it comes for free", "{c} as an afterthought", "{c} is a side goal", "{c} is welcome but minor")
 
 #: negations and dismissals: the objective gets no demand at all.
 NEGATE = ("don't care about {x}", "{x} doesn't matter", "ignore {x}", "forget about {x}", "{x} is irrelevant",
@@ -121,7 +126,14 @@ NEGATE = ("don't care about {x}", "{x} doesn't matter", "ignore {x}", "forget ab
           "never mind {x}", "{x} is unimportant", "disregard {x}", "don't optimise {x}", "{x} can be anything",
           "we're fine with any {x}", "{x} isn't a priority", "no need to touch {x}", "don't bother with {x}",
           "leave {x} alone", "{x} is not our problem", "skip {x}", "{x}: do not care", "nobody cares about {x}",
-          "{x} is of no importance", "don't spend effort on {x}", "we are not bothered about {x}")
+          "{x} is of no importance", "don't spend effort on {x}", "we are not bothered about {x}",
+          "we're not worried about {x}", "{x} isn't something to optimise", "nobody here cares about {x}",
+          "{x} can be whatever", "don't sweat {x}", "{x}? not important", "{x} is the least of our worries",
+          "let {x} be", "we can live with any {x}", "{x} doesn't need attention", "don't spend time on {x}",
+          "forget {x}", "{x} is off the table", "pay no attention to {x}", "{x} is out of scope for this",
+          "we have no interest in {x}", "{x} is not a factor", "{x} is moot", "not fussed about {x}",
+          "{x} really does not matter to us", "whatever happens to {x} is fine", "no requirement on {x}",
+          "there is no need to keep {x} low", "don't try to improve {x}", "{x} need not be optimised")
 
 #: clauses with no objective: placement chatter and sentences with near-miss words.
 CHATTER = ("offload the models", "please deploy the classifier", "place the forests somewhere",

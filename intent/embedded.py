@@ -32,7 +32,7 @@ from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE, RANKED_BELOW)
 from intent.result import OutOfScopeAsk, Translation
-from intent.text import Clause, repair_typos, split_clauses, word_share_known
+from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
 
 #: how the standardized text names each objective's demand (direction included).
@@ -304,7 +304,8 @@ class EmbeddedTranslator:
         for row, ((i, k), r) in enumerate(zip(jobs, clauses)):
             if r.drop_others and not r.objectives:
                 continue
-            learned = learned_reading(objective_p[row], degree_p[row], masked[row], bool(r.objectives or r.custom or r.oos))
+            learned = learned_reading(objective_p[row], degree_p[row], masked[row], bool(r.objectives or r.custom or r.oos),
+                                      unfamiliar=bool(unknown_words(r.lower)))
             if not content_words(r.lower):
                 learned = replace(learned, extra={})
             fused[i][k] = apply_learned(r, learned)

