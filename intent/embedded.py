@@ -27,7 +27,7 @@ import numpy as np
 from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
 from intent.encoder import Encoder
-from intent.fusion import apply as apply_learned, learned_reading, masked_clause
+from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
 from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE, RANKED_BELOW)
@@ -252,6 +252,24 @@ def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     return Reading(text, readings, fixes, word_share_known(text))
 
 
+def _head_input(r: ClauseReading) -> tuple[str, str | None]:
+    """(masked clause, the one text the heads need embedded for it, or None when no head can change it).
+
+    A clause that names an objective is read by the degree head on its masked text, and only when the
+    lexicon left it plain and it holds a grading or negating word; a clause that names nothing is read
+    by both heads on its own text (nothing to mask) when it has content words.
+    """
+    masked = masked_clause(r.lower, [m.span() for o in r.objectives for m in _objective_regex(o).finditer(r.lower)])
+    if r.drop_others and not r.objectives:
+        return masked, None
+    if r.objectives or r.custom or r.oos:
+        graded = bool(r.degree_words) or r.dismissed or bool(r.rank)
+        if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
+            return masked, None
+        return masked, masked
+    return masked, (r.lower if content_words(r.lower) else None)
+
+
 def content_words(text: str) -> str:
     """The clause without generic placement words (empty when nothing objective-like remains)."""
     words = [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in GENERIC_WORDS and len(w) > 2]
@@ -287,24 +305,31 @@ class EmbeddedTranslator:
 
     # ------------------------------------------------------------------ translation ------------
     def _learned(self, readings: list[Reading]) -> list[Reading]:
-        """Fold the learned heads' reading into every clause (intent/fusion.py); one encoder pass per batch."""
+        """Fold the learned heads' reading into every clause (intent/fusion.py); one encoder pass per batch.
+
+        A clause is embedded only when a head can change it (see `_head_input`): one text per clause at most,
+        none for most plain intents, which keeps a new intent near the speed of the lexicon alone.
+        """
         if not self.learned:
             return readings
-        # gibberish (mostly unknown words) gives the heads nothing to read
-        jobs = [(i, k) for i, r in enumerate(readings) if r.known_share >= 0.5 for k in range(len(r.clauses))]
+        jobs = []  # (intent, clause, masked text, text to embed)
+        for i, reading in enumerate(readings):
+            if reading.known_share < 0.5:  # gibberish (mostly unknown words) gives the heads nothing to read
+                continue
+            for k, r in enumerate(reading.clauses):
+                masked, text = _head_input(r)
+                if text:
+                    jobs.append((i, k, masked, text))
         if not jobs:
             return readings
-        clauses = [readings[i].clauses[k] for i, k in jobs]
-        masked = [masked_clause(r.lower, [m.span() for o in r.objectives for m in _objective_regex(o).finditer(r.lower)])
-                  for r in clauses]
-        vectors = self.encoder.encode([r.clause.text for r in clauses] + masked)
-        objective_p = self.heads.objectives(vectors[:len(clauses)])
-        degree_p = self.heads.degrees(vectors[len(clauses):])
+        vectors = self.encoder.encode([text for *_, text in jobs])
+        objective_p = self.heads.objectives(vectors)
+        degree_p = self.heads.degrees(vectors)
         fused = [list(r.clauses) for r in readings]
-        for row, ((i, k), r) in enumerate(zip(jobs, clauses)):
-            if r.drop_others and not r.objectives:
-                continue
-            learned = learned_reading(objective_p[row], degree_p[row], masked[row], bool(r.objectives or r.custom or r.oos),
+        for row, (i, k, masked, _) in enumerate(jobs):
+            r = fused[i][k]
+            named = bool(r.objectives or r.custom or r.oos)
+            learned = learned_reading(objective_p[row], degree_p[row], masked, named,
                                       unfamiliar=bool(unknown_words(r.lower)))
             if not content_words(r.lower):
                 learned = replace(learned, extra={})
