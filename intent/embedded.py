@@ -30,7 +30,8 @@ from intent.encoder import Encoder
 from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
 from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
-                            NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE, RANKED_BELOW)
+                            LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
+                            RANKED_BELOW, SEQUENCE_START)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -248,8 +249,34 @@ def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
     if len(originals) != len(clauses):
         originals = clauses
-    readings = [read_clause(c, o.text, customs) for c, o in zip(clauses, originals)]
+    readings = _list_grammar([read_clause(c, o.text, customs) for c, o in zip(clauses, originals)])
     return Reading(text, readings, fixes, word_share_known(text))
+
+
+def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
+    """Grammar that spans clauses of a list.
+
+    * "power, memory, hops - none of those matter": the comma-split items before the dismissal are
+      dismissed with it (short clauses that name objectives and grade nothing);
+    * "X, then Y, then Z": from the second "then" on, items get a little demand (the dev set's first 4,
+      second 2, third 1).
+    """
+    out = list(readings)
+    for k, r in enumerate(out):
+        if LIST_DISMISSAL.search(r.lower):
+            out[k] = replace(r, dismissed=True)
+            j = k - 1
+            while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
+                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
+                j -= 1
+    sequenced = 0
+    for k, r in enumerate(out):
+        if SEQUENCE_START.search(r.lower):
+            sequenced += 1
+            if sequenced >= 2 and r.objectives:
+                out[k] = replace(r, rank="tertiary", level=min(r.level, 1),
+                                 objective_levels={o: min(v, 1) for o, v in r.objective_levels.items()})
+    return out
 
 
 def _head_input(r: ClauseReading) -> tuple[str, str | None]:

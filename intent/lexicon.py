@@ -105,7 +105,11 @@ SLANG: dict[str, str] = {
     "pkt": "packet", "util": "utilization", "msec": "milliseconds", "usec": "microseconds",
     "hopcount": "hop count", "hopcounts": "hop counts", "lat": "latency", "ltncy": "latency", "mem-usage": "memory usage",
     "watt-usage": "power usage", "bw-wise": "bandwidth", "sw": "switch", "sws": "switches",
+    "dosnt": "doesn't", "doesnt": "doesn't", "isnt": "isn't", "arent": "aren't", "dont": "don't", "bout": "about",
+    "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
 }
+#: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
+SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
 
 # Acronyms and units that are written in capitals without shouting.
 ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",
@@ -160,7 +164,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
     Cue(r"\bat the (?:expense|cost|detriment) of\b", 2, "constraint"),
-    Cue(r"(?:^|\s)>+(?=\s)", 2, "secondary"),  # "latency > power": ranked after what precedes it
+    Cue(r"(?:^|\s)>+(?=\s)(?!\s*(?:everything|anything|all)\b)", 2, "secondary"),  # "latency > power": ranked after
+    Cue(r">+\s*(?:everything|anything|all)(?: else)?\b", 4, "primary"),  # "throughput > everything"
     Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
@@ -191,6 +196,7 @@ DISMISSAL = re.compile(
     r"(?:\b\w+n'?t|\bnot|\bnever|\bnobody|\bno one)\s+(?:[\w']+\s+){0,3}?(?:care[sd]?|worr(?:y|ied|ies)|bother(?:ed)?|fussed"
     r"|concerned|interested)\b"
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
+    r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
@@ -207,6 +213,12 @@ DISMISSAL = re.compile(
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to)\b"
                           r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
+
+# "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.
+LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\bneither (?:of )?(?:those|these|them)\b")
+
+# Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
+SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|once that'?s (?:settled|done))\b")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")

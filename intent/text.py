@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, SLANG, TYPO_TARGETS
+from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -107,7 +107,10 @@ def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
             fixes.append((word, repaired))
         return repaired
 
-    return _WORD.sub(fix, text), fixes
+    slashed = SLASHED_SLANG.sub("bandwidth", text)
+    if slashed != text:
+        fixes.append(("b/w", "bandwidth"))
+    return _WORD.sub(fix, slashed), fixes
 
 
 def unknown_words(text: str) -> list[str]:
