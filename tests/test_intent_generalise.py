@@ -79,8 +79,9 @@ EMPHASIS = [
     ("Bandwidth, above all", {"throughput": 4}),
     ("Nothing matters more than coverage", {"coverage": 4}),
     ("Energy is the one thing we care about", {"power": 4}),
-    pytest.param("For this rollout, hop count is king", {"hops": 4},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head p(4)=0.64 < 0.75")),
+    # missed at the first run (degree head p(4)=0.64); passes since "is king" joined the lexicon after the
+    # held-out first run, so it no longer measures unseen wording
+    ("For this rollout, hop count is king", {"hops": 4}),
     pytest.param("The whole point is to keep memory usage tiny", {"resources": 4},
                  marks=pytest.mark.xfail(strict=True, reason="known miss: degree head reads a hedge")),
     pytest.param("If there's one thing to get right it's delay", {"latency": 4},
@@ -96,9 +97,9 @@ def test_single_supreme_objective_reaches_the_fast_channel(text, expect):
 HEDGED = [
     ("Throughput would be good, maybe", {"throughput": 2}),
     ("a touch less power draw would be welcome", {"power": 1}),
-    pytest.param("Optionally trim hop counts", {"hops": 2},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: 'optionally' is in no rule; the degree "
-                                                            "head says 4, vetoed by the hedge gate, so plain 3")),
+    # missed at the first run (read as plain 3); passes since "optional(ly)" joined the lexicon's hedges after
+    # the held-out first run, so it no longer measures unseen wording
+    ("Optionally trim hop counts", {"hops": 2}),
 ]
 
 
