@@ -136,3 +136,60 @@ def test_none_of_these_sentences_is_in_the_training_corpus():
     mine = [(t.values[0] if hasattr(t, "values") else t[0]) for t in NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE]
     assert not [t for t in mine if t.lower().strip() in corpus]
     assert len(corpus) >= 3000
+
+
+def test_corpus_is_deterministic_and_labelled_by_the_dev_conventions():
+    from intent.corpus import CLASSES, NEGATED, generate_corpus
+
+    first, again = generate_corpus(400, seed=3), generate_corpus(400, seed=3)
+    assert [(r.text, r.labels) for r in first] == [(r.text, r.labels) for r in again]
+    assert [r.text for r in generate_corpus(400, seed=4)] != [r.text for r in first]
+    levels = {CLASSES[v] for r in first for v in r.labels.values()}
+    assert levels == set(CLASSES)  # absent, negated and every level 1..4 occur
+    # at most one objective is supreme in a row (one objective singled out)
+    assert all(sum(v == CLASSES.index("4") for v in r.labels.values()) <= 1 for r in first)
+    negated = [r for r in first if NEGATED in r.labels.values()]
+    assert negated and all(r.masked for r in negated)
+
+
+@pytest.mark.slow
+def test_retraining_is_seeded_and_writes_loadable_weights(tmp_path):
+    """`python -m intent.train` in miniature: same seed, same weights; the file loads as the shipped one does."""
+    import numpy as np
+
+    from intent.head import ClauseHeads
+    from intent.train import train
+
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    stats = train(rows=300, seed=5, epochs=2, out=a)
+    train(rows=300, seed=5, epochs=2, out=b)
+    assert stats["rows"] == 300 and 0.0 <= stats["degree_acc"] <= 1.0
+    wa, wb = np.load(a), np.load(b)
+    assert all(np.array_equal(wa[k], wb[k]) for k in wa.files)
+    heads = ClauseHeads.load(a)
+    probabilities = heads.objectives(np.zeros((2, 384), dtype=np.float32))
+    assert probabilities.shape == (2, 7, 6) and np.allclose(probabilities.sum(axis=2), 1.0, atol=1e-3)
+
+
+def test_shipped_weights_are_small_and_load():
+    from intent.head import WEIGHTS, clause_heads
+
+    assert WEIGHTS.stat().st_size < 1_000_000
+    assert clause_heads().degree.w2.shape[1] == 5
+
+
+@pytest.mark.parametrize("probabilities, clause, expect", [
+    ([0.9, 0.0, 0.0, 0.05, 0.05], "forget about it", 0),          # negated, with a negating word
+    ([0.9, 0.0, 0.0, 0.05, 0.05], "keep it cool", None),          # negated without one: not trusted
+    ([0.0, 0.0, 0.0, 0.1, 0.9], "it trumps everything", 4),
+    ([0.0, 0.0, 0.0, 0.1, 0.9], "optionally trim it", None),      # a hedge word vetoes level 4
+    ([0.0, 0.0, 0.0, 0.1, 0.9], "drive down the it", None),       # nothing in the clause can grade
+    ([0.0, 0.9, 0.0, 0.1, 0.0], "minimize it", None),             # a hedge needs a hedging word
+    ([0.0, 0.9, 0.0, 0.1, 0.0], "it would be a nice extra", 1),
+])
+def test_degree_head_decisions_are_gated_by_words(probabilities, clause, expect):
+    import numpy as np
+
+    from intent.fusion import decide_degree
+
+    assert decide_degree(np.array(probabilities), clause)[0] == expect
