@@ -129,14 +129,12 @@ def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, 
     """
     degree, p = decide_degree(degree_p, clause)
     extra = {}
-    for j, o in enumerate(OBJECTIVES):
-        if lexicon_named:
-            break
-        row = objective_p[j]
-        present = 1.0 - float(row[ABSENT])
+    if not lexicon_named:
         needed = PRESENCE_CONFIDENCE if unfamiliar else PARAPHRASE_CONFIDENCE
-        if present >= needed and int(row.argmax()) != NEGATED:
-            extra[o] = present
+        for j, o in enumerate(OBJECTIVES):
+            present = 1.0 - float(objective_p[j][ABSENT])
+            if present >= needed and int(objective_p[j].argmax()) != NEGATED:
+                extra[o] = present
     return LearnedReading(degree, p, extra)
 
 
@@ -154,11 +152,10 @@ def apply(reading, learned: LearnedReading):
             dismissed = True
         else:
             levels = {o: learned.degree for o in levels}
-    base = reading.level if lexicon_graded or learned.degree in (None, 0) else learned.degree
+    level = reading.level if lexicon_graded or learned.degree in (None, 0) else learned.degree
     for o, p in learned.extra.items():
         objectives[o] = [f"(learned: {reading.clause.text!r}, p={p:.2f})"]
-        levels[o] = base
-    level = reading.level if lexicon_graded or learned.degree in (None, 0) else learned.degree
+        levels[o] = level
     return replace(reading, objectives=objectives, objective_levels=levels, degree_words=degree_words,
                    dismissed=dismissed, level=level, learned=dict(learned.extra))
 

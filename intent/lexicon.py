@@ -287,7 +287,7 @@ OOS_IDIOMS = re.compile(
 )
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
-#: removed before a clause is compared by meaning ("offload tasks" asks for nothing in particular).
+#: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).
 GENERIC_WORDS = frozenset("""
 a an the and or of to in on at for with by from into onto as is are be been being it its this that these those
 i we you our us my me your they them their please just want need would like should could can will shall may
