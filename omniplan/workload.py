@@ -585,8 +585,8 @@ PAPER_MIX = ("nb", "dt", "rf", "svm", "xgb")
 #: is what makes some ingress switches too small for the tasks whose traffic enters there.
 INGRESS_ZIPF = 1.0
 #: Packet rate (Mpps) and mean packet size (bytes) ranges of a task's flow aggregate: with a few
-#: hundred Mbit/s to ~2 Gbit/s per task, 60 tasks load Abilene's 10 Gbit/s links to roughly half.
-RATE_MPPS = (0.01, 0.1)
+#: tens to a few hundred Mbit/s per task, 60 tasks load Abilene's busiest 10 Gbit/s link to about a third.
+RATE_MPPS = (0.01, 0.05)
 #: Templates whose MATs' PHV bits add up to more than this are left out: mlcompiler counts the
 #: 64-bit score lanes once per table that touches them, so NB/SVM on 16+ features would need a
 #: 5.7 kbit packet header (more than a Tofino's 4,096-bit PHV) on any device and could never be
