@@ -95,7 +95,7 @@ def _preference(args: argparse.Namespace):
 
 def _inputs(args: argparse.Namespace):
     from omniplan.topology import PROFILES, load_topology
-    from omniplan.workload import generate_workload, load_workload
+    from omniplan.workload import generate_compiled_workload, load_workload
 
     if args.tau is not None and not 0.0 <= args.tau <= 1.0:
         raise InputError(f"--tau must be in [0, 1], got {args.tau}")
@@ -126,7 +126,8 @@ def _inputs(args: argparse.Namespace):
     if args.workload:
         workload = load_workload(args.workload)
     else:
-        workload = generate_workload(args.tasks or 20, args.seed, ingress_choices=[d.name for d in topology.devices])
+        # Tasks sized by our compiler, each with an ingress and an egress (omniplan.workload).
+        workload = generate_compiled_workload(args.tasks or 20, args.seed, [d.name for d in topology.devices])
     return pref, translation, topology, workload, out, plot
 
 
@@ -146,7 +147,8 @@ def _report(result, topology, workload, translation) -> dict[str, Any]:
         "objectives": dict(ev.objectives),
         "units": dict(UNITS),
         "evaluation": {"phv_pct": ev.phv_pct, "max_link_util_pct": ev.max_link_util_pct,
-                       "placed_tasks": ev.placed_tasks, "total_tasks": ev.total_tasks},
+                       "placed_tasks": ev.placed_tasks, "total_tasks": ev.total_tasks,
+                       "split_tasks_pct": ev.split_pct, "off_path_tasks_pct": ev.off_path_pct},
         "plan": result.plan.to_dict(),
     }
     if translation is not None:
@@ -200,7 +202,8 @@ def _print_tables(result, topology, workload, translation=None) -> None:
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     ev = result.evaluation
-    console.print(f"placed {ev.placed_tasks}/{ev.total_tasks} tasks; PHV {ev.phv_pct:.1f}%; "
+    console.print(f"placed {ev.placed_tasks}/{ev.total_tasks} tasks; split {ev.split_pct:.1f}%; "
+                  f"off their flow path {ev.off_path_pct:.1f}%; PHV {ev.phv_pct:.1f}%; "
                   f"busiest link {ev.max_link_util_pct:.1f}%", highlight=False)
 
 
