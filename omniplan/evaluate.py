@@ -124,7 +124,9 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
         hops += w.hops
         coord_bits += w.cross_bits
         for i, (u, v) in enumerate(zip(w.devices, w.devices[1:])):
-            arc_load[(u, v)] += t.rate_mpps * (t.packet_bits + w.meta_bits[i])
+            bits = t.packet_bits + w.meta_bits[i]
+            if bits:
+                arc_load[(u, v)] += t.rate_mpps * bits
         phv_peak += max(p / topology.device(d).profile.phv_bits for d, p in zip(w.devices, w.phv_bits))
 
     max_util = 0.0

@@ -70,8 +70,7 @@ class StageOverflow(ValueError):
 
 def stage_demand(m: MAT) -> tuple[int, int, int]:
     """SRAM bits, TCAM bits and entries a MAT needs in each of the stages it spans (spread evenly)."""
-    k = max(1, m.stages)
-    return (-(-m.sram_bits // k), -(-m.tcam_bits // k), -(-m.entries // k))
+    return m.per_stage
 
 
 class StageBook:
@@ -86,12 +85,15 @@ class StageBook:
                               d.profile.entries_per_stage) for d in topology.devices}
         self.use: dict[str, list[list[int]]] = {d: [[0, 0, 0] for _ in range(c[0])] for d, c in self.caps.items()}
         self._log: list[tuple[str, int, tuple[int, int, int], int]] = []
+        #: bumped on every change of a device's stages (lets callers memoise packing trials)
+        self.version: dict[str, int] = dict.fromkeys(self.caps, 0)
+        self._min_free: dict[str, tuple[int, int, int] | None] = dict.fromkeys(self.caps)
 
     def fits(self, device: str, start: int, m: MAT) -> bool:
         n, cs, ct, ce = self.caps[device]
         if start < 0 or start + m.stages > n:
             return False
-        s_need, t_need, e_need = stage_demand(m)
+        s_need, t_need, e_need = m.per_stage
         for s in range(start, start + m.stages):
             u = self.use[device][s]
             if u[0] + s_need > cs or u[1] + t_need > ct or u[2] + e_need > ce:
@@ -105,12 +107,14 @@ class StageBook:
         return None
 
     def charge(self, device: str, start: int, m: MAT) -> None:
-        need = stage_demand(m)
+        need = m.per_stage
         for s in range(start, start + m.stages):
             u = self.use[device][s]
             for k in range(3):
                 u[k] += need[k]
         self._log.append((device, start, need, m.stages))
+        self.version[device] += 1
+        self._min_free[device] = None
 
     def mark(self) -> int:
         return len(self._log)
@@ -118,10 +122,23 @@ class StageBook:
     def rollback(self, mark: int) -> None:
         while len(self._log) > mark:
             device, start, need, k = self._log.pop()
+            self.version[device] += 1
+            self._min_free[device] = None
             for s in range(start, start + k):
                 u = self.use[device][s]
                 for i in range(3):
                     u[i] -= need[i]
+
+    def min_free(self, device: str) -> tuple[int, int, int]:
+        """The least SRAM, TCAM and entries left in any stage of ``device`` (a quick sufficient test:
+        a task whose whole per-stage demand fits this fits at its ASAP stages)."""
+        cached = self._min_free[device]
+        if cached is None:
+            _n, cs, ct, ce = self.caps[device]
+            use = self.use[device]
+            cached = (cs - max(u[0] for u in use), ct - max(u[1] for u in use), ce - max(u[2] for u in use))
+            self._min_free[device] = cached
+        return cached
 
     def stage_end(self, device: str) -> int:
         return max((s + 1 for s, u in enumerate(self.use[device]) if any(u)), default=0)
@@ -166,7 +183,7 @@ def shortest_routes(workload: Workload, topology: Topology, placement: Mapping[s
     plane's ``realize`` looks routes up by dependency)."""
     from omniplan.walk import task_walk
 
-    paths = dict(nx.all_pairs_dijkstra_path(topology.graph, weight=weight))
+    paths = topology.shortest_paths if weight == "latency_us" else dict(nx.all_pairs_dijkstra_path(topology.graph, weight=weight))
     routes: dict[str, list[str]] = {}
     for t in workload.tasks:
         if not all(mat_id(t.name, m.name) in placement for m in t.mats):

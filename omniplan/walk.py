@@ -55,11 +55,8 @@ class TaskWalk:
         return len(self.devices) - 1
 
 
-def _topo_order(task: Task) -> tuple[list[str], dict[str, list[str]]]:
-    preds: dict[str, list[str]] = {m.name: [] for m in task.mats}
-    for d in task.deps:
-        preds[d.dst].append(d.src)
-    return task.topological_order(), preds
+def _topo_order(task: Task):
+    return task.order_and_preds
 
 
 def default_stops(task: Task, placement: Mapping[str, str]) -> list[str]:
@@ -67,6 +64,12 @@ def default_stops(task: Task, placement: Mapping[str, str]) -> list[str]:
     order, preds = _topo_order(task)
     dev = {m: placement[mat_id(task.name, m)] for m in order}
     start = task.ingress if task.ingress is not None else dev[order[0]]
+    hosts = set(dev.values())
+    if len(hosts) == 1:  # whole task: ingress -> host -> egress
+        (host,) = hosts
+        stops = [start] + ([host] if host != start else [])
+        end = task.exit if task.exit is not None else host
+        return stops + ([end] if end != stops[-1] else [])
     stops = [start]
     done: set[str] = set()
     while len(done) < len(order):
@@ -127,6 +130,16 @@ def task_walk(task: Task, placement: Mapping[str, str], routes: Mapping[str, lis
         error = error or f"walk ends at {devices[-1]}, the task's egress is {task.exit}"
     hosts = sorted({placement[mat_id(task.name, m.name)] for m in task.mats})
     return TaskWalk(devices, position, meta, phv, cross, error, bool(explicit), hosts)
+
+
+def crossing_bits(task: Task, assignment: Mapping[str, str]) -> int:
+    """Metadata bits of ``task``'s dependencies that run at different positions of its default walk
+    when its MATs sit as in ``assignment`` (MAT name -> device); legs do not matter for this."""
+    if len(set(assignment.values())) <= 1:
+        return 0
+    placement = {mat_id(task.name, n): d for n, d in assignment.items()}
+    stops = default_stops(task, placement)
+    return task_walk(task, placement, {walk_id(task.name): stops}, lambda a, b: [a, b]).cross_bits
 
 
 def walk_latency_ns(topology: Topology, devices: list[str]) -> float:

@@ -25,9 +25,11 @@ File format (JSON or YAML), ``format: omniplan-workload/1``::
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -55,6 +57,12 @@ class MAT:
     entries: int = 0
     key_bits: int = 0
     match_kind: str = "exact"
+
+    @cached_property
+    def per_stage(self) -> tuple[int, int, int]:
+        """SRAM bits, TCAM bits and entries needed in each stage the MAT spans (spread evenly)."""
+        k = max(1, self.stages)
+        return (-(-self.sram_bits // k), -(-self.tcam_bits // k), -(-self.entries // k))
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,28 @@ class Task:
         return [m.name for m in self.mats if m.name not in targets]
 
     def topological_order(self) -> list[str]:
-        return list(nx.lexicographical_topological_sort(self.graph()))
+        return list(self.order_and_preds[0])
+
+    @cached_property
+    def order_and_preds(self) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """Lexicographic topological order and each MAT's predecessors, computed once per task
+        (the walk model reads them for every plan evaluated)."""
+        preds: dict[str, list[str]] = {m.name: [] for m in self.mats}
+        succs: dict[str, list[str]] = {m.name: [] for m in self.mats}
+        for d in self.deps:
+            preds[d.dst].append(d.src)
+            succs[d.src].append(d.dst)
+        indeg = {n: len(p) for n, p in preds.items()}
+        ready = sorted(n for n, k in indeg.items() if k == 0)
+        order: list[str] = []
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            for v in succs[n]:
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    bisect.insort(ready, v)
+        return tuple(order), {n: tuple(p) for n, p in preds.items()}
 
     def levels(self) -> dict[str, int]:
         """Dependency level of each MAT: 0 for roots, 1 + max level of predecessors otherwise."""
@@ -165,8 +194,6 @@ class Workload:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
 
     def with_ingress(self, ingress: Mapping[str, str]) -> "Workload":
-        from dataclasses import replace
-
         return Workload(tuple(replace(t, ingress=ingress.get(t.name, t.ingress)) for t in self.tasks))
 
 
@@ -495,6 +522,11 @@ def _opt(obj: dict, key: str, typ, default, fail, fld: str):
 
 # --------------------------------------------------------------------------- generator
 
+#: One Tofino stage's SRAM and TCAM (80 x 128 Kbit, 24 x 512 x 44 bit): the synthetic generator
+#: spreads a larger table over several stages (kept here: the core does not import a device profile).
+STAGE_SRAM_BITS = 80 * 128 * 1024
+STAGE_TCAM_BITS = 24 * 512 * 44
+
 #: Shape of each model family when compiled Planter-style: (feature tables, model tables, final tables).
 _SHAPES = {
     "nb": "lookup",
@@ -568,6 +600,9 @@ def generate_workload(
                             entries=64, key_bits=16 * n_cls, match_kind="ternary", tcam_bits=int(64 * 32 * scale)))
             deps.append(Dependency("sum", "argmax", 16 * n_cls))
         ingress = rng.choice(ingress_list) if ingress_list else None
+        # A table larger than one stage's memory spans several stages (as Tofino's compiler lays it out).
+        mats = [replace(m, stages=max(m.stages, -(-m.sram_bits // STAGE_SRAM_BITS), -(-m.tcam_bits // STAGE_TCAM_BITS)))
+                for m in mats]
         tasks.append(
             Task(name=f"{kind}{i}", kind=kind, mats=tuple(mats), deps=tuple(deps), ingress=ingress,
                  rate_mpps=round(rng.uniform(5, 50), 1))

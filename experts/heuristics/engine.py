@@ -18,7 +18,8 @@ from experts.registry import PlanRequest
 from omniplan.diagnose import diagnose
 from omniplan.errors import InfeasibleError
 from omniplan.feasibility import check_plan
-from omniplan.plan import Plan, shortest_routes
+from omniplan.plan import Plan, shortest_routes, stage_demand
+from omniplan.walk import crossing_bits
 from omniplan.workload import MAT, Task, dep_id, mat_id
 
 from experts.heuristics.ledger import Ledger, TopologyCache, cache_for
@@ -46,6 +47,8 @@ class TaskProfile:
     size: float = 0.0
     #: MAT names in a topological order (stage packing)
     topo: list[str] = field(default_factory=list)
+    #: Sum over MATs of the per-stage SRAM, TCAM and entries (omniplan.plan.stage_demand)
+    stage_need: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def name(self) -> str:
@@ -88,8 +91,10 @@ def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfi
     depth = max(start[n] + mats[n].stages for n in mats)
     cs, ct, cp = mean_caps
     size = max((sram + task.dispatch_sram_bits) / cs if cs else 0.0, tcam / ct if ct else 0.0, phv / cp if cp else 0.0)
+    need = [stage_demand(m) for m in task.mats]
+    stage_need = (sum(n[0] for n in need), sum(n[1] for n in need), sum(n[2] for n in need))
     return TaskProfile(task, order, level, preds, mats, sram, tcam, phv, depth, start,
-                       sum(d.bits for d in task.deps), size, topo)
+                       sum(d.bits for d in task.deps), size, topo, stage_need)
 
 
 #: candidate devices for one MAT of a split task: (profile, mat name, assignment so far, hosts in order) -> devices
@@ -134,6 +139,8 @@ class Placer:
         self.routes: dict[str, list[str]] = {}
         self.unplaced: dict[str, str] = {}
         self.split_tasks: list[str] = []
+        #: (task, device) -> (stage-book version, stage-packing verdict) of the last trial
+        self._pack_memo: dict[tuple[str, str], tuple[int, str | None]] = {}
 
     # ------------------------------------------------------------------ helpers for orders
     def ingress_latency(self, prof: TaskProfile, device: str) -> float:
@@ -182,18 +189,34 @@ class Placer:
         led.add(led.tcam, device, tcam)
 
     # ------------------------------------------------------------------ whole tasks
-    def whole_problem(self, prof: TaskProfile, device: str) -> str | None:
+    def memory_problem(self, prof: TaskProfile, device: str) -> str | None:
+        """The pooled part of whole_problem (memory and pipeline depth): cheap enough to sort by."""
         short = self._short_of(device, prof.sram + prof.task.dispatch_sram_bits, prof.tcam, prof.phv)
         if short:
             return short
         if prof.depth > self.ledger.cap_stages[device]:
             return "stages"
+        return None
+
+    def whole_problem(self, prof: TaskProfile, device: str) -> str | None:
+        short = self.memory_problem(prof, device)
+        if short:
+            return short
         if self._walk_problem(prof, [device]):
             return "bandwidth"
-        mark = self.ledger.book.mark()
+        if all(n <= f for n, f in zip(prof.stage_need, self.ledger.book.min_free(device))):
+            return None  # even stacked in one stage the task fits: the ASAP schedule does
+        book = self.ledger.book
+        key = (prof.name, device)
+        memo = self._pack_memo.get(key)
+        if memo is not None and memo[0] == book.version[device]:
+            return memo[1]
+        mark = book.mark()
         starts = self._pack_stages(prof, device)
-        self.ledger.book.rollback(mark)
-        return None if starts is not None else "stages"
+        book.rollback(mark)
+        why = None if starts is not None else "stages"
+        self._pack_memo[key] = (book.version[device], why)  # the state after rollback = before the trial
+        return why
 
     def _walk_arcs(self, prof: TaskProfile, stops: Sequence[str]) -> list[tuple[str, str]]:
         """Arcs of the walk ingress -> stops -> egress on lowest-latency legs."""
@@ -339,7 +362,7 @@ class Placer:
                 led.rollback(mark)
                 top = ", ".join(f"{k} on {v} device(s)" for k, v in reasons.most_common()) or "no candidate device"
                 return SplitResult(False, reason=f"MAT {mat_id(prof.name, name)} fits nowhere ({top})")
-        cut = sum(d.bits for d in prof.task.deps if assigned[d.src] != assigned[d.dst])
+        cut = crossing_bits(prof.task, assigned)
         if self._walk_problem(prof, hosts):
             led.rollback(mark)
             return SplitResult(False, reason="its walk through " + " -> ".join(hosts) + " overloads a link")
@@ -445,7 +468,7 @@ class Placer:
 
 def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
     """Devices the whole task fits first, tightest fit first (keeps big holes for big tasks)."""
-    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
+    return sorted(placer.devices, key=lambda d: (placer.memory_problem(prof, d) is not None, placer.leftover(prof, d),
                                                  placer.ingress_latency(prof, d), d))
 
 

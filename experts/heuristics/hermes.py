@@ -16,6 +16,7 @@ from collections import defaultdict
 from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, nearest_then_packed
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
+from omniplan.walk import crossing_bits
 from omniplan.workload import mat_id
 
 #: How many seed devices a split partition is grown from.
@@ -39,7 +40,9 @@ def min_cut_order(placer: Placer, seed: str) -> SplitOrder:
 
 
 def cut_bits(prof: TaskProfile, assignment: dict[str, str]) -> int:
-    return sum(d.bits for d in prof.task.deps if assignment[d.src] != assignment[d.dst])
+    """Metadata bits the task's packet carries between devices (dependencies whose MATs run at
+    different positions of its walk, ``omniplan.walk``): Hermes' objective."""
+    return crossing_bits(prof.task, assignment)
 
 
 def refine(placer: Placer, prof: TaskProfile, assignment: dict[str, str], hosts: list[str]) -> dict[str, str]:
@@ -138,12 +141,8 @@ def solve(request: PlanRequest) -> Plan:
 
 
 def _cut_bits(placer: Placer) -> int:
-    total = 0
-    for prof in placer.profiles:
-        if prof.name in placer.split_tasks:
-            total += sum(d.bits for d in prof.task.deps
-                         if placer.placement[mat_id(prof.name, d.src)] != placer.placement[mat_id(prof.name, d.dst)])
-    return total
+    return sum(cut_bits(prof, {n: placer.placement[mat_id(prof.name, n)] for n in prof.mats})
+               for prof in placer.profiles if prof.name in placer.split_tasks)
 
 
 EXPERT = register(Expert(
