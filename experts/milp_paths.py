@@ -185,6 +185,50 @@ class PathModel:
         _add_segments(self.workload, self.topology, plan)
         return plan
 
+    def placement_from(self, values: Mapping[int, int]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for t in self.workload.tasks:
+            for k, walk in enumerate(self.cands[t.name]):
+                if values.get(self.p[(t.name, k)], 0) != 1:
+                    continue
+                for m in t.mats:
+                    prev = 0
+                    for j in range(len(walk)):
+                        cur = values[self.y[(t.name + "/" + m.name, k, j)]]
+                        if cur and not prev:
+                            out[mat_id(t.name, m.name)] = walk[j]
+                        prev = cur
+        return out
+
+    def forbid_together(self, device: str, mats: list[str]) -> None:
+        """A no-good cut: the MATs ``mats`` (ids) may not all sit on ``device`` (their stages do not pack)."""
+        terms: dict[int, int] = {}
+        for mid in mats:
+            for v, c in self._x_terms(mid, device).items():
+                terms[v] = terms.get(v, 0) + c
+        self.model.add(terms, None, len(mats) - 1, group="stages", name=f"stage no-good {device}")
+
+    def _x_terms(self, mid: str, device: str, scale: int = 1) -> dict[int, int]:
+        """Linear terms of X[mid, device] (1 when the MAT runs on the device) times ``scale``."""
+        task = mid.split("/", 1)[0]
+        terms: dict[int, int] = {}
+        for k, walk in enumerate(self.cands[task]):
+            for j, d in enumerate(walk):
+                if d != device:
+                    continue
+                terms[self.y[(mid, k, j)]] = terms.get(self.y[(mid, k, j)], 0) + scale
+                if j:
+                    terms[self.y[(mid, k, j - 1)]] = terms.get(self.y[(mid, k, j - 1)], 0) - scale
+        return terms
+
+    def stage_end_cut(self, device: str, mats: list[str], end: int) -> None:
+        """When all of ``mats`` sit on ``device``, its pipeline runs to stage ``end`` (first-fit says so)."""
+        terms: dict[int, int] = {self.se[device]: 1}
+        for mid in mats:
+            for v, c in self._x_terms(mid, device, -end).items():
+                terms[v] = terms.get(v, 0) + c
+        self.model.add(terms, end - end * len(mats), None, group="stages", name=f"stage end {device}")
+
     def hint_from_plan(self, plan: Plan) -> dict[int, int] | None:
         """A complete assignment for ``plan`` when every task's walk is one of its candidates."""
         paths = self.topology.shortest_paths

@@ -29,7 +29,7 @@ from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
 from omniplan.objectives import OBJECTIVES
 from omniplan.feasibility import check_plan
-from omniplan.plan import Plan, StageOverflow, complete_plan
+from omniplan.plan import Plan, StageOverflow, assign_stages
 from omniplan.topology import Topology
 from omniplan.workload import Workload, mat_id
 
@@ -78,10 +78,35 @@ def solve_mip(
     if starts:
         starts.sort(key=lambda s: s[0])
         pm.model.hint = starts[0][2]
-    remaining = max(0.3, request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S)
-    result = BACKENDS[backend](pm.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
-    if result.status == "INFEASIBLE":
-        raise InfeasibleError(explain_infeasible(pm, request))
+    cuts = 0
+    while True:
+        remaining = max(0.3, request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S)
+        result = BACKENDS[backend](pm.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
+        if result.status == "INFEASIBLE":
+            if cuts:
+                break  # every packable placement was cut away or worse: keep the best start
+            raise InfeasibleError(explain_infeasible(pm, request))
+        if not result.has_solution:
+            break
+        # Per-stage capacity is pooled per device in the model; the first-fit stage schedule
+        # decides. A device it cannot pack gets a no-good cut (not all of these MATs together)
+        # and the model is solved again (lazy constraint generation), while time is left.
+        bad = _unpackable_device(pm, result.values)
+        if bad is None:
+            # With power weighted: where first-fit runs a pipeline deeper than the model's stage
+            # end (a full stage pushed a table later), add that as a cut and solve again.
+            short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
+            if not short:
+                break
+            for device, mats, end in short:
+                pm.stage_end_cut(device, mats, end)
+        else:
+            device, mats = bad
+            pm.forbid_together(device, mats)
+        cuts += 1
+        if time.perf_counter() - t_start > request.time_limit_s - OVERHEAD_S - 0.3:
+            break
+    info["stage_cuts"] = cuts
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
                             objective=float(pm.model.objective_value(starts[0][2])), bound=None,
@@ -91,16 +116,17 @@ def solve_mip(
             f"{expert}: no plan found within {request.time_limit_s:g} s (solver status {result.status}); "
             "the instance is not proven infeasible - give more time or a warm start")
     info.update(_result_info(pm, result))
+    from_start = starts and result.values == starts[0][2]
     try:
-        plan = pm.to_plan(result.values, expert)
+        plan = _copy(starts[0][1], expert) if from_start else pm.to_plan(result.values, expert)
         broken = check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial)
     except StageOverflow as exc:
         plan, broken = None, [str(exc)]
     if broken:
-        # Per-stage capacity is pooled in the MIP; the first-fit schedule could not pack it.
+        # The time ran out before the stage cuts made the solver's plan packable.
         if not starts:
             raise OmniPlanError(f"{expert}: the solver's plan fails the stage schedule ({broken[0]}) and no start is feasible")
-        plan = pm.to_plan(starts[0][2], expert)
+        plan = _copy(starts[0][1], expert)
         info.update({"status": "FEASIBLE", "objective": starts[0][0], "rejected": str(broken[0]),
                      "gap_normalised": (None if info["best_bound"] is None else max(0.0, starts[0][0] - info["best_bound"]))})
     ev = evaluate(plan, request.workload, request.topology)
@@ -108,6 +134,32 @@ def solve_mip(
     info["total_s"] = round(time.perf_counter() - t_start, 3)
     plan.info = info
     return plan
+
+
+def _copy(plan: Plan, expert: str) -> Plan:
+    return Plan(placement=dict(plan.placement), stages=dict(plan.stages),
+                routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
+
+
+def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
+    """The device whose MATs the first-fit schedule cannot pack, with those MATs; None if all pack."""
+    placement = pm.placement_from(values)
+    try:
+        assign_stages(pm.workload, pm.topology, placement)
+    except StageOverflow as exc:
+        return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
+    return None
+
+
+def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
+    placement = pm.placement_from(values)
+    stages = assign_stages(pm.workload, pm.topology, placement)
+    ends: dict[str, int] = {}
+    mats = pm.workload.mats()
+    for mid, d in placement.items():
+        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
+    return [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
+            if e > values[pm.se[d]]]
 
 
 def _result_info(pm: PathModel, result: MilpResult) -> dict:

@@ -67,6 +67,10 @@ def _jsonable(value: Any) -> Any:
 class StageOverflow(ValueError):
     """The MATs placed on a device do not fit its stages (depth or a stage's SRAM/TCAM/entries)."""
 
+    def __init__(self, message: str, device: str | None = None):
+        super().__init__(message)
+        self.device = device
+
 
 def stage_demand(m: MAT) -> tuple[int, int, int]:
     """SRAM bits, TCAM bits and entries a MAT needs in each of the stages it spans (spread evenly)."""
@@ -170,7 +174,8 @@ def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str
             if start is None:
                 limit = topology.device(dev).profile.stages
                 why = "stages" if earliest + m.stages > limit else "per-stage SRAM/TCAM/entries"
-                raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})")
+                raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})",
+                                    device=dev)
             book.charge(dev, start, m)
             stages[mid] = start
     return stages
