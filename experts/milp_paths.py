@@ -419,12 +419,22 @@ def build_path_model(workload: Workload, topology: Topology, weights: Iterable[f
     for d in devs:
         p = prof[d]
         disp = {z[(t.name, d)]: t.dispatch_sram_bits for t in workload.tasks if (t.name, d) in z}
-        m.add({**dev_sram[d], **disp}, None, p.sram_bits, group="sram", name=f"sram {d}")
-        m.add(dev_tcam[d], None, p.tcam_bits, group="tcam", name=f"tcam {d}")
-        m.add(dev_entries[d], None, p.stages * p.entries_per_stage, group="entries", name=f"entries {d}")
+        # capacity times used[d]: the same integer rows, a much tighter LP (power's bound)
+        m.add({**dev_sram[d], **disp, used[d]: -p.sram_bits}, None, 0, group="sram", name=f"sram {d}")
+        m.add({**dev_tcam[d], used[d]: -p.tcam_bits}, None, 0, group="tcam", name=f"tcam {d}")
+        m.add({**dev_entries[d], used[d]: -p.stages * p.entries_per_stage}, None, 0, group="entries", name=f"entries {d}")
         if W["power"]:
             add_obj(used[d], W["power"] * p.idle_power_w / sc.span["power"])
             add_obj(se[d], W["power"] * p.power_per_stage_w / sc.span["power"])
+    # valid inequalities: the powered devices must hold the whole demand (bin-packing bound)
+    need_sram = sum(t.sram_bits + t.dispatch_sram_bits for t in workload.tasks)
+    need_tcam = sum(mm.tcam_bits for t in workload.tasks for mm in t.mats)
+    if not allow_partial:
+        m.add({used[d]: prof[d].sram_bits for d in devs}, need_sram, None, group="sram", name="powered sram")
+        if need_tcam:
+            m.add({used[d]: prof[d].tcam_bits for d in devs}, need_tcam, None, group="tcam", name="powered tcam")
+    for d in devs:
+        m.add({se[d]: 1, used[d]: -1}, 0, None, group="stages", name=f"a powered device runs a stage {d}")
     util = None
     if W["throughput"]:
         util = m.int_var(0, UTIL_UNITS, "U")
