@@ -23,7 +23,6 @@ Writes bench/results/planning_*.csv and planning.png.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -40,13 +39,14 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.common import write_csv as common_write_csv  # noqa: E402
 from experts.registry import PlanRequest, get  # noqa: E402
 from omniplan.errors import OmniPlanError  # noqa: E402
 from omniplan.evaluate import evaluate  # noqa: E402
 from omniplan.feasibility import check_plan  # noqa: E402
 from omniplan.objectives import OBJECTIVES, Preference  # noqa: E402
 from omniplan.topology import Topology, load_topology  # noqa: E402
-from omniplan.workload import Workload, generate_workload  # noqa: E402
+from omniplan.workload import Workload, generate_compiled_workload  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 console = Console(width=200)
@@ -57,8 +57,8 @@ def _w(**kw: float) -> list[float]:
     return [kw.get(o, 0.0) for o in OBJECTIVES]
 
 
-#: MAT size multiplier passed to generate_workload (--scale); 5 is the generator's default.
-SCALE = 5.0
+#: Table size multiplier passed to generate_compiled_workload (--scale); 1 = as compiled.
+SCALE = 1.0
 
 
 def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: int = 0) -> tuple[Workload, Topology]:
@@ -67,8 +67,8 @@ def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: i
         topo = topo.subset(n_devices)
     names = [d.name for d in topo.devices]
     if topo.kind == "datacenter":
-        names = [n for n in names if n.startswith("e")] or names  # traffic enters at edge switches
-    return generate_workload(n_tasks, seed=seed, ingress_choices=names, scale=SCALE), topo
+        names = [n for n in names if n.startswith("e")] or names  # traffic enters and leaves at edge switches
+    return generate_compiled_workload(n_tasks, seed, names, scale=SCALE), topo
 
 
 def run_method(method: str, wl: Workload, topo: Topology, args) -> dict:
@@ -141,18 +141,7 @@ def _ratio(row: dict, base: dict | None, key: str) -> str:
 
 
 def write_csv(name: str, rows: list[dict]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    keys: list[str] = []
-    for r in rows:
-        for k in r:
-            if k not in keys:
-                keys.append(k)
-    path = RESULTS / name
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    return path
+    return common_write_csv(RESULTS / name, rows)
 
 
 # --------------------------------------------------------------------------- sections
@@ -253,11 +242,13 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
                 t0 = time.perf_counter()
                 plan = solve_mip(req)
                 ev = evaluate(plan, wl, topo)
+                starts = plan.info.get("warm_start") or []
                 rows.append({"config": label, "warm_start": warm_name or "-", "time_s": time.perf_counter() - t0,
-                             "status": plan.info["status"], "gap": plan.info["gap"],
-                             "solve_s": plan.info["solve_time_s"], "sram_pct": ev.objectives["resources"],
+                             "status": plan.info["status"], "gap": plan.info.get("gap_normalised"),
+                             "objective": plan.info.get("objective"), "bound": plan.info.get("best_bound"),
+                             "solve_s": plan.info.get("solve_time_s"), "sram_pct": ev.objectives["resources"],
                              "phv_pct": ev.phv_pct, "latency_us": ev.objectives["latency"],
-                             "warm_feasible": (plan.info["warm_start"] or {}).get("feasible")})
+                             "warm_feasible": any(r.get("feasible") for r in starts)})
                 progress.advance(task)
     sram_opt = min(r["sram_pct"] for r in rows if r["config"] == "SRAM optimum")
     phv_opt = min(r["phv_pct"] for r in rows if r["config"] == "PHV proxy optimum")
@@ -265,7 +256,7 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
     for col in ("config", "warm start", "time s", "status", "gap", "SRAM %", "PHV %", "latency us"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["config"], r["warm_start"], f"{r['time_s']:.2f}", r["status"], f"{r['gap']:.3%}",
+        table.add_row(r["config"], r["warm_start"], f"{r['time_s']:.2f}", r["status"], _fmt(r["gap"], ".4f"),
                       f"{r['sram_pct']:.3f}", f"{r['phv_pct']:.3f}", f"{r['latency_us']:.1f}")
     console.print(table)
     t2 = Table(title="Fast experts vs CP-SAT optimum (relative excess)")
@@ -283,7 +274,7 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
 
 def section_highs(args) -> list[dict]:
     from experts.milp_backends import solve_cpsat, solve_highs
-    from experts.milp_offload import build_model
+    from experts.milp_paths import build_path_model as build_model
     from experts.mip import SPD_O_WEIGHTS
 
     rows = []
@@ -318,24 +309,30 @@ def section_highs(args) -> list[dict]:
 
 
 def plot(quality: list[dict], scale: list[dict], path: Path) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    """Only panels that have data (a run of one section used to leave two empty panels)."""
     topo0 = quality[0]["topology"] if quality else None
-    for m in dict.fromkeys(r["method"] for r in quality):
-        pts = [(r["tasks"], r.get("sram_pct")) for r in quality if r["method"] == m and r["topology"] == topo0 and "sram_pct" in r]
-        if pts:
-            axes[0].plot(*zip(*pts), marker="o", label=m)
-        pts = [(r["tasks"], r.get("phv_pct")) for r in quality if r["method"] == m and r["topology"] == topo0 and "phv_pct" in r]
-        if pts:
-            axes[1].plot(*zip(*pts), marker="o", label=m)
-    axes[0].set(title=f"SRAM % ({topo0})", xlabel="tasks")
-    axes[1].set(title=f"PHV % ({topo0})", xlabel="tasks")
+    panels = []
+    for key, title in (("sram_pct", "SRAM %"), ("phv_pct", "PHV %")):
+        series = {m: [(r["tasks"], r[key]) for r in quality if r["method"] == m and r["topology"] == topo0 and r.get(key) is not None]
+                  for m in dict.fromkeys(r["method"] for r in quality)}
+        series = {m: pts for m, pts in series.items() if pts}
+        if series:
+            panels.append((f"{title} ({topo0})", "tasks", series, "linear"))
+    series = {}
     for m in dict.fromkeys(r["method"] for r in scale):
         for p in ("fast", "optimal"):
             pts = [(r["devices"], r["time_s"]) for r in scale if r["method"] == m and r["path"] == p and "error" not in r]
             if pts:
-                axes[2].plot(*zip(*pts), marker="o", label=f"{m} ({p})")
-    axes[2].set(title="execution time", xlabel="devices", ylabel="s", yscale="log")
-    for ax in axes:
+                series[f"{m} ({p})"] = pts
+    if series:
+        panels.append(("execution time (s)", "devices", series, "log"))
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (title, xlabel, series, yscale) in zip(axes[0], panels):
+        for label, pts in series.items():
+            ax.plot(*zip(*sorted(pts)), marker="o", label=label)
+        ax.set(title=title, xlabel=xlabel, yscale=yscale)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -348,12 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefer", default="resources=0.8,latency=0.6", help="OmniPlan's preference vector")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--scale", type=float, default=5.0,
-                    help="MAT size multiplier of the generated workloads (10 puts Abilene/60 tasks at ~50%% SRAM)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="table size multiplier of the compiled-model workloads (1 = as compiled)")
     args = ap.parse_args(argv)
     global SCALE
     SCALE = args.scale
-    tag = "" if args.scale == 5.0 else f"_s{args.scale:g}"
+    tag = "" if args.scale == 1.0 else f"_s{args.scale:g}"
     if args.quick:
         args.topologies, args.tasks = ["abilene", "fattree4"], [20, 60]
         args.devices, args.scale_topology, args.scale_tasks, args.fast_tasks = [8, 32], "geant2012", 60, 100
