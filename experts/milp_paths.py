@@ -45,6 +45,10 @@ from omniplan.workload import Task, Workload, dep_id, ingress_dep_id, mat_id, wa
 K_PATHS = 2
 #: Detour walks ingress -> w -> egress offered, through the devices with the smallest detour.
 K_DETOURS = 3
+#: Size budget: when sum over tasks of MATs x candidate walk entries (the y variables) would pass
+#: this, the candidate sets shrink (1 path + 1 detour, then the shortest path alone) so memory and
+#: build time stay bounded on large networks (TataNld, 200 tasks: 168k variables, 3.2 GB before).
+Y_BUDGET = 40_000
 #: Integer objective resolution: one normalised objective unit at weight 1 is worth this much.
 RESOLUTION = 1_000_000
 #: Bottleneck utilisation is counted in 1e-4 of an arc's capacity.
@@ -87,8 +91,10 @@ class Scales:
         return {"lo": dict(self.lo), "span": dict(self.span)}
 
 
-def candidate_walks(task: Task, topology: Topology) -> list[list[str]]:
+def candidate_walks(task: Task, topology: Topology, k_paths: int | None = None, k_detours: int | None = None) -> list[list[str]]:
     """The walks task ``task`` may take (see module doc); without an ingress, one per device."""
+    k_paths = K_PATHS if k_paths is None else k_paths
+    k_detours = K_DETOURS if k_detours is None else k_detours
     names = [d.name for d in topology.devices]
     if task.ingress is None:
         return [[d] for d in names]
@@ -98,9 +104,10 @@ def candidate_walks(task: Task, topology: Topology) -> list[list[str]]:
     if ing == egr:
         walks = [[ing]]
     else:
-        walks = [list(p) for p in islice(nx.shortest_simple_paths(topology.graph, ing, egr, weight="latency_us"), K_PATHS)]
+        walks = [list(p) for p in islice(nx.shortest_simple_paths(topology.graph, ing, egr, weight="latency_us"),
+                                         max(1, k_paths))]
     on = {d for w in walks for d in w}
-    off = sorted((d for d in names if d not in on), key=lambda d: (lat[ing][d] + lat[d][egr], d))[:K_DETOURS]
+    off = sorted((d for d in names if d not in on), key=lambda d: (lat[ing][d] + lat[d][egr], d))[:k_detours]
     for w in off:
         walks.append(list(sp[ing][w]) + list(sp[w][egr])[1:])
     return walks
@@ -121,12 +128,31 @@ def path_scales(workload: Workload, topology: Topology, cands: Mapping[str, list
     r_hi = 100.0 * (mats + sum(t.dispatch_sram_bits * min(len(t.mats), len(devs)) for t in workload.tasks)) / cap
     lo["resources"], span["resources"] = r_lo, max(r_hi - r_lo, 1e-6)
     lo["throughput"], span["throughput"] = 0.0, 100.0
-    lats = [[walk_latency_ns(topology, w) / 1000.0 for w in cands[t.name]] for t in workload.tasks]
-    lo["latency"] = sum(min(x) for x in lats) / n
-    span["latency"] = max(sum(max(x) for x in lats) / n - lo["latency"], 1e-3)
-    hops = [[len(w) - 1 for w in cands[t.name]] for t in workload.tasks]
-    lo["hops"] = sum(min(x) for x in hops) / n
-    span["hops"] = max(sum(max(x) for x in hops) / n - lo["hops"], 1e-3)
+    # lo: the true minimum over all walks (so every n_i >= 0 whatever walks the model holds):
+    # Dijkstra on link latency + the pass of the device entered, and the hop distance.
+    g = topology.graph
+
+    def step_ns(a: str, b: str, _d: dict) -> float:
+        return g.edges[a, b]["latency_us"] * 1000.0 + device_pass_ns(topology, b)
+
+    best_ns = {}
+    for ing in {t.ingress for t in workload.tasks if t.ingress is not None}:
+        best_ns[ing] = nx.single_source_dijkstra_path_length(g, ing, weight=step_ns)
+    pass_min = min(device_pass_ns(topology, d.name) for d in devs)
+    lat_lo, lat_hi, hop_lo, hop_hi = 0.0, 0.0, 0.0, 0.0
+    for t in workload.tasks:
+        walks = cands[t.name]
+        if t.ingress is None:
+            lat_lo += pass_min / 1000.0
+        else:
+            lat_lo += (device_pass_ns(topology, t.ingress) + best_ns[t.ingress][t.exit]) / 1000.0
+            hop_lo += topology.hop_distance[t.ingress][t.exit]
+        lat_hi += max(walk_latency_ns(topology, w) for w in walks) / 1000.0
+        hop_hi += max(len(w) - 1 for w in walks)
+    lo["latency"] = lat_lo / n
+    span["latency"] = max(lat_hi / n - lo["latency"], 1e-3)
+    lo["hops"] = hop_lo / n
+    span["hops"] = max(hop_hi / n - lo["hops"], 1e-3)
     lo["coordination"], span["coordination"] = 0.0, 100.0
     lo["coverage"], span["coverage"] = 0.0, 100.0
     return Scales(lo, span)
@@ -289,12 +315,29 @@ def _add_segments(workload: Workload, topology: Topology, plan: Plan) -> None:
                 plan.routes[ingress_dep_id(t.name, root)] = list(w.devices[:b + 1])
 
 
+def _sized_candidates(workload: Workload, topology: Topology, extra: Mapping[str, list[str]]) -> dict[str, list[list[str]]]:
+    """Candidate walks per task within ``Y_BUDGET`` (see there), plus each task's ``extra`` walk."""
+    for k_paths, k_detours in ((K_PATHS, K_DETOURS), (1, 1), (1, 0)):
+        cands = {t.name: candidate_walks(t, topology, k_paths, k_detours) for t in workload.tasks}
+        for t in workload.tasks:
+            walk = extra.get(t.name)
+            if walk and walk not in cands[t.name]:
+                cands[t.name].append(list(walk))
+        size = sum(len(t.mats) * sum(len(w) for w in cands[t.name]) for t in workload.tasks)
+        if size <= Y_BUDGET:
+            break
+    return cands
+
+
 def build_path_model(workload: Workload, topology: Topology, weights: Iterable[float], *,
-                     allow_partial: bool = False) -> PathModel:
+                     allow_partial: bool = False, extra_walks: Mapping[str, list[str]] | None = None) -> PathModel:
+    """The model; ``extra_walks`` (task -> walk) joins each task's candidates, so a warm start
+    whose walks lie outside the default candidates is still a solution of the model."""
     w = normalize_weights(weights)
     W = dict(zip(OBJECTIVES, w))
-    cands = {t.name: candidate_walks(t, topology) for t in workload.tasks}
-    sc = path_scales(workload, topology, cands)
+    cands = _sized_candidates(workload, topology, extra_walks or {})
+    # the scales come from the default candidates: the same whatever warm start joined the model
+    sc = path_scales(workload, topology, {t.name: candidate_walks(t, topology) for t in workload.tasks})
     m = MilpModel()
     pm = PathModel(m, workload, topology, w, sc, cands)
     devs = [d.name for d in topology.devices]

@@ -54,13 +54,16 @@ def solve_mip(
     t_start = time.perf_counter()
     weights = normalize_weights(request.weights if weights is None else weights)
     _fail_fast(request)
-    pm = build_path_model(request.workload, request.topology, weights, allow_partial=request.allow_partial)
+    seed_plan = greedy_seed(request.workload, request.topology)
+    extra = _walks_of(request.warm_start, request) if request.warm_start is not None else {}
+    pm = build_path_model(request.workload, request.topology, weights, allow_partial=request.allow_partial,
+                          extra_walks=extra)
     build_s = time.perf_counter() - t_start
     info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": pm.model.stats(),
                   "build_s": round(build_s, 3), "scales": pm.scales.as_dict(), "method": "candidate walks"}
     starts: list[tuple[float, Plan, dict]] = []
     reports = []
-    for cand in (request.warm_start, greedy_seed(request.workload, request.topology)):
+    for cand in (request.warm_start, seed_plan):
         if cand is None:
             continue
         hint = pm.hint_from_plan(cand)
@@ -147,6 +150,18 @@ def solve_mip(
     info["total_s"] = round(time.perf_counter() - t_start, 3)
     plan.info = info
     return plan
+
+
+def _walks_of(plan: Plan, request: PlanRequest) -> dict[str, list[str]]:
+    """Each fully placed task's walk in ``plan`` (explicit or default)."""
+    from omniplan.walk import task_walk
+
+    paths = request.topology.shortest_paths
+    out = {}
+    for t in request.workload.tasks:
+        if all(mat_id(t.name, m.name) in plan.placement for m in t.mats):
+            out[t.name] = task_walk(t, plan.placement, plan.routes, lambda a, b: paths[a][b]).devices
+    return out
 
 
 def _copy(plan: Plan, expert: str) -> Plan:
