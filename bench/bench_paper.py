@@ -173,21 +173,28 @@ def table23(args, prefs) -> list[dict]:
         for m in METHODS:
             rows.append(dict(run(m, wl, topo, args, prefs[MORE_TASKS]), tasks=n))
     for label, key, paper in (("Table 2: SRAM %", "sram_pct", PAPER_T2), ("Table 3: PHV %", "phv_pct", PAPER_T3)):
-        t = Table(title=f"{label} vs tasks, Internet2 (Abilene), intent {MORE_TASKS!r}")
-        t.add_column("method")
-        for n in args.tasks:
-            t.add_column(f"{n}")
-            t.add_column("paper")
-            t.add_column("ratio")
-        for m in METHODS:
-            cells = []
-            for n in args.tasks:
-                r = next(x for x in rows if x["method"] == m and x["tasks"] == n)
-                p = paper[m][PAPER_TASKS.index(n)] if n in PAPER_TASKS else None
-                cells += [fmt(r.get(key), ".2f") if "error" not in r else "fail", fmt(p, ".1f"), ratio(r.get(key), p)]
-            t.add_row(m, *cells)
-        console.print(t)
+        grid_table(f"{label} vs tasks, Internet2 (Abilene), intent {MORE_TASKS!r}", rows, key,
+                   [(m, lambda r, m=m: r["method"] == m) for m in METHODS], "tasks", args.tasks,
+                   lambda m, n, paper=paper: paper[m][PAPER_TASKS.index(n)] if n in PAPER_TASKS else None, ".2f")
     return rows
+
+
+def grid_table(title: str, rows: list[dict], key: str, lines: list, col: str, cols: list, paper, spec: str) -> None:
+    """One row per (label, row filter), per column value: ours, the paper's figure, the ratio."""
+    t = Table(title=title)
+    t.add_column("method")
+    for c in cols:
+        t.add_column(f"{c}")
+        t.add_column("paper")
+        t.add_column("ratio")
+    for label, keep in lines:
+        cells = []
+        for c in cols:
+            r = next((x for x in rows if keep(x) and x[col] == c), {})
+            p = paper(label, c)
+            cells += [fmt(r.get(key), spec) if "error" not in r else "fail", fmt(p, spec), ratio(r.get(key), p)]
+        t.add_row(label, *cells)
+    console.print(t)
 
 
 def table6(args) -> list[dict]:
@@ -205,22 +212,11 @@ def table6(args) -> list[dict]:
         rows.append(dict(run("SPD-O", wl, topo, args), devices=nd, channel="opt"))
         r = run("OmniPlan", wl, topo, args, Preference.parse("resources=0.5,latency=0.5"), skip_mip_at_bound=False)
         rows.append(dict(r, devices=nd, channel="opt", time_s=r.get("mip_s") or r["time_s"]))
-    t = Table(title=f"Table 6: execution time (s) vs devices, GEANT subsets, {args.t6_tasks} tasks, "
-                    f"MIP limit {args.mip_time:g} s (paper: Gurobi, limit ~600 s)")
-    t.add_column("channel:method")
-    for nd in args.devices:
-        t.add_column(f"{nd} HD")
-        t.add_column("paper")
-        t.add_column("ratio")
-    for key in PAPER_T6:
-        ch, m = key.split(":")
-        cells = []
-        for nd in args.devices:
-            r = next((x for x in rows if x["channel"] == ch and x["method"] == m and x["devices"] == nd), {})
-            p = PAPER_T6[key][PAPER_DEVICES.index(nd)] if nd in PAPER_DEVICES else None
-            cells += [fmt(r.get("time_s"), ".3f"), fmt(p, ".3f"), ratio(r.get("time_s"), p)]
-        t.add_row(key, *cells)
-    console.print(t)
+    grid_table(f"Table 6: execution time (s) vs devices, GEANT subsets, {args.t6_tasks} tasks, "
+               f"MIP limit {args.mip_time:g} s (paper: Gurobi, limit ~600 s)", rows, "time_s",
+               [(key, lambda r, key=key: f"{r['channel']}:{r['method']}" == key) for key in PAPER_T6], "devices",
+               args.devices, lambda key, nd: PAPER_T6[key][PAPER_DEVICES.index(nd)] if nd in PAPER_DEVICES else None,
+               ".3f")
     return rows
 
 

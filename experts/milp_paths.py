@@ -190,22 +190,12 @@ class PathModel:
 
     # ------------------------------------------------------------------ plans <-> values
     def to_plan(self, values: Mapping[int, int], expert: str) -> Plan:
-        placement: dict[str, str] = {}
+        placement = self.placement_from(values)
         routes: dict[str, list[str]] = {}
         for t in self.workload.tasks:
             chosen = [k for k in range(len(self.cands[t.name])) if values.get(self.p[(t.name, k)], 0) == 1]
-            if not chosen:
-                continue
-            k = chosen[0]
-            walk = self.cands[t.name][k]
-            for m in t.mats:
-                prev = 0
-                for j in range(len(walk)):
-                    cur = values[self.y[(t.name + "/" + m.name, k, j)]]
-                    if cur and not prev:
-                        placement[mat_id(t.name, m.name)] = walk[j]
-                    prev = cur
-            routes[walk_id(t.name)] = list(walk)
+            if chosen:
+                routes[walk_id(t.name)] = list(self.cands[t.name][chosen[0]])
         plan = Plan(placement=placement, stages=assign_stages(self.workload, self.topology, placement),
                     routes=routes, expert=expert)
         _add_segments(self.workload, self.topology, plan)
