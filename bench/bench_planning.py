@@ -11,6 +11,9 @@ Sections (one run, methods side by side, ratios against SPD-O):
   weights; how far the fast experts' SRAM and PHV are from CP-SAT's optimum (SRAM: weights
   resources=1; PHV: weights resources=1, coordination=1, hops=1, the objectives PHV consists of).
 * ``highs``   - CP-SAT vs HiGHS on the same integer model: time to the (same) optimum, ratio.
+* ``mipscale`` - the optimal channel at scale (issue 13's targets): Abilene[8]/60 tasks 30 s,
+  GEANT/100 tasks 60 s, TataNld/200 tasks 60 s; wall time, peak RSS (child process), objective vs
+  bound and vs the warm start. Not in the default sections (about 3.5 minutes).
 
     .venv/bin/python bench/bench_planning.py --quick      # a few minutes
     .venv/bin/python bench/bench_planning.py              # full grid (long: MIP limit 60 s each)
@@ -308,6 +311,58 @@ def section_highs(args) -> list[dict]:
     return rows
 
 
+MIPSCALE_CASES = (("abilene", 8, 60, 30.0), ("geant2012", None, 100, 60.0), ("TataNld", None, 200, 60.0))
+
+
+def _mipscale_one(topo_name: str, n_devices: int | None, n_tasks: int, limit: float, seed: int) -> dict:
+    """One optimal-channel run (uniform weights, SPD-H warm start); called in a child process so
+    its peak RSS is its own."""
+    import resource
+
+    from experts.mip import solve_mip
+
+    topo = load_topology(topo_name)
+    if n_devices:
+        topo = topo.subset(n_devices)
+    wl = generate_compiled_workload(n_tasks, seed, [d.name for d in topo.devices])
+    fast = get("spd-h").solve(PlanRequest(wl, topo))
+    t0 = time.perf_counter()
+    plan = solve_mip(PlanRequest(wl, topo, weights=[1.0] * 7, time_limit_s=limit, warm_start=fast))
+    wall = time.perf_counter() - t0
+    starts = [r["objective"] for r in plan.info["warm_start"] if r.get("objective") is not None]
+    return {"topology": topo.name, "devices": len(topo.devices), "tasks": n_tasks, "limit_s": limit, "wall_s": wall,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "status": plan.info["status"],
+            "objective": plan.info["objective"], "bound": plan.info["best_bound"],
+            "gap_normalised": plan.info["gap_normalised"], "best_start": min(starts) if starts else None,
+            "variables": plan.info["model"]["variables"], "violations": len(check_plan(plan, wl, topo, require_all=True))}
+
+
+def section_mipscale(args) -> list[dict]:
+    import json
+    import subprocess
+
+    rows = []
+    for topo_name, nd, nt, limit in MIPSCALE_CASES:
+        code = ("import json,sys; sys.path.insert(0, %r); from bench.bench_planning import _mipscale_one; "
+                "print(json.dumps(_mipscale_one(%r, %r, %d, %r, %d)))") % (str(RESULTS.parents[1]), topo_name, nd, nt,
+                                                                           limit, args.seed)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=limit * 4 + 120)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else
+                    {"topology": topo_name, "tasks": nt, "error": out.stderr[-200:]})
+    table = Table(title="Optimal channel at scale (uniform weights, SPD-H warm start, CP-SAT 2 workers)")
+    for col in ("topology", "devices", "tasks", "limit s", "wall s", "RSS MB", "status", "objective", "bound",
+                "best start", "vs start", "variables"):
+        table.add_column(col)
+    for r in rows:
+        better = (1 - r["objective"] / r["best_start"]) if r.get("best_start") else None
+        table.add_row(r["topology"], str(r.get("devices", "-")), str(r["tasks"]), _fmt(r.get("limit_s"), ".0f"),
+                      _fmt(r.get("wall_s"), ".1f"), _fmt(r.get("rss_mb"), ".0f"), str(r.get("status", r.get("error", ""))[:30]),
+                      _fmt(r.get("objective"), ".4f"), _fmt(r.get("bound"), ".4f"), _fmt(r.get("best_start"), ".4f"),
+                      _fmt(better, ".1%"), str(r.get("variables", "-")))
+    console.print(table)
+    return rows
+
+
 def plot(quality: list[dict], scale: list[dict], path: Path) -> None:
     """Only panels that have data (a run of one section used to leave two empty panels)."""
     topo0 = quality[0]["topology"] if quality else None
@@ -377,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"wrote {write_csv(f'planning_optimal{tag}.csv', section_optimal(args, methods))}")
     if "highs" in sections:
         console.print(f"wrote {write_csv(f'planning_highs{tag}.csv', section_highs(args))}")
+    if "mipscale" in sections:
+        console.print(f"wrote {write_csv(f'planning_mipscale{tag}.csv', section_mipscale(args))}")
     if quality or scale:
         png = RESULTS / f"planning{tag}.png"
         plot(quality, scale, png)

@@ -48,7 +48,7 @@ K_DETOURS = 3
 #: Size budget: when sum over tasks of MATs x candidate walk entries (the y variables) would pass
 #: this, the candidate sets shrink (1 path + 1 detour, then the shortest path alone) so memory and
 #: build time stay bounded on large networks (TataNld, 200 tasks: 168k variables, 3.2 GB before).
-Y_BUDGET = 40_000
+Y_BUDGET = 30_000
 #: Integer objective resolution: one normalised objective unit at weight 1 is worth this much.
 RESOLUTION = 1_000_000
 #: Bottleneck utilisation is counted in 1e-4 of an arc's capacity.
@@ -307,7 +307,7 @@ def _add_segments(workload: Workload, topology: Topology, plan: Plan) -> None:
 
 def _sized_candidates(workload: Workload, topology: Topology, extra: Mapping[str, list[str]]) -> dict[str, list[list[str]]]:
     """Candidate walks per task within ``Y_BUDGET`` (see there), plus each task's ``extra`` walk."""
-    for k_paths, k_detours in ((K_PATHS, K_DETOURS), (1, 1), (1, 0)):
+    for k_paths, k_detours in ((K_PATHS, K_DETOURS), (1, 2), (1, 1), (1, 0)):
         cands = {t.name: candidate_walks(t, topology, k_paths, k_detours) for t in workload.tasks}
         for t in workload.tasks:
             walk = extra.get(t.name)
