@@ -37,6 +37,9 @@ from omniplan.workload import Workload, mat_id
 EXPLAIN_GROUPS = ("sram", "tcam", "entries", "phv", "bandwidth", "stages")
 #: A normalised objective at or below this is at the instance's lower bound (every n_i >= 0).
 AT_BOUND = 1e-9
+#: Share of the time left that one solver round gets, and the shortest round worth starting.
+ROUND_SHARE = 0.6
+MIN_ROUND_S = 0.5
 #: Wall time kept back from the limit for building, hint checks and the plan's stage schedule.
 OVERHEAD_S = 0.6
 
@@ -94,38 +97,54 @@ def solve_mip(
             info["total_s"] = round(time.perf_counter() - t_start, 3)
             plan.info = info
             return plan
+    # Rounds: each solve gets a share of the time left, so a solution the first-fit stage schedule
+    # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
+    # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
     cuts = 0
+    best_ok: MilpResult | None = None
+    last: MilpResult | None = None
     while True:
-        remaining = max(0.3, request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S)
-        result = BACKENDS[backend](pm.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
+        left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
+        if last is not None and left < MIN_ROUND_S:
+            break
+        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
+                                   workers=request.workers, seed=request.seed)
+        last = result
         if result.status == "INFEASIBLE":
-            if cuts:
-                break  # every packable placement was cut away or worse: keep the best start
+            if cuts or best_ok is not None:
+                break  # every packable placement was cut away: keep what we have
             raise InfeasibleError(explain_infeasible(pm, request))
         if not result.has_solution:
             break
-        # Per-stage capacity is pooled per device in the model; the first-fit stage schedule
-        # decides. A device it cannot pack gets a no-good cut (not all of these MATs together)
-        # and the model is solved again (lazy constraint generation), while time is left.
         bad = _unpackable_device(pm, result.values)
-        if bad is None:
-            # With power weighted: where first-fit runs a pipeline deeper than the model's stage
-            # end (a full stage pushed a table later), add that as a cut and solve again.
-            short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
-            if not short:
-                break
-            for device, mats, end in short:
-                pm.stage_end_cut(device, mats, end)
-        else:
-            device, mats = bad
-            pm.forbid_together(device, mats)
-        cuts += 1
-        if time.perf_counter() - t_start > request.time_limit_s - OVERHEAD_S - 0.3:
+        if bad is not None:
+            pm.forbid_together(*bad)
+            cuts += 1
+            continue
+        # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
+        # (a full stage pushed a table later), tighten that device's stage end and solve again.
+        short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
+        for device, mats, end in short:
+            pm.stage_end_cut(device, mats, end)
+        cuts += len(short)
+        if short:
+            continue
+        best_ok = result
+        if result.status == "OPTIMAL":
             break
+        pm.model.hint = dict(result.values)
+    if best_ok is not None:
+        bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None]
+        status = best_ok.status if best_ok is last else "FEASIBLE"
+        result = MilpResult(backend=best_ok.backend, status=status, values=best_ok.values, objective=best_ok.objective,
+                            bound=max(bounds) if bounds else None, solve_time_s=best_ok.solve_time_s, extra=best_ok.extra)
+    else:
+        result = MilpResult(backend=last.backend, status="UNKNOWN", values={}, objective=None, bound=last.bound,
+                            solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
     info["stage_cuts"] = cuts
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
-                            objective=float(pm.model.objective_value(starts[0][2])), bound=None,
+                            objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,
                             solve_time_s=result.solve_time_s, extra={**result.extra, "solver_status": result.status})
     if not result.has_solution:
         raise OmniPlanError(
