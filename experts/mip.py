@@ -124,15 +124,22 @@ def solve_mip(
         # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
         # (a full stage pushed a table later), tighten that device's stage end and solve again.
         short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
+        hint = dict(result.values)
         for device, mats, end in short:
             pm.stage_end_cut(device, mats, end)
+            hint[pm.se[device]] = max(hint[pm.se[device]], end)  # the same plan, its true stage end
         cuts += len(short)
         if short:
-            continue
-        best_ok = result
+            # a valid plan whose power the model underrated: keep it (at its corrected objective)
+            # and let the next round look for a better one from it
+            result = MilpResult(backend=result.backend, status="FEASIBLE", values=hint,
+                                objective=float(pm.model.objective_value(hint)), bound=result.bound,
+                                solve_time_s=result.solve_time_s, extra=result.extra)
+        if best_ok is None or result.objective <= best_ok.objective:
+            best_ok = result
         if result.status == "OPTIMAL":
             break
-        pm.model.hint = dict(result.values)
+        pm.model.hint = hint
     if best_ok is not None:
         bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None]
         status = best_ok.status if best_ok is last else "FEASIBLE"
@@ -164,8 +171,18 @@ def solve_mip(
         plan = _copy(starts[0][1], expert)
         info.update({"status": "FEASIBLE", "objective": starts[0][0], "rejected": str(broken[0]),
                      "gap_normalised": (None if info["best_bound"] is None else max(0.0, starts[0][0] - info["best_bound"]))})
-    ev = evaluate(plan, request.workload, request.topology)
-    info["evaluated_objective"] = pm.scales.cost(ev.objectives, weights)
+    cost = pm.scales.cost(evaluate(plan, request.workload, request.topology).objectives, weights)
+    for _obj, cand, _hint in starts:
+        # the model's power term can underrate a plan (ASAP stage ends): compare evaluated costs, so
+        # the MIP never returns a plan worse than a feasible start
+        if check_plan(cand, request.workload, request.topology, require_all=not request.allow_partial):
+            continue
+        c = pm.scales.cost(evaluate(cand, request.workload, request.topology).objectives, weights)
+        if c < cost - 1e-12:
+            plan, cost = _copy(cand, expert), c
+            info.update({"status": "FEASIBLE", "objective": c, "kept_start": cand.expert,
+                         "gap_normalised": None if info.get("best_bound") is None else max(0.0, c - info["best_bound"])})
+    info["evaluated_objective"] = cost
     info["total_s"] = round(time.perf_counter() - t_start, 3)
     plan.info = info
     return plan
