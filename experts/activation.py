@@ -1,12 +1,14 @@
 """Dual-channel expert activation (the paper's Algorithm 1) and the run that follows it.
 
-Given a preference vector s (intensities in [0, 1]) and a threshold tau:
+Given a preference (intensities in [0, 1]), s = the preference normalised to sum 1 (the paper's
+"normalized preference vector", docs/design.md "Activation"), and a threshold tau:
 
-* exactly one objective with s_i >= tau ("dominant"): only the fast experts whose capability on
+* exactly one objective with s_i >= tau ("dominant"; a single objective asked at any intensity is): only the fast experts whose capability on
   that objective is 1 are eligible (Algorithm 1, line 6); the one whose capability vector is most
   cosine-similar to s runs alone - no solver, which is where the speed-up comes from;
 * otherwise ("mixed"): the fast expert with the highest cosine similarity runs, and the MIP expert
-  ("cpsat") runs after it, configured with weights (default: s normalised; a ``configure`` hook -
+  ("cpsat") runs after it, configured with weights (default: s, every unasked objective given the
+  tie-break weight TIE_BREAK_EPS - "no change for no gain"; a ``configure`` hook -
   e.g. the DRL weight tuner in experts/configure.py - may supply others) and warm-started from the
   fast plan (lines 8-12);
 * an all-zero preference ("default"): nothing was asked, so the SPEED heuristic "spd-h" (minimum
@@ -15,9 +17,9 @@ Given a preference vector s (intensities in [0, 1]) and a threshold tau:
 
 If the eligible fast expert fails (for instance a DRL expert whose policy file is missing, or a
 heuristic that cannot place everything), the next most similar fast expert runs and the result
-notes why. Which plan is chosen: the MIP's when it returns a plan that passes the feasibility
+notes why; when every fast expert fails, the MIP runs as the last resort. Which plan is chosen: the MIP's when it returns a plan that passes the feasibility
 checker, places at least as many tasks, and costs no more under the weighted normalised objective
-(weights = the normalised preference, normalisation = the MIP's own ``objective_scales``); else
+(weights = the normalised preference, normalisation = the MIP's own ``path_scales``); else
 the fast one. The MIP is not started when the fast plan already sits at the instance's lower bound
 on every weighted objective (it cannot be beaten; noted in ``notes``). If no "cpsat" expert is
 registered the mixed branch runs the fast expert alone and
@@ -314,7 +316,7 @@ def activate(
 
     ``skip_mip_at_bound``: in the mixed branch, do not start the MIP when the fast plan's weighted
     normalised cost is 0, i.e. every weighted objective sits at the lower bound that the MIP's own
-    normalisation (``objective_scales``) derives for the instance - no plan can be better.
+    normalisation (``path_scales``) derives for the instance - no plan can be better.
     """
     selection = select_experts(preference, tau)
     problems = diagnose(workload, topology)

@@ -199,3 +199,13 @@ def test_process_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "unknown topology 'nowhere-net'" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scale_forces_splits_and_bad_scale_is_refused(capsys):
+    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "60", "--seed", "1", "--scale", "4",
+                           "--prefer", "latency=1", "--expert", "latency-greedy", "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["evaluation"]["split_tasks_pct"] > 0
+    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "6", "--scale", "0")
+    assert rc == 2 and "--scale must be > 0" in err

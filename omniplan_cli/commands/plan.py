@@ -41,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     src.add_argument("--tasks", type=int, default=None, help="generate this many tasks (default 20)")
     src.add_argument("--workload", metavar="FILE", help="omniplan-workload/1 JSON or YAML file")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated workload and of the solvers")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="multiply the generated tasks' compiled table sizes (1 = as compiled; 4 forces splits)")
     want = p.add_mutually_exclusive_group()
     want.add_argument("--prefer", default="", metavar="OBJ=V,...",
                       help="objective intensities in [0,1], e.g. latency=1,resources=0.5")
@@ -105,6 +107,8 @@ def _inputs(args: argparse.Namespace):
         raise InputError(f"--devices must be >= 1, got {args.devices}")
     if args.tasks is not None and args.tasks < 1:
         raise InputError(f"--tasks must be >= 1, got {args.tasks}")
+    if not args.scale > 0:
+        raise InputError(f"--scale must be > 0, got {args.scale}")
     out = _check_output_path(args.out, "--out") if args.out else None
     plot = _check_output_path(args.plot, "--plot") if args.plot else None
     if plot is not None:
@@ -127,7 +131,8 @@ def _inputs(args: argparse.Namespace):
         workload = load_workload(args.workload)
     else:
         # Tasks sized by our compiler, each with an ingress and an egress (omniplan.workload).
-        workload = generate_compiled_workload(args.tasks or 20, args.seed, [d.name for d in topology.devices])
+        workload = generate_compiled_workload(args.tasks or 20, args.seed, [d.name for d in topology.devices],
+                                              scale=args.scale)
     return pref, translation, topology, workload, out, plot
 
 
