@@ -99,7 +99,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
         async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
             await _register(http, url, tasks)
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
             assert rec["twin"]["ok"] and rec["twin"]["packets"] > 0 and not rec["twin"]["unchecked"]
@@ -173,7 +173,7 @@ def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tm
             await _register(http, url, tasks)
             sp.stop_one("s3")
             await wait_for(lambda: not ctl.southbound.drivers["s3"].is_ready(), 10)
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"pending", "failed", "deployed"})
             assert rec["state"] == "pending" and rec["pending"] == "pending: s3 unreachable"
             for n in ("s1", "s2"):  # nothing was written while s3 was away
