@@ -59,7 +59,22 @@ class TaskProfile:
         return max(self.level.values()) + 1
 
 
+#: Where the topology-independent part of a task's profile is kept on the (frozen) Task object, like
+#: a cached_property: the fast experts profile the same tasks on every solve.
+_PROFILE_KEY = "_engine_profile"
+
+
 def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfile:
+    base = task.__dict__.get(_PROFILE_KEY)
+    if base is None:
+        base = task.__dict__[_PROFILE_KEY] = _profile_base(task)
+    order, level, preds, mats, sram, tcam, phv, depth, start, bits, topo, stage_need = base
+    cs, ct, cp = mean_caps
+    size = max((sram + task.dispatch_sram_bits) / cs if cs else 0.0, tcam / ct if ct else 0.0, phv / cp if cp else 0.0)
+    return TaskProfile(task, order, level, preds, mats, sram, tcam, phv, depth, start, bits, size, topo, stage_need)
+
+
+def _profile_base(task: Task) -> tuple:
     mats = {m.name: m for m in task.mats}
     preds: dict[str, list[tuple[str, int]]] = {m: [] for m in mats}
     indegree = dict.fromkeys(mats, 0)
@@ -89,12 +104,9 @@ def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfi
     tcam = sum(m.tcam_bits for m in task.mats)
     phv = sum(m.phv_bits for m in task.mats)
     depth = max(start[n] + mats[n].stages for n in mats)
-    cs, ct, cp = mean_caps
-    size = max((sram + task.dispatch_sram_bits) / cs if cs else 0.0, tcam / ct if ct else 0.0, phv / cp if cp else 0.0)
     need = [stage_demand(m) for m in task.mats]
     stage_need = (sum(n[0] for n in need), sum(n[1] for n in need), sum(n[2] for n in need))
-    return TaskProfile(task, order, level, preds, mats, sram, tcam, phv, depth, start,
-                       sum(d.bits for d in task.deps), size, topo, stage_need)
+    return (order, level, preds, mats, sram, tcam, phv, depth, start, sum(d.bits for d in task.deps), topo, stage_need)
 
 
 #: candidate devices for one MAT of a split task: (profile, mat name, assignment so far, hosts in order) -> devices
