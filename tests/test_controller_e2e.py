@@ -118,7 +118,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
         async with _serving(ctl, tasks) as (url, http):
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
             assert rec["twin"]["ok"] and rec["twin"]["packets"] > 0 and not rec["twin"]["unchecked"]
@@ -192,7 +192,7 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
             await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
             # a new intent does not wait for the dead switch: it is planned around, and the task whose
             # traffic enters there is reported uncovered, with why
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"pending", "failed", "deployed"})
             assert rec["state"] == "deployed", rec.get("error") or rec.get("pending")
             assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]
