@@ -14,8 +14,8 @@ import grpc
 from p4src.entries import DefaultAction, Match, TableEntry
 from softswitch.bytestrings import canonical, decode, encode
 from softswitch.errors import P4RuntimeError, invalid, not_found
-from softswitch.p4info import ActionInfo, P4InfoIndex, TableInfo
-from softswitch.proto import p4r
+from softswitch.p4info import ActionInfo, ArrayInfo, P4InfoIndex, TableInfo
+from softswitch.proto import p4i, p4r
 
 INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 
@@ -33,6 +33,20 @@ _new = object.__new__
 if hasattr(Match, "__slots__") or set(Match.__dataclass_fields__) != {"field", "kind", "value", "mask",
                                                                      "prefix_len", "high"}:
     _make_match = Match  # noqa: F811 - the shape changed: fall back to the real constructor
+
+
+def check_meter_config(cfg: "p4r.MeterConfig", meter: ArrayInfo) -> None:
+    """A MeterConfig must fit the meter's type (9.4); rates and bursts are non-negative."""
+    if min(cfg.cir, cfg.cburst, cfg.pir, cfg.pburst, cfg.eburst) < 0:
+        raise invalid(f"meter {meter.name!r}: rates and burst sizes must be >= 0")
+    if meter.meter_type == p4i.MeterSpec.TWO_RATE_THREE_COLOR:
+        if cfg.eburst:
+            raise invalid(f"meter {meter.name!r} is trTCM: eburst must be unset")
+    else:
+        if (cfg.pir, cfg.pburst) != (cfg.cir, cfg.cburst):
+            raise invalid(f"meter {meter.name!r} is single-rate: pir/pburst must equal cir/cburst")
+        if meter.meter_type == p4i.MeterSpec.SINGLE_RATE_TWO_COLOR and cfg.eburst:
+            raise invalid(f"meter {meter.name!r} is a two-color marker: eburst must be unset")
 
 
 def _by_field(m: Match) -> str:
@@ -73,29 +87,53 @@ class EntryCodec:
         table = self.index.table(pb.table_id)
         if update_type not in (INSERT, MODIFY, DELETE):
             raise invalid("update type must be INSERT, MODIFY or DELETE")
-        if pb.HasField("meter_config") or pb.HasField("counter_data") or pb.HasField("meter_counter_data"):
-            raise invalid(f"table {table.name!r} has no direct counter or meter")
-        if pb.idle_timeout_ns:
-            raise invalid(f"table {table.name!r} does not support idle timeout")
+        if pb.is_const:  # 9.1: is_const must be false in every INSERT, MODIFY and DELETE
+            raise invalid(f"table {table.name!r}: is_const must be false in a write")
         self.padded = False
+        if update_type != DELETE:  # 12: DELETE ignores every non-key field
+            self._check_resources(table, pb)
         if pb.is_default_action:
             return self._decode_default(table, pb, update_type)
         if table.is_const_table:
             raise _permission(f"table {table.name!r} is const: its entries cannot be written")
+        if not table.fields and update_type == INSERT:  # 9.1: a keyless table takes no match entry
+            raise invalid(f"table {table.name!r} has no match key: only its default entry can be written")
         matches = self.decode_matches(table, pb.match, require_exact=True)
         if table.needs_priority:
             if pb.priority <= 0:
                 raise invalid(f"table {table.name!r} has ternary/range/optional fields: priority must be > 0")
         elif pb.priority != 0:
             raise invalid(f"table {table.name!r} has only exact/lpm fields: priority must be 0 (got {pb.priority})")
-        if update_type == DELETE and not pb.HasField("action"):
-            action_name, params = "", ()
+        if update_type == DELETE or (update_type == MODIFY and not pb.HasField("action")):
+            # DELETE: the action is a non-key field and is ignored (12). MODIFY without an action
+            # keeps the entry's action (9.1.2); the store fills it in. Marked by action None.
+            action_name, params = None, ()
         else:
             if not pb.HasField("action"):
-                raise invalid(f"table {table.name!r}: INSERT/MODIFY needs an action")
+                raise invalid(f"table {table.name!r}: INSERT needs an action")
             action_name, params = self._decode_action(table, pb.action, default=False)
         entry = TableEntry(table.name, matches, action_name, params, pb.priority)
         return DecodedEntry(table, entry, None, pb, self.padded, (self.match_key, pb.priority))
+
+    def _check_resources(self, table: TableInfo, pb: "p4r.TableEntry") -> None:
+        """Direct resources and idle timeout of an INSERT/MODIFY (9.1.7, 9.1.8)."""
+        if pb.HasField("counter_data") and not table.direct_counter_id:
+            raise invalid(f"table {table.name!r} has no direct counter")
+        if pb.HasField("meter_config"):
+            if not table.direct_meter_id:
+                raise invalid(f"table {table.name!r} has no direct meter")
+            check_meter_config(pb.meter_config, self.index.direct_meters[table.direct_meter_id])
+        if pb.HasField("meter_counter_data"):
+            if not table.direct_meter_id:
+                raise invalid(f"table {table.name!r} has no direct meter")
+            raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
+        if pb.HasField("time_since_last_hit"):
+            raise invalid(f"table {table.name!r}: time_since_last_hit must be unset in a write")
+        if pb.idle_timeout_ns:
+            if pb.is_default_action:
+                raise invalid(f"table {table.name!r}: the default entry cannot have an idle timeout")
+            if not table.idle_timeout:
+                raise invalid(f"table {table.name!r} does not support idle timeout")
 
     def _decode_default(self, table: TableInfo, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
         if update_type != MODIFY:
@@ -137,10 +175,11 @@ class EntryCodec:
         scope = table.actions.get(info.id)
         if scope is None:
             raise invalid(f"action {info.name!r} is not allowed in table {table.name!r}")
+        # 9.1.2: a valid action used outside its P4Info scope is PERMISSION_DENIED
         if scope == "default_only" and not default:
-            raise invalid(f"action {info.name!r} may only be the default action of {table.name!r}")
+            raise _permission(f"action {info.name!r} may only be the default action of {table.name!r}")
         if scope == "table_only" and default:
-            raise invalid(f"action {info.name!r} cannot be the default action of {table.name!r}")
+            raise _permission(f"action {info.name!r} cannot be the default action of {table.name!r}")
         return info.name, self._decode_params(info, action.params)
 
     def _decode_params(self, info: ActionInfo, params) -> tuple[tuple[str, int], ...]:

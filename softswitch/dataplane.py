@@ -134,6 +134,7 @@ class DataPlane:
         self.pipeline = None
         self.program = ""
         self.tables: TableSource | None = None
+        self.externs = None
         self._loaded_version = -1
         self._failed_version = -1
         self.packet_in_sink: PacketInSink | None = None
@@ -149,9 +150,12 @@ class DataPlane:
             raise invalid(f"port {port} is already attached")
         self.ports[port] = io
 
-    def load_program(self, index: P4InfoIndex | None, tables: TableSource | None) -> None:
-        """Switch to the pipeline for ``index`` (None = no pipeline: drop everything)."""
+    def load_program(self, index: P4InfoIndex | None, tables: TableSource | None, externs=None) -> None:
+        """Switch to the pipeline for ``index`` (None = no pipeline: drop everything).
+
+        ``externs`` (softswitch.externs.ExternStore) receives the twin's counter/register updates."""
         self.tables = tables
+        self.externs = externs
         self._loaded_version = self._failed_version = -1
         self.pipeline = None
         self.program = index.program_name if index else ""
