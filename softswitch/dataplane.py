@@ -135,6 +135,8 @@ class DataPlane:
         self.program = ""
         self.tables: TableSource | None = None
         self.externs = None
+        #: receives (digest id, p4.v1.P4Data) for each digest the pipeline emits (Notifier.digest)
+        self.digest_sink: Callable | None = None
         self._loaded_version = -1
         self._failed_version = -1
         self.packet_in_sink: PacketInSink | None = None

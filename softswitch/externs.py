@@ -119,7 +119,7 @@ class ExternStore:
             raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
         if e.HasField("config"):
             check_meter_config(e.config, info)
-        cfg = _meter_or_none(e)  # 9.4.2: unset config resets to the default (all GREEN)
+        cfg = _meter_or_none(e, "config")  # 9.4.2: unset config resets to the default (all GREEN)
         cells = self.meters[info.id]
         old = [cells[i] for i in idx]
         for i in idx:
@@ -182,7 +182,7 @@ class ExternStore:
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
             if e.HasField("config"):
                 check_meter_config(e.config, self.index.direct_meters[self.index.tables[tid].direct_meter_id])
-            state.meter = _meter_or_none(e)  # 9.4.1: unset config resets to the default
+            state.meter = _meter_or_none(e, "config")  # 9.4.1: unset config resets to the default
 
         def undo() -> None:
             state.packets, state.bytes, state.meter = old
@@ -265,6 +265,9 @@ class ExternStore:
             q = entity.digest_entry
             if q.digest_id and q.digest_id not in self.index.digests:
                 raise not_found(f"unknown digest id {q.digest_id}")
+            if q.digest_id and q.digest_id not in self.digests:
+                # 9.8 says nothing of reading one digest that is not enabled; PI answers NOT_FOUND
+                raise not_found(f"digest {self.index.digests[q.digest_id]!r} is not enabled")
             for did, cfg in sorted(self.digests.items()):
                 if not q.digest_id or did == q.digest_id:
                     out = p4r.Entity()

@@ -18,6 +18,7 @@ from softswitch.codec import canonicalize
 from softswitch.dataplane import DEFAULT_CPU_PORT, DataPlane
 from softswitch.errors import P4RuntimeError, invalid, not_found
 from softswitch.externs import ExternStore
+from softswitch.notifications import Notifier
 from softswitch.p4info import P4InfoIndex
 from softswitch.proto import p4i, p4r, u128
 from softswitch.codec import DELETE, INSERT, MODIFY
@@ -73,6 +74,8 @@ class SoftSwitch:
         self.dataplane.packet_in_sink = self._packet_in
         self.pipeline: Pipeline | None = None
         self.saved: Pipeline | None = None  # VERIFY_AND_SAVE'd, waiting for COMMIT
+        self.notifier = Notifier(self._to_primaries)
+        self.dataplane.digest_sink = self.notifier.digest
 
     @property
     def store(self) -> TableStore | None:
@@ -170,7 +173,8 @@ class SoftSwitch:
                  len(pipeline.index.tables), len(pipeline.store))
 
     def on_commit(self, pipeline: Pipeline) -> None:
-        """Hook for the server (digest and idle-timeout engines follow the committed pipeline)."""
+        """Digests and idle-timeout notifications follow the committed pipeline."""
+        self.notifier.reset(pipeline.externs.digests, pipeline.store)
 
     def get_pipeline(self, req: "p4r.GetForwardingPipelineConfigRequest") -> "p4r.GetForwardingPipelineConfigResponse":
         self.check_device(req.device_id)
@@ -320,8 +324,12 @@ class SoftSwitch:
         msg.packet.payload = payload
         for name, value in metadata.items():
             msg.packet.metadata.add(metadata_id=ids[name], value=encode(value))
-        primaries = self.arbiter.primaries()
-        if not primaries:
+        if not self._to_primaries(msg):
             log.debug("packet-in dropped: no primary controller connected")
+
+    def _to_primaries(self, msg: "p4r.StreamMessageResponse") -> int:
+        """Send a stream message to the primary of every role; returns how many got it."""
+        primaries = self.arbiter.primaries()
         for conn in primaries:
             conn.send(msg)
+        return len(primaries)

@@ -244,13 +244,12 @@ class DirectState:
     data plane can count a hit without touching protobufs.
     """
 
-    __slots__ = ("packets", "bytes", "meter", "idle_timeout_ns", "last_hit", "notified")
+    __slots__ = ("packets", "bytes", "meter", "idle_timeout_ns", "last_hit", "idle_mark")
 
     def __init__(self, packets: int = 0, nbytes: int = 0, meter: "p4r.MeterConfig | None" = None,
                  idle_timeout_ns: int = 0):
         self.packets, self.bytes, self.meter, self.idle_timeout_ns = packets, nbytes, meter, idle_timeout_ns
-        self.last_hit = time.monotonic_ns()
-        self.notified = False
+        self.last_hit = self.idle_mark = time.monotonic_ns()  # idle_mark restarts after a notification
 
     @classmethod
     def initial(cls, pb: "p4r.TableEntry") -> "DirectState":
@@ -263,14 +262,13 @@ class DirectState:
         new = DirectState(self.packets, self.bytes, _meter_or_none(pb), pb.idle_timeout_ns)
         if pb.HasField("counter_data"):
             new.packets, new.bytes = pb.counter_data.packet_count, pb.counter_data.byte_count
-        new.last_hit = self.last_hit
+        new.last_hit, new.idle_mark = self.last_hit, self.idle_mark
         return new
 
     def hit(self, nbytes: int) -> None:
         self.packets += 1
         self.bytes += nbytes
-        self.last_hit = time.monotonic_ns()
-        self.notified = False
+        self.last_hit = self.idle_mark = time.monotonic_ns()
 
     def fill(self, out: "p4r.TableEntry", query: "p4r.TableEntry") -> None:
         """Add the resources ``query`` asks for to a read answer (read-write symmetry, 8.2)."""
@@ -290,11 +288,13 @@ class DirectState:
         return out
 
 
-def _meter_or_none(pb: "p4r.TableEntry") -> "p4r.MeterConfig | None":
-    if not pb.HasField("meter_config") or pb.meter_config == p4r.MeterConfig():
+def _meter_or_none(msg, field: str = "meter_config") -> "p4r.MeterConfig | None":
+    """A copy of ``msg.<field>`` (a MeterConfig), or None for unset/default: all packets GREEN."""
+    if not msg.HasField(field) or getattr(msg, field) == p4r.MeterConfig():
         return None
-    return p4r.MeterConfig(cir=pb.meter_config.cir, cburst=pb.meter_config.cburst, pir=pb.meter_config.pir,
-                           pburst=pb.meter_config.pburst, eburst=pb.meter_config.eburst)
+    out = p4r.MeterConfig()
+    out.CopyFrom(getattr(msg, field))
+    return out
 
 
 def _has_resources(pb: "p4r.TableEntry") -> bool:
