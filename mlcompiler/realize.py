@@ -147,7 +147,7 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
                 shift = layout.CODE_BASE + code_pos[f]
                 value |= v << shift
                 mask |= msk << shift
-            m = (Match("hdr.inml.regs", "ternary", value, mask=mask),) if mask else ()
+            m = (Match("hdr.inml_regs.regs", "ternary", value, mask=mask),) if mask else ()
             if kind == "label":
                 out.append(TableEntry(table, sel + m, "MyIngress.set_label", (("label", payload),), priority=1))
             else:
@@ -159,7 +159,7 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
         for v, msk, label in mat["entries"]:
             value = sum(1 << (p * layout.LANE_BITS + msb) for p in range(mat["pairs"]) if v >> p & 1)
             mask = sum(1 << (p * layout.LANE_BITS + msb) for p in range(mat["pairs"]) if msk >> p & 1)
-            m = (Match("hdr.inml.regs", "ternary", value & mask, mask=mask),) if mask else ()
+            m = (Match("hdr.inml_regs.regs", "ternary", value & mask, mask=mask),) if mask else ()
             out.append(TableEntry(table, sel + m, "MyIngress.set_label", (("label", label),), priority=1))
     else:
         raise InputError(f"program MAT {mat.get('name')}: unknown op {op!r}")
@@ -207,15 +207,15 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
                        (("version", version), ("visit", 1))))
         for p in passes:
             ents = out.setdefault(p.device, [])
-            shifts = {}
+            features = {}
             for name, stage in p.mats:
                 m = prog_mats[name]
                 if m["op"] in ("code", "add_feature"):
-                    shifts[stage] = layout.feature_shift(m["feature"])
+                    features[stage] = m["feature"]
                 ents.extend(mat_entries(task.program, m, stage, tid, version, p.visit))
-            if shifts:
+            if features:
                 ents.append(TableEntry("MyIngress.key_select", _sel(tid, version, p.visit), "MyIngress.select_keys",
-                                       tuple((f"shift{i}", shifts.get(i, 0)) for i in range(layout.NUM_STAGES))))
+                                       tuple((f"feature{i}", features.get(i, 0)) for i in range(layout.NUM_STAGES))))
             kind, arg = p.exit
             if kind == "forward":
                 port = _port(port_map, p.device, arg)

@@ -1,7 +1,8 @@
 """Python twin of inml.p4: executes the P4 program's parser, tables, actions and deparser on bytes.
 
-WHY: no P4 compiler or BMv2 can run here, yet the controller, the software switch and the tests
-need a switch that behaves like inml.p4. ``InferencePipeline.process`` takes a packet, its
+WHY: the controller, the software switch (omniplan-switch) and the tests need a switch that
+behaves like inml.p4 without BMv2; tests/test_bmv2_differential.py checks it packet for packet
+against BMv2 running the p4c-compiled program. ``InferencePipeline.process`` takes a packet, its
 ingress port and the switch's table state (P4Info-name ``TableEntry`` lists) and returns the
 (egress port, bytes) pairs the program would emit: ``[]`` is a drop, ``CPU_PORT`` a packet-in
 (prefixed with the packet_in header). Recirculation loops inside ``process``.
@@ -40,7 +41,9 @@ _LANE_MASK = layout.LANE_MAX
 _ZERO_KEYS = [0] * layout.NUM_STAGES
 #: Per-bucket memo of ternary lookups (entries per bucket); cleared when full.
 _CACHE_MAX = 65536
-_SHIFT_NAMES = [f"shift{i}" for i in range(layout.NUM_STAGES)]
+_FEATURE_PARAMS = [f"feature{i}" for i in range(layout.NUM_STAGES)]
+#: feature index -> right shift that brings it to the low bits of the packed features int
+_FEATURE_SHIFTS = [layout.feature_shift(i) for i in range(layout.NUM_FEATURES)]
 
 
 class PipelineError(ValueError):
@@ -57,6 +60,8 @@ class _State:
     features: int = 0
     regs: int = 0
     keys: list = field(default_factory=lambda: _ZERO_KEYS)
+    #: meta.feature0..15: the feature index each stage key reads (key_select sets them, else 0)
+    feature_idx: list = field(default_factory=lambda: _ZERO_KEYS)
     argmax_go: int = 0
     argmax_n: int = 0
     recirc: int = 0
@@ -324,7 +329,6 @@ class InferencePipeline:
             if not s.recirc:
                 break
             s.recirc, s.egress, s.argmax_go, s.argmax_n = 0, DROP_PORT, 0, 0
-            s.keys = _ZERO_KEYS
         else:
             return []
         out = eth + (
@@ -340,7 +344,11 @@ class InferencePipeline:
         if s.visit == 0:
             run(T["MyIngress.dispatch"].lookup((s.task_id,)), s)
         sel = (s.task_id, s.version, s.visit)
+        s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)
+        # read_keys: meta.key_k = hdr.features[meta.feature_k].value
+        f = s.features
+        s.keys = [(f >> _FEATURE_SHIFTS[i]) & layout.FEATURE_MAX for i in s.feature_idx]
         for i, tab in self._stages:
             b = tab.buckets.get(sel)
             if b is None:
@@ -382,8 +390,8 @@ class InferencePipeline:
             m = p["mask"]
             s.regs = (s.regs & (_REGS_FULL ^ m)) | (p["value"] & m)
         elif action == "MyIngress.select_keys":
-            f = s.features
-            s.keys = [(f >> p[k]) & 0xFFFF for k in _SHIFT_NAMES]
+            # bit<6> indexes: always inside the 64-entry feature stack
+            s.feature_idx = [p[k] for k in _FEATURE_PARAMS]
         elif action == "MyIngress.set_label":
             s.label = p["label"]
             s.flags |= layout.FLAG_DONE
