@@ -123,6 +123,7 @@ struct metadata_t {
      * carries all state) and the ingress clears it, so preserving it changes nothing. */
     @field_list(0)
     bit<1>  recirc;
+    bit<1>  final;  /* route delivered the packet (host or CPU): label_count counts its class */
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -218,7 +219,14 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     action send_to_cpu() {
         standard_metadata.egress_spec = CPU_PORT;
+        meta.final = 1;
     }
+
+    /* ---- per-task inference counters, read by the controller over P4Runtime (DirectCounterEntry):
+     * dispatch_packets counts the fresh packets of each task (one dispatch entry per task),
+     * label_packets the delivered packets of each (task, class label). */
+    direct_counter(CounterType.packets_and_bytes) dispatch_packets;
+    direct_counter(CounterType.packets_and_bytes) label_packets;
 
     /* ---- dispatch: stamp fresh (visit 0) packets of a task with the active config version */
     action stamp(bit<8> version, bit<16> visit) {
@@ -231,6 +239,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         }
         actions = { stamp; drop; NoAction; }
         default_action = NoAction();
+        counters = dispatch_packets;
         size = 1024;
     }
 
@@ -505,6 +514,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     action deliver(port_t port) {
         standard_metadata.egress_spec = port;
+        meta.final = 1;
     }
     table route {
         key = {
@@ -515,6 +525,18 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         actions = { forward; recirculate_pass; deliver; send_to_cpu; drop; }
         default_action = drop();
         size = 8192;
+    }
+
+    /* ---- final label: one entry per (task, class) on the delivering switch, only to count */
+    table label_count {
+        key = {
+            hdr.inml.task_id : exact;
+            hdr.inml.label   : exact;
+        }
+        actions = { NoAction; }
+        default_action = NoAction();
+        counters = label_packets;
+        size = 4096;
     }
 
     /* ---- plain traffic */
@@ -534,6 +556,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         mark_to_drop(standard_metadata);
         meta.argmax_go = 0;
         meta.recirc = 0;
+        meta.final = 0;
         if (hdr.packet_out.isValid()) {
             standard_metadata.egress_spec = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();
@@ -592,6 +615,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             stage15.apply();
             if (meta.argmax_go == 1) { argmax15.apply(hdr.inml, hdr.inml_regs, meta); }
             route.apply();
+            if (meta.final == 1) {
+                label_count.apply();
+            }
         } else if (hdr.ethernet.isValid()) {
             l2_fwd.apply();
         }

@@ -170,6 +170,8 @@ class DataPlane:
             log.warning("data plane: %s; the control plane works but packets are dropped", why)
             return
         log.info("data plane: executing program %r with the pipeline twin", self.program)
+        if hasattr(self.pipeline, "on_hit") and hasattr(tables, "direct"):
+            self.pipeline.on_hit = DirectCounting(index, tables).hit
         twin_cpu = getattr(sys.modules[type(self.pipeline).__module__], "CPU_PORT", self.cpu_port)
         if twin_cpu != self.cpu_port:
             log.warning("data plane: --cpu-port %d differs from the program's CPU_PORT %d: packet-in/out "
@@ -302,6 +304,29 @@ class DataPlane:
 
     def counters_table(self) -> dict[int, dict[str, int]]:
         return {p: vars(c).copy() for p, c in sorted(self.counters.items())}
+
+
+class DirectCounting:
+    """Turns the twin's table hits (table name, exact key values) into direct-counter updates.
+
+    Why here: the twin knows P4 names and key values, the table store keys entries by P4Runtime
+    field ids; this maps one to the other once per pipeline, so a hit costs two dict lookups."""
+
+    def __init__(self, index: P4InfoIndex, tables) -> None:
+        self.tables = tables
+        self.by_name = {}
+        for tid, info in index.tables.items():
+            if tid in tables.direct:
+                self.by_name[info.name] = (tid, [f.id for f in info.fields.values()])
+
+    def hit(self, table: str, values: tuple, nbytes: int) -> None:
+        found = self.by_name.get(table)
+        if found is None:
+            return
+        tid, fids = found
+        state = self.tables.direct[tid].get((tuple(sorted(zip(fids, values))), 0))
+        if state is not None:
+            state.hit(nbytes)
 
 
 def make_pipeline(index: P4InfoIndex, cpu_port: int):
