@@ -68,6 +68,8 @@ def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") 
 
 
 REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
+#: inml.p4's direct counter on label_count: packets delivered per (task id, class label).
+INFERENCE_COUNTER = "MyIngress.label_packets"
 
 
 @dataclass
@@ -115,6 +117,10 @@ class Controller:
         self._current: str | None = None
         self._tasks: set[asyncio.Task] = set()
         self.started = time.time()
+        #: switch -> task -> class label -> packets (refresh_inference_counts)
+        self.inference_counts: dict[str, dict[str, dict[str, int]]] = {}
+        self._class_names: dict[str, tuple] = {}
+        self.metrics.watch_inference(lambda: self.inference_counts)
 
     # ------------------------------------------------------------------ lifecycle of the service
     async def start(self) -> None:
@@ -270,6 +276,31 @@ class Controller:
             "uptime_s": round(time.time() - self.started, 3),
         }
 
+    async def refresh_inference_counts(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Per switch, task and class label: packets delivered classified, read from inml.p4's
+        ``label_packets`` direct counter on every ready switch (a switch that fails is skipped and
+        keeps its last counts). Kept in ``inference_counts`` for /metrics and /switches."""
+        if self.southbound is None:
+            return self.inference_counts
+        names = {tid: name for name, tid in self.store.get_meta("task_ids", {}).items()}
+        for device, driver in self.southbound.drivers.items():
+            if not driver.is_ready():
+                continue
+            try:
+                rows = await driver.read_direct_counter(INFERENCE_COUNTER)
+            except Exception as exc:  # reported on the switch row; metrics keep the last good read
+                driver.info["last_error"] = f"counters: {exc}"
+                continue
+            per_task: dict[str, dict[str, int]] = {}
+            for match, packets in rows:
+                tid, label = match.get("task_id", 0), match.get("label", 0)
+                task = names.get(tid, f"task-{tid}")
+                classes = self._class_names.get(task, ())
+                name = str(classes[label]) if label < len(classes) else str(label)
+                per_task.setdefault(task, {})[name] = packets
+            self.inference_counts[device] = per_task
+        return self.inference_counts
+
     def switch_status(self) -> list[dict[str, Any]]:
         counts = self.store.deployed_counts()
         live = {s["device"]: s for s in (self.southbound.status() if self.southbound is not None else [])}
@@ -279,6 +310,7 @@ class Controller:
                    "entries_deployed": counts.get(s.device, 0), "connected": False, "primary": False,
                    "pipeline_cookie": None, "last_error": None}
             row.update({k: v for k, v in live.get(s.device, {}).items() if k != "device"})
+            row["inference_packets"] = self.inference_counts.get(s.device, {})
             out.append(row)
         return out
 
@@ -423,6 +455,10 @@ class Controller:
 
     def _realize(self, workload: Workload, plan: Plan, version: int) -> dict:
         from controller import realizer
+
+        for t in workload.tasks:  # class names, so counters are reported by label, not index
+            if t.program and "classes" in t.program:
+                self._class_names[t.name] = tuple(t.program["classes"])
 
         target = realizer.realize(workload, plan, self.topology, port_map(self.switches),
                                   self.task_ids(workload), version, {s.device for s in self.switches})

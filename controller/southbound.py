@@ -158,6 +158,17 @@ class FinsyDriver:
             self.info["last_error"] = f"write: {exc}"
             raise SouthboundError(f"{self.config.name}: {exc}") from exc
 
+    async def read_direct_counter(self, counter: str) -> list[tuple[dict[str, int], int]]:
+        """(match field values by field name, packets) of every entry of a direct counter's table
+        (P4Runtime DirectCounterEntry wildcard read, spec 9.3.1). Field names are the last part of
+        the P4Info name (``label`` for ``hdr.inml.label``), as finsy reports them."""
+        out = []
+        async for dc in self.switch.read(fy.P4DirectCounterEntry(counter)):
+            te = dc.table_entry
+            match = te.match if te is not None and te.match is not None else {}
+            out.append(({name.rsplit(".", 1)[-1]: int(v) for name, v in match.items()}, dc.packet_count))
+        return out
+
     def canonical(self, entries: Iterable[TableEntry]) -> list[TableEntry]:
         schema = self.switch.p4info
         return [canonical(e, schema) for e in entries]
