@@ -694,3 +694,70 @@ def test_16_4_idle_timeout_notification(shared, primary):
     assert te.table_id == T["smac"] and te.match[0].exact.value == b"\xbe\xef"
     assert te.idle_timeout_ns == 200_000_000 and note.timestamp > 0
     primary.write([update(DELETE, smac(0xBEEF))])
+
+
+# ==== 5 with the controller: omniplan's finsy southbound fails over without two writers =========
+def test_5_controller_failover_backup_takes_over_only_by_re_arbitrating(tmp_path):
+    """Two controllers (election ids 20 and 10) on one omniplan-switch: while A is primary only A
+    writes; when A dies the switch promotes nobody, and B writes only after it re-arbitrates with
+    the highest id (finsy bids the advised id: 20); when A returns with its old id it is refused
+    (id in use), backs off below it and cannot write."""
+    import asyncio
+
+    from google.protobuf import text_format
+
+    from controller.config import SwitchConfig
+    from controller.deploy import INSERT as OP_INSERT
+    from controller.southbound import Southbound, SouthboundError
+    from controller.testing import start_switch, wait_for
+    from p4src.entries import Match, TableEntry
+
+    p4info_path = tmp_path / "conformance.p4info.txtpb"
+    p4info_path.write_text(text_format.MessageToString(P4INFO))
+    sw = start_switch("s1", DEVICE)
+    macs = itertools.count(1)
+
+    def controller(election_id: int) -> Southbound:
+        return Southbound([SwitchConfig("s1", DEVICE, sw.address, "s1", {}, election_id=election_id)], p4info=p4info_path)
+
+    async def writers(*sbs: Southbound) -> list[int]:
+        ok = []
+        for sb in sbs:
+            entry = TableEntry("Ing.fwd", (Match("hdr.eth.dst", "exact", next(macs)),), "Ing.forward", (("port", 1),))
+            try:
+                await sb.drivers["s1"].write([(OP_INSERT, entry)])
+                ok.append(sb.drivers["s1"].switch.election_id)
+            except SouthboundError as exc:
+                assert "PERMISSION_DENIED" in str(exc) or "primary" in str(exc).lower(), exc
+        return ok
+
+    async def main() -> None:
+        a, b = controller(20), controller(10)
+        started = []
+        try:
+            for sb in (a, b):
+                await sb.start()
+                started.append(sb)
+                await wait_for(lambda: sb.drivers["s1"].ready, 15)
+            assert await writers(a, b) == [20]
+            await a.stop()  # controller A dies: its stream closes
+            started.remove(a)
+            await wait_for(lambda: b.drivers["s1"].switch.is_primary, 15)
+            assert b.drivers["s1"].switch.election_id == 20  # it re-arbitrated; nobody promoted it
+            assert await writers(b) == [20]
+            a2 = controller(20)  # A comes back with its old id
+            await a2.start()
+            started.append(a2)
+            await wait_for(lambda: a2.drivers["s1"].ready, 15)
+            assert not a2.drivers["s1"].switch.is_primary and a2.drivers["s1"].switch.election_id < 20
+            assert await writers(a2, b) == [20] and b.drivers["s1"].switch.is_primary
+        finally:
+            for sb in started:
+                await sb.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        sw.proc.terminate()
+        sw.proc.wait(timeout=10)
+        sw.proc.stdout.close()
