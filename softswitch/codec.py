@@ -226,26 +226,33 @@ class EntryCodec:
                 raw = fm.exact.value
                 value = int.from_bytes(raw, "big")
                 if not raw or value >> bw:
-                    decode(raw, bw, f"table {table.name!r} field {f.name!r}")  # raises the right error
+                    decode(raw, bw, table.whats[fid])  # raises the right error
                 if raw[0] == 0 and len(raw) > 1:
                     self.padded = True
                 out.append(_make_match(f.name, "exact", value))
                 parts.append((fid, value))
                 n_exact += 1
                 continue
-            what = f"table {table.name!r} field {f.name!r}"
-            if not self.padded and _padded_match(fm, which):
-                self.padded = True
-            if which == "lpm":
-                plen = fm.lpm.prefix_len
+            what = table.whats[fid]
+            if which == "lpm":  # second hot path (routes): inlined decode() and padding check
+                lpm = fm.lpm
+                plen = lpm.prefix_len
                 if plen <= 0 or plen > bw:
                     raise invalid(f"{what}: prefix length {plen} outside 1..{bw} (omit the field for a wildcard)")
-                value = decode(fm.lpm.value, bw, what)
+                raw = lpm.value
+                value = int.from_bytes(raw, "big")
+                if not raw or value >> bw:
+                    decode(raw, bw, what)  # raises the right error
+                if raw[0] == 0 and len(raw) > 1:
+                    self.padded = True
                 if value & ((1 << (bw - plen)) - 1):
                     raise invalid(f"{what}: value has bits set beyond the /{plen} prefix")
                 out.append(_make_match(f.name, "lpm", value, prefix_len=plen))
                 parts.append((fid, value, plen))
-            elif which == "ternary":
+                continue
+            if not self.padded and _padded_match(fm, which):
+                self.padded = True
+            if which == "ternary":
                 value = decode(fm.ternary.value, bw, what)
                 mask = decode(fm.ternary.mask, bw, what + " mask")
                 if mask == 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from softswitch.errors import invalid
+from softswitch.errors import invalid, not_found
 from softswitch.proto import p4i
 
 #: P4Info MatchField.MatchType number -> the match kind name p4src.entries.Match uses.
@@ -67,6 +67,8 @@ class TableInfo:
     def __post_init__(self) -> None:
         self.needs_priority = any(f.kind in PRIORITY_KINDS for f in self.fields.values())
         self.n_exact = sum(1 for f in self.fields.values() if f.kind == "exact")
+        #: field id -> "table 'T' field 'F'": error-message prefixes built once, not per write
+        self.whats = {f.id: f"table {self.name!r} field {f.name!r}" for f in self.fields.values()}
 
 
 @dataclass
@@ -194,8 +196,6 @@ class P4InfoIndex:
         self.action_by_name = {a.name: a for a in self.actions.values()}
 
     def table(self, table_id: int) -> TableInfo:
-        from softswitch.errors import not_found
-
         try:
             return self.tables[table_id]
         except KeyError:

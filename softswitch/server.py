@@ -63,7 +63,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     async def Write(self, request, context):
         try:
             self.switch.write(request)
-            log.debug("Write from %s: %d updates applied", context.peer(), len(request.updates))
+            if log.isEnabledFor(logging.DEBUG):  # context.peer() is not free: only when logged
+                log.debug("Write from %s: %d updates applied", context.peer(), len(request.updates))
         except P4RuntimeError as exc:
             log.info("Write from %s refused: %s", context.peer(), exc)
             await context.abort(exc.code, exc.message)

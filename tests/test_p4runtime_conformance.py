@@ -14,12 +14,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import queue
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +21,7 @@ from typing import Iterator
 import grpc
 import pytest
 
+from softswitch import reference
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.p4info import load_p4info
 from softswitch.proto import p4r
@@ -35,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "tests" / "p4" / "conformance"
 P4INFO = load_p4info(PROGRAM.with_suffix(".p4info.txtpb"))
 BMV2_JSON = PROGRAM.with_suffix(".json").read_bytes()
-BMV2 = shutil.which("simple_switch_grpc") or next(
-    (str(p) for p in [ROOT / ".p4-toolchain/p4-toolchain/bin/simple_switch_grpc"] if p.exists()), None)
+BMV2 = reference.bmv2_binary()
 DEVICE = 1
 C = grpc.StatusCode
 SET = p4r.SetForwardingPipelineConfigRequest
@@ -57,54 +51,10 @@ FWD_COUNTER, ACL_METER = _ids("direct_counters")["fwd_counter"], _ids("direct_me
 
 
 # ---- the two switches ---------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"switch exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise TimeoutError("switch did not start listening")
-
-
 @contextlib.contextmanager
 def _switch(kind: str) -> Iterator[str]:
-    if kind == "bmv2":
-        port = _free_port()
-        proc = subprocess.Popen([BMV2, "--device-id", str(DEVICE), "--no-p4", "--",
-                                 f"--grpc-server-addr=127.0.0.1:{port}", "--cpu-port=255"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        addr = f"127.0.0.1:{port}"
-        try:
-            _wait_listening(port, proc)
-        except BaseException:
-            proc.kill()
-            raise
-    else:
-        proc = subprocess.Popen([sys.executable, "-m", "softswitch.main", "--grpc-port", "0", "--device-id",
-                                 str(DEVICE), "--log-level", "warning"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-        m = re.search(r"listening on ([\d.]+:\d+)", proc.stdout.readline())
-        if not m:
-            proc.kill()
-            raise RuntimeError("omniplan-switch did not start")
-        addr = m.group(1)
-    try:
+    with reference.running(kind, DEVICE) as (_, addr):
         yield addr
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
