@@ -60,7 +60,7 @@ class Notifier:
         self.cache.clear()
 
     # ---- digests (9.8) -------------------------------------------------------------------------
-    def digest(self, digest_id: int, data: "p4r.P4Data") -> None:
+    def digest(self, digest_id: int, data: "p4d.P4Data") -> None:
         """One digest message from the data plane (the P4 ``digest()`` call)."""
         cfg = self.configs.get(digest_id)
         if cfg is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 import queue
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import pytest
 from softswitch import reference
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.p4info import load_p4info
-from softswitch.proto import p4r
+from softswitch.proto import p4d, p4r
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "tests" / "p4" / "conformance"
@@ -711,3 +712,57 @@ def test_5_controller_failover_backup_takes_over_only_by_re_arbitrating(tmp_path
         sw.proc.terminate()
         sw.proc.wait(timeout=10)
         sw.proc.stdout.close()
+
+
+# ==== 9.8 digest lists on the stream (omniplan-switch; the data plane's digest() call in-process) =====
+def test_9_8_digest_lists_sizes_timeouts_and_acks():
+    """9.8: a list goes out at max_list_size distinct messages or max_timeout_ns after the first;
+    duplicates of buffered or sent-but-unacknowledged messages are dropped until the list is
+    acknowledged (DigestListAck) or ack_timeout_ns passes; without a DigestEntry nothing is sent.
+    Digests are emitted by the program's data plane, so this runs in-process on omniplan-switch
+    (BMv2 would need packets on real ports to emit one)."""
+    from softswitch.embedded import EmbeddedSwitch
+
+    def msg(mac: int) -> "p4d.P4Data":
+        d = p4d.P4Data()
+        d.struct.members.add().bitstring = mac.to_bytes(6, "big")
+        d.struct.members.add().bitstring = b"\x01"
+        return d
+
+    def config(kind: int, size: int, timeout_ns: int, ack_ns: int = 10**10) -> "p4r.Update":
+        e = p4r.Entity()
+        e.digest_entry.digest_id = DIGEST
+        e.digest_entry.config.max_list_size, e.digest_entry.config.max_timeout_ns = size, timeout_ns
+        e.digest_entry.config.ack_timeout_ns = ack_ns
+        return p4r.Update(type=kind, entity=e)
+
+    with EmbeddedSwitch(device_id=DEVICE) as sw, P4RuntimeClient(sw.address, device_id=DEVICE, election_id=3) as c:
+        c.arbitrate()
+        c.set_pipeline(P4INFO, BMV2_JSON)
+        emit = lambda mac: sw.call(sw.switch.notifier.digest, DIGEST, msg(mac))  # noqa: E731
+        emit(0xA)  # no DigestEntry yet: dropped
+        c.write([config(INSERT, 2, 10**10)])
+        emit(0xB)
+        emit(0xB)  # duplicate of a buffered message
+        emit(0xC)
+        first = c.next_stream("digest").digest
+        assert first.digest_id == DIGEST and [d.struct.members[0].bitstring for d in first.data] == [
+            (0xB).to_bytes(6, "big"), (0xC).to_bytes(6, "big")]
+        emit(0xB)  # sent, not acknowledged: still in the cache
+        emit(0xD)  # buffered alone: neither full nor timed out
+        assert no_message(c, "digest", 0.3)
+        ack = p4r.StreamMessageRequest()
+        ack.digest_ack.digest_id, ack.digest_ack.list_id = DIGEST, first.list_id
+        c.send_stream(ack)
+        time.sleep(0.1)
+        emit(0xB)  # acknowledged: a new message again; with 0xD the buffer is full
+        second = c.next_stream("digest").digest
+        assert [d.struct.members[0].bitstring for d in second.data] == [(0xD).to_bytes(6, "big"), (0xB).to_bytes(6, "big")]
+        assert second.list_id != first.list_id
+        c.write([config(MODIFY, 100, 50_000_000)])  # 50 ms buffering
+        emit(0xE)
+        third = c.next_stream("digest", timeout=5).digest
+        assert len(third.data) == 1 and third.data[0].struct.members[0].bitstring == (0xE).to_bytes(6, "big")
+        c.write([config(DELETE, 0, 0)])
+        emit(0xF)
+        assert no_message(c, "digest", 0.3)
