@@ -39,7 +39,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float) -> None:
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -61,7 +61,7 @@ def start(kind: str, device_id: int = 0, timeout: float = 20.0) -> tuple[subproc
                                  f"--grpc-server-addr=127.0.0.1:{port}", "--cpu-port=255"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            _wait_listening(port, proc, timeout)
+            wait_listening(port, proc, timeout)
         except BaseException:
             stop(proc)
             raise
