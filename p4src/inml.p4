@@ -80,6 +80,13 @@ struct headers_t {
     inml_regs_t  inml_regs;
 }
 
+/* Digest sent to the controller for a fresh packet of a task the switch has no dispatch entry for:
+ * traffic that arrives before its tables do (P4Runtime DigestList on the stream). */
+struct unknown_task_t {
+    bit<16> task_id;
+    port_t  ingress_port;
+}
+
 struct metadata_t {
     bit<16> key0;
     bit<16> key1;
@@ -562,7 +569,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             hdr.packet_out.setInvalid();
         } else if (hdr.inml_regs.isValid()) {  // the whole inference header parsed (a truncated one is plain traffic)
             if (hdr.inml.visit == 0) {
-                dispatch.apply();
+                if (!dispatch.apply().hit) {
+                    digest<unknown_task_t>(1, { hdr.inml.task_id, standard_metadata.ingress_port });
+                }
             }
             meta.feature0 = 0;
             meta.feature1 = 0;

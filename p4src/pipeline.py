@@ -261,7 +261,10 @@ class InferencePipeline:
         self._tables: dict[str, _Table] = {}
         self._stages: list[tuple[int, _Table]] = []
         self.on_hit: Callable[[str, tuple, int], None] | None = None
+        #: receives (digest struct name, member values in order) for each digest() the program calls
+        self.on_digest: Callable[[str, tuple], None] | None = None
         self._nbytes = 0  # length of the packet being processed (direct counters count bytes)
+        self._ingress_port = 0
 
     # ---------------------------------------------------------------- snapshots
     def load(self, tables: Mapping[str, Sequence[TableEntry]], defaults: Mapping[str, DefaultAction] | None = None) -> None:
@@ -304,7 +307,7 @@ class InferencePipeline:
     def process_loaded(self, packet: bytes, ingress_port: int) -> list[tuple[int, bytes]]:
         """``process`` against the last loaded snapshot."""
         T = self._tables
-        self._nbytes = len(packet)
+        self._nbytes, self._ingress_port = len(packet), ingress_port
         if ingress_port == CPU_PORT:
             # packet_out: the controller names the egress port; no tables run.
             if len(packet) < 2 + layout.ETH_BYTES:
@@ -352,6 +355,9 @@ class InferencePipeline:
             run(T["MyIngress.dispatch"].lookup((s.task_id,)), s)
             if self.on_hit is not None:
                 self._count("MyIngress.dispatch", (s.task_id,))
+            if self.on_digest is not None and (s.task_id,) not in T["MyIngress.dispatch"].buckets:
+                # if (!dispatch.apply().hit) digest<unknown_task_t>(1, {task_id, ingress_port})
+                self.on_digest("unknown_task_t", (s.task_id, self._ingress_port))
         sel = (s.task_id, s.version, s.visit)
         s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)

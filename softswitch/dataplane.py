@@ -23,8 +23,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from softswitch.bytestrings import encode
 from softswitch.errors import invalid, out_of_range
 from softswitch.p4info import P4InfoIndex, PacketMetadataInfo
+from softswitch.proto import p4d
 
 log = logging.getLogger("softswitch.dataplane")
 
@@ -135,6 +137,7 @@ class DataPlane:
         self.program = ""
         self.tables: TableSource | None = None
         self.externs = None
+        self._digest_ids: dict[str, int] = {}
         #: receives (digest id, p4.v1.P4Data) for each digest the pipeline emits (Notifier.digest)
         self.digest_sink: Callable | None = None
         self._loaded_version = -1
@@ -172,11 +175,24 @@ class DataPlane:
         log.info("data plane: executing program %r with the pipeline twin", self.program)
         if hasattr(self.pipeline, "on_hit") and hasattr(tables, "direct"):
             self.pipeline.on_hit = DirectCounting(index, tables).hit
+        if hasattr(self.pipeline, "on_digest"):
+            self.pipeline.on_digest = self._emit_digest
+            self._digest_ids = {name: did for did, name in index.digests.items()}
         twin_cpu = getattr(sys.modules[type(self.pipeline).__module__], "CPU_PORT", self.cpu_port)
         if twin_cpu != self.cpu_port:
             log.warning("data plane: --cpu-port %d differs from the program's CPU_PORT %d: packet-in/out "
                         "will not reach the controller (as on BMv2 with a mismatched --cpu-port)",
                         self.cpu_port, twin_cpu)
+
+    def _emit_digest(self, name: str, values: tuple) -> None:
+        """The twin called digest<name>(...): hand a P4Data struct of bitstrings to the digest sink."""
+        did = self._digest_ids.get(name)
+        if did is None or self.digest_sink is None:
+            return
+        data = p4d.P4Data()
+        for v in values:
+            data.struct.members.add().bitstring = encode(v)
+        self.digest_sink(did, data)
 
     # ---- packet path ----------------------------------------------------------------------------
     def receive(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:

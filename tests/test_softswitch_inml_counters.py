@@ -1,4 +1,5 @@
-"""inml.p4's per-task inference counters count the same on BMv2 as on omniplan-switch.
+"""inml.p4's per-task inference counters count the same on BMv2 as on omniplan-switch, and both
+report a packet of an unknown task with the same digest.
 
 The same p4c-compiled program, the same realizer entries (a decision tree placed on one switch) and
 the same frames go to both switches: omniplan-switch in-process (frames injected), BMv2
@@ -57,6 +58,10 @@ def _counters(c: P4RuntimeClient, index: P4InfoIndex, counter: str) -> dict[tupl
             x.direct_counter_entry.data.packet_count for x in c.read([q])}
 
 
+def _digest_values(dl: "p4r.DigestList") -> list[tuple[int, ...]]:
+    return [tuple(int.from_bytes(m.bitstring, "big") for m in d.struct.members) for d in dl.data]
+
+
 def _wait(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -90,6 +95,10 @@ def test_inference_counters_equal_on_bmv2_and_omniplan_switch(tmp_path):
     pm = port_map(parse_switches(layout.switch_list_document()))
     entries = realize(wl, plan, layout.topology, pm, {task.name: samples.task_id}, version=1)["s1"]
     updates = [update(p4r.Update.INSERT, encode_entry(index, e)) for e in entries]
+    digest = p4r.Entity()  # enable the unknown-task digest: one message per list, sent at once
+    digest.digest_entry.digest_id = next(did for did, name in index.digests.items() if name == "unknown_task_t")
+    digest.digest_entry.config.max_list_size = 1
+    updates.append(p4r.Update(type=p4r.Update.INSERT, entity=digest))
     h1 = layout.host("h1")
     frames = [encode_frame("ff:ff:ff:ff:ff:ff", h1.mac, samples.task_id, f, i, i) for i, f in enumerate(samples.features)]
     frames.append(encode_frame("ff:ff:ff:ff:ff:ff", h1.mac, samples.task_id + 7, samples.features[0], 99, 99))
@@ -101,6 +110,7 @@ def test_inference_counters_equal_on_bmv2_and_omniplan_switch(tmp_path):
         c.write(updates)
         ours_out = [data for fr in frames for _, data in sw.inject(h1.port, fr)]
         ours = (_counters(c, index, "MyIngress.dispatch_packets"), _counters(c, index, "MyIngress.label_packets"))
+        our_digest = _digest_values(c.next_stream("digest", 10).digest)
 
     # BMv2, frames from a pcap on the host's port
     ports = sorted(set(pm["s1"].values()))
@@ -123,6 +133,7 @@ def test_inference_counters_equal_on_bmv2_and_omniplan_switch(tmp_path):
             time.sleep(0.5)  # the unknown-task frame comes last; let it through too
             theirs = (_counters(c, index, "MyIngress.dispatch_packets"),
                       _counters(c, index, "MyIngress.label_packets"))
+            their_digest = _digest_values(c.next_stream("digest", 10).digest)
     finally:
         reference.stop(proc)
     bmv2_out = _read_pcap(tmp_path / f"p{h1.port}_out.pcap")
@@ -132,3 +143,4 @@ def test_inference_counters_equal_on_bmv2_and_omniplan_switch(tmp_path):
     assert ours[0] == {(samples.task_id,): len(samples.features)}  # the unknown task matched no entry
     assert {label: n for (_, label), n in ours[1].items() if n} == dict(received)
     assert Counter(decode_frame(d).label for d in bmv2_out) == received
+    assert our_digest == their_digest == [(samples.task_id + 7, h1.port)]  # (task id, ingress port)
