@@ -276,3 +276,29 @@ def test_raw_socket_ports_forward_between_veth_pairs(veths, inml, tmp_path):
     counters = re.search(r"port counters: (\{.*\})", err)
     assert counters, err[-2000:]
     assert "1: {'rx_packets':" in counters.group(1)
+
+
+def test_controller_hears_of_packets_for_an_unknown_task():
+    """inml.p4 digests a fresh packet of a task without a dispatch entry; the controller's southbound
+    enables that digest when it becomes primary and records the task and the port it arrived on."""
+    import asyncio
+
+    from controller.config import SwitchConfig
+    from controller.southbound import Southbound
+    from controller.testing import wait_for
+    from p4src.pipeline import build_packet
+
+    with EmbeddedSwitch(device_id=0) as e:
+        async def main() -> dict:
+            sb = Southbound([SwitchConfig("s1", 0, e.address, "s1", {}, election_id=5)])
+            await sb.start()
+            try:
+                await wait_for(lambda: sb.drivers["s1"].is_ready(), 20)
+                await asyncio.to_thread(e.inject, 3, build_packet(42, [1, 2, 3]))
+                await wait_for(lambda: "42" in sb.drivers["s1"].info.get("unknown_tasks", {}), 10)
+                return sb.drivers["s1"].info["unknown_tasks"]["42"]
+            finally:
+                await sb.stop()
+
+        seen = asyncio.run(main())
+    assert seen["ingress_port"] == 3 and seen["reports"] == 1
