@@ -49,6 +49,18 @@ def check_meter_config(cfg: "p4r.MeterConfig", meter: ArrayInfo) -> None:
             raise invalid(f"meter {meter.name!r} is a two-color marker: eburst must be unset")
 
 
+def _make_entry(table: str, matches: tuple, action: str | None, params: tuple, priority: int) -> TableEntry:
+    """``TableEntry(...)`` without the frozen dataclass's per-field object.__setattr__ (as _make_match)."""
+    e = _new(TableEntry)
+    e.__dict__.update(table=table, matches=matches, action=action, params=params, priority=priority)
+    return e
+
+
+if hasattr(TableEntry, "__slots__") or set(TableEntry.__dataclass_fields__) != {"table", "matches", "action",
+                                                                               "params", "priority"}:
+    _make_entry = TableEntry  # noqa: F811 - the shape changed: fall back to the real constructor
+
+
 def _by_field(m: Match) -> str:
     return m.field
 
@@ -84,7 +96,7 @@ class EntryCodec:
 
     # ---- writes -----------------------------------------------------------------------------
     def decode_write(self, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
-        table = self.index.table(pb.table_id)
+        table = self.index.tables.get(pb.table_id) or self.index.table(pb.table_id)  # the latter raises
         if update_type not in (INSERT, MODIFY, DELETE):
             raise invalid("update type must be INSERT, MODIFY or DELETE")
         if pb.is_const:  # 9.1: is_const must be false in every INSERT, MODIFY and DELETE
@@ -112,7 +124,7 @@ class EntryCodec:
             if not pb.HasField("action"):
                 raise invalid(f"table {table.name!r}: INSERT needs an action")
             action_name, params = self._decode_action(table, pb.action, default=False)
-        entry = TableEntry(table.name, matches, action_name, params, pb.priority)
+        entry = _make_entry(table.name, matches, action_name, params, pb.priority)
         return DecodedEntry(table, entry, None, pb, self.padded, (self.match_key, pb.priority))
 
     def _check_resources(self, table: TableInfo, pb: "p4r.TableEntry") -> None:
@@ -207,7 +219,6 @@ class EntryCodec:
     def decode_matches(self, table: TableInfo, fms, require_exact: bool) -> tuple[Match, ...]:
         out: list[Match] = []
         parts: list[tuple] = []  # the same matches as plain int tuples: a cheap identity key
-        seen: set[int] = set()
         fields = table.fields
         n_exact = 0
         for fm in fms:
@@ -215,9 +226,6 @@ class EntryCodec:
             f = fields.get(fid)
             if f is None:
                 raise invalid(f"table {table.name!r} has no match field id {fid}")
-            if fid in seen:
-                raise invalid(f"table {table.name!r}: match field {f.name!r} given twice")
-            seen.add(fid)
             which = fm.WhichOneof("field_match_type")
             if which != f.kind:
                 raise invalid(f"table {table.name!r}: field {f.name!r} is {f.kind}, request has {which}")
@@ -275,7 +283,13 @@ class EntryCodec:
                 parts.append((fid, out[-1].value))
             else:
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"{what}: match kind {which} not supported")
+        if len(parts) > 1:  # a field given twice (checked here: cheaper than a set per entry)
+            fids = [p[0] for p in parts]
+            if len(set(fids)) != len(fids):
+                dup = next(fid for fid in fids if fids.count(fid) > 1)
+                raise invalid(f"table {table.name!r}: match field {fields[dup].name!r} given twice")
         if require_exact and n_exact != table.n_exact:
+            seen = {p[0] for p in parts}
             for f in table.fields.values():
                 if f.kind == "exact" and f.id not in seen:
                     raise invalid(f"table {table.name!r}: exact match field {f.name!r} is missing")
