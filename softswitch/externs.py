@@ -47,6 +47,39 @@ def _indices(info: ArrayInfo, entry, what: str) -> range:
     return range(i, i + 1)
 
 
+def _target(infos: dict[int, ArrayInfo], oid: int, entry, update_type: int, what: str) -> tuple[ArrayInfo, range]:
+    """The array and the indices an indexed-extern write addresses (unknown id: NOT_FOUND; not a
+    MODIFY: INVALID_ARGUMENT; bad index: INVALID_ARGUMENT / OUT_OF_RANGE)."""
+    info = infos.get(oid)
+    if info is None:
+        raise not_found(f"unknown {what} id {oid}")
+    _modify_only(update_type, f"a {what} entry")
+    return info, _indices(info, entry, what)
+
+
+def _array_cells(infos: dict[int, ArrayInfo], query, wanted_id: int, what: str) -> Iterator[tuple[int, int]]:
+    """(id, index) of every cell an indexed-extern read asks for: one cell, one array (index unset)
+    or every array (id 0) -- the wildcards of 9.3.2, 9.4.2 and 9.7."""
+    for oid in ([wanted_id] if wanted_id else list(infos)):
+        info = infos.get(oid)
+        if info is None:
+            raise not_found(f"unknown {what} id {oid}")
+        yield from ((oid, i) for i in (_indices(info, query, what) if wanted_id else range(info.size)))
+
+
+def _assign(cells: list, idx: range, value) -> Undo:
+    """Set ``cells[i] = value()`` for every index (a fresh value each: counter cells are lists) and
+    return the undo that puts the old values back."""
+    old = [cells[i] for i in idx]
+    for i in idx:
+        cells[i] = value()
+
+    def undo() -> None:
+        for i, v in zip(idx, old):
+            cells[i] = v
+    return undo
+
+
 class ExternStore:
     """State of the indexed externs and digest configs of one P4Info, plus direct-resource access."""
 
@@ -87,68 +120,29 @@ class ExternStore:
             return self._write_digest(update_type, entity.digest_entry)
         raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"writing {kind} is not supported")
 
-    def _counter(self, counter_id: int) -> ArrayInfo:
-        info = self.index.counters.get(counter_id)
-        if info is None:
-            raise not_found(f"unknown counter id {counter_id}")
-        return info
-
     def _write_counter(self, update_type: int, e: "p4r.CounterEntry") -> Undo:
-        info = self._counter(e.counter_id)
-        _modify_only(update_type, "a CounterEntry")
+        info, idx = _target(self.index.counters, e.counter_id, e, update_type, "counter")
         cells = self.counters[info.id]
-        idx = _indices(info, e, "counter")
         if not e.HasField("data"):  # 9.3.2: unset data leaves the value unchanged
             return lambda: None
-        old = [list(cells[i]) for i in idx]
-        for i in idx:
-            cells[i] = [e.data.packet_count, e.data.byte_count]
-
-        def undo() -> None:
-            for i, v in zip(idx, old):
-                cells[i] = v
-        return undo
+        return _assign(cells, idx, lambda: [e.data.packet_count, e.data.byte_count])
 
     def _write_meter(self, update_type: int, e: "p4r.MeterEntry") -> Undo:
-        info = self.index.meters.get(e.meter_id)
-        if info is None:
-            raise not_found(f"unknown meter id {e.meter_id}")
-        _modify_only(update_type, "a MeterEntry")
-        idx = _indices(info, e, "meter")
+        info, idx = _target(self.index.meters, e.meter_id, e, update_type, "meter")
         if e.HasField("counter_data"):
             raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
         if e.HasField("config"):
             check_meter_config(e.config, info)
         cfg = _meter_or_none(e, "config")  # 9.4.2: unset config resets to the default (all GREEN)
-        cells = self.meters[info.id]
-        old = [cells[i] for i in idx]
-        for i in idx:
-            cells[i] = cfg
-
-        def undo() -> None:
-            for i, v in zip(idx, old):
-                cells[i] = v
-        return undo
+        return _assign(self.meters[info.id], idx, lambda: cfg)
 
     def _write_register(self, update_type: int, e: "p4r.RegisterEntry") -> Undo:
-        info = self.index.registers.get(e.register_id)
-        if info is None:
-            raise not_found(f"unknown register id {e.register_id}")
         # 9.7 names no update type; PI/BMv2 accept only MODIFY (a register cell always exists)
-        _modify_only(update_type, "a RegisterEntry")
-        idx = _indices(info, e, "register")
+        info, idx = _target(self.index.registers, e.register_id, e, update_type, "register")
         if e.data.WhichOneof("data") != "bitstring":  # 9.7: data must match the register's type_spec
             raise invalid(f"register {info.name!r}: data must be a bitstring of {info.bitwidth} bits")
         value = decode(e.data.bitstring, info.bitwidth, f"register {info.name!r}")
-        cells = self.registers[info.id]
-        old = [cells[i] for i in idx]
-        for i in idx:
-            cells[i] = value
-
-        def undo() -> None:
-            for i, v in zip(idx, old):
-                cells[i] = v
-        return undo
+        return _assign(self.registers[info.id], idx, lambda: value)
 
     def _direct_target(self, e, resource: str) -> tuple[int, tuple, DirectState]:
         te = e.table_entry
@@ -222,45 +216,31 @@ class ExternStore:
     def read(self, kind: str, entity: "p4r.Entity") -> Iterator["p4r.Entity"]:
         if kind == "counter_entry":
             q = entity.counter_entry
-            ids = [q.counter_id] if q.counter_id else list(self.index.counters)
-            for cid in ids:
-                info = self._counter(cid)
-                for i in _indices(info, q, "counter") if q.counter_id else range(info.size):
-                    pk, by = self.counters[cid][i]
-                    out = p4r.Entity()
-                    ce = out.counter_entry
-                    ce.counter_id, ce.index.index = cid, i
-                    ce.data.packet_count, ce.data.byte_count = pk, by
-                    yield out
+            for cid, i in _array_cells(self.index.counters, q, q.counter_id, "counter"):
+                out = p4r.Entity()
+                ce = out.counter_entry
+                ce.counter_id, ce.index.index = cid, i
+                ce.data.packet_count, ce.data.byte_count = self.counters[cid][i]
+                yield out
         elif kind == "meter_entry":
             q = entity.meter_entry
             if q.HasField("counter_data"):
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
-            ids = [q.meter_id] if q.meter_id else list(self.index.meters)
-            for mid in ids:
-                info = self.index.meters.get(mid)
-                if info is None:
-                    raise not_found(f"unknown meter id {mid}")
-                for i in _indices(info, q, "meter") if q.meter_id else range(info.size):
-                    out = p4r.Entity()
-                    me = out.meter_entry
-                    me.meter_id, me.index.index = mid, i
-                    if self.meters[mid][i] is not None:  # default config reads back unset (9.1.7)
-                        me.config.CopyFrom(self.meters[mid][i])
-                    yield out
+            for mid, i in _array_cells(self.index.meters, q, q.meter_id, "meter"):
+                out = p4r.Entity()
+                me = out.meter_entry
+                me.meter_id, me.index.index = mid, i
+                if self.meters[mid][i] is not None:  # default config reads back unset (9.1.7)
+                    me.config.CopyFrom(self.meters[mid][i])
+                yield out
         elif kind == "register_entry":
             q = entity.register_entry
-            ids = [q.register_id] if q.register_id else list(self.index.registers)
-            for rid in ids:
-                info = self.index.registers.get(rid)
-                if info is None:
-                    raise not_found(f"unknown register id {rid}")
-                for i in _indices(info, q, "register") if q.register_id else range(info.size):
-                    out = p4r.Entity()
-                    re_ = out.register_entry
-                    re_.register_id, re_.index.index = rid, i
-                    re_.data.bitstring = encode(self.registers[rid][i])
-                    yield out
+            for rid, i in _array_cells(self.index.registers, q, q.register_id, "register"):
+                out = p4r.Entity()
+                re_ = out.register_entry
+                re_.register_id, re_.index.index = rid, i
+                re_.data.bitstring = encode(self.registers[rid][i])
+                yield out
         elif kind == "digest_entry":
             q = entity.digest_entry
             if q.digest_id and q.digest_id not in self.index.digests:

@@ -14,9 +14,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Where `make setup` unpacks the P4 toolchain (simple_switch_grpc, p4c-bm2-ss).
@@ -50,8 +51,11 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"switch did not listen on port {port} within {timeout} s")
 
 
-def start(kind: str, device_id: int = 0, timeout: float = 20.0) -> tuple[subprocess.Popen, str]:
-    """Start a switch of ``kind`` (omniplan-switch | bmv2); returns the process and its address."""
+def start(kind: str, device_id: int = 0, timeout: float = 20.0, args: Sequence[str] = (),
+          log_level: str = "warning") -> tuple[subprocess.Popen, str]:
+    """Start a switch of ``kind`` (omniplan-switch | bmv2); returns the process and its address.
+
+    ``args`` are extra omniplan-switch flags (e.g. --p4info); its stderr is kept for error reports."""
     if kind == "bmv2":
         binary = bmv2_binary()
         if binary is None:
@@ -69,13 +73,23 @@ def start(kind: str, device_id: int = 0, timeout: float = 20.0) -> tuple[subproc
     if kind != "omniplan-switch":
         raise ValueError(f"unknown switch kind {kind!r} (one of {', '.join(KINDS)})")
     proc = subprocess.Popen([sys.executable, "-m", "softswitch.main", "--grpc-port", "0", "--device-id",
-                             str(device_id), "--log-level", "warning"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-    m = re.search(r"listening on ([\d.]+:\d+)", proc.stdout.readline())
+                             str(device_id), "--log-level", log_level, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    line = proc.stdout.readline()
+    m = re.search(r"listening on ([\d.]+:\d+)", line)
     if not m:
+        proc.kill()
+        err = proc.stderr.read()
         stop(proc)
-        raise RuntimeError("omniplan-switch did not start")
+        raise RuntimeError(f"omniplan-switch did not start: {line!r} {err}")
+    # stderr is not read from here on: a full pipe must not block the switch
+    threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
     return proc, m.group(1)
+
+
+def _drain(stream) -> None:
+    for _ in stream:
+        pass
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -85,8 +99,9 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 @contextlib.contextmanager

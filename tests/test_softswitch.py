@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import grpc
 import pytest
 from google.protobuf import text_format
 
+from softswitch import reference
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.demo_p4info import ACL, DROP, FORWARD, FWD, NO_ACTION, ROUTE, demo_p4info
 from softswitch.proto import p4r
@@ -31,34 +31,14 @@ GET = p4r.GetForwardingPipelineConfigRequest
 C = grpc.StatusCode
 
 
-def start_switch(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([*SWITCH, "--grpc-port", "0", "--device-id", str(DEVICE), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    line = proc.stdout.readline()
-    m = re.search(r"listening on ([\d.]+:\d+)", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError(f"switch did not start: {line!r} {proc.stderr.read()}")
-    return proc, m.group(1)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @contextlib.contextmanager
 def running_switch(*args: str) -> Iterator[str]:
     """An omniplan-switch for the block, stopped however the block ends (every switch fixture's frame)."""
-    proc, addr = start_switch(*args)
+    proc, addr = reference.start("omniplan-switch", DEVICE, args=args, log_level="info")
     try:
         yield addr
     finally:
-        stop(proc)
+        reference.stop(proc)
 
 
 def write_demo_p4info(path: Path) -> Path:
