@@ -154,6 +154,7 @@ class FinsyDriver:
         self.name = config.device
         self.switch = switch
         self.ready = False
+        self._digest_task: asyncio.Task | None = None
         self.info: dict[str, Any] = {"connected": False, "primary": False, "pipeline_cookie": None,
                                      "last_error": None, "connects": 0, "election_id": config.election_id}
 
@@ -215,7 +216,8 @@ class FinsyDriver:
             except Exception as exc:
                 self.info["last_error"] = f"digest: {exc}"
                 return
-        self.switch.create_task(self._read_unknown_tasks(), name="unknown-task digests")
+        if self._digest_task is None or self._digest_task.done():  # one reader per switch stream
+            self._digest_task = self.switch.create_task(self._read_unknown_tasks(), name="unknown-task digests")
 
     async def _read_unknown_tasks(self) -> None:
         seen = self.info.setdefault("unknown_tasks", {})
