@@ -754,7 +754,9 @@ def test_9_8_digest_lists_sizes_timeouts_and_acks():
         ack = p4r.StreamMessageRequest()
         ack.digest_ack.digest_id, ack.digest_ack.list_id = DIGEST, first.list_id
         c.send_stream(ack)
-        time.sleep(0.1)
+        deadline = time.monotonic() + 10  # the ack travels the stream: wait until the switch took it
+        while sw.call(lambda: bool(sw.switch.notifier.cache)) and time.monotonic() < deadline:
+            time.sleep(0.02)
         emit(0xB)  # acknowledged: a new message again; with 0xD the buffer is full
         second = c.next_stream("digest").digest
         assert [d.struct.members[0].bitstring for d in second.data] == [(0xD).to_bytes(6, "big"), (0xB).to_bytes(6, "big")]
