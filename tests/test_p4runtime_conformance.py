@@ -768,3 +768,15 @@ def test_9_8_digest_lists_sizes_timeouts_and_acks():
         c.write([config(DELETE, 0, 0)])
         emit(0xF)
         assert no_message(c, "digest", 0.3)
+
+
+def test_committed_program_is_p4c_output(tmp_path):
+    """The committed P4Info is what p4c-bm2-ss makes of conformance.p4 (so both switches load p4c's
+    P4Info, not a hand-written one)."""
+    toolchain = pytest.importorskip("p4src.toolchain")
+    try:
+        built = toolchain.compile_inml(out_dir=tmp_path, source=PROGRAM.with_suffix(".p4"))
+    except FileNotFoundError as exc:
+        pytest.skip(f"p4c is not installed: {exc}")
+    assert built.returncode == 0, built.output
+    assert load_p4info(built.p4info_path) == P4INFO
