@@ -34,8 +34,8 @@ p4rt-venv:
 p4-toolchain:
 	bash tools/setup_p4_toolchain.sh
 
-# Compile p4src/inml.p4 into p4src/build/inml.json (BMv2) + inml.p4info.txtpb; fails if the
-# compiler warns nothing but the committed P4Info differs from its output.
+# Compile p4src/inml.p4 into p4src/build/inml.json (BMv2) + inml.p4info.txtpb; fails when p4c
+# fails or when the committed p4src/inml.p4info.txtpb is not byte-identical to its output.
 p4:
 	$(PYTHON) -m p4src.toolchain compile
 
@@ -63,4 +63,4 @@ run-clean:
 	$(PYTHON) -m mininet_topos.cleanup
 
 clean:
-	rm -rf $(VENV) $(P4RT_VENV) build *.egg-info
+	rm -rf $(VENV) $(P4RT_VENV) build p4src/build *.egg-info

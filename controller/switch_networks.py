@@ -6,12 +6,11 @@ through the controller's own southbound (``controller.southbound.Southbound``: f
 election, SetForwardingPipelineConfig with the compiled P4Info and BMv2 JSON), and fed the same
 frames. Nothing here is a double:
 
-* ``OmniNetwork``: one in-process omniplan-switch (``EmbeddedSwitch``: its real gRPC server and
-  data plane) per device; frames enter through the data plane's ``inject`` and follow the port map.
-* ``Bmv2Network`` (softswitch.bmv2_net): simple_switch_grpc per device in a private network
-  namespace, veth links, frames in and out through raw sockets on the host ports.
+* ``NamespaceSwitchNetwork`` (softswitch.netns_network): one switch process per device in a private
+  network namespace, veth links, frames in and out through raw sockets on the host ports; BMv2
+  simple_switch_grpc, or omniplan-switch on the same veths (like for like in benchmarks).
 
-Both expose ``configs()`` (the controller's switch list) and ``exchange(packets)`` ->
+It exposes ``configs()`` (the controller's switch list) and ``exchange(packets)`` ->
 ``[(device, host, frame), ...]`` for frames that reached hosts.
 """
 
@@ -20,14 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, Sequence
 
 from controller.config import SwitchConfig
 from controller.deploy import INSERT
 from controller.southbound import Southbound
-from p4src.chain import PortChain
 from p4src.entries import TableEntry
-from softswitch.embedded import EmbeddedSwitch
 
 Packet = tuple[str, str, bytes]  # (device, host, frame)
 #: Entries per P4Runtime Write in ``push``: big enough to amortise the RPC, small enough that one
@@ -35,67 +32,19 @@ Packet = tuple[str, str, bytes]  # (device, host, frame)
 WRITE_BATCH = 500
 
 
-class SwitchNetwork(Protocol):
-    kind: str
-
-    def configs(self) -> list[SwitchConfig]: ...
-
-    def exchange(self, packets: Sequence[Packet]) -> list[Packet]: ...
-
-    def close(self) -> None: ...
-
-
 def _configs(port_map: Mapping[str, Mapping[str, int]], address) -> list[SwitchConfig]:
     return [SwitchConfig(dev, i + 1, address(dev), dev, dict(ports)) for i, (dev, ports) in enumerate(port_map.items())]
 
 
-class OmniNetwork:
-    """omniplan-switch per device (in-process servers on free loopback ports)."""
+class NamespaceSwitchNetwork:
+    """One switch process per device in a private network namespace (``kind``: "bmv2" or "omni")."""
 
-    kind = "omniplan-switch"
-
-    def __init__(self, port_map: Mapping[str, Mapping[str, int]]):
-        self.port_map = {d: dict(p) for d, p in port_map.items()}
-        self.switches: dict[str, EmbeddedSwitch] = {}
-        try:
-            for i, dev in enumerate(self.port_map):
-                self.switches[dev] = EmbeddedSwitch(device_id=i + 1)
-        except BaseException:
-            self.close()
-            raise
-        self.chain = PortChain({d: self._inject_fn(s) for d, s in self.switches.items()}, self.port_map)
-
-    @staticmethod
-    def _inject_fn(sw: EmbeddedSwitch):
-        return lambda port, frame: sw.inject(port, frame)
-
-    def configs(self) -> list[SwitchConfig]:
-        return _configs(self.port_map, lambda d: self.switches[d].address)
-
-    def exchange(self, packets: Sequence[Packet]) -> list[Packet]:
-        out: list[Packet] = []
-        for dev, host, frame in packets:
-            for d in self.chain.send(dev, self.port_map[dev][host], frame):
-                if d.host is not None and d.packet is not None:
-                    out.append((d.device, d.host, d.packet))
-        return out
-
-    def close(self) -> None:
-        for s in self.switches.values():
-            s.close()
-        self.switches = {}
-
-
-class Bmv2SwitchNetwork:
-    """BMv2 simple_switch_grpc per device in a private network namespace."""
-
-    kind = "bmv2"
-
-    def __init__(self, port_map: Mapping[str, Mapping[str, int]], **kw):
-        from softswitch.bmv2_net import Bmv2Network
+    def __init__(self, port_map: Mapping[str, Mapping[str, int]], kind: str = "bmv2", **kw):
+        from softswitch.netns_network import NamespaceNetwork
 
         self.port_map = {d: dict(p) for d, p in port_map.items()}
-        self.net = Bmv2Network(self.port_map, **kw)
+        self.net = NamespaceNetwork(self.port_map, kind=kind, **kw)
+        self.kind = "bmv2" if kind == "bmv2" else "omniplan-switch (veth)"
 
     def configs(self) -> list[SwitchConfig]:
         return _configs(self.port_map, self.net.address)
@@ -148,6 +97,6 @@ async def _mark(ready: set[str], dev: str) -> None:
     ready.add(dev)
 
 
-def push(network: SwitchNetwork, entries: Mapping[str, Sequence[TableEntry]], timeout_s: float = 60.0) -> PushResult:
+def push(network: NamespaceSwitchNetwork, entries: Mapping[str, Sequence[TableEntry]], timeout_s: float = 60.0) -> PushResult:
     """Program ``network`` through the controller's southbound: pipeline (if its cookie differs), then entries."""
     return asyncio.run(_push(network.configs(), entries, timeout_s))

@@ -104,9 +104,8 @@ struct metadata_t {
     bit<16> key13;
     bit<16> key14;
     bit<16> key15;
-    /* which feature each key reads (key_select's parameters; 0 when it misses). The keys are
-     * read in the apply block: BMv2 rejects an action parameter used directly as a header
-     * stack index (p4c emits it as runtime_data inside an expression). */
+    /* which feature each key reads: key_select's parameters (0 when it misses), turned into
+     * key0..key15 by read_keys */
     bit<6>  feature0;
     bit<6>  feature1;
     bit<6>  feature2;

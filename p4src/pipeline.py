@@ -59,7 +59,6 @@ class _State:
     flags: int = 0
     features: int = 0
     regs: int = 0
-    keys: list = field(default_factory=lambda: _ZERO_KEYS)
     #: meta.feature0..15: the feature index each stage key reads (key_select sets them, else 0)
     feature_idx: list = field(default_factory=lambda: _ZERO_KEYS)
     argmax_go: int = 0
@@ -361,15 +360,14 @@ class InferencePipeline:
         sel = (s.task_id, s.version, s.visit)
         s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)
-        # read_keys: meta.key_k = hdr.features[meta.feature_k].value
-        f = s.features
-        s.keys = [(f >> _FEATURE_SHIFTS[i]) & layout.FEATURE_MAX for i in s.feature_idx]
+        # read_keys: meta.key_k = hdr.features[meta.feature_k].value (computed for the stages that run)
+        f, idx = s.features, s.feature_idx
         for i, tab in self._stages:
             b = tab.buckets.get(sel)
             if b is None:
                 hit = tab.default
             else:
-                hit = b((s.keys[i], s.regs)) or tab.default
+                hit = b(((f >> _FEATURE_SHIFTS[idx[i]]) & layout.FEATURE_MAX, s.regs)) or tab.default
             if hit[0] != "NoAction":
                 run(hit, s)
                 if s.argmax_go:

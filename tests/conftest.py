@@ -22,7 +22,7 @@ def bmv2_program():
     """The p4c-compiled inml.p4 (p4src/build/inml.json), compiled now if missing or stale; skips
     with the reason when the toolchain or root/netns (BMv2 runs in a namespace we create) is missing."""
     from p4src.toolchain import HOW_TO_GET, built_json, compile_inml, find_toolchain
-    from softswitch.bmv2_net import netns_available
+    from softswitch.netns_network import netns_available
 
     tc = find_toolchain()
     if tc.compiler is None or tc.bmv2 is None:

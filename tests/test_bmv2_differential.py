@@ -1,7 +1,8 @@
 """BMv2 is the oracle for omniplan-switch: same entries, same packets in, byte-identical packets out.
 
-Both switch kinds run the 3-switch line s1-s2-s3 (h1 on s1, h3 on s3): omniplan-switch in process,
-BMv2 simple_switch_grpc running the p4c-compiled inml.p4 in a private network namespace. Each case
+Both switch kinds run the 3-switch line s1-s2-s3 (h1 on s1, h3 on s3) the same way: one process per
+switch on veth pairs in a private network namespace, frames in and out through raw sockets on the
+host ports; omniplan-switch, and BMv2 simple_switch_grpc running the p4c-compiled inml.p4. Each case
 compiles one model kind (DT, RF, NB, SVM, XGB with 2 rounds) of the shipped netflow dataset (2,000 flows, 16
 features, 5 classes), places its MATs on 1, 2 or 3 switches, realises the entries and pushes them
 to both networks through the controller's southbound (finsy, SetForwardingPipelineConfig with the
@@ -20,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from controller.switch_networks import Bmv2SwitchNetwork, OmniNetwork, push
+from controller.switch_networks import NamespaceSwitchNetwork, push
 from mlcompiler.compiler import compile_model, ranges_from_data
 from mlcompiler.datasets import load_split, make_models, trained_model
 from mlcompiler.realize import realize
@@ -47,9 +48,9 @@ CASES = [("netflow", k, n) for k in KINDS for n in (1, 2, 3)] + [("digits", "dt"
 
 @pytest.fixture(scope="module")
 def networks(bmv2_program):
-    omni = OmniNetwork(PORTS)
+    omni = NamespaceSwitchNetwork(PORTS, kind="omni")
     try:
-        bmv2 = Bmv2SwitchNetwork(PORTS)
+        bmv2 = NamespaceSwitchNetwork(PORTS, kind="bmv2")
     except BaseException:
         omni.close()
         raise

@@ -17,10 +17,19 @@ pytestmark = [pytest.mark.root, pytest.mark.slow,
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_run_entry_classifies_and_cleans_up(tmp_path):
+def _bmv2_missing() -> str | None:
+    from p4src.toolchain import HOW_TO_GET, find_toolchain
+
+    tc = find_toolchain()
+    return None if tc.bmv2 and tc.compiler else f"P4 toolchain not installed: {HOW_TO_GET}"
+
+
+@pytest.mark.parametrize("switch", ["omni", pytest.param("bmv2", marks=pytest.mark.skipif(
+    _bmv2_missing() is not None, reason=str(_bmv2_missing())))])
+def test_run_entry_classifies_and_cleans_up(tmp_path, switch):
     from mininet_topos import cleanup
 
-    cmd = [sys.executable, "-m", "mininet_topos.run", "--topo", "line3", "--switches", "0", "--port", "0",
+    cmd = [sys.executable, "-m", "mininet_topos.run", "--switch", switch, "--topo", "line3", "--switches", "0", "--port", "0",
            "--no-warm", "--prefer", "coordination=1", "--rate", "100", "--duration", "3", "--every", "1",
            "--workdir", str(tmp_path / "run")]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=150)
@@ -33,6 +42,7 @@ def test_run_entry_classifies_and_cleans_up(tmp_path):
     assert m, last
     sent, received, right, wrong, unlabelled = map(int, m.groups())
     # traffic ran before the intent was deployed too (dropped then); afterwards labels match sklearn
-    assert right >= 150 and wrong == 0 and unlabelled == 0 and received <= sent, last
+    # the sender reports its count once a second (--rate 100): received may run up to 100 ahead of it
+    assert right >= 150 and wrong == 0 and unlabelled == 0 and received <= sent + 100, last
     assert cleanup._load() == {"pids": {}, "intfs": []}
     assert not [n for n in Path("/sys/class/net").iterdir() if re.fullmatch(r"[sh]\d+-eth\d+", n.name)]

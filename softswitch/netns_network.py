@@ -1,7 +1,9 @@
-"""A private network of BMv2 switches: one network namespace, veth links, a simple_switch_grpc each.
+"""A private network of P4Runtime switches: one network namespace, veth links, one switch process each.
 
 WHY: BMv2 is the reference our switch is checked against (differential tests, benchmarks), and it
-only moves packets between Linux interfaces. Everything lives in a network namespace this module
+only moves packets between Linux interfaces; to compare like with like, omniplan-switch can run the
+same way (``kind="omni"``: the ``omniplan-switch`` process on raw sockets). Everything lives in a
+network namespace this module
 creates and deletes (nothing touches the host's interfaces): switch-to-switch links are veth
 pairs, each host port is a veth whose far end the caller writes and reads through raw sockets, and
 the P4Runtime servers listen on unix sockets, so the controller's southbound reaches them from the
@@ -26,11 +28,14 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from softswitch.bmv2 import SwitchSpec, bmv2_command, wait_for_unix_socket
+from softswitch.bmv2 import SwitchSpec, bmv2_command, omniplan_switch_command, wait_for_unix_socket
 from softswitch.dataplane import DEFAULT_CPU_PORT, ETH_P_ALL, MAX_FRAME, PACKET_OUTGOING
 
 _CLONE_NEWNET = 0x40000000
+_REPO = Path(__file__).resolve().parent.parent  # omniplan-switch runs as `python -m softswitch.main`
 _names = itertools.count()
+#: switch kinds a namespace network can run
+KINDS = ("bmv2", "omni")
 #: Packets in flight per burst. Measured on a 3-switch line (2 cores): bursts of 64 lost about
 #: half the frames inside BMv2, bursts of 8-32 lost none and ran at 1,600-2,000 pkt/s.
 BURST = 16
@@ -51,6 +56,32 @@ def netns_available() -> str | None:
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+def reap_stale_namespaces() -> list[str]:
+    """Delete namespaces this module made in processes that no longer exist (killed with -9).
+
+    Names are ``omniplan-<kind>-<creator pid>-<n>``; a namespace whose creator is gone is ours and
+    orphaned: its switch processes (``ip netns pids``) are killed by pid, then it is deleted.
+    """
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=30).stdout
+    reaped = []
+    for line in out.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        parts = name.split("-")
+        if len(parts) != 4 or parts[0] != "omniplan" or parts[1] not in KINDS or not parts[2].isdigit():
+            continue
+        if Path(f"/proc/{parts[2]}").exists():
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        reaped.append(name)
+    return reaped
 
 
 def _in_netns(netns: str, fn):
@@ -79,37 +110,45 @@ def _in_netns(netns: str, fn):
     return box["value"]
 
 
-class Bmv2Network:
-    """BMv2 switches wired like ``port_map``; ``send`` into host ports, ``exchange`` to collect.
+class NamespaceNetwork:
+    """Switches of one kind wired like ``port_map``; ``send`` into host ports, ``exchange`` to collect.
 
     Example::
 
-        with Bmv2Network({"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "h2": 2}}) as net:
+        with NamespaceNetwork({"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "h2": 2}}, kind="bmv2") as net:
             net.address("s1")                    # 'unix:/tmp/.../s1.sock' for the southbound
             out = net.exchange([("s1", "h1", frame)])   # [("s2", "h2", bytes), ...]
     """
 
-    def __init__(self, port_map: Mapping[str, Mapping[str, int]], *, device_ids: Mapping[str, int] | None = None,
-                 cpu_port: int = DEFAULT_CPU_PORT, log_dir: str | Path | None = None, binary: str | None = None):
+    def __init__(self, port_map: Mapping[str, Mapping[str, int]], *, kind: str = "bmv2",
+                 device_ids: Mapping[str, int] | None = None, cpu_port: int = DEFAULT_CPU_PORT,
+                 log_dir: str | Path | None = None):
+        if kind not in KINDS:
+            raise ValueError(f"unknown switch kind {kind!r}; choose one of {', '.join(KINDS)}")
         reason = netns_available()
         if reason:
-            raise RuntimeError(f"BMv2 network: {reason}")
-        from p4src.toolchain import HOW_TO_GET, find_toolchain
+            raise RuntimeError(f"{kind} network: {reason}")
+        exe = ""
+        if kind == "bmv2":
+            from p4src.toolchain import HOW_TO_GET, find_toolchain
 
-        exe = binary or find_toolchain().bmv2
-        if exe is None:
-            raise FileNotFoundError(f"simple_switch_grpc not found; {HOW_TO_GET}")
+            found = find_toolchain().bmv2
+            if found is None:
+                raise FileNotFoundError(f"simple_switch_grpc not found; {HOW_TO_GET}")
+            exe = str(found)
+        self.kind = kind
+        reap_stale_namespaces()
         self.port_map = {d: dict(p) for d, p in port_map.items()}
         self.devices = list(self.port_map)
         self.device_ids = dict(device_ids or {d: i + 1 for i, d in enumerate(self.devices)})
-        self.netns = f"omniplan-bmv2-{os.getpid()}-{next(_names)}"
-        self.dir = Path(tempfile.mkdtemp(prefix="omniplan-bmv2-"))
+        self.netns = f"omniplan-{kind}-{os.getpid()}-{next(_names)}"
+        self.dir = Path(tempfile.mkdtemp(prefix=f"omniplan-{kind}-"))
         self.log_dir = Path(log_dir) if log_dir else None
         self.procs: dict[str, subprocess.Popen] = {}
         self.sockets: dict[tuple[str, str], socket.socket] = {}  # (device, host) -> raw socket
         self._by_fd: dict[int, tuple[str, str]] = {}
         try:
-            self._build(str(exe), cpu_port)
+            self._build(exe, cpu_port)
         except BaseException:
             self.close()
             raise
@@ -142,9 +181,10 @@ class Bmv2Network:
             spec = SwitchSpec(device_id=self.device_ids[dev], grpc_addr=f"unix:{self.dir / dev}.sock", grpc_port=0,
                               interfaces={p: self._iface(dev, p) for p in self.port_map[dev].values()},
                               cpu_port=cpu_port, log_level="info" if self.log_dir else "off")
-            cmd = ["ip", "netns", "exec", self.netns] + bmv2_command(spec, binary=exe)
+            argv = bmv2_command(spec, binary=exe) if self.kind == "bmv2" else omniplan_switch_command(spec)
             out = open(self.log_dir / f"{dev}.log", "wb") if self.log_dir else subprocess.DEVNULL
-            self.procs[dev] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.procs[dev] = subprocess.Popen(["ip", "netns", "exec", self.netns] + argv, stdout=out,
+                                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=_REPO)
         for dev in self.devices:
             wait_for_unix_socket(self.dir / f"{dev}.sock", self.procs[dev])
 
@@ -192,7 +232,8 @@ class Bmv2Network:
         A burst is done when ``expect`` frames per packet came back, or nothing arrived for
         ``quiet_s`` (drops); the next burst starts only then, so BMv2's queues never overflow.
         """
-        self.receive(0)  # frames left over from an earlier call are not answers to these
+        while self.receive(0):  # frames left over from an earlier call are not answers to these
+            pass
         out: list[tuple[str, str, bytes]] = []
         for i in range(0, len(packets), burst):
             chunk = packets[i:i + burst]
@@ -205,9 +246,9 @@ class Bmv2Network:
                 if got:
                     out.extend(got)
                     last = time.monotonic()
-        # late frames and duplicates: wait until the network has been quiet for quiet_s
-        while got := self.receive(quiet_s):
-            out.extend(got)
+        if len(out) < expect * len(packets):  # some are late (or lost): wait until quiet for quiet_s
+            while got := self.receive(quiet_s):
+                out.extend(got)
         return out
 
     # ------------------------------------------------------------------ teardown
@@ -228,7 +269,7 @@ class Bmv2Network:
         subprocess.run(["ip", "netns", "del", self.netns], capture_output=True, timeout=30)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "Bmv2Network":
+    def __enter__(self) -> "NamespaceNetwork":
         return self
 
     def __exit__(self, *exc) -> None:
