@@ -293,7 +293,7 @@ class Controller:
                 continue
             per_task: dict[str, dict[str, int]] = {}
             for match, packets in rows:
-                tid, label = match.get("task_id", 0), match.get("label", 0)
+                tid, label = match.get("final_task", 0), match.get("final_label", 0)
                 task = names.get(tid, f"task-{tid}")
                 classes = self._class_names.get(task, ())
                 name = str(classes[label]) if label < len(classes) else str(label)

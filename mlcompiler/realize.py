@@ -167,11 +167,17 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
 
 
 def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMap, task_ids: Mapping[str, int],
-            version: int, *, deliver_to: Mapping[str, str] | None = None) -> dict[str, list[TableEntry]]:
+            version: int, *, deliver_to: Mapping[str, str] | None = None,
+            keep_header: bool = False) -> dict[str, list[TableEntry]]:
     """All inml.p4 entries (dispatch, key_select, stage, route) per device for the placed tasks.
 
     ``deliver_to`` maps a task to the host that receives its classified packets; by default the
     first host attached to the device where the walk ends, or that device's CPU port if none.
+
+    Packet-feature programs (compiled with ``packet_features``) read the feature slots the
+    catalogue names; their ingress gets a ``task_select`` entry (every IPv4 packet entering there
+    starts the task: the switch inserts the inml header) and the last switch removes the header
+    (``deliver_plain``) unless ``keep_header`` asks to deliver label and features to a monitor.
     """
     if not 0 <= version < (1 << layout.VERSION_BITS):
         raise InputError(f"version {version} does not fit {layout.VERSION_BITS} bits")
@@ -202,6 +208,13 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
         last.exit = ("deliver", host) if host is not None else ("cpu", None)
         prog_mats = {m["name"]: m for m in task.program["mats"]}
         ingress = passes[0].device
+        slots = task.program.get("slots")
+        if slots is not None:
+            if any(e.table == "MyIngress.task_select" for e in out.get(ingress, ())):
+                raise InputError(f"task {task.name}: another packet-feature task already starts at {ingress}; "
+                                 "one task per ingress device classifies its IPv4 packets")
+            out.setdefault(ingress, []).append(
+                TableEntry("MyIngress.task_select", (), "MyIngress.start_task", (("task_id", tid),), priority=1))
         out.setdefault(ingress, []).append(
             TableEntry("MyIngress.dispatch", (Match("hdr.inml.task_id", "exact", tid),), "MyIngress.stamp",
                        (("version", version), ("visit", 1))))
@@ -211,7 +224,7 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
             for name, stage in p.mats:
                 m = prog_mats[name]
                 if m["op"] in ("code", "add_feature"):
-                    features[stage] = m["feature"]
+                    features[stage] = slots[m["feature"]] if slots is not None else m["feature"]
                 ents.extend(mat_entries(task.program, m, stage, tid, version, p.visit))
             if features:
                 ents.append(TableEntry("MyIngress.key_select", _sel(tid, version, p.visit), "MyIngress.select_keys",
@@ -225,7 +238,8 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.recirculate_pass",
                                        (("next_visit", p.visit + 1),)))
             elif kind == "deliver":
-                ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.deliver",
+                action = "MyIngress.deliver_plain" if slots is not None and not keep_header else "MyIngress.deliver"
+                ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), action,
                                        (("port", _port(port_map, p.device, arg)),)))
             else:
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.send_to_cpu"))
@@ -236,8 +250,8 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
 def label_count_entries(tid: int, n_labels: int) -> list[TableEntry]:
     """One ``label_count`` entry per class of a task on the device that delivers its packets: they
     exist only for their direct counter (packets classified into each class, read by the controller)."""
-    return [TableEntry("MyIngress.label_count", (Match("hdr.inml.task_id", "exact", tid),
-                                                 Match("hdr.inml.label", "exact", label)), "NoAction")
+    return [TableEntry("MyIngress.label_count", (Match("meta.final_task", "exact", tid),
+                                                 Match("meta.final_label", "exact", label)), "NoAction")
             for label in range(n_labels)]
 
 

@@ -21,11 +21,30 @@
  * Per pass: dispatch (fresh packets only) -> key_select (stages the feature each stage table's
  * range key reads) -> stage0..stage15 (generic MATs: set/add into regs, set label, argmax) ->
  * route (forward to the next device / recirculate / deliver / to CPU). Plain traffic: l2_fwd.
+ *
+ * Packet features: hosts may send plain Ethernet/IPv4/TCP|UDP. At a task's first switch
+ * task_select (on the IPv4 addresses and protocol) starts the task: the flow registers
+ * (indexed by CRC-32 of the 5-tuple) are updated, and the inml header is inserted between
+ * Ethernet and IPv4 with the catalogue's features (header fields, flow state) in
+ * hdr.features[0..12]; p4src/features.py defines them and tests/test_packet_features_differential.py
+ * checks BMv2 against the twin on generated traffic. The last switch's deliver_plain removes the
+ * header again (deliver keeps it, for a monitor).
  */
 #include <core.p4>
 #include <v1model.p4>
 
 const bit<16> TYPE_INML = 0x88B5;
+const bit<16> TYPE_IPV4 = 0x0800;
+const bit<8>  PROTO_TCP = 6;
+const bit<8>  PROTO_UDP = 17;
+/* Packet features (p4src/features.py is the reference): flow-state slots and the shifts that
+ * reduce wide flow state to 16-bit features before saturation. */
+#define FLOW_SLOTS 4096
+const bit<8>  MEAN_SHIFT     = 3;
+const bit<8>  MEAN_FRAC      = 4;
+const bit<8>  BYTES_SHIFT    = 6;
+const bit<8>  IAT_SHIFT      = 8;
+const bit<8>  DURATION_SHIFT = 10;
 const bit<9>  CPU_PORT  = 255;
 const bit<8>  FLAG_DONE = 0x01;
 #define STAGE_TABLE_SIZE 65536
@@ -71,6 +90,41 @@ header inml_regs_t {
     bit<1536> regs;       // [1535:1024] code words | [1023:0] 16 x 64-bit lanes
 }
 
+header ipv4_t {
+    bit<4>  version;
+    bit<4>  ihl;
+    bit<8>  tos;
+    bit<16> totalLen;
+    bit<16> identification;
+    bit<3>  flags;
+    bit<13> fragOffset;
+    bit<8>  ttl;
+    bit<8>  protocol;
+    bit<16> hdrChecksum;
+    bit<32> srcAddr;
+    bit<32> dstAddr;
+}
+
+header tcp_t {
+    bit<16> srcPort;
+    bit<16> dstPort;
+    bit<32> seqNo;
+    bit<32> ackNo;
+    bit<4>  dataOffset;
+    bit<4>  res;
+    bit<8>  flags;
+    bit<16> window;
+    bit<16> checksum;
+    bit<16> urgentPtr;
+}
+
+header udp_t {
+    bit<16> srcPort;
+    bit<16> dstPort;
+    bit<16> length;
+    bit<16> checksum;
+}
+
 struct headers_t {
     packet_out_t packet_out;
     packet_in_t  packet_in;
@@ -78,6 +132,9 @@ struct headers_t {
     inml_t       inml;
     feature_t[NUM_FEATURES] features;
     inml_regs_t  inml_regs;
+    ipv4_t       ipv4;
+    tcp_t        tcp;
+    udp_t        udp;
 }
 
 /* Digest sent to the controller for a fresh packet of a task the switch has no dispatch entry for:
@@ -124,12 +181,16 @@ struct metadata_t {
     bit<6>  feature15;
     bit<1>  argmax_go;
     bit<8>  argmax_n;
+    bit<1>  task_hit;
+    bit<16> task_id;
     bit<8>  features_parsed;
     /* BMv2 needs one tagged field for field list 0; nothing must survive a pass (the header
      * carries all state) and the ingress clears it, so preserving it changes nothing. */
     @field_list(0)
     bit<1>  recirc;
     bit<1>  final;  /* route delivered the packet (host or CPU): label_count counts its class */
+    bit<16> final_task;   /* the delivered packet's task and label, kept before deliver_plain */
+    bit<16> final_label;  /* strips the inference header: label_count's key */
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -148,8 +209,27 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
         packet.extract(hdr.ethernet);
         transition select(hdr.ethernet.etherType) {
             TYPE_INML: parse_inml;
+            TYPE_IPV4: parse_ipv4;
             default:   accept;
         }
+    }
+    /* L4 only behind an option-less, unfragmented (or first-fragment) IPv4 header; anything else
+     * is accepted with the L4 fields absent (features 0). */
+    state parse_ipv4 {
+        packet.extract(hdr.ipv4);
+        transition select(hdr.ipv4.ihl, hdr.ipv4.fragOffset, hdr.ipv4.protocol) {
+            (4w5, 13w0, PROTO_TCP): parse_tcp;
+            (4w5, 13w0, PROTO_UDP): parse_udp;
+            default: accept;
+        }
+    }
+    state parse_tcp {
+        packet.extract(hdr.tcp);
+        transition accept;
+    }
+    state parse_udp {
+        packet.extract(hdr.udp);
+        transition accept;
     }
     state parse_inml {
         packet.extract(hdr.inml);
@@ -226,6 +306,8 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action send_to_cpu() {
         standard_metadata.egress_spec = CPU_PORT;
         meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
     }
 
     /* ---- per-task inference counters, read by the controller over P4Runtime (DirectCounterEntry):
@@ -233,6 +315,175 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
      * label_packets the delivered packets of each (task, class label). */
     direct_counter(CounterType.packets_and_bytes) dispatch_packets;
     direct_counter(CounterType.packets_and_bytes) label_packets;
+
+    /* ---- packet features: the first switch of a task turns an IPv4 packet into an inference
+     * packet. task_select picks the task; the flow registers (indexed by CRC-32 of the 5-tuple,
+     * holding the 5-tuple itself so a colliding flow evicts rather than mixes) are updated; the
+     * inml header is inserted between Ethernet and IPv4 with the catalogue's features in
+     * hdr.features[0..12] (p4src/features.py). */
+    register<bit<32>>(FLOW_SLOTS) flow_src;
+    register<bit<32>>(FLOW_SLOTS) flow_dst;
+    register<bit<40>>(FLOW_SLOTS) flow_l4;      // protocol ++ sport ++ dport
+    register<bit<32>>(FLOW_SLOTS) flow_pkts;
+    register<bit<32>>(FLOW_SLOTS) flow_bytes;
+    register<bit<32>>(FLOW_SLOTS) flow_mean16;  // EWMA of IPv4 lengths, 4 fractional bits
+    register<bit<48>>(FLOW_SLOTS) flow_first;   // ingress_global_timestamp, microseconds
+    register<bit<48>>(FLOW_SLOTS) flow_last;
+
+    action start_task(bit<16> task_id) {
+        meta.task_hit = 1;
+        meta.task_id = task_id;
+    }
+    table task_select {
+        key = {
+            hdr.ipv4.srcAddr  : ternary;
+            hdr.ipv4.dstAddr  : ternary;
+            hdr.ipv4.protocol : ternary;
+        }
+        actions = { start_task; NoAction; }
+        default_action = NoAction();
+        size = 1024;
+    }
+
+    action insert_inml() {
+        hdr.inml.setValid();
+        hdr.inml.task_id = meta.task_id;
+        hdr.inml.version = 0;
+        hdr.inml.visit = 0;
+        hdr.inml.label = 0;
+        hdr.inml.flags = 0;
+        hdr.features[0].setValid();
+        hdr.features[0].value = 0;
+        hdr.features[1].setValid();
+        hdr.features[1].value = 0;
+        hdr.features[2].setValid();
+        hdr.features[2].value = 0;
+        hdr.features[3].setValid();
+        hdr.features[3].value = 0;
+        hdr.features[4].setValid();
+        hdr.features[4].value = 0;
+        hdr.features[5].setValid();
+        hdr.features[5].value = 0;
+        hdr.features[6].setValid();
+        hdr.features[6].value = 0;
+        hdr.features[7].setValid();
+        hdr.features[7].value = 0;
+        hdr.features[8].setValid();
+        hdr.features[8].value = 0;
+        hdr.features[9].setValid();
+        hdr.features[9].value = 0;
+        hdr.features[10].setValid();
+        hdr.features[10].value = 0;
+        hdr.features[11].setValid();
+        hdr.features[11].value = 0;
+        hdr.features[12].setValid();
+        hdr.features[12].value = 0;
+        hdr.features[13].setValid();
+        hdr.features[13].value = 0;
+        hdr.features[14].setValid();
+        hdr.features[14].value = 0;
+        hdr.features[15].setValid();
+        hdr.features[15].value = 0;
+        hdr.features[16].setValid();
+        hdr.features[16].value = 0;
+        hdr.features[17].setValid();
+        hdr.features[17].value = 0;
+        hdr.features[18].setValid();
+        hdr.features[18].value = 0;
+        hdr.features[19].setValid();
+        hdr.features[19].value = 0;
+        hdr.features[20].setValid();
+        hdr.features[20].value = 0;
+        hdr.features[21].setValid();
+        hdr.features[21].value = 0;
+        hdr.features[22].setValid();
+        hdr.features[22].value = 0;
+        hdr.features[23].setValid();
+        hdr.features[23].value = 0;
+        hdr.features[24].setValid();
+        hdr.features[24].value = 0;
+        hdr.features[25].setValid();
+        hdr.features[25].value = 0;
+        hdr.features[26].setValid();
+        hdr.features[26].value = 0;
+        hdr.features[27].setValid();
+        hdr.features[27].value = 0;
+        hdr.features[28].setValid();
+        hdr.features[28].value = 0;
+        hdr.features[29].setValid();
+        hdr.features[29].value = 0;
+        hdr.features[30].setValid();
+        hdr.features[30].value = 0;
+        hdr.features[31].setValid();
+        hdr.features[31].value = 0;
+        hdr.features[32].setValid();
+        hdr.features[32].value = 0;
+        hdr.features[33].setValid();
+        hdr.features[33].value = 0;
+        hdr.features[34].setValid();
+        hdr.features[34].value = 0;
+        hdr.features[35].setValid();
+        hdr.features[35].value = 0;
+        hdr.features[36].setValid();
+        hdr.features[36].value = 0;
+        hdr.features[37].setValid();
+        hdr.features[37].value = 0;
+        hdr.features[38].setValid();
+        hdr.features[38].value = 0;
+        hdr.features[39].setValid();
+        hdr.features[39].value = 0;
+        hdr.features[40].setValid();
+        hdr.features[40].value = 0;
+        hdr.features[41].setValid();
+        hdr.features[41].value = 0;
+        hdr.features[42].setValid();
+        hdr.features[42].value = 0;
+        hdr.features[43].setValid();
+        hdr.features[43].value = 0;
+        hdr.features[44].setValid();
+        hdr.features[44].value = 0;
+        hdr.features[45].setValid();
+        hdr.features[45].value = 0;
+        hdr.features[46].setValid();
+        hdr.features[46].value = 0;
+        hdr.features[47].setValid();
+        hdr.features[47].value = 0;
+        hdr.features[48].setValid();
+        hdr.features[48].value = 0;
+        hdr.features[49].setValid();
+        hdr.features[49].value = 0;
+        hdr.features[50].setValid();
+        hdr.features[50].value = 0;
+        hdr.features[51].setValid();
+        hdr.features[51].value = 0;
+        hdr.features[52].setValid();
+        hdr.features[52].value = 0;
+        hdr.features[53].setValid();
+        hdr.features[53].value = 0;
+        hdr.features[54].setValid();
+        hdr.features[54].value = 0;
+        hdr.features[55].setValid();
+        hdr.features[55].value = 0;
+        hdr.features[56].setValid();
+        hdr.features[56].value = 0;
+        hdr.features[57].setValid();
+        hdr.features[57].value = 0;
+        hdr.features[58].setValid();
+        hdr.features[58].value = 0;
+        hdr.features[59].setValid();
+        hdr.features[59].value = 0;
+        hdr.features[60].setValid();
+        hdr.features[60].value = 0;
+        hdr.features[61].setValid();
+        hdr.features[61].value = 0;
+        hdr.features[62].setValid();
+        hdr.features[62].value = 0;
+        hdr.features[63].setValid();
+        hdr.features[63].value = 0;
+        hdr.inml_regs.setValid();
+        hdr.inml_regs.regs = 0;
+        hdr.ethernet.etherType = TYPE_INML;
+    }
 
     /* ---- dispatch: stamp fresh (visit 0) packets of a task with the active config version */
     action stamp(bit<8> version, bit<16> visit) {
@@ -521,6 +772,19 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action deliver(port_t port) {
         standard_metadata.egress_spec = port;
         meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
+    }
+    /* Last switch of a packet-feature task: the original IPv4 packet leaves, inml removed. */
+    action deliver_plain(port_t port) {
+        standard_metadata.egress_spec = port;
+        meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
+        hdr.inml.setInvalid();
+        hdr.features.pop_front(NUM_FEATURES);
+        hdr.inml_regs.setInvalid();
+        hdr.ethernet.etherType = TYPE_IPV4;
     }
     table route {
         key = {
@@ -528,7 +792,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             hdr.inml.version : exact;
             hdr.inml.visit   : exact;
         }
-        actions = { forward; recirculate_pass; deliver; send_to_cpu; drop; }
+        actions = { forward; recirculate_pass; deliver; deliver_plain; send_to_cpu; drop; }
         default_action = drop();
         size = 8192;
     }
@@ -536,8 +800,8 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     /* ---- final label: one entry per (task, class) on the delivering switch, only to count */
     table label_count {
         key = {
-            hdr.inml.task_id : exact;
-            hdr.inml.label   : exact;
+            meta.final_task  : exact;
+            meta.final_label : exact;
         }
         actions = { NoAction; }
         default_action = NoAction();
@@ -566,7 +830,92 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         if (hdr.packet_out.isValid()) {
             standard_metadata.egress_spec = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();
-        } else if (hdr.inml_regs.isValid()) {  // the whole inference header parsed (a truncated one is plain traffic)
+        } else {
+          meta.task_hit = 0;
+          if (hdr.ipv4.isValid()) {
+            task_select.apply();
+          }
+          if (meta.task_hit == 1) {
+            bit<16> sport = 0;
+            bit<16> dport = 0;
+            bit<8>  tcp_flags = 0;
+            bit<16> tcp_window = 0;
+            if (hdr.tcp.isValid()) {
+                sport = hdr.tcp.srcPort;
+                dport = hdr.tcp.dstPort;
+                tcp_flags = hdr.tcp.flags;
+                tcp_window = hdr.tcp.window;
+            } else if (hdr.udp.isValid()) {
+                sport = hdr.udp.srcPort;
+                dport = hdr.udp.dstPort;
+            }
+            bit<32> idx;
+            hash(idx, HashAlgorithm.crc32, (bit<32>)0,
+                 { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol, sport, dport }, (bit<32>)FLOW_SLOTS);
+            bit<32> k_src;
+            bit<32> k_dst;
+            bit<40> k_l4;
+            bit<32> pkts;
+            bit<32> nbytes;
+            bit<32> mean16;
+            bit<48> first;
+            bit<48> last;
+            flow_src.read(k_src, idx);
+            flow_dst.read(k_dst, idx);
+            flow_l4.read(k_l4, idx);
+            flow_pkts.read(pkts, idx);
+            flow_bytes.read(nbytes, idx);
+            flow_mean16.read(mean16, idx);
+            flow_first.read(first, idx);
+            flow_last.read(last, idx);
+            bit<48> now = standard_metadata.ingress_global_timestamp;
+            bit<32> len = (bit<32>)hdr.ipv4.totalLen;
+            bit<40> l4 = hdr.ipv4.protocol ++ sport ++ dport;
+            bit<48> iat = 0;
+            if (pkts != 0 && k_src == hdr.ipv4.srcAddr && k_dst == hdr.ipv4.dstAddr && k_l4 == l4) {
+                pkts = pkts + 1;
+                nbytes = nbytes + len;
+                mean16 = mean16 - (mean16 >> MEAN_SHIFT) + ((len << MEAN_FRAC) >> MEAN_SHIFT);
+                iat = now - last;
+            } else {  // empty slot or another flow's: evict, start fresh
+                pkts = 1;
+                nbytes = len;
+                mean16 = len << MEAN_FRAC;
+                first = now;
+            }
+            flow_src.write(idx, hdr.ipv4.srcAddr);
+            flow_dst.write(idx, hdr.ipv4.dstAddr);
+            flow_l4.write(idx, l4);
+            flow_pkts.write(idx, pkts);
+            flow_bytes.write(idx, nbytes);
+            flow_mean16.write(idx, mean16);
+            flow_first.write(idx, first);
+            flow_last.write(idx, now);
+            bit<48> duration = now - first;
+            nbytes = nbytes >> BYTES_SHIFT;
+            mean16 = mean16 >> MEAN_FRAC;
+            iat = iat >> IAT_SHIFT;
+            duration = duration >> DURATION_SHIFT;
+            insert_inml();
+            hdr.features[0].value = hdr.ipv4.totalLen;
+            hdr.features[1].value = (bit<16>)hdr.ipv4.protocol;
+            hdr.features[2].value = (bit<16>)hdr.ipv4.ttl;
+            hdr.features[3].value = (bit<16>)hdr.ipv4.tos;
+            hdr.features[4].value = sport;
+            hdr.features[5].value = dport;
+            hdr.features[6].value = (bit<16>)tcp_flags;
+            hdr.features[7].value = tcp_window;
+            hdr.features[8].value = 0xFFFF;
+            if (pkts <= 0xFFFF) { hdr.features[8].value = (bit<16>)pkts; }
+            hdr.features[9].value = 0xFFFF;
+            if (nbytes <= 0xFFFF) { hdr.features[9].value = (bit<16>)nbytes; }
+            hdr.features[10].value = (bit<16>)mean16;
+            hdr.features[11].value = 0xFFFF;
+            if (iat <= 0xFFFF) { hdr.features[11].value = (bit<16>)iat; }
+            hdr.features[12].value = 0xFFFF;
+            if (duration <= 0xFFFF) { hdr.features[12].value = (bit<16>)duration; }
+          }
+          if (hdr.inml_regs.isValid()) {  // the whole inference header parsed (a truncated one is plain traffic)
             if (hdr.inml.visit == 0) {
                 if (!dispatch.apply().hit) {
                     digest<unknown_task_t>(1, { hdr.inml.task_id, standard_metadata.ingress_port });
@@ -626,8 +975,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             if (meta.final == 1) {
                 label_count.apply();
             }
-        } else if (hdr.ethernet.isValid()) {
+          } else if (hdr.ethernet.isValid()) {
             l2_fwd.apply();
+          }
         }
     }
 }
@@ -657,6 +1007,9 @@ control MyDeparser(packet_out packet, in headers_t hdr) {
         packet.emit(hdr.inml);
         packet.emit(hdr.features);
         packet.emit(hdr.inml_regs);
+        packet.emit(hdr.ipv4);
+        packet.emit(hdr.tcp);
+        packet.emit(hdr.udp);
     }
 }
 

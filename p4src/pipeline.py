@@ -19,9 +19,11 @@ snapshot is reused while every table's entry list is unchanged (compared element
 from __future__ import annotations
 
 import bisect
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from p4src import features as pktfeat
 from p4src import layout
 from p4src.entries import DefaultAction, TableEntry
 from p4src.p4info import PROGRAM_NAME, Schema, TableSchema, inml_schema
@@ -36,6 +38,7 @@ _REGS_BYTES = layout.REGS_BITS // 8
 _INML = layout.INML_BYTES
 _REGS_FULL = (1 << layout.REGS_BITS) - 1
 _ETH_INML = layout.INML_ETHERTYPE.to_bytes(2, "big")
+_ETH_IPV4 = pktfeat.ETHERTYPE_IPV4.to_bytes(2, "big")
 _STAGES = [f"MyIngress.stage{i}" for i in range(layout.NUM_STAGES)]
 _LANE_MASK = layout.LANE_MAX
 _ZERO_KEYS = [0] * layout.NUM_STAGES
@@ -66,6 +69,8 @@ class _State:
     recirc: int = 0
     final: int = 0  # meta.final: route delivered the packet (label_count counts it)
     egress: int = DROP_PORT
+    #: deliver_plain: the inml header is removed on the way out
+    plain: int = 0
 
 
 # --------------------------------------------------------------------------- table compilation
@@ -238,6 +243,7 @@ def _bucket_matcher(lst: list, keys: list) -> Callable | tuple:
 
 _DEFAULTS = {
     "MyIngress.dispatch": ("NoAction", {}),
+    "MyIngress.task_select": ("NoAction", {}),
     "MyIngress.key_select": ("NoAction", {}),
     "MyIngress.route": ("MyIngress.drop", {}),
     "MyIngress.l2_fwd": ("MyIngress.drop", {}),
@@ -264,6 +270,9 @@ class InferencePipeline:
         self.on_digest: Callable[[str, tuple], None] | None = None
         self._nbytes = 0  # length of the packet being processed (direct counters count bytes)
         self._ingress_port = 0
+        #: inml.p4's flow registers (they outlive table snapshots, as registers do)
+        self.flows = pktfeat.FlowTable()
+        self._t0 = time.monotonic_ns()
 
     # ---------------------------------------------------------------- snapshots
     def load(self, tables: Mapping[str, Sequence[TableEntry]], defaults: Mapping[str, DefaultAction] | None = None) -> None:
@@ -299,12 +308,14 @@ class InferencePipeline:
 
     # ---------------------------------------------------------------- packets
     def process(self, packet: bytes, ingress_port: int, tables: Mapping[str, Sequence[TableEntry]],
-                defaults: Mapping[str, DefaultAction] | None = None) -> list[tuple[int, bytes]]:
+                defaults: Mapping[str, DefaultAction] | None = None, now_us: int | None = None) -> list[tuple[int, bytes]]:
         self._ensure(tables, defaults)
-        return self.process_loaded(packet, ingress_port)
+        return self.process_loaded(packet, ingress_port, now_us)
 
-    def process_loaded(self, packet: bytes, ingress_port: int) -> list[tuple[int, bytes]]:
-        """``process`` against the last loaded snapshot."""
+    def process_loaded(self, packet: bytes, ingress_port: int, now_us: int | None = None) -> list[tuple[int, bytes]]:
+        """``process`` against the last loaded snapshot. ``now_us`` is the switch clock
+        (BMv2's ingress_global_timestamp, microseconds since start) that flow features read;
+        by default microseconds since this pipeline was created."""
         T = self._tables
         self._nbytes, self._ingress_port = len(packet), ingress_port
         if ingress_port == CPU_PORT:
@@ -318,17 +329,21 @@ class InferencePipeline:
         eth = packet[:layout.ETH_BYTES]
         off = layout.ETH_BYTES
         if eth[12:14] != _ETH_INML or len(packet) - off < _INML:
-            s = _State()
-            self._run(T["MyIngress.l2_fwd"].lookup((int.from_bytes(eth[0:6], "big"),)), s)
-            return [] if s.egress == DROP_PORT else [self._egress(s.egress, ingress_port, packet)]
-        h = packet[off:off + _INML]
-        payload = packet[off + _INML:]
-        s = _State(
-            task_id=int.from_bytes(h[0:2], "big"), version=h[2], visit=int.from_bytes(h[3:5], "big"),
-            label=int.from_bytes(h[5:7], "big"), flags=h[7],
-            features=int.from_bytes(h[_FIX:_FIX + _FEAT_BYTES], "big"),
-            regs=int.from_bytes(h[_FIX + _FEAT_BYTES:_INML], "big"),
-        )
+            s = self._start_task(packet, now_us)
+            if s is None:
+                s = _State()
+                self._run(T["MyIngress.l2_fwd"].lookup((int.from_bytes(eth[0:6], "big"),)), s)
+                return [] if s.egress == DROP_PORT else [self._egress(s.egress, ingress_port, packet)]
+            payload = packet[off:]
+        else:
+            h = packet[off:off + _INML]
+            payload = packet[off + _INML:]
+            s = _State(
+                task_id=int.from_bytes(h[0:2], "big"), version=h[2], visit=int.from_bytes(h[3:5], "big"),
+                label=int.from_bytes(h[5:7], "big"), flags=h[7],
+                features=int.from_bytes(h[_FIX:_FIX + _FEAT_BYTES], "big"),
+                regs=int.from_bytes(h[_FIX + _FEAT_BYTES:_INML], "big"),
+            )
         # Recirculation re-parses the deparsed header, which holds all of the state: keeping the
         # parsed fields across passes (and resetting metadata) is the same computation.
         for _ in range(layout.MAX_PASSES):
@@ -340,12 +355,30 @@ class InferencePipeline:
             s.recirc, s.egress, s.argmax_go, s.argmax_n = 0, DROP_PORT, 0, 0
         else:
             return []
-        out = eth + (
+        if s.plain:  # deliver_plain: the IPv4 packet leaves without the inml header
+            return [self._egress(s.egress, ingress_port, eth[:12] + _ETH_IPV4 + payload)]
+        out = eth[:12] + _ETH_INML + (
             s.task_id.to_bytes(2, "big") + bytes([s.version]) + s.visit.to_bytes(2, "big")
             + s.label.to_bytes(2, "big") + bytes([s.flags])
             + s.features.to_bytes(_FEAT_BYTES, "big") + s.regs.to_bytes(_REGS_BYTES, "big")
         ) + payload
         return [self._egress(s.egress, ingress_port, out)]
+
+    def _start_task(self, packet: bytes, now_us: int | None) -> _State | None:
+        """The first switch of a task: task_select on the IPv4 header; on a hit, update the flow
+        registers and build the inml state with the catalogue's features (p4src/features.py)."""
+        select = self._tables["MyIngress.task_select"]
+        if not select.buckets and select.default[0] == "NoAction":
+            return None  # no packet-feature task starts here: plain traffic pays no parsing
+        h = pktfeat.parse_headers(packet)
+        if h is None:
+            return None
+        action, p = select.lookup((h.src, h.dst, h.proto))
+        if action != "MyIngress.start_task":
+            return None
+        now = (time.monotonic_ns() - self._t0) // 1000 if now_us is None else now_us
+        vec = self.flows.update(h, now)
+        return _State(task_id=p["task_id"], features=layout.pack_features(vec))
 
     def _pass(self, s: _State) -> None:
         T = self._tables
@@ -426,6 +459,8 @@ class InferencePipeline:
             s.visit, s.recirc, s.egress = p["next_visit"], 1, 0
         elif action == "MyIngress.deliver":
             s.egress, s.final = p["port"], 1
+        elif action == "MyIngress.deliver_plain":
+            s.egress, s.plain, s.final = p["port"], 1, 1
         elif action == "MyIngress.l2_forward":
             s.egress = p["port"]
         elif action == "MyIngress.send_to_cpu":

@@ -188,7 +188,7 @@ def test_inference_direct_counters_equal_what_the_receiver_got(sw, tmp_path):
             return await driver.read_direct_counter("MyIngress.label_packets")
 
     rows = asyncio.run(via_controller_driver())
-    assert {m["label"]: n for m, n in rows if n} == dict(received)
+    assert {m["final_label"]: n for m, n in rows if n} == dict(received)
 
 
 # ---- raw AF_PACKET ports on veth pairs --------------------------------------------------------
