@@ -192,7 +192,7 @@ class FinsyDriver:
     async def read_direct_counter(self, counter: str) -> list[tuple[dict[str, int], int]]:
         """(match field values by field name, packets) of every entry of a direct counter's table
         (P4Runtime DirectCounterEntry wildcard read, spec 9.3.1). Field names are the last part of
-        the P4Info name (``label`` for ``hdr.inml.label``), as finsy reports them."""
+        the P4Info name (``final_label`` for ``meta.final_label``), as finsy reports them."""
         out = []
         async for dc in self.switch.read(fy.P4DirectCounterEntry(counter)):
             te = dc.table_entry
