@@ -21,6 +21,13 @@ class Metrics:
         self.http_seconds = Histogram("omniplan_http_request_seconds", "API request latency", ["route"], registry=r,
                                       buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
         self.switches_up = Gauge("omniplan_switches_connected", "Switches with a ready P4Runtime channel", registry=r)
+        self.push_failures = Counter("omniplan_push_failures_total", "Pushes that failed (rolled back or not)", registry=r)
+        self.rollbacks = Counter("omniplan_rollbacks_total", "Pushes undone by a complete rollback", registry=r)
+        self.replans = Counter("omniplan_replans_total", "Replans of the active intent after a network fault", registry=r)
+        self.switch_transitions = Counter("omniplan_switch_transitions_total", "Switch health changes (up/down)",
+                                          ["device", "state"], registry=r)
+        self.link_transitions = Counter("omniplan_link_transitions_total", "Link health changes seen by probes",
+                                        ["link", "state"], registry=r)
 
     def watch_inference(self, counts: Callable[[], dict[str, dict[str, dict[str, int]]]]) -> None:
         """Export ``omniplan_inference_packets_total{task,label,switch}`` from the switches' own

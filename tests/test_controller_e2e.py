@@ -7,6 +7,7 @@ mlcompiler.realize, the p4src twin, finsy talking P4Runtime to softswitch subpro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import aiohttp
@@ -47,6 +48,20 @@ async def _register(http, url, tasks):
             assert r.status == 201, await r.text()
 
 
+async def _ready_and_registered(ctl, http, url, tasks) -> None:
+    """Every switch connected and primary, and the tasks registered as models."""
+    await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
+    await _register(http, url, tasks)
+
+
+@contextlib.asynccontextmanager
+async def _serving(ctl, tasks):
+    """The API up on the controller, every switch ready, the tasks registered: yields (url, http)."""
+    async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+        await _ready_and_registered(ctl, http, url, tasks)
+        yield url, http
+
+
 async def _submit(http, url, body) -> str:
     async with http.post(f"{url}/intents", json=body, headers=AUTH) as r:
         assert r.status == 202, await r.text()
@@ -59,6 +74,12 @@ async def _until(http, url, intent_id, states, timeout=60):
             rec = await r.json()
         return rec if rec["state"] in states else None
     return await wait_for(check, timeout)
+
+
+async def _replanned_with(http, url, intent_id, predicate):
+    async with http.get(f"{url}/intents/{intent_id}") as r:
+        rec = await r.json()
+    return rec if rec["state"] == "deployed" and rec.get("replans") and predicate(rec) else None
 
 
 async def _switch_entries(ctl) -> dict:
@@ -96,9 +117,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             entries = await _switch_entries(ctl)
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
@@ -170,26 +189,34 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
     asyncio.run(main())
 
 
-def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tmp_path):
+def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(net, tmp_path):
     topo, sp = net
     tasks, _ = compiled_tasks(["s1", "s3", "s2"])
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             sp.stop_one("s3")
-            await wait_for(lambda: not ctl.southbound.drivers["s3"].is_ready(), 10)
+            await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
+            # a new intent does not wait for the dead switch: it is planned around, and the task whose
+            # traffic enters there is reported uncovered, with why
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"pending", "failed", "deployed"})
-            assert rec["state"] == "pending" and rec["pending"] == "pending: s3 unreachable"
-            for n in ("s1", "s2"):  # nothing was written while s3 was away
-                assert await ctl.southbound.drivers[n].read_entries() == []
+            assert rec["state"] == "deployed", rec.get("error") or rec.get("pending")
+            assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]
+            assert rec["excluded"] == {"devices": ["s3"], "links": []}
+            assert "s3" not in ctl.store.deployed() or not ctl.store.deployed()["s3"]
+            async with http.get(f"{url}/switches") as r:
+                row = {s["device"]: s for s in (await r.json())["switches"]}["s3"]
+            assert row["health"] == "down" and row["unavailable"] == "s3 unreachable" and row["mastership"] == "unreachable"
             sp.restart_one("s3")
-            rec = await _until(http, url, first, {"deployed", "failed"}, timeout=30)
-            assert rec["state"] == "deployed", rec.get("error")
-            assert rec["pending"] is None
+            # back: reconciled, then the active intent is replanned onto it (m1 covered again)
+            rec = await wait_for(lambda: _replanned_with(http, url, first, lambda r: not r["uncovered"]), 60)
+            assert rec["excluded"] == {"devices": [], "links": []}
+            replanning = [h for h in rec["history"] if h["state"] == "replanning"]
+            assert replanning and replanning[-1]["note"] == "s3 back up"
+            assert rec["history"][-1]["note"] == "replanned after s3 back up; tasks moved: m1"
+            assert ctl.store.deployed()["s3"]
         ctl.store.close()
 
         # controller restart: meanwhile s2 reboots and loses its tables; recovery reconciles it by Read
