@@ -650,9 +650,9 @@ def test_16_4_idle_timeout_notification(shared, primary):
 # ==== 5 with the controller: omniplan's finsy southbound fails over without two writers =========
 def test_5_controller_failover_backup_takes_over_only_by_re_arbitrating(tmp_path):
     """Two controllers (election ids 20 and 10) on one omniplan-switch: while A is primary only A
-    writes; when A dies the switch promotes nobody, and B writes only after it re-arbitrates with
-    the highest id (finsy bids the advised id: 20); when A returns with its old id it is refused
-    (id in use), backs off below it and cannot write."""
+    writes; when A dies the switch promotes nobody, and B writes only after it re-arbitrates with an
+    id above the highest the switch has seen (our southbound bids highest + 1); when A returns with
+    its old id it is a backup and cannot write."""
     import asyncio
 
     from google.protobuf import text_format
@@ -694,14 +694,15 @@ def test_5_controller_failover_backup_takes_over_only_by_re_arbitrating(tmp_path
             await a.stop()  # controller A dies: its stream closes
             started.remove(a)
             await wait_for(lambda: b.drivers["s1"].switch.is_primary, 15)
-            assert b.drivers["s1"].switch.election_id == 20  # it re-arbitrated; nobody promoted it
-            assert await writers(b) == [20]
+            b_id = b.drivers["s1"].switch.election_id
+            assert b_id > 20  # it re-arbitrated above the departed primary's id; nobody promoted it
+            assert await writers(b) == [b_id]
             a2 = controller(20)  # A comes back with its old id
             await a2.start()
             started.append(a2)
             await wait_for(lambda: a2.drivers["s1"].ready, 15)
-            assert not a2.drivers["s1"].switch.is_primary and a2.drivers["s1"].switch.election_id < 20
-            assert await writers(a2, b) == [20] and b.drivers["s1"].switch.is_primary
+            assert not a2.drivers["s1"].switch.is_primary and a2.drivers["s1"].switch.election_id < b_id
+            assert await writers(a2, b) == [b_id] and b.drivers["s1"].switch.is_primary
         finally:
             for sb in started:
                 await sb.stop()
