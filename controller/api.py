@@ -130,6 +130,7 @@ async def metrics(request: web.Request) -> web.Response:
     ctl = request.app[CONTROLLER_KEY]
     ctl.metrics.switches_up.set(sum(1 for s in ctl.switch_status() if s.get("ready")))
     ctl.metrics.queue_depth.set(ctl.queue.qsize())
+    await ctl.refresh_inference_counts()
     return web.Response(body=ctl.metrics.render(), content_type="text/plain", charset="utf-8")
 
 
@@ -186,7 +187,9 @@ async def get_plan(request: web.Request) -> web.Response:
 
 
 async def get_switches(request: web.Request) -> web.Response:
-    return web.json_response({"switches": request.app[CONTROLLER_KEY].switch_status()})
+    ctl = request.app[CONTROLLER_KEY]
+    await ctl.refresh_inference_counts()
+    return web.json_response({"switches": ctl.switch_status()})
 
 
 async def get_status(request: web.Request) -> web.Response:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 
 class Metrics:
@@ -26,5 +29,30 @@ class Metrics:
         self.link_transitions = Counter("omniplan_link_transitions_total", "Link health changes seen by probes",
                                         ["link", "state"], registry=r)
 
+    def watch_inference(self, counts: Callable[[], dict[str, dict[str, dict[str, int]]]]) -> None:
+        """Export ``omniplan_inference_packets_total{task,label,switch}`` from the switches' own
+        counters (switch -> task -> label -> packets, as last read): the switch counts, we relay."""
+        self.registry.register(_InferenceCollector(counts))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _InferenceCollector:
+    """Prometheus collector over the last read of the switches' per-class direct counters."""
+
+    def __init__(self, counts: Callable[[], dict[str, dict[str, dict[str, int]]]]):
+        self.counts = counts
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        family = CounterMetricFamily("omniplan_inference_packets", "Packets classified and delivered, per task "
+                                     "and class label, as counted by each switch (inml.p4 label_packets)",
+                                     labels=["task", "label", "switch"])
+        for switch, tasks in sorted(self.counts().items()):
+            for task, labels in sorted(tasks.items()):
+                for label, packets in sorted(labels.items()):
+                    family.add_metric([task, label, switch], packets)
+        yield family

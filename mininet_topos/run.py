@@ -93,12 +93,25 @@ def _status_line(sc, started: float) -> str:
     try:
         plan = sc.api.get("/plan")
         active = f"plan v{plan.get('version')} (intent {plan.get('intent')})" if plan.get("active") else "no plan deployed"
+        counted = _switch_counts(sc.api.get("/switches"), sc.task_name)
     except Exception as exc:  # the status line must not kill the run
-        active = f"controller: {exc}"
+        active, counted = f"controller: {exc}", {}
     names = {i: str(c) for i, c in enumerate(sc.samples.classes)}
     shown = ", ".join(f"{names.get(k, k)}:{n}" for k, n in sorted(labels.items()))
+    on_switches = ", ".join(f"{k}:{n}" for k, n in sorted(counted.items()))
     return (f"[{time.monotonic() - started:6.1f}s] sent {sent}  received {len(packets)}  labels {{{shown}}}  "
+            f"switch counters {{{on_switches}}}  "
             f"match sklearn {right}  mismatch {wrong}  unlabelled {unlabelled}  {active}")
+
+
+def _switch_counts(answer: dict, task: str) -> dict[str, int]:
+    """Per class label, the packets the switches counted for ``task`` (inml.p4's label_packets direct
+    counters, as the controller read them for GET /switches), summed over switches."""
+    out: dict[str, int] = {}
+    for s in answer.get("switches", []):
+        for label, n in (s.get("inference_packets") or {}).get(task, {}).items():
+            out[label] = out.get(label, 0) + n
+    return out
 
 
 def _sent_so_far(sc) -> int:

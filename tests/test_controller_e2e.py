@@ -132,6 +132,14 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
                 assert sorted(map(repr, actual[dev])) == sorted(map(repr, desired[dev]))
             placement1 = ctl.store.get_plan(rec["plan_id"])["plan"]["placement"]
             assert len(set(placement1.values())) == 3  # tasks run where their traffic enters
+            # /metrics relays each switch's per-class direct counters (inml.p4 label_packets): one
+            # series per (task, class) on the switch that delivers it, 0 before any traffic
+            async with http.get(f"{url}/metrics") as r:
+                text = await r.text()
+            series = [ln for ln in text.splitlines() if ln.startswith("omniplan_inference_packets_total{")]
+            assert {ln.split('task="')[1].split('"')[0] for ln in series} == {t.name for t in tasks}
+            assert len(series) == sum(len(t.program["classes"]) for t in tasks)
+            assert all(ln.endswith(" 0.0") for ln in series)
 
             ctl.options.write_hook = observe
             ctl.options.batch_size = 200

@@ -270,11 +270,19 @@ def _switch_row(s: dict[str, Any]) -> tuple[str, ...]:
     cookie = s.get("pipeline_cookie")
     return (s["name"], s["device"], s["grpc"], "yes" if s.get("connected") else "no",
             "yes" if s.get("primary") else "no", f"{cookie:#x}" if isinstance(cookie, int) else "-",
-            str(s.get("entries_deployed", 0)), s.get("last_error") or "")
+            str(s.get("entries_deployed", 0)), _inference_cell(s.get("inference_packets") or {}),
+            s.get("last_error") or "")
+
+
+def _inference_cell(per_task: dict[str, dict[str, int]]) -> str:
+    """``task: label=packets ...`` per task, from the switch's per-class direct counters."""
+    return "; ".join(f"{task}: " + " ".join(f"{label}={n}" for label, n in labels.items())
+                     for task, labels in sorted(per_task.items())) or "-"
 
 
 def _show_switches(answer: dict[str, Any]) -> None:
-    _print_table("switches", ("name", "device", "grpc", "connected", "primary", "cookie", "entries", "last error"),
+    _print_table("switches", ("name", "device", "grpc", "connected", "primary", "cookie", "entries",
+                              "classified (task: label=packets)", "last error"),
                  map(_switch_row, answer["switches"]))
 
 
