@@ -1,14 +1,14 @@
 """Compiled tables -> per-switch entries of inml.p4 for a plan: the step the controller calls.
 
-WHY a walk: a packet is one path. For each placed task we build a walk that executes its MATs in
-a topological order, one pipeline pass at a time, moving between devices along the plan's routes:
+WHY a walk: a packet is one path, and it must be the path the planner costed. For each placed task
+we take its walk from ``omniplan.walk`` (``Plan.routes["<task>/@walk"]`` when the plan gives one,
+e.g. a MIP detour; else the default walk: ingress -> devices hosting the task's MATs in DAG order ->
+egress over lowest-latency paths) and run each MAT at the walk position the planner gave it:
 
-* a pass runs on one device; inside a pass MATs execute in increasing stage-table index (the
-  plan's stage); a MAT whose stage is not after the previous one in the pass opens a new pass on
-  the same device (recirculation);
-* moving to the next MAT's device follows the plan route of a dependency ending there (or the
-  ingress leg, or the topology's shortest path if the plan has none); every device crossed is a
-  transit pass;
+* each walk entry is a pass on that device; MATs of one entry execute in increasing stage-table
+  index (the plan's stage); a MAT whose stage is not after the previous one opens a new pass on
+  the same device (recirculation); an entry hosting none of the task's MATs is a transit pass;
+* the last pass (the task's egress) delivers the packet (and strips a packet-feature header);
 * every pass gets its own visit number (1, 2, ...), so every (device, visit) pair is unique and
   tables keyed on (task_id, version, visit) never clash, however often a device is revisited.
 
@@ -20,16 +20,15 @@ Entries of two versions coexist; re-pointing dispatch is the make-before-break s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
-
-import networkx as nx
 
 from mlcompiler.treemap import code_fields
 from omniplan.errors import InputError
 from omniplan.plan import Plan
 from omniplan.topology import Topology
-from omniplan.workload import Task, Workload, dep_id, ingress_dep_id, mat_id
+from omniplan.walk import task_walk
+from omniplan.workload import Task, Workload, mat_id, walk_id
 from p4src import layout
 from p4src.entries import Match, TableEntry
 
@@ -46,67 +45,60 @@ class Pass:
     exit: tuple[str, str | None] = ("cpu", None)
 
 
-def walk(task: Task, plan: Plan, topology: Topology, *, ingress: str | None = None,
-         deliver_device: str | None = None) -> list[Pass]:
-    """The passes a packet of ``task`` makes (see module doc)."""
-    g = task.graph()
-    topo_index = {m: i for i, m in enumerate(task.topological_order())}
-    place = {m.name: plan.placement[mat_id(task.name, m.name)] for m in task.mats}
+def walk(task: Task, plan: Plan, topology: Topology, *, deliver_device: str | None = None) -> list[Pass]:
+    """The passes a packet of ``task`` makes: the planner's walk (``omniplan.walk``), cut into passes.
+
+    WHY reuse the planner's walk: latency, hops and link loads were costed on it; a data plane that
+    took another path would carry the traffic somewhere the plan never paid for. ``deliver_device``
+    (a host's switch that should receive the packets) stands in for the task's egress when the plan
+    gives no explicit walk; an explicit walk ending elsewhere is extended along the lowest-latency path.
+    """
     stage = {m.name: plan.stages.get(mat_id(task.name, m.name), 0) for m in task.mats}
     for m, s in stage.items():
         if not 0 <= s < layout.NUM_STAGES:
             raise InputError(f"task {task.name}: MAT {m} at stage {s}; inml.p4 has stage0..stage{layout.NUM_STAGES - 1}")
-    start = ingress or task.ingress or place[min(task.roots(), key=topo_index.get)]
-    passes = [Pass(start, 1)]
+    paths = topology.shortest_paths
+    explicit = walk_id(task.name) in plan.routes
+    flow = replace(task, egress=deliver_device) if deliver_device is not None and not explicit else task
+    tw = task_walk(flow, plan.placement, plan.routes, lambda a, b: paths[a][b])
+    if tw.error:
+        raise InputError(f"task {task.name}: {tw.error}")
+    devices = list(tw.devices)
+    if deliver_device is not None and devices[-1] != deliver_device:
+        devices += paths[devices[-1]][deliver_device][1:]
+    broken = next(((a, b) for a, b in zip(devices, devices[1:]) if not topology.graph.has_edge(a, b)), None)
+    if broken:
+        raise InputError(f"task {task.name}: walk step {broken[0]}-{broken[1]} is not a link")
+    order, preds = task.order_and_preds
+    topo_index = {m: i for i, m in enumerate(order)}
+    passes: list[Pass] = []
     done: set[str] = set()
-    last_stage = -1
-    last_mat: str | None = None
-
-    def move(dest: str, via_path: list[str]) -> None:
-        nonlocal last_stage
-        path = via_path
-        for hop in path[1:]:
-            passes[-1].exit = ("forward", hop)
-            passes.append(Pass(hop, passes[-1].visit + 1))
+    for i, dev in enumerate(devices):
+        if passes:
+            passes[-1].exit = ("forward", dev)
+        passes.append(Pass(dev, len(passes) + 1))
+        todo = [m for m in order if tw.position.get(m) == i]
         last_stage = -1
-
-    while len(done) < len(task.mats):
-        ready = sorted((m for m in g.nodes if m not in done and all(p in done for p in g.predecessors(m))),
-                       key=topo_index.get)
-        cur = passes[-1].device
-        here = [m for m in ready if place[m] == cur]
-        if here:
-            later = [m for m in here if stage[m] > last_stage]
-            if later:
-                m = min(later, key=lambda x: (stage[x], topo_index[x]))
-                passes[-1].mats.append((m, stage[m]))
-                last_stage, last_mat = stage[m], m
-                done.add(m)
-            else:
+        while todo:  # MATs the planner runs here: increasing stage per pass, recirculate otherwise
+            later = [m for m in todo if stage[m] > last_stage and all(p in done for p in preds[m])]
+            if not later:
                 passes[-1].exit = ("recirculate", None)
-                passes.append(Pass(cur, passes[-1].visit + 1))
+                passes.append(Pass(dev, len(passes) + 1))
                 last_stage = -1
-            continue
-        m = ready[0]
-        move(place[m], _route(task, plan, topology, cur, place[m], m, last_mat, g, start))
-    if deliver_device is not None and deliver_device != passes[-1].device:
-        move(deliver_device, list(nx.shortest_path(topology.graph, passes[-1].device, deliver_device, weight="latency_us")))
+                continue
+            m = min(later, key=lambda x: (stage[x], topo_index[x]))
+            passes[-1].mats.append((m, stage[m]))
+            last_stage = stage[m]
+            done.add(m)
+            todo.remove(m)
     if passes[-1].visit > (1 << layout.VISIT_BITS) - 1:
         raise InputError(f"task {task.name}: the walk needs {passes[-1].visit} passes; visit is {layout.VISIT_BITS} bits")
     return passes
 
 
-def _route(task: Task, plan: Plan, topology: Topology, cur: str, dest: str, m: str, last_mat: str | None,
-           g: nx.DiGraph, start: str) -> list[str]:
-    preds = list(g.predecessors(m))
-    candidates = [dep_id(task.name, p, m) for p in ([last_mat] if last_mat in preds else []) + preds]
-    if not preds:
-        candidates.append(ingress_dep_id(task.name, m))
-    for did in candidates:
-        r = plan.routes.get(did)
-        if r and r[0] == cur and r[-1] == dest:
-            return list(r)
-    return list(nx.shortest_path(topology.graph, cur, dest, weight="latency_us"))
+def devices_visited(passes: list[Pass]) -> list[str]:
+    """The switches a packet crosses (recirculation passes on one switch counted once)."""
+    return [p.device for i, p in enumerate(passes) if i == 0 or passes[i - 1].exit[0] != "recirculate"]
 
 
 # --------------------------------------------------------------------------- entries
