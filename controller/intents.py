@@ -32,6 +32,7 @@ Deploy semantics (one network-wide configuration at a time):
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -363,6 +364,8 @@ class IntentManager(UsesNetwork):
             timings["check"] = round(time.perf_counter() - t0, 6)
             if violations:
                 raise planning.PlanningError("infeasible plan, nothing pushed: " + "; ".join(map(str, violations[:5])))
+            if self.switches and self._keeps_deployed(intent_id, tr.preference, outcome.plan, workload, topology, timings):
+                return
             version = self.store.next_version()
             target: dict = {}
             if self.switches:
@@ -386,6 +389,30 @@ class IntentManager(UsesNetwork):
             self._fail(intent_id, str(exc))
         except KeyError as exc:
             self._fail(intent_id, f"missing: {exc}")
+
+    def _keeps_deployed(self, intent_id: str, preference: Any, plan: Plan, workload: Workload,
+                        topology: Topology, timings: dict[str, float]) -> bool:
+        """No change for no gain (issue 13): True, with the reason in the intent's history, when the
+        deployed plan serves the same workload, is still feasible, and ``plan`` is not better on the
+        intent's objectives; nothing is written then. WHY: moving tables costs writes and a
+        make-before-break switch-over, and buys nothing the operator asked for."""
+        from experts.activation import keep_deployed
+        from omniplan.evaluate import evaluate
+
+        active_id = self.store.get_meta("active_plan_id")
+        rec = self.store.get_plan(active_id) if active_id is not None else None
+        if rec is None or rec["workload"] != json.loads(json.dumps(workload.to_dict(), default=int)):
+            return False
+        deployed = Plan.from_dict(rec["plan"])
+        if check_plan(deployed, workload, topology):
+            return False  # the deployed placement no longer fits the network (faults): never keep it
+        keep, reason = keep_deployed(evaluate(plan, workload, topology), evaluate(deployed, workload, topology),
+                                     preference, workload, topology)
+        if keep:
+            self._step(intent_id, "validated", timings, note=reason,
+                       kept_deployed={"plan_id": active_id, "intent": rec["intent_id"], "reason": reason},
+                       deploy=f"skipped: {reason}")
+        return keep
 
     def _withdrawn(self, intent_id: str) -> bool:
         found = self.store.intent_state(intent_id)

@@ -245,3 +245,40 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
                 assert s["pipeline_cookie"] == s["expected_cookie"]
 
     asyncio.run(main())
+
+
+def test_no_change_for_no_gain_keeps_the_deployed_placement(net, tmp_path):
+    """Issue 13 point 8: "save power, use as few switches as possible" after a plan that is already
+    power-minimal must not move tables: the controller keeps the deployed placement, writes nothing
+    and says why in the intent's history."""
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+    text = "save power, use as few switches as possible"
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp)
+        async with _serving(ctl, tasks) as (url, http):
+            first = await _submit(http, url, {"text": text, "channel": "fast"})
+            rec = await _until(http, url, first, {"deployed", "failed"})
+            assert rec["state"] == "deployed", rec.get("error")
+            active = ctl.store.get_meta("active_plan_id")
+            before = await _switch_entries(ctl)
+            written = ctl.metrics.entries_written._value.get()
+
+            second = await _submit(http, url, {"text": text, "channel": "fast"})
+            rec2 = await _until(http, url, second, {"validated", "deployed", "failed"})
+            assert rec2["state"] == "validated", rec2
+            kept = rec2["kept_deployed"]
+            assert kept["plan_id"] == active and kept["intent"] == first
+            assert "not better on the intent's objectives" in kept["reason"]
+            assert rec2["history"][-1]["state"] == "validated" and rec2["history"][-1]["note"] == kept["reason"]
+            # nothing moved: same active plan and intent, no entry written, switches hold what they held
+            assert ctl.store.get_meta("active_plan_id") == active
+            assert ctl.store.get_meta("active_intent_id") == first
+            assert ctl.metrics.entries_written._value.get() == written
+            after = await _switch_entries(ctl)
+            assert {d: sorted(map(repr, e)) for d, e in after.items()} == {d: sorted(map(repr, e)) for d, e in before.items()}
+            async with http.get(f"{url}/intents/{first}") as r:
+                assert (await r.json())["state"] == "deployed"
+
+    asyncio.run(main())
