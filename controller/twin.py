@@ -5,7 +5,8 @@ the model. Here one ``p4src.pipeline.InferencePipeline`` per switch is loaded wi
 entries about to be pushed and chained along the port map (``p4src.chain.SwitchChain``); for
 every task with a compiled program, feature vectors are injected at the task's ingress and the
 label that comes out must equal the compiler's replay (``mlcompiler.replay.CompiledModel``) of
-the same quantised features. Test vectors take every interval boundary the feature tables know
+the same quantised features, and the switches a packet crosses must be the planner's walk
+(``omniplan.walk``: the path latency, hops and link loads were costed on). Test vectors take every interval boundary the feature tables know
 (so each table row is hit) plus seeded random points.
 
 Packet-feature tasks (programs with ``slots``) read feature ``f`` from header slot ``slots[f]``,
@@ -115,6 +116,22 @@ def send_labels(chain: Any, device: str, port: int, tid: int, vectors: Sequence[
     return out
 
 
+def crossed(chain: Any, device: str, port: int, tid: int, vector: Sequence[int]) -> list[str] | None:
+    """The switches one packet of ``vector`` crosses from ``device`` to where it ends (None: copied)."""
+    from p4src.pipeline import build_packet
+
+    deliveries = chain.send(device, port, build_packet(tid, list(vector)))
+    return deliveries[0].hops if len(deliveries) == 1 else None
+
+
+def planned_walk(task: Task, plan: Plan, topology: Topology) -> list[str]:
+    """The walk the planner costed for ``task`` (omniplan.walk): what the data plane must follow."""
+    from omniplan.walk import task_walk
+
+    paths = topology.shortest_paths
+    return task_walk(task, plan.placement, plan.routes, lambda a, b: paths[a][b]).devices
+
+
 def host_port(port_map: Mapping[str, Mapping[str, int]], device: str, devices: set[str]) -> int:
     """A port of ``device`` that faces a host (where task traffic enters); 0 if it has none."""
     hosts = [p for n, p in port_map.get(device, {}).items() if n not in devices]
@@ -152,6 +169,11 @@ def validate(workload: Workload, plan: Plan, topology: Topology, port_map: Mappi
         got = send_labels(chain, ingress, host_port(port_map, ingress, devices), tid,
                           [in_slots(task.program, q) for q in vectors])
         bad = [(q, e, g) for q, e, (g, _) in zip(vectors, expected, got) if g != e]
+        if vectors:
+            planned = planned_walk(task, plan, topology)
+            walked = crossed(chain, ingress, host_port(port_map, ingress, devices), tid, in_slots(task.program, vectors[0]))
+            if walked != planned:
+                report.problems.append(f"task {task.name}: packets cross {walked}, the plan's walk is {planned}")
         report.checked[task.name] = len(vectors)
         for q, e, g in bad[:3]:
             report.problems.append(f"task {task.name}: features {list(q)[:6]}... replay label {e}, network label {g}")

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from controller.twin import planned_walk, validate
 from experts.registry import PlanRequest, get
 from mlcompiler.compiler import compile_model, ranges_from_data
 from mlcompiler.datasets import trained_model
@@ -25,7 +26,6 @@ from mlcompiler.spec import spec_from_estimator
 from omniplan.feasibility import check_plan
 from omniplan.plan import complete_plan
 from omniplan.topology import BMV2, Device, Link, Topology
-from omniplan.walk import task_walk
 from omniplan.workload import Workload, mat_id, walk_id
 from p4src import layout
 from p4src.chain import SwitchChain
@@ -62,17 +62,12 @@ def _plan(expert: str):
     return get(expert).solve(PlanRequest(wl, TOPO, time_limit_s=5.0))
 
 
-def _planner_walk(task, plan):
-    paths = TOPO.shortest_paths
-    return task_walk(task, plan.placement, plan.routes, lambda a, b: paths[a][b]).devices
-
-
 def _check_twin(wl, tests, plan):
     assert check_plan(plan, wl, TOPO) == [], plan.expert
     entries = realize(wl, plan, TOPO, PORTS, TIDS, version=1)
     chain = SwitchChain(entries, PORTS)
     for task in wl.tasks:
-        expected_walk = _planner_walk(task, plan)
+        expected_walk = planned_walk(task, plan, TOPO)
         assert devices_visited(walk(task, plan, TOPO)) == expected_walk
         cm = CompiledModel(task.program)
         q = cm.quantize(tests[task.name])
@@ -118,3 +113,19 @@ def test_task_held_on_its_ingress_still_reaches_its_egress():
     assert devices_visited(passes) == ["s5", "s4", "s3"]
     assert [p.mats for p in passes[-2:]] == [[], []]
     _check_twin(one, tests, plan)
+
+
+def test_controller_twin_refuses_entries_that_leave_the_planned_walk():
+    """Injected fault: entries realised for the MIP's detour walk of ``a`` (s1 s2 s3 s2), checked
+    against the same placement with a longer (feasible) walk written instead: the controller's
+    twin names the task and both walks; the plan the entries came from passes."""
+    wl, _ = _workload()
+    plan = _plan("cpsat")
+    target = realize(wl, plan, TOPO, PORTS, TIDS, version=1)
+    assert validate(wl, plan, TOPO, PORTS, target, TIDS, vectors_per_task=4).ok
+    a = wl.tasks[0]
+    longer = ["s1", "s2", "s3", "s4", "s3", "s2"]
+    other = replace(plan, routes={**plan.routes, walk_id("a"): longer})
+    assert check_plan(other, wl, TOPO) == []  # a feasible plan, just not the one realised
+    report = validate(wl, other, TOPO, PORTS, target, TIDS, vectors_per_task=4)
+    assert report.problems == [f"task a: packets cross ['s1', 's2', 's3', 's2'], the plan's walk is {longer}"]
