@@ -215,7 +215,7 @@ def test_controller_validation_accepts_packet_tasks_and_catches_a_wrong_slot(dat
 
     Xtr, ytr, _ = data
     task = compile_model(spec_from_estimator(DecisionTreeClassifier(max_depth=6, random_state=0).fit(Xtr, ytr)), "ids",
-                         packet_features=IDS_FEATURES, ingress="s1")
+                         packet_features=IDS_FEATURES, ingress="s1", egress="s3")  # h1 -> h3 traffic
     wl = Workload((task,))
     order = task.topological_order()
     plan = complete_plan(wl, TOPO, {mat_id(task.name, m): f"s{1 + (i * 3) // len(order)}" for i, m in enumerate(order)},
