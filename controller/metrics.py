@@ -1,8 +1,29 @@
-"""Prometheus metrics of one controller instance (its own registry, so tests can run several)."""
+"""Prometheus metrics of one controller instance (its own registry, so tests can run several).
+
+Names an operator alerts on (GET /metrics):
+
+* ``omniplan_push_failures_total{switch}``: pushes that failed because a write to ``switch`` failed
+  (whether or not the rollback then succeeded);
+* ``omniplan_rollbacks_total{outcome}``: rollbacks after a failed push, ``outcome`` = ``complete`` or
+  ``incomplete`` (some switch could not be restored and is reconciled when it answers);
+* ``omniplan_switch_transitions_total{switch,state}`` and ``omniplan_switch_up{switch}`` (1 up, 0 down);
+* ``omniplan_link_transitions_total{link,state}`` and ``omniplan_link_up{link}``; ``link`` is the two
+  devices in sorted order joined by ``-`` (``s1-s2``), so both directions are one series;
+* ``omniplan_switch_entries{switch}``: table entries the controller has committed on each switch.
+
+The failure detector drives the switch and link series through ``switch_state`` / ``link_state``.
+"""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+def link_name(a: str, b: str) -> str:
+    """One label value per undirected link, whichever end reports it."""
+    return "-".join(sorted((a, b)))
 
 
 class Metrics:
@@ -18,6 +39,40 @@ class Metrics:
         self.http_seconds = Histogram("omniplan_http_request_seconds", "API request latency", ["route"], registry=r,
                                       buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
         self.switches_up = Gauge("omniplan_switches_connected", "Switches with a ready P4Runtime channel", registry=r)
+        self.push_failures = Counter("omniplan_push_failures_total", "Pushes that failed, by the switch whose write failed",
+                                     ["switch"], registry=r)
+        self.rollbacks = Counter("omniplan_rollbacks_total", "Rollbacks after a failed push, by outcome",
+                                 ["outcome"], registry=r)
+        self.switch_transitions = Counter("omniplan_switch_transitions_total", "Switch up/down transitions",
+                                          ["switch", "state"], registry=r)
+        self.switch_up = Gauge("omniplan_switch_up", "1 if the switch is up (reachable, healthy), else 0",
+                               ["switch"], registry=r)
+        self.link_transitions = Counter("omniplan_link_transitions_total", "Link up/down transitions",
+                                        ["link", "state"], registry=r)
+        self.link_up = Gauge("omniplan_link_up", "1 if the link is up (probes answered), else 0", ["link"], registry=r)
+        self.switch_entries = Gauge("omniplan_switch_entries", "Table entries committed on each switch",
+                                    ["switch"], registry=r)
+
+    # ---------------------------------------------------------------- helpers the controller calls
+    def push_failed(self, switch: str, *, rolled_back: bool | None) -> None:
+        """A push failed on ``switch``; ``rolled_back`` None = no rollback was attempted."""
+        self.push_failures.labels(switch).inc()
+        if rolled_back is not None:
+            self.rollbacks.labels("complete" if rolled_back else "incomplete").inc()
+
+    def switch_state(self, switch: str, up: bool) -> None:
+        self.switch_transitions.labels(switch, "up" if up else "down").inc()
+        self.switch_up.labels(switch).set(1 if up else 0)
+
+    def link_state(self, a: str, b: str, up: bool) -> None:
+        name = link_name(a, b)
+        self.link_transitions.labels(name, "up" if up else "down").inc()
+        self.link_up.labels(name).set(1 if up else 0)
+
+    def set_entries(self, counts: Mapping[str, int], switches: list[str]) -> None:
+        """Per-switch committed entry counts (switches with none show 0, so a wipe is visible)."""
+        for name in switches:
+            self.switch_entries.labels(name).set(counts.get(name, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
