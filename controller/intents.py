@@ -1,0 +1,525 @@
+"""The intent manager: a planning queue that takes intents through their lifecycle to the switches.
+
+Why a module of its own (as ONOS separates its intent manager from its device and topology
+services): the lifecycle below only asks the network view (``controller.network``) which switches
+answer and what they hold; it never tracks connections itself.
+
+Lifecycle of an intent (``GET /intents/{id}`` shows it)::
+
+    queued -> translated -> experts_activated -> planned -> validated -> deploying -> deployed
+       \\-> failed (with the reason)   \\-> pending ("s3 unreachable") -> deploying -> deployed
+
+One worker consumes the queue, so concurrent submissions are planned and pushed strictly one
+after another and none is lost (each is in the store before the API answers 202).
+
+Deploy semantics (one network-wide configuration at a time):
+
+* An intent's plan places its whole workload; deploying it *replaces* the active plan
+  (make-before-break, ``controller.deploy``). The intent it replaced becomes ``superseded``.
+* ``DELETE /intents/{id}`` withdraws an intent. Queued or pending: it is dropped. Active
+  (deployed): the most recent earlier intent that was deployed and later superseded is
+  re-deployed from its stored plan (no re-planning, new version tag); if there is none, all
+  tables are removed. Superseded/failed: only marked withdrawn (it can no longer be restored).
+* A switch that must change but is down makes the intent ``pending`` (``"pending: s3
+  unreachable"``); nothing is written anywhere until every switch involved answers, then the
+  push runs. A newer deployment supersedes a pending one.
+* On start the service recovers: a push still marked ``started`` in the write-ahead record
+  was interrupted (crash, kill -9); its intent fails with that reason and every switch is
+  reconciled back to the last committed state (Read, diff, fix) as soon as it answers.
+  Intents that were queued or mid-planning are planned again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from controller import planning
+from controller.config import SwitchConfig, port_map
+from controller.deploy import PushFailed, SwitchUnreachable, push
+from controller.events import EventBus
+from controller.metrics import Metrics
+from controller.network import NetworkView
+from controller.options import ServiceOptions
+from controller.store import IntentRecord, Store
+from omniplan.errors import InputError, OmniPlanError
+from omniplan.feasibility import check_plan
+from omniplan.plan import Plan
+from omniplan.topology import Topology
+from omniplan.workload import Workload, workload_from_dict
+
+def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") -> Workload:
+    """Parse a workload document, keeping each task's (opaque, possibly large) ``program`` out of the parser.
+
+    Why: the workload parser keeps line numbers for its errors by composing YAML nodes, which
+    takes seconds on a compiled forest's thousands of entries; programs are opaque to it anyway.
+    """
+    from dataclasses import replace
+
+    if not isinstance(data, Mapping) or not isinstance(data.get("tasks"), list):
+        return workload_from_dict(data, source=source)  # let the parser name the problem
+    programs: dict[int, Any] = {}
+    tasks = []
+    for i, t in enumerate(data["tasks"]):
+        if isinstance(t, Mapping) and "program" in t:
+            if not isinstance(t["program"], Mapping):
+                raise InputError(f"{source}: field 'tasks[{i}].program': must be an object")
+            programs[i] = t["program"]
+            t = {k: v for k, v in t.items() if k != "program"}
+        tasks.append(t)
+    wl = workload_from_dict({**data, "tasks": tasks}, source=source)
+    return Workload(tuple(replace(t, program=programs[i]) if i in programs else t for i, t in enumerate(wl.tasks)))
+
+
+REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
+
+
+@dataclass
+class _Pending:
+    intent_id: str
+    plan_id: int
+    version: int
+    target: dict
+    switches: list[str] = field(default_factory=list)
+
+
+class IntentManager:
+    """Intents from submission to deployed/failed/withdrawn; one worker, so pushes never interleave."""
+
+    def __init__(self, store: Store, topology: Topology, network: NetworkView, *,
+                 default_workload: Workload | None, events: EventBus, metrics: Metrics, options: ServiceOptions):
+        self.store = store
+        self.topology = topology
+        self.network = network
+        self.default_workload = default_workload
+        self.events = events
+        self.metrics = metrics
+        self.options = options
+        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self._pending: _Pending | None = None
+        self._current: str | None = None
+
+    @property
+    def switches(self) -> list[SwitchConfig]:
+        return self.network.switches
+
+    @property
+    def southbound(self) -> Any:
+        return self.network.southbound
+
+    # ------------------------------------------------------------------ lifecycle of the worker
+    def start(self) -> None:
+        if self.options.warm_translator:
+            # Queued before the worker starts, so a text intent never races the model load.
+            self.queue.put_nowait(("warm", ""))
+        self._worker = asyncio.create_task(self._work(), name="omniplan-planner")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def recover(self) -> None:
+        """Undo interrupted pushes (by reconciling to the committed state) and re-queue unfinished intents."""
+        for p in self.store.open_pushes():
+            reason = (f"controller stopped during the push to version {p.to_version}; "
+                      f"rolled back to the last committed state (version {p.from_version})")
+            self.store.end_push(p.id, "interrupted", reason)
+            if p.intent_id:
+                self.store.update_intent(p.intent_id, state="failed", error=reason, pending=None)
+            self.store.audit("controller", "recover.push", {"push": p.id, "to_version": p.to_version})
+            self.network.mark_stale(set(p.target) | set(p.previous))
+        # Every switch is reconciled once it connects anyway; this records which ones must change.
+        self.network.mark_stale(self.store.deployed())
+        for rec in self.store.list_intents():
+            if rec.state in ("queued", "translated", "experts_activated", "planned", "validated", "deploying"):
+                self.store.update_intent(rec.id, state="queued", detail={"requeued_after_restart": True})
+                self.queue.put_nowait(("intent", rec.id))
+            elif rec.state == "pending":
+                # Re-queue too: the plan is recomputed against the current network.
+                self.store.update_intent(rec.id, state="queued", pending=None, detail={"requeued_after_restart": True})
+                self.queue.put_nowait(("intent", rec.id))
+
+    # ------------------------------------------------------------------ public operations
+    def validate_request(self, request: Mapping[str, Any]) -> Workload:
+        """Check a submission up front (so the API answers 400, not a failed intent); returns its workload."""
+        unknown = sorted(set(request) - REQUEST_FIELDS)
+        if unknown:
+            raise InputError(f"unknown field(s): {', '.join(unknown)}; expected {', '.join(sorted(REQUEST_FIELDS))}")
+        text, pref = request.get("text"), request.get("preference")
+        if text is None and pref is None:
+            raise InputError("give 'text' (natural language) or 'preference' (objective -> [0,1])")
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise InputError("text: must be a non-empty string")
+        if text is not None and len(text) > 4000:
+            raise InputError("text: longer than 4000 characters")
+        if pref is not None:
+            planning.parse_preference(pref)
+        channel = request.get("channel", "auto")
+        if channel not in planning.CHANNELS:
+            raise InputError(f"channel: {channel!r} is not one of {', '.join(planning.CHANNELS)}")
+        tl = request.get("time_limit_s")
+        if tl is not None and (isinstance(tl, bool) or not isinstance(tl, (int, float)) or not 0 < tl <= 600):
+            raise InputError("time_limit_s: must be a number in (0, 600]")
+        if "allow_partial" in request and not isinstance(request["allow_partial"], bool):
+            raise InputError("allow_partial: must be true or false")
+        return self.resolve_workload(request)
+
+    def resolve_workload(self, request: Mapping[str, Any]) -> Workload:
+        if request.get("workload") is not None:
+            if not isinstance(request["workload"], Mapping):
+                raise InputError("workload: must be an omniplan-workload/1 object")
+            wl = workload_with_programs(request["workload"], source="workload")
+        else:
+            catalogue = self._catalogue()
+            names = request.get("tasks")
+            if names is None:
+                if not catalogue:
+                    raise InputError("no tasks to place: pass 'workload', or register models with POST /models")
+                names = list(catalogue)
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
+                raise InputError("tasks: must be a non-empty list of task names")
+            missing = [n for n in names if n not in catalogue]
+            if missing:
+                raise InputError(f"tasks: unknown task(s) {', '.join(missing)}; known: {', '.join(catalogue) or 'none'}")
+            wl = workload_with_programs({"tasks": [catalogue[n] for n in dict.fromkeys(names)]}, source="tasks")
+        for t in wl.tasks:
+            if t.ingress is not None and t.ingress not in self.topology.device_index:
+                raise InputError(f"task {t.name}: ingress {t.ingress!r} is not a device of topology {self.topology.name}")
+        return wl
+
+    def _catalogue(self) -> dict[str, dict[str, Any]]:
+        from omniplan.workload import task_to_dict
+
+        out: dict[str, dict[str, Any]] = {}
+        if self.default_workload is not None:
+            out.update({t.name: task_to_dict(t) for t in self.default_workload.tasks})
+        out.update(self.store.models())
+        return out
+
+    def submit(self, request: Mapping[str, Any], actor: str = "api") -> IntentRecord:
+        self.validate_request(request)
+        rec = self.store.create_intent(request, actor)
+        self.store.update_intent(rec.id, detail={"history": [{"state": "queued", "at": round(rec.created, 6)}]},
+                                 fetch=False)
+        self.queue.put_nowait(("intent", rec.id))
+        self.metrics.intents.labels("queued").inc()
+        self.metrics.queue_depth.set(self.queue.qsize())
+        self.events.publish("intent", intent=rec.id, state="queued")
+        return rec
+
+    def withdraw(self, intent_id: str, actor: str = "api") -> IntentRecord:
+        rec = self.store.get_intent(intent_id)
+        if rec is None:
+            raise KeyError(intent_id)
+        if rec.state == "withdrawn":
+            return rec
+        self.store.audit(actor, "intent.withdraw", {"id": intent_id, "state": rec.state})
+        if rec.state == "deployed" and self.store.get_meta("active_intent_id") == intent_id:
+            rec = self.store.update_intent(intent_id, detail={"withdraw_requested": time.time()})
+            self.queue.put_nowait(("withdraw", intent_id))
+            self.events.publish("intent", intent=intent_id, state="withdrawing")
+            return rec
+        if self._pending is not None and self._pending.intent_id == intent_id:
+            self._pending = None
+        if not self.switches and self.store.get_meta("active_intent_id") == intent_id:
+            self.store.set_meta("active_intent_id", None)  # plan-only mode: nothing to restore on switches
+            self.store.set_meta("active_plan_id", None)
+        rec = self.store.update_intent(intent_id, state="withdrawn", pending=None)
+        self.events.publish("intent", intent=intent_id, state="withdrawn")
+        return rec
+
+    def status(self) -> dict[str, Any]:
+        """The intent side of ``GET /status``."""
+        counts: dict[str, int] = {}
+        for rec in self.store.list_intents():
+            counts[rec.state] = counts.get(rec.state, 0) + 1
+        return {
+            "queue_depth": self.queue.qsize(),
+            "working_on": self._current,
+            "active_intent": self.store.get_meta("active_intent_id"),
+            "active_plan": self.store.get_meta("active_plan_id"),
+            "active_version": self.store.get_meta("active_version"),
+            "pending": None if self._pending is None else {"intent": self._pending.intent_id,
+                                                         "waiting_for": self._pending.switches},
+            "intents": counts,
+        }
+
+    # ------------------------------------------------------------------ the worker
+    async def _work(self) -> None:
+        while True:
+            kind, intent_id = await self.queue.get()
+            self.metrics.queue_depth.set(self.queue.qsize())
+            self._current = intent_id
+            try:
+                if kind == "warm":
+                    await self._warm()
+                elif kind == "intent":
+                    await self._process(intent_id)
+                else:
+                    await self._withdraw_active(intent_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must fail the intent, never kill the worker
+                self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
+            finally:
+                self._current = None
+                self.queue.task_done()
+
+    async def _warm(self) -> None:
+        """Load the translator in a daemon thread: a shutdown during the load does not wait for it."""
+        import threading
+
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+
+        def load() -> None:
+            try:
+                planning.translate("minimise latency")
+            except Exception as exc:  # the first real text intent will report the problem
+                loop.call_soon_threadsafe(lambda: self.events.publish("warm", error=str(exc)))
+            finally:
+                loop.call_soon_threadsafe(done.set)
+
+        threading.Thread(target=load, name="omniplan-warm", daemon=True).start()
+        await done.wait()
+
+    def _fail(self, intent_id: str, reason: str) -> None:
+        self.store.update_intent(intent_id, state="failed", error=reason, pending=None,
+                                 detail={"history": self._history(intent_id, "failed", reason)}, fetch=False)
+        self.metrics.intents.labels("failed").inc()
+        self.events.publish("intent", intent=intent_id, state="failed", error=reason)
+
+    def _history(self, intent_id: str, state: str, note: str | None = None) -> list[dict[str, Any]]:
+        """The intent's state transitions so far plus this one (shown by GET /intents/{id})."""
+        found = self.store.intent_state(intent_id)
+        history = list(found[1].get("history", [])) if found else []
+        item: dict[str, Any] = {"state": state, "at": round(time.time(), 6)}
+        if note:
+            item["note"] = note
+        return history + [item]
+
+    def _step(self, intent_id: str, state: str, timings: dict[str, float], **detail: Any) -> None:
+        detail["history"] = self._history(intent_id, state)
+        self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)}, fetch=False)
+        self.metrics.intents.labels(state).inc()
+        self.events.publish("intent", intent=intent_id, state=state, timings_s=dict(timings))
+
+    async def _process(self, intent_id: str) -> None:
+        rec = self.store.get_intent(intent_id)
+        if rec is None or rec.state == "withdrawn":
+            return
+        req = rec.request
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self.store.update_intent(intent_id, detail={"started": time.time()}, fetch=False)
+
+        async def timed(step: str, fn: Callable, *args: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return await asyncio.to_thread(fn, *args, **kw)
+            finally:
+                timings[step] = round(time.perf_counter() - t0, 6)
+                self.metrics.step_seconds.labels(step).observe(timings[step])
+
+        try:
+            workload = self.resolve_workload(req)
+            tr = await timed("translate", planning.translate, req.get("text"), req.get("preference"))
+            self._step(intent_id, "translated", timings, translation=tr.to_dict(), preference=tr.preference.as_dict())
+            if self._withdrawn(intent_id):
+                return
+            outcome = await timed("plan", planning.plan, tr.preference, workload, self.topology,
+                                  channel=req.get("channel", "auto"),
+                                  time_limit_s=float(req.get("time_limit_s", self.options.time_limit_s)),
+                                  allow_partial=bool(req.get("allow_partial", False)))
+            act = outcome.details.get("activation", {})
+            self._step(intent_id, "experts_activated", timings, experts=outcome.experts, channel=outcome.channel,
+                       activation={k: act.get(k) for k in ("rule", "reason", "dominant", "chosen", "notes")})
+            self._step(intent_id, "planned", timings, objectives=outcome.objectives, expert=outcome.plan.expert,
+                       evaluation=outcome.evaluation)
+            if self._withdrawn(intent_id):
+                return
+            t0 = time.perf_counter()
+            violations = check_plan(outcome.plan, workload, self.topology)
+            timings["check"] = round(time.perf_counter() - t0, 6)
+            if violations:
+                raise planning.PlanningError("infeasible plan, nothing pushed: " + "; ".join(map(str, violations[:5])))
+            version = self.store.next_version()
+            target: dict = {}
+            if self.switches:
+                target = await timed("realize", self._realize, workload, outcome.plan, version)
+                twin = await timed("twin", self._twin_check, workload, outcome.plan, target)
+                self.store.update_intent(intent_id, detail={"twin": twin}, fetch=False)
+            self._step(intent_id, "validated", timings)
+            plan_id = self.store.add_plan(intent_id, version, outcome.plan.to_dict(), workload.to_dict(), outcome.evaluation)
+            self.store.update_intent(intent_id, plan_id=plan_id, fetch=False)
+            if self._withdrawn(intent_id):
+                return
+            if not self.switches:
+                self.store.set_meta("active_plan_id", plan_id)
+                self.store.set_meta("active_intent_id", intent_id)
+                timings["total"] = round(time.perf_counter() - started, 6)
+                self._step(intent_id, "validated", timings, deploy="skipped: no switches configured")
+                return
+            await self._deploy(intent_id, plan_id, version, target, timings, started)
+        except OmniPlanError as exc:
+            self._fail(intent_id, str(exc))
+        except KeyError as exc:
+            self._fail(intent_id, f"missing: {exc}")
+
+    def _withdrawn(self, intent_id: str) -> bool:
+        found = self.store.intent_state(intent_id)
+        return found is None or found[0] == "withdrawn"
+
+    # ------------------------------------------------------------------ realize + validate
+    def task_ids(self, workload: Workload) -> dict[str, int]:
+        """Stable small integer per task name, so dispatch keys survive re-plans (make-before-break)."""
+        ids: dict[str, int] = dict(self.store.get_meta("task_ids", {}))
+        changed = False
+        for t in workload.tasks:
+            if t.name not in ids:
+                ids[t.name] = max(ids.values(), default=0) + 1
+                changed = True
+        if changed:
+            self.store.set_meta("task_ids", ids)
+        return {t.name: ids[t.name] for t in workload.tasks}
+
+    def _realize(self, workload: Workload, plan: Plan, version: int) -> dict:
+        from controller import realizer
+
+        target = realizer.realize(workload, plan, self.topology, port_map(self.switches),
+                                  self.task_ids(workload), version, {s.device for s in self.switches})
+        if self.southbound is not None:
+            # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
+            target = self.southbound.canonical_state(target)
+        return target
+
+    def _twin_check(self, workload: Workload, plan: Plan, target: dict) -> dict[str, Any]:
+        from controller import twin
+
+        report = twin.validate(workload, plan, self.topology, port_map(self.switches), target,
+                               self.task_ids(workload), vectors_per_task=self.options.twin_vectors)
+        if not report.ok:
+            raise planning.PlanningError("twin validation failed, nothing pushed: " + "; ".join(report.problems[:5]))
+        return report.to_dict()
+
+    # ------------------------------------------------------------------ deploy
+    async def _deploy(self, intent_id: str, plan_id: int, version: int, target: dict,
+                      timings: dict[str, float], started: float) -> None:
+        async with self.network.write_lock:
+            previous = self.store.deployed()
+            names = sorted(set(previous) | set(target))
+            full_target = {n: list(target.get(n, [])) for n in names}
+            from_version = self.store.get_meta("active_version")
+            self._step(intent_id, "deploying", timings, version=version)
+            push_id = self.store.begin_push(intent_id, plan_id, from_version, version, previous, full_target)
+            t0 = time.perf_counter()
+
+            async def progress(event: str, data: dict) -> None:
+                self.events.publish("push", intent=intent_id, event=event, **data)
+
+            try:
+                stats = await push(self.southbound.drivers, previous, full_target, self.southbound.is_entry_point,
+                                   batch_size=self.options.batch_size, drain_s=self.options.drain_s,
+                                   progress=progress, hook=self.options.write_hook, known=self.network.known(previous, names))
+            except SwitchUnreachable as exc:
+                self.store.end_push(push_id, "aborted", f"pending: {exc}")
+                if self._pending is not None and self._pending.intent_id != intent_id:
+                    self.store.update_intent(self._pending.intent_id, state="superseded", pending=None)
+                self._pending = _Pending(intent_id, plan_id, version, full_target, exc.switches)
+                timings["deploy"] = round(time.perf_counter() - t0, 6)
+                self.store.update_intent(intent_id, state="pending", pending=f"pending: {exc}",
+                                         detail={"timings_s": dict(timings),
+                                                 "history": self._history(intent_id, "pending", f"pending: {exc}")})
+                self.events.publish("intent", intent=intent_id, state="pending", pending=f"pending: {exc}")
+                return
+            except PushFailed as exc:
+                self.store.end_push(push_id, "rolled_back" if exc.rolled_back else "failed", str(exc))
+                if not exc.rolled_back:
+                    self.network.mark_stale(names)
+                self._fail(intent_id, str(exc))
+                return
+            timings["deploy"] = round(time.perf_counter() - t0, 6)
+            timings["total"] = round(time.perf_counter() - started, 6)
+            self._commit(intent_id, plan_id, version, push_id, full_target, stats, timings)
+
+    def _commit(self, intent_id: str, plan_id: int, version: int, push_id: int, target: dict, stats: Any,
+                timings: dict[str, float]) -> None:
+        old_active = self.store.get_meta("active_intent_id")
+        if self._pending is not None and self._pending.intent_id != intent_id:
+            # a newer configuration is live: the waiting one must never be pushed over it later
+            self.store.update_intent(self._pending.intent_id, state="superseded", pending=None,
+                                     detail={"superseded_by": intent_id})
+            self._pending = None
+        self.store.commit_push(push_id, target, version, active_plan_id=plan_id, active_intent_id=intent_id)
+        if old_active and old_active != intent_id:
+            old = self.store.get_intent(old_active)
+            if old is not None and old.state == "deployed":
+                self.store.update_intent(old_active, state="superseded", detail={"superseded_by": intent_id})
+        self.metrics.entries_written.inc(stats.written)
+        self._step(intent_id, "deployed", timings, entries_written=stats.written, version=version,
+                   push={"written": stats.written, "per_switch": stats.per_switch,
+                         "phases_s": {k: round(v, 6) for k, v in stats.phases_s.items()}})
+        self.store.update_intent(intent_id, pending=None, fetch=False)
+
+    async def _withdraw_active(self, intent_id: str) -> None:
+        """Restore the most recent earlier superseded intent's plan, or remove every table."""
+        if self.store.get_meta("active_intent_id") != intent_id:
+            self.store.update_intent(intent_id, state="withdrawn", pending=None)
+            return
+        previous = [r for r in self.store.list_intents(["superseded"]) if r.plan_id is not None and r.id != intent_id]
+        restore = previous[-1] if previous else None
+        version = self.store.next_version()
+        target: dict = {}
+        plan_id = None
+        if restore is not None:
+            row = self.store.get_plan(restore.plan_id)  # type: ignore[arg-type]
+            wl = workload_with_programs(row["workload"])
+            target = self._realize(wl, Plan.from_dict(row["plan"]), version)
+            plan_id = restore.plan_id
+        async with self.network.write_lock:
+            prev_state = self.store.deployed()
+            names = sorted(set(prev_state) | set(target))
+            full = {n: list(target.get(n, [])) for n in names}
+            push_id = self.store.begin_push(intent_id, plan_id, self.store.get_meta("active_version"), version,
+                                            prev_state, full)
+            try:
+                stats = await push(self.southbound.drivers, prev_state, full, self.southbound.is_entry_point,
+                                   batch_size=self.options.batch_size, drain_s=self.options.drain_s,
+                                   hook=self.options.write_hook, known=self.network.known(prev_state, names))
+            except (SwitchUnreachable, PushFailed) as exc:
+                if isinstance(exc, PushFailed) and not exc.rolled_back:
+                    self.network.mark_stale(names)
+                self.store.end_push(push_id, "failed", str(exc))
+                self.store.update_intent(intent_id, detail={"withdraw_error": f"withdraw not applied: {exc}"})
+                self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
+                return
+            self.store.commit_push(push_id, full, version, active_plan_id=plan_id,
+                                   active_intent_id=restore.id if restore else None)
+            self.metrics.entries_written.inc(stats.written)
+        self.store.update_intent(intent_id, state="withdrawn",
+                                 detail={"restored": restore.id if restore else None, "entries_written": stats.written})
+        if restore is not None:
+            self.store.update_intent(restore.id, state="deployed", detail={"restored_after_withdraw_of": intent_id})
+        self.events.publish("intent", intent=intent_id, state="withdrawn", restored=restore.id if restore else None)
+
+
+    # ------------------------------------------------------------------ network events
+    async def retry_pending(self) -> None:
+        """A switch was reconciled: push the pending intent once every switch it waits for answers."""
+        pending = self._pending
+        if pending is None or not all(self.network.is_ready(n) for n in pending.switches):
+            return
+        self._pending = None
+        rec = self.store.get_intent(pending.intent_id)
+        if rec is None or rec.state != "pending":
+            return
+        timings = dict(rec.detail.get("timings_s", {}))
+        await self._deploy(pending.intent_id, pending.plan_id, pending.version, pending.target, timings,
+                           time.perf_counter())
