@@ -58,10 +58,11 @@ class Subscription:
         if self._closed:
             return
         if len(self._queue) >= self._queue_size:
+            if self._queue[0]["type"] == "gap" and len(self._queue) > 1:
+                self._queue.popleft()  # one gap marker covers consecutive drops
             dropped = self._queue.popleft()
-            while self._queue and self._queue[0].get("type") == "gap":
-                self._queue.popleft()
-            self._queue.appendleft(gap_event(dropped["id"] or 0, None))
+            resumes = self._queue[0]["id"] if self._queue else event["id"]
+            self._queue.appendleft(gap_event(dropped["id"] or 0, resumes))
         self._queue.append(event)
         self._wakeup.set()
 

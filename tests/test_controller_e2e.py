@@ -96,7 +96,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             entries = await _switch_entries(ctl)
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
             await _register(http, url, tasks)
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
@@ -168,7 +168,7 @@ def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tm
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
             await _register(http, url, tasks)
             sp.stop_one("s3")
@@ -188,7 +188,7 @@ def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tm
         sp.stop_one("s2")
         sp.restart_one("s2")
         ctl2 = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl2, TOKEN) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl2, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
             desired = ctl2.store.deployed()
             assert desired["s2"]
 
