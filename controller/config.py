@@ -12,6 +12,8 @@ Format (the Mininet helper generates it; JSON with the same keys works too)::
           s2: 2                 # a topology device name: the port facing that device
           host: 1               # anything else (hosts, collectors): a named port
         election_id: 10         # optional, default 10 (the controller's primary election id)
+        mastership: wait        # optional: when another controller is primary, "wait" (stay backup
+                                # until it leaves) or "takeover" (bid above the highest id seen)
 
 Every ``device`` must exist in the topology and appear once; every topology neighbour a plan
 may route over must have a port (checked by ``validate_against``), because the realizer needs the
@@ -31,7 +33,9 @@ from omniplan.errors import InputError
 from omniplan.topology import Topology
 
 FORMAT = "omniplan-switches/1"
-_FIELDS = {"name", "device_id", "grpc", "device", "ports", "election_id"}
+_FIELDS = {"name", "device_id", "grpc", "device", "ports", "election_id", "mastership"}
+#: What ``mastership`` may say: "wait" or "takeover" (see controller.southbound.MastershipArbitrator).
+MASTERSHIP_POLICIES = ("wait", "takeover")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class SwitchConfig:
     device: str
     ports: Mapping[str, int] = field(default_factory=dict)
     election_id: int = 10
+    mastership: str = "wait"
 
 
 def parse_switches(data: Any, source: str = "<switches>") -> list[SwitchConfig]:
@@ -100,10 +105,14 @@ def parse_switches(data: Any, source: str = "<switches>") -> list[SwitchConfig]:
         election = item.get("election_id", 10)
         if isinstance(election, bool) or not isinstance(election, int) or election < 1:
             raise fail("must be a positive integer", f"{where}.election_id")
+        mastership = item.get("mastership", "wait")
+        if mastership not in MASTERSHIP_POLICIES:
+            raise fail(f"{mastership!r}: expected one of {', '.join(MASTERSHIP_POLICIES)}", f"{where}.mastership")
         names.add(name)
         devices.add(device)
         ids.add((grpc, device_id))
-        out.append(SwitchConfig(name, device_id, grpc, device, {str(k): int(v) for k, v in ports.items()}, election))
+        out.append(SwitchConfig(name, device_id, grpc, device, {str(k): int(v) for k, v in ports.items()}, election,
+                              mastership))
     return out
 
 

@@ -50,11 +50,26 @@ class Driver(Protocol):
 
 
 class SwitchUnreachable(Exception):
-    """A switch the push must touch is not connected (or not primary)."""
+    """A switch the push must touch is not connected (or not primary); the message says which, and why."""
 
-    def __init__(self, switches: Iterable[str]):
+    def __init__(self, switches: Iterable[str], reasons: Mapping[str, str] | None = None):
         self.switches = sorted(switches)
-        super().__init__(f"{', '.join(self.switches)} unreachable")
+        reasons = reasons or {}
+        plain = [n for n in self.switches if n not in reasons]
+        parts = ([f"{', '.join(plain)} unreachable"] if plain else []) + [reasons[n] for n in self.switches
+                                                                          if n in reasons]
+        super().__init__("; ".join(parts))
+
+
+def unreachable(drivers: Mapping[str, "Driver"], names: Iterable[str]) -> SwitchUnreachable:
+    """SwitchUnreachable with each driver's own reason (another primary is told apart from unreachable)."""
+    reasons = {}
+    for n in names:
+        why = getattr(drivers.get(n), "unavailable_reason", None)
+        text = why() if why is not None else None
+        if text and text != f"{n} unreachable":
+            reasons[n] = text
+    return SwitchUnreachable(names, reasons)
 
 
 class PushFailed(Exception):
@@ -116,6 +131,9 @@ class PushStats:
     written: int = 0
     per_switch: dict[str, int] = field(default_factory=dict)
     phases_s: dict[str, float] = field(default_factory=dict)
+    #: Down switches whose only change was deletes: skipped, their stale entries are removed by the
+    #: reconcile when they return (switch -> number of deletes left undone).
+    deferred: dict[str, int] = field(default_factory=dict)
 
 
 Progress = Callable[[str, dict], Awaitable[None] | None]
@@ -127,6 +145,17 @@ async def _notify(progress: Progress | None, event: str, data: dict) -> None:
     result = progress(event, data)
     if asyncio.iscoroutine(result):
         await result
+
+
+#: How long a failed write waits for the switch's stream to be declared down before the failure
+#: counts as a live switch refusing the write (the stream error and the RPC error race).
+DOWN_SETTLE_S = 1.0
+
+
+async def _settle_down(drivers: Mapping[str, Driver], names: set[str]) -> None:
+    deadline = time.monotonic() + DOWN_SETTLE_S
+    while any(drivers[n].is_ready() for n in names) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
 
 
 async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry_point: EntryPointTest, *,
@@ -156,7 +185,7 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
         up = [n for n in names if n not in known and drivers[n].is_ready()]
         down = [n for n in names if n not in up and n not in known]
         if down and assumed is None:
-            raise SwitchUnreachable(down)
+            raise unreachable(drivers, down)
         reads = await asyncio.gather(*(drivers[n].read_entries() for n in up))
         actual = dict(zip(up, reads))
         actual.update({n: list(known[n]) for n in names if n in known})
@@ -164,8 +193,12 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
             actual[n] = list(assumed.get(n, ()))  # type: ignore[union-attr]
     diffs = {n: diff(actual.get(n, ()), target[n]) for n in names}
     down = [n for n in names if not diffs[n].empty and not drivers[n].is_ready()]
-    if down:
-        raise SwitchUnreachable(down)
+    blocking = [n for n in down if diffs[n].inserts or diffs[n].modifies]
+    if blocking:
+        raise unreachable(drivers, blocking)
+    for n in down:  # only deletes on a dead switch: nothing a packet can meet there any more
+        stats.deferred[n] = diffs[n].size
+        diffs[n] = SwitchDiff()
     plans = {n: phase_ops(diffs[n], is_entry_point) for n in names}
     for idx, phase in enumerate(("make", "flip", "break")):
         t0 = time.perf_counter()
@@ -174,9 +207,9 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
 
         async def run_switch(n: str) -> None:
             for chunk in batches(plans[n][idx], batch_size):
-                if hook is not None:
-                    await hook(phase, n, len(chunk))
                 try:
+                    if hook is not None:
+                        await hook(phase, n, len(chunk))
                     await drivers[n].write(chunk)
                 except Exception as exc:
                     exc.switch = n  # type: ignore[attr-defined]
@@ -186,6 +219,16 @@ async def converge(drivers: Mapping[str, Driver], target: DesiredState, is_entry
 
         results = await asyncio.gather(*(run_switch(n) for n in names), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
+        if phase == "break" and errors:
+            # The new configuration is live everywhere once the flip is done; a switch that died
+            # during the break only keeps entries no packet is stamped for any more.
+            failed = [e for e in errors if getattr(e, "switch", None) in drivers]
+            await _settle_down(drivers, {getattr(e, "switch") for e in failed})
+            for err in [e for e in failed if not drivers[getattr(e, "switch")].is_ready()]:
+                errors.remove(err)
+                n = getattr(err, "switch")
+                stats.deferred[n] = stats.deferred.get(n, 0) + len(plans[n][2]) - stats.per_switch.get(n, 0) \
+                    + len(plans[n][0]) + len(plans[n][1])
         if errors:
             raise errors[0]
         stats.phases_s[phase] = time.perf_counter() - t0
@@ -213,6 +256,11 @@ async def push(drivers: Mapping[str, Driver], previous: DesiredState, target: De
     except Exception as exc:  # a write failed: undo by converging back, reading the real state
         switch = getattr(exc, "switch", "?")
         reason = f"write to {switch} failed: {exc}"
+        dead = sorted(n for n in names if full_previous[n] and n in drivers and not drivers[n].is_ready())
+        if dead:
+            # Rolling back would restore a configuration that sends packets to a dead switch.
+            raise PushFailed(f"{reason}; not rolled back: the previous configuration needs {', '.join(dead)}, "
+                             "which is down", switch=switch, rolled_back=False) from exc
         await _notify(progress, "rollback", {"reason": reason})
         try:
             await converge(drivers, full_previous, is_entry_point, batch_size=batch_size, assumed=full_previous)

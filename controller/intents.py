@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from controller import planning
+from controller import faults, planning
 from controller.config import SwitchConfig, port_map
 from controller.deploy import PushFailed, SwitchUnreachable, push
 from controller.events import EventBus
@@ -101,6 +101,8 @@ class IntentManager:
         self._worker: asyncio.Task | None = None
         self._pending: _Pending | None = None
         self._current: str | None = None
+        #: Network faults (switch/link down or back) not yet handled by a replan, oldest first.
+        self._faults: list[dict[str, Any]] = []
 
     @property
     def switches(self) -> list[SwitchConfig]:
@@ -262,12 +264,17 @@ class IntentManager:
                     await self._warm()
                 elif kind == "intent":
                     await self._process(intent_id)
+                elif kind == "replan":
+                    await self._replan()
                 else:
                     await self._withdraw_active(intent_id)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must fail the intent, never kill the worker
-                self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
+                if kind == "replan":
+                    self.events.publish("replan", error=f"internal error: {type(exc).__name__}: {exc}")
+                else:
+                    self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
             finally:
                 self._current = None
                 self.queue.task_done()
@@ -329,12 +336,19 @@ class IntentManager:
                 self.metrics.step_seconds.labels(step).observe(timings[step])
 
         try:
-            workload = self.resolve_workload(req)
+            # Switches and links that are down are planned around from the start (controller.faults).
+            topology = self.network.usable_topology(self.topology)
+            workload, uncovered = faults.split_reachable(self.resolve_workload(req), topology)
+            if uncovered:
+                self.store.update_intent(intent_id, detail={"uncovered": uncovered}, fetch=False)
+            if not workload.tasks:
+                raise planning.PlanningError("nothing to place: " + "; ".join(f"{u['task']}: {u['why']}"
+                                                                             for u in uncovered))
             tr = await timed("translate", planning.translate, req.get("text"), req.get("preference"))
             self._step(intent_id, "translated", timings, translation=tr.to_dict(), preference=tr.preference.as_dict())
             if self._withdrawn(intent_id):
                 return
-            outcome = await timed("plan", planning.plan, tr.preference, workload, self.topology,
+            outcome = await timed("plan", planning.plan_around, tr.preference, workload, topology,
                                   channel=req.get("channel", "auto"),
                                   time_limit_s=float(req.get("time_limit_s", self.options.time_limit_s)),
                                   allow_partial=bool(req.get("allow_partial", False)))
@@ -346,17 +360,18 @@ class IntentManager:
             if self._withdrawn(intent_id):
                 return
             t0 = time.perf_counter()
-            violations = check_plan(outcome.plan, workload, self.topology)
+            violations = check_plan(outcome.plan, workload, topology)
             timings["check"] = round(time.perf_counter() - t0, 6)
             if violations:
                 raise planning.PlanningError("infeasible plan, nothing pushed: " + "; ".join(map(str, violations[:5])))
             version = self.store.next_version()
             target: dict = {}
             if self.switches:
-                target = await timed("realize", self._realize, workload, outcome.plan, version)
-                twin = await timed("twin", self._twin_check, workload, outcome.plan, target)
+                target = await timed("realize", self._realize, workload, outcome.plan, version, topology)
+                twin = await timed("twin", self._twin_check, workload, outcome.plan, target, topology)
                 self.store.update_intent(intent_id, detail={"twin": twin}, fetch=False)
-            self._step(intent_id, "validated", timings)
+            self._step(intent_id, "validated", timings, excluded=self.network.excluded_summary(),
+                       uncovered=uncovered + faults.unplaced(outcome.plan, workload, topology))
             plan_id = self.store.add_plan(intent_id, version, outcome.plan.to_dict(), workload.to_dict(), outcome.evaluation)
             self.store.update_intent(intent_id, plan_id=plan_id, fetch=False)
             if self._withdrawn(intent_id):
@@ -390,20 +405,21 @@ class IntentManager:
             self.store.set_meta("task_ids", ids)
         return {t.name: ids[t.name] for t in workload.tasks}
 
-    def _realize(self, workload: Workload, plan: Plan, version: int) -> dict:
+    def _realize(self, workload: Workload, plan: Plan, version: int, topology: Topology | None = None) -> dict:
         from controller import realizer
 
-        target = realizer.realize(workload, plan, self.topology, port_map(self.switches),
+        target = realizer.realize(workload, plan, topology or self.topology, port_map(self.switches),
                                   self.task_ids(workload), version, {s.device for s in self.switches})
         if self.southbound is not None:
             # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
             target = self.southbound.canonical_state(target)
         return target
 
-    def _twin_check(self, workload: Workload, plan: Plan, target: dict) -> dict[str, Any]:
+    def _twin_check(self, workload: Workload, plan: Plan, target: dict, topology: Topology | None = None
+                    ) -> dict[str, Any]:
         from controller import twin
 
-        report = twin.validate(workload, plan, self.topology, port_map(self.switches), target,
+        report = twin.validate(workload, plan, topology or self.topology, port_map(self.switches), target,
                                self.task_ids(workload), vectors_per_task=self.options.twin_vectors)
         if not report.ok:
             raise planning.PlanningError("twin validation failed, nothing pushed: " + "; ".join(report.problems[:5]))
@@ -411,7 +427,9 @@ class IntentManager:
 
     # ------------------------------------------------------------------ deploy
     async def _deploy(self, intent_id: str, plan_id: int, version: int, target: dict,
-                      timings: dict[str, float], started: float) -> None:
+                      timings: dict[str, float], started: float, *, replan: bool = False) -> bool:
+        """Push ``target`` make-before-break; True once committed. ``replan``: the intent is already
+        deployed and is being moved off a failed switch, so a failure leaves it deployed (noted)."""
         async with self.network.write_lock:
             previous = self.store.deployed()
             names = sorted(set(previous) | set(target))
@@ -421,7 +439,11 @@ class IntentManager:
             push_id = self.store.begin_push(intent_id, plan_id, from_version, version, previous, full_target)
             t0 = time.perf_counter()
 
+            rollback_tried: list[bool] = []
+
             async def progress(event: str, data: dict) -> None:
+                if event == "rollback":
+                    rollback_tried.append(True)
                 self.events.publish("push", intent=intent_id, event=event, **data)
 
             try:
@@ -430,6 +452,9 @@ class IntentManager:
                                    progress=progress, hook=self.options.write_hook, known=self.network.known(previous, names))
             except SwitchUnreachable as exc:
                 self.store.end_push(push_id, "aborted", f"pending: {exc}")
+                if replan:
+                    self._replan_failed(intent_id, f"waiting: {exc}")
+                    return False
                 if self._pending is not None and self._pending.intent_id != intent_id:
                     self.store.update_intent(self._pending.intent_id, state="superseded", pending=None)
                 self._pending = _Pending(intent_id, plan_id, version, full_target, exc.switches)
@@ -438,16 +463,23 @@ class IntentManager:
                                          detail={"timings_s": dict(timings),
                                                  "history": self._history(intent_id, "pending", f"pending: {exc}")})
                 self.events.publish("intent", intent=intent_id, state="pending", pending=f"pending: {exc}")
-                return
+                return False
             except PushFailed as exc:
                 self.store.end_push(push_id, "rolled_back" if exc.rolled_back else "failed", str(exc))
+                self.metrics.push_failed(exc.switch, rolled_back=exc.rolled_back if rollback_tried else None)
                 if not exc.rolled_back:
                     self.network.mark_stale(names)
-                self._fail(intent_id, str(exc))
-                return
+                if replan:
+                    self._replan_failed(intent_id, str(exc))
+                else:
+                    self._fail(intent_id, str(exc))
+                return False
+            # Deletes skipped on a dead switch: its stale entries go when it returns (reconcile first).
+            self.network.mark_stale(stats.deferred)
             timings["deploy"] = round(time.perf_counter() - t0, 6)
             timings["total"] = round(time.perf_counter() - started, 6)
             self._commit(intent_id, plan_id, version, push_id, full_target, stats, timings)
+            return True
 
     def _commit(self, intent_id: str, plan_id: int, version: int, push_id: int, target: dict, stats: Any,
                 timings: dict[str, float]) -> None:
@@ -465,7 +497,8 @@ class IntentManager:
         self.metrics.entries_written.inc(stats.written)
         self._step(intent_id, "deployed", timings, entries_written=stats.written, version=version,
                    push={"written": stats.written, "per_switch": stats.per_switch,
-                         "phases_s": {k: round(v, 6) for k, v in stats.phases_s.items()}})
+                         "phases_s": {k: round(v, 6) for k, v in stats.phases_s.items()},
+                         "deferred_deletes": dict(stats.deferred)})
         self.store.update_intent(intent_id, pending=None, fetch=False)
 
     async def _withdraw_active(self, intent_id: str) -> None:
@@ -500,6 +533,7 @@ class IntentManager:
                 self.store.update_intent(intent_id, detail={"withdraw_error": f"withdraw not applied: {exc}"})
                 self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
                 return
+            self.network.mark_stale(stats.deferred)
             self.store.commit_push(push_id, full, version, active_plan_id=plan_id,
                                    active_intent_id=restore.id if restore else None)
             self.metrics.entries_written.inc(stats.written)
@@ -523,3 +557,89 @@ class IntentManager:
         timings = dict(rec.detail.get("timings_s", {}))
         await self._deploy(pending.intent_id, pending.plan_id, pending.version, pending.target, timings,
                            time.perf_counter())
+
+    # ------------------------------------------------------------------ replanning after faults
+    def on_network_change(self, event: dict[str, Any]) -> None:
+        """A switch or link went down or came back: queue one replan (faults arriving meanwhile join it)."""
+        if not self._faults:
+            self.queue.put_nowait(("replan", ""))
+            self.metrics.queue_depth.set(self.queue.qsize())
+        self._faults.append(event)
+
+    async def _replan(self) -> None:
+        """Move the active intent off what failed (or back onto what returned), make-before-break.
+
+        The plan is recomputed for the intent's stored preference on the usable topology, with
+        partial placement allowed: tasks whose traffic enters at a dead switch, and tasks nothing
+        left can hold, are reported as ``uncovered`` with why. The intent history records the
+        faults and the tasks they touched.
+        """
+        batch, self._faults = self._faults, []
+        intent_id = self.store.get_meta("active_intent_id")
+        rec = self.store.get_intent(intent_id) if intent_id else None
+        if rec is None or rec.state != "deployed" or rec.plan_id is None or not self.switches:
+            return
+        topology = self.network.usable_topology(self.topology)
+        excluded = self.network.excluded_summary()
+        if excluded == rec.detail.get("excluded", {"devices": [], "links": []}):
+            return  # the plan already avoids exactly what is down (e.g. a switch it does not use flapped)
+        committed = self.store.deployed()
+        old_plan = self.store.get_plan(rec.plan_id) or {}
+        old_placement = dict(old_plan.get("plan", {}).get("placement", {}))
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            workload, uncovered = faults.split_reachable(self.resolve_workload(rec.request), topology)
+            pref = planning.parse_preference(rec.detail.get("preference") or rec.request.get("preference")
+                                             or {"latency": 1})
+            note = "; ".join(e["what"] for e in batch)
+            self._step(intent_id, "replanning", timings, fault=note, faults=batch)
+            target: dict = {}
+            plan_dict: dict[str, Any] = {"placement": {}, "stages": {}, "routes": {}, "expert": "none"}
+            evaluation: dict[str, Any] = {}
+            if workload.tasks:
+                t0 = time.perf_counter()
+                outcome = await asyncio.to_thread(
+                    planning.plan_around, pref, workload, topology, channel=rec.request.get("channel", "auto"),
+                    time_limit_s=float(rec.request.get("time_limit_s", self.options.time_limit_s)), allow_partial=True)
+                timings["plan"] = round(time.perf_counter() - t0, 6)
+                violations = check_plan(outcome.plan, workload, topology)
+                if violations:
+                    raise planning.PlanningError("infeasible plan: " + "; ".join(map(str, violations[:5])))
+                uncovered += faults.unplaced(outcome.plan, workload, topology)
+                version = self.store.next_version()
+                target = await asyncio.to_thread(self._realize, workload, outcome.plan, version, topology)
+                twin = await asyncio.to_thread(self._twin_check, workload, outcome.plan, target, topology)
+                plan_dict, evaluation = outcome.plan.to_dict(), outcome.evaluation
+                self.store.update_intent(intent_id, detail={"twin": twin, "objectives": outcome.objectives,
+                                                            "expert": outcome.plan.expert}, fetch=False)
+            else:
+                version = self.store.next_version()
+            new_placement = plan_dict.get("placement", {})
+            affected = sorted({mid.split("/")[0] for mid, dev in old_placement.items()
+                               if new_placement.get(mid) != dev} | {u["task"] for u in uncovered})
+            plan_id = self.store.add_plan(intent_id, version, plan_dict, workload.to_dict(), evaluation)
+            self.store.update_intent(intent_id, detail={"excluded": excluded, "uncovered": uncovered,
+                                                        "affected_tasks": affected,
+                                                        "replans": int(rec.detail.get("replans", 0)) + 1},
+                                     fetch=False)
+            self.metrics.replans.inc()
+            ok = await self._deploy(intent_id, plan_id, version, target, timings, started, replan=True)
+            if ok:
+                self.store.update_intent(intent_id, plan_id=plan_id, fetch=False)
+                first = min(e["at"] for e in batch)
+                self.store.update_intent(intent_id, detail={"recovery": {
+                    "fault_at": first, "deployed_at": time.time(), "seconds": round(time.time() - first, 3),
+                    "faults": [e["what"] for e in batch], "affected_tasks": affected, "uncovered": uncovered,
+                    "entries_before": {n: len(v) for n, v in committed.items()}}}, fetch=False)
+                self.events.publish("replan", intent=intent_id, faults=[e["what"] for e in batch],
+                                    affected=affected, uncovered=uncovered)
+        except OmniPlanError as exc:
+            self._replan_failed(intent_id, str(exc))
+
+    def _replan_failed(self, intent_id: str, reason: str) -> None:
+        """The intent stays deployed on what is left of its old plan; the reason is recorded and shown."""
+        self.store.update_intent(intent_id, state="deployed", detail={
+            "replan_error": reason, "history": self._history(intent_id, "deployed", f"replan failed: {reason}")},
+            fetch=False)
+        self.events.publish("intent", intent=intent_id, state="deployed", error=f"replan failed: {reason}")

@@ -6,10 +6,12 @@ Names an operator alerts on (GET /metrics):
   (whether or not the rollback then succeeded);
 * ``omniplan_rollbacks_total{outcome}``: rollbacks after a failed push, ``outcome`` = ``complete`` or
   ``incomplete`` (some switch could not be restored and is reconciled when it answers);
-* ``omniplan_switch_transitions_total{switch,state}`` and ``omniplan_switch_up{switch}`` (1 up, 0 down);
+* ``omniplan_switch_transitions_total{switch,state}`` and ``omniplan_switch_up{switch}`` (1 up, else 0);
+  ``state`` is ``up``, ``down`` or ``backup`` (another controller is primary);
 * ``omniplan_link_transitions_total{link,state}`` and ``omniplan_link_up{link}``; ``link`` is the two
   devices in sorted order joined by ``-`` (``s1-s2``), so both directions are one series;
-* ``omniplan_switch_entries{switch}``: table entries the controller has committed on each switch.
+* ``omniplan_switch_entries{switch}``: table entries the controller has committed on each switch;
+* ``omniplan_replans_total``: replans of the active intent after a network fault.
 
 The failure detector drives the switch and link series through ``switch_state`` / ``link_state``.
 """
@@ -52,6 +54,7 @@ class Metrics:
         self.link_up = Gauge("omniplan_link_up", "1 if the link is up (probes answered), else 0", ["link"], registry=r)
         self.switch_entries = Gauge("omniplan_switch_entries", "Table entries committed on each switch",
                                     ["switch"], registry=r)
+        self.replans = Counter("omniplan_replans_total", "Replans of the active intent after a network fault", registry=r)
 
     # ---------------------------------------------------------------- helpers the controller calls
     def push_failed(self, switch: str, *, rolled_back: bool | None) -> None:
@@ -60,9 +63,10 @@ class Metrics:
         if rolled_back is not None:
             self.rollbacks.labels("complete" if rolled_back else "incomplete").inc()
 
-    def switch_state(self, switch: str, up: bool) -> None:
-        self.switch_transitions.labels(switch, "up" if up else "down").inc()
-        self.switch_up.labels(switch).set(1 if up else 0)
+    def switch_state(self, switch: str, state: str) -> None:
+        """A health change of ``switch`` (``up``, ``down``, or e.g. ``backup`` when another controller is primary)."""
+        self.switch_transitions.labels(switch, state).inc()
+        self.switch_up.labels(switch).set(1 if state == "up" else 0)
 
     def link_state(self, a: str, b: str, up: bool) -> None:
         name = link_name(a, b)

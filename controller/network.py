@@ -12,6 +12,11 @@ Rules:
 * On every (re)connection the switch is reconciled (Read, diff, fix, make-before-break) under the
   write lock, so a reconcile never interleaves with a push; then ``on_reconciled`` lets the intent
   manager retry a push that was waiting for this switch.
+* Health: a switch is ``down`` when its stream closes, when ``heartbeat_misses`` heartbeats in a
+  row fail, or when it never connected within ``startup_grace_s``; it is ``up`` again once it has
+  been reconciled. Both transitions are reported to ``on_change`` (the intent manager replans
+  around a down switch, and back onto a returned one). ``backup`` (another controller is primary)
+  is reported as such, never as unreachable, and is not planned around: its tables still forward.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from controller.deploy import converge
 from controller.events import EventBus
 from controller.metrics import Metrics
 from controller.options import ServiceOptions
+from controller.faults import usable_topology
 from controller.store import Store
+from omniplan.topology import Topology
 
 
 class NetworkView:
@@ -46,13 +53,22 @@ class NetworkView:
         self.needs_reconcile: set[str] = {s.device for s in self.switches}
         #: Called after a switch was reconciled (the intent manager retries its pending push).
         self.on_reconciled: Callable[[str], Awaitable[None]] | None = None
+        #: Called with each health change ({"what", "kind", "device", "at"}): the intent manager replans.
+        self.on_change: Callable[[dict[str, Any]], None] | None = None
+        #: device -> {"state": unknown|up|down|backup, "since", "reason", "heartbeat_ms", "misses"}.
+        self.health: dict[str, dict[str, Any]] = {
+            s.device: {"state": "unknown", "since": time.time(), "reason": "not connected yet", "heartbeat_ms": None,
+                       "misses": 0} for s in self.switches}
         self._tasks: set[asyncio.Task] = set()
+        self._started = time.monotonic()
 
     async def start(self) -> None:
         if self.southbound is not None:
             self.southbound.on_ready = self._on_switch_ready
             self.southbound.on_down = self._on_switch_down
+            self.southbound.on_backup = self._on_switch_backup
             await self.southbound.start()
+            self._spawn(self._watch(), "omniplan-heartbeat")
 
     async def stop(self) -> None:
         for t in list(self._tasks):
@@ -72,6 +88,68 @@ class NetworkView:
         drivers = self.southbound.drivers if self.southbound is not None else {}
         return device not in drivers or drivers[device].is_ready()
 
+    def down_devices(self) -> set[str]:
+        return {d for d, h in self.health.items() if h["state"] == "down"}
+
+    def usable_topology(self, topology: Topology) -> Topology:
+        """What plans may use now: the topology without the switches that are down."""
+        return usable_topology(topology, self.down_devices())
+
+    def excluded_summary(self) -> dict[str, list[str]]:
+        """What a plan made now leaves out (stored with the intent, compared on the next fault)."""
+        return {"devices": sorted(self.down_devices()), "links": []}
+
+    # ------------------------------------------------------------------ health
+    def _set_health(self, device: str, state: str, reason: str | None) -> None:
+        h = self.health[device]
+        if h["state"] == state:
+            h["reason"] = reason
+            return
+        was = h["state"]
+        h.update(state=state, since=time.time(), reason=reason)
+        self.events.publish("switch", device=device, state=state, reason=reason)
+        self.metrics.switch_state(device, state)
+        self.store.audit("controller", f"switch.{state}", {"device": device, "reason": reason})
+        if self.on_change is not None and self.options.replan_on_fault and (
+                state == "down" or (state == "up" and was == "down")):
+            what = f"{device} down: {reason}" if state == "down" else f"{device} back up"
+            self.on_change({"what": what, "kind": f"switch_{state}", "device": device, "at": time.time()})
+
+    def _mark_down(self, device: str, reason: str) -> None:
+        self.needs_reconcile.add(device)  # it may come back rebooted (empty) or changed
+        if self.southbound is not None and device in self.southbound.drivers:
+            self.southbound.drivers[device].ready = False  # no push may write to it until it is reconciled
+        self._set_health(device, "down", reason)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch(self) -> None:
+        """Heartbeat every connected switch; declare down the silent ones and those that never came."""
+        while True:
+            await asyncio.sleep(self.options.heartbeat_s)
+            for dev, d in self.southbound.drivers.items():
+                h = self.health[dev]
+                if h["state"] == "unknown" and time.monotonic() - self._started > self.options.startup_grace_s:
+                    self._mark_down(dev, f"did not connect within {self.options.startup_grace_s:g} s of start")
+                if not d.switch.is_up or (not d.ready and h["state"] != "down"):
+                    continue  # no stream (the down handler has run), or still connecting
+                try:
+                    rtt = await d.heartbeat(self.options.heartbeat_timeout_s)
+                except Exception as exc:
+                    h["misses"] += 1
+                    d.info["last_error"] = f"heartbeat: {exc}"
+                    if h["misses"] >= self.options.heartbeat_misses and h["state"] != "down":
+                        self._mark_down(dev, f"missed {h['misses']} heartbeats ({exc})")
+                    continue
+                h.update(heartbeat_ms=round(rtt * 1000, 2), misses=0, last_heartbeat=time.time())
+                if h["state"] == "down" and not d.ready and d.switch.is_primary:
+                    d.ready = True  # answering again on the same stream: reconcile, then it is up
+                    self._spawn(self._reconcile_and_retry(dev), f"omniplan-reconcile-{dev}")
+
     # ------------------------------------------------------------------ status
     def switch_status(self) -> list[dict[str, Any]]:
         counts = self.store.deployed_counts()
@@ -82,22 +160,26 @@ class NetworkView:
                    "entries_deployed": counts.get(s.device, 0), "connected": False, "primary": False,
                    "pipeline_cookie": None, "last_error": None}
             row.update({k: v for k, v in live.get(s.device, {}).items() if k != "device"})
+            h = self.health.get(s.device, {})
+            row.update(health=h.get("state"), health_since=h.get("since"), health_reason=h.get("reason"),
+                       heartbeat_ms=h.get("heartbeat_ms"), stale=s.device in self.needs_reconcile)
             out.append(row)
         return out
 
     # ------------------------------------------------------------------ switch connection events
     async def _on_switch_ready(self, device: str) -> None:
         """A switch (re)connected: reconcile it with the committed state, then retry a pending push."""
-        task = asyncio.create_task(self._reconcile_and_retry(device))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._reconcile_and_retry(device), f"omniplan-reconcile-{device}")
 
     async def _on_switch_down(self, device: str) -> None:
-        self.needs_reconcile.add(device)  # it may come back rebooted (empty) or changed
-        self.events.publish("switch", device=device, state="down")
+        self._mark_down(device, "connection lost")
+
+    async def _on_switch_backup(self, device: str, reason: str) -> None:
+        self.needs_reconcile.add(device)  # the other controller may write to it
+        self._set_health(device, "backup", reason)
 
     async def _reconcile_and_retry(self, device: str) -> None:
-        self.events.publish("switch", device=device, state="up")
+        self.events.publish("switch", device=device, state="connected")
         async with self.write_lock:
             desired = self.store.deployed()
             try:
@@ -106,12 +188,15 @@ class NetworkView:
                                        batch_size=self.options.batch_size)
                 self.needs_reconcile.discard(device)
                 self.southbound.note(device, reconciled=time.time(), last_error=None)
+                self.health[device]["misses"] = 0
+                self._set_health(device, "up", None)
                 if stats.written:
                     self.store.audit("controller", "switch.reconcile", {"device": device, "written": stats.written})
                     self.metrics.entries_written.inc(stats.written)
                 self.events.publish("switch", device=device, state="reconciled", written=stats.written)
             except Exception as exc:
                 self.southbound.note(device, last_error=f"reconcile failed: {exc}")
+                self._mark_down(device, f"reconcile failed: {exc}")
                 self.events.publish("switch", device=device, state="reconcile_failed", error=str(exc))
                 return
         if self.on_reconciled is not None:

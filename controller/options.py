@@ -23,3 +23,15 @@ class ServiceOptions:
     twin_vectors: int = 12
     #: Load the intent translator's model at start (seconds) instead of on the first text intent.
     warm_translator: bool = False
+    #: Seconds between heartbeats (a pipeline-cookie read) to each connected switch; a switch whose
+    #: stream stays open but that stops answering (hung, overloaded) is caught by these.
+    heartbeat_s: float = 1.0
+    #: A heartbeat slower than this counts as missed (a Python switch on a loaded 2-core host
+    #: answers in milliseconds; seconds mean it is stuck).
+    heartbeat_timeout_s: float = 2.0
+    #: Consecutive missed heartbeats after which the switch is declared down.
+    heartbeat_misses: int = 2
+    #: A configured switch that has not connected this long after start counts as down (planned around).
+    startup_grace_s: float = 10.0
+    #: Replan the active intent when a switch or link goes down or comes back.
+    replan_on_fault: bool = True

@@ -175,3 +175,28 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dict__"):
         return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
     return str(value)
+
+
+def plan_around(preference: Preference, workload: Workload, topology: Topology, **kw: Any) -> PlanningOutcome:
+    """``plan`` on a network that a failure may have cut into pieces: each piece is planned on its own.
+
+    On a connected topology this is exactly ``plan``. Otherwise the plans of the pieces are merged;
+    ``objectives`` are those of the piece holding the most tasks and ``evaluation`` lists every
+    piece's (no single network-wide figure exists for a cut network).
+    """
+    from controller import faults
+
+    pieces = faults.split_components(topology, workload)
+    if len(pieces) == 1:
+        return plan(preference, pieces[0][1], pieces[0][0], **kw)
+    outcomes = [plan(preference, wl, sub, **kw) for sub, wl in pieces]
+    main = max(range(len(pieces)), key=lambda i: len(pieces[i][1].tasks))
+    return PlanningOutcome(
+        plan=faults.merge_plans([o.plan for o in outcomes]),
+        objectives=dict(outcomes[main].objectives),
+        experts=[e for o in outcomes for e in o.experts],
+        channel=outcomes[main].channel,
+        evaluation={"pieces": [{"devices": sorted(sub.device_index), "evaluation": o.evaluation}
+                               for (sub, _), o in zip(pieces, outcomes)]},
+        details={"activation": outcomes[main].details.get("activation", {}), "pieces": len(pieces)},
+    )

@@ -41,6 +41,7 @@ class Controller:
         self.intents = IntentManager(store, topology, self.network, default_workload=default_workload,
                                      events=self.events, metrics=self.metrics, options=self.options)
         self.network.on_reconciled = lambda _device: self.intents.retry_pending()
+        self.network.on_change = self.intents.on_network_change
         self.started = time.time()
 
     @property

@@ -28,9 +28,13 @@ import finsy as fy
 import finsy.p4client as _fy_client
 import finsy.switch as _fy_switch
 from finsy import P4TableEntry
+from finsy.grpcutil import GRPCStatusCode
+from finsy.p4arbitrator import Arbitrator
+from finsy.p4client import P4ClientError, P4RpcStatus
 from finsy.p4entity import P4TableAction, P4TableMatch
+from finsy.proto import U128
 
-from controller.config import SwitchConfig
+from controller.config import MASTERSHIP_POLICIES, SwitchConfig
 from controller.deploy import DELETE, INSERT, MODIFY, Op
 from controller.entry_codec import normalize
 from p4src.entries import Match, TableEntry
@@ -45,6 +49,17 @@ RECONNECT_THROTTLE_S = 1.0
 RPC_TIMEOUT_S = 60.0
 
 log = logging.getLogger("omniplan.southbound")
+#: Mastership policies (``SwitchConfig.mastership``): when another controller is primary, "wait"
+#: stays backup until it leaves; "takeover" bids one above the highest election id the switch has seen.
+#: Operator-facing wording of the gRPC status codes a switch answers with.
+_CODE_WORDS = {
+    "UNAVAILABLE": "not reachable (connection refused or lost)",
+    "DEADLINE_EXCEEDED": "did not answer in time",
+    "PERMISSION_DENIED": "refused the write: this controller is not primary",
+    "FAILED_PRECONDITION": "is not ready (no pipeline, or not primary)",
+    "RESOURCE_EXHAUSTED": "is out of table space",
+    "CANCELLED": "connection closed",
+}
 
 
 class SouthboundError(Exception):
@@ -118,8 +133,109 @@ def canonical(e: TableEntry, schema: Any) -> TableEntry:
     return normalize(TableEntry(table.name, tuple(matches), action, tuple(e.params), e.priority))
 
 
+def readable_error(exc: BaseException) -> str:
+    """One line an operator can act on, instead of a gRPC status dump (which goes to the log)."""
+    if isinstance(exc, P4ClientError):
+        code = exc.code.name if hasattr(exc.code, "name") else str(exc.code)
+        if exc.details:  # per-update errors of a Write
+            first = next(iter(exc.details.values()))
+            sub = first.canonical_code.name if hasattr(first.canonical_code, "name") else str(first.canonical_code)
+            more = f" (and {len(exc.details) - 1} more)" if len(exc.details) > 1 else ""
+            return f"rejected an update: {sub.lower().replace('_', ' ')}: {first.message.splitlines()[0][:120]}{more}"
+        words = _CODE_WORDS.get(code)
+        if words:
+            return words
+        msg = (exc.message or "").splitlines()[0][:160] if exc.message else ""
+        return f"{code.lower().replace('_', ' ')}: {msg}" if msg else code.lower().replace("_", " ")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "did not answer in time"
+    if isinstance(exc, (ConnectionError, OSError)):
+        return "not reachable (connection refused or lost)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+class MastershipArbitrator(Arbitrator):
+    """finsy's arbitration, made honest: never adopts another client's election id.
+
+    finsy's own arbitrator answers "no primary" by taking the highest id the switch reports, i.e.
+    the id of the client that just left, so that client cannot come back with its own id. Here the
+    bid is always one above the highest id this switch has ever reported (so it is new), and a
+    switch promoting us on its own (older PI/BMv2 behaviour) is accepted but never relied on.
+    ``policy``: see ``MASTERSHIP_POLICIES``.
+    """
+
+    def __init__(self, initial_election_id: int, policy: str = "wait"):
+        super().__init__(initial_election_id)
+        if policy not in MASTERSHIP_POLICIES:
+            raise SouthboundError(f"mastership policy {policy!r}: expected one of {', '.join(MASTERSHIP_POLICIES)}")
+        self.policy = policy
+        #: Highest election id this switch ever reported (ours included); bids go above it.
+        self.highest_seen = 0
+        #: Election id of the primary when it is another controller (None: we are primary, or none is).
+        self.other_primary: int | None = None
+
+    def _fresh_id(self) -> int:
+        return max(self.election_id, self.highest_seen) + 1
+
+    async def _arbitration_request(self, switch: Any):
+        for _ in range(5):
+            await self._send(switch)
+            response = await self._receive(switch)
+            if response is not None:
+                return response
+            self.election_id = self._fresh_id()  # "in use" by another stream: go above, never below
+        raise SouthboundError("no free election id after 5 bids")
+
+    async def handshake(self, switch: Any, *, conflict: bool = False) -> None:
+        if conflict:
+            self.election_id = self._fresh_id()
+        response = await self._arbitration_request(switch)
+        for _ in range(5):
+            code = P4RpcStatus.from_status(response.status).code
+            primary_id = U128.decode(response.election_id)
+            self.highest_seen = max(self.highest_seen, primary_id, self.election_id)
+            if code == GRPCStatusCode.OK:
+                break
+            if code == GRPCStatusCode.ALREADY_EXISTS and self.policy == "wait":
+                break
+            # NOT_FOUND (no primary now) or ALREADY_EXISTS under "takeover": bid above everything seen.
+            self.election_id = self._fresh_id()
+            response = await self._arbitration_request(switch)
+        self.is_primary = code == GRPCStatusCode.OK
+        self.primary_id = self.election_id if self.is_primary else (primary_id if code != GRPCStatusCode.NOT_FOUND else -1)
+        self.other_primary = None if self.is_primary or code == GRPCStatusCode.NOT_FOUND else primary_id
+
+    async def update(self, switch: Any, msg: Any) -> None:
+        code = P4RpcStatus.from_status(msg.status).code
+        new_primary = U128.decode(msg.election_id)
+        self.highest_seen = max(self.highest_seen, new_primary)
+        if code == GRPCStatusCode.OK and new_primary == self.election_id:
+            self.primary_id, self.other_primary = new_primary, None
+            if not self.is_primary:
+                self.is_primary = True
+                switch._become_primary()  # noqa: SLF001 - finsy's hook for this event
+        elif code == GRPCStatusCode.ALREADY_EXISTS or (code == GRPCStatusCode.OK and new_primary != self.election_id):
+            self.primary_id, self.other_primary = new_primary, new_primary
+            if self.is_primary:
+                self.is_primary = False
+                switch._become_backup()  # noqa: SLF001
+        elif code == GRPCStatusCode.NOT_FOUND:
+            # The primary left: both policies bid now, with an id no client has used on this switch.
+            self.is_primary, self.other_primary = False, None
+            self.election_id = self._fresh_id()
+            self.primary_id = -1
+            await self._send(switch)
+        else:
+            log.warning("%s: unexpected arbitration status %s", getattr(switch, "name", "?"), code)
+
+    def reset(self) -> None:
+        super().reset()  # back to our configured id; highest_seen is kept, so a departed id is never reused
+        self.other_primary = None
+
+
 class FinsyDriver:
-    """The deploy.Driver of one switch."""
+    """The deploy.Driver of one switch; also counts its errors for the network view's health rows."""
 
     def __init__(self, config: SwitchConfig, switch: fy.Switch):
         self.config = config
@@ -127,10 +243,31 @@ class FinsyDriver:
         self.switch = switch
         self.ready = False
         self.info: dict[str, Any] = {"connected": False, "primary": False, "pipeline_cookie": None,
-                                     "last_error": None, "connects": 0, "election_id": config.election_id}
+                                     "last_error": None, "connects": 0, "election_id": config.election_id,
+                                     "mastership_policy": config.mastership, "read_errors": 0, "write_errors": 0}
+
+    @property
+    def arbitrator(self) -> MastershipArbitrator:
+        return self.switch._arbitrator  # noqa: SLF001 - installed by Southbound
 
     def is_ready(self) -> bool:
         return self.ready and self.switch.is_up and self.switch.is_primary
+
+    def unavailable_reason(self) -> str:
+        """Why this switch cannot be written now; another primary is told apart from unreachable."""
+        if self.switch.is_up and not self.switch.is_primary:
+            other = self.arbitrator.other_primary
+            if other is not None:
+                return f"another controller (election id {other}) is primary on {self.name}"
+            return f"{self.name} has no primary yet (bidding with election id {self.arbitrator.election_id})"
+        return f"{self.name} unreachable"
+
+    def _failed(self, kind: str, exc: BaseException) -> SouthboundError:
+        words = readable_error(exc)
+        self.info[f"{kind}_errors"] += 1
+        self.info["last_error"] = f"{kind}: {words}"
+        log.warning("%s: %s failed: %s", self.config.name, kind, exc)  # the full gRPC status, for the log only
+        return SouthboundError(f"{self.config.name} {words}")
 
     async def read_entries(self) -> list[TableEntry]:
         try:
@@ -142,8 +279,7 @@ class FinsyDriver:
                 out.append(from_finsy(ent, schema))
             return out
         except Exception as exc:
-            self.info["last_error"] = f"read: {exc}"
-            raise SouthboundError(f"{self.config.name}: read failed: {exc}") from exc
+            raise self._failed("read", exc) from exc
 
     async def write(self, ops: Sequence[Op]) -> None:
         updates = []
@@ -155,8 +291,16 @@ class FinsyDriver:
         try:
             await self.switch.write(updates, strict=not only_deletes)
         except Exception as exc:
-            self.info["last_error"] = f"write: {exc}"
-            raise SouthboundError(f"{self.config.name}: {exc}") from exc
+            raise self._failed("write", exc) from exc
+
+    async def heartbeat(self, timeout_s: float) -> float:
+        """One cheap round trip (the pipeline cookie); returns its duration, raises SouthboundError."""
+        t0 = time.perf_counter()
+        try:
+            await asyncio.wait_for(self.switch._get_pipeline_config_request(), timeout_s)  # noqa: SLF001
+        except Exception as exc:
+            raise SouthboundError(f"{self.config.name} {readable_error(exc)}") from exc
+        return time.perf_counter() - t0
 
     def canonical(self, entries: Iterable[TableEntry]) -> list[TableEntry]:
         schema = self.switch.p4info
@@ -174,14 +318,18 @@ class Southbound:
         self.p4info_path = Path(p4info)
         self.on_ready: Callable[[str], Awaitable[None]] | None = None
         self.on_down: Callable[[str], Awaitable[None]] | None = None
+        #: Called when another controller took primary on a switch (with the reason line).
+        self.on_backup: Callable[[str, str], Awaitable[None]] | None = None
         self.drivers: dict[str, FinsyDriver] = {}
         blob = pipeline_blob()
         for cfg in switches:
             opts = fy.SwitchOptions(p4info=self.p4info_path, p4blob=blob, device_id=cfg.device_id,
                                     initial_election_id=cfg.election_id, ready_handler=self._ready_handler)
             sw = fy.Switch(cfg.name, cfg.grpc, opts, stash={"device": cfg.device})
+            sw._arbitrator = MastershipArbitrator(cfg.election_id, cfg.mastership)  # noqa: SLF001
             driver = FinsyDriver(cfg, sw)
             sw.ee.on(fy.SwitchEvent.CHANNEL_DOWN, self._make_down_handler(driver))
+            sw.ee.on(fy.SwitchEvent.BECOME_BACKUP, self._make_backup_handler(driver))
             self.drivers[cfg.device] = driver
         self.controller = fy.Controller([d.switch for d in self.drivers.values()])
         self._task: asyncio.Task | None = None
@@ -222,7 +370,7 @@ class Southbound:
             reply = await switch._get_pipeline_config_request()  # noqa: SLF001 - finsy has no public getter
             driver.info["pipeline_cookie"] = reply.config.cookie.cookie if reply.config.HasField("cookie") else None
         except Exception as exc:  # informational only
-            driver.info["last_error"] = f"cookie: {exc}"
+            driver.info["last_error"] = f"cookie: {readable_error(exc)}"
         driver.info["expected_cookie"] = switch.p4info.p4cookie
         driver.ready = True
         if switch.is_primary and self.on_ready is not None:
@@ -236,6 +384,13 @@ class Southbound:
                 asyncio.ensure_future(self.on_down(driver.name))
         return handler
 
+    def _make_backup_handler(self, driver: FinsyDriver) -> Callable:
+        def handler(_switch: fy.Switch) -> None:
+            driver.info.update(primary=False)
+            if self.on_backup is not None:
+                asyncio.ensure_future(self.on_backup(driver.name, driver.unavailable_reason()))
+        return handler
+
     def note(self, device: str, **info: Any) -> None:
         self.drivers[device].info.update(info)
 
@@ -243,9 +398,17 @@ class Southbound:
         out = []
         for dev, d in self.drivers.items():
             row = {"device": dev, **d.info, "ready": d.is_ready()}
+            arb = d.arbitrator
+            row["election_id"] = arb.election_id  # the id we bid with now (may be above the configured one)
+            row["primary_election_id"] = None
+            row["mastership"] = "unreachable"
             if d.info.get("connected"):  # live: another controller may have taken over since connect
                 row["primary"] = d.switch.is_primary
                 row["primary_id"] = d.switch.primary_id
+                row["primary_election_id"] = arb.election_id if d.switch.is_primary else arb.other_primary
+                row["mastership"] = "primary" if d.switch.is_primary else "backup"
+            if not d.is_ready():
+                row["unavailable"] = d.unavailable_reason()
             out.append(row)
         return out
 

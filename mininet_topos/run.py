@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sc:
             with open(sc.workdir / "tx.log", "w") as txlog:
-                sc.start_sender(progress_s=1.0, stdout=txlog)
+                sc.start_sender(progress_s=0.25, stdout=txlog)  # fine-grained: the lost window is read from it
             url = sc.api.base
             print(_instructions(sc, url), flush=True)
             if args.intent or args.prefer:
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"intent {intent_id}: {rec['state']} (preference {asked}); MATs {where}", flush=True)
             started = time.monotonic()
             clock = DeployClock()
-            next_line = started
+            next_line = started + args.every
             while not stop["flag"]:
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break

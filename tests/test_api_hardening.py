@@ -111,8 +111,8 @@ def test_metrics_helpers_name_switches_and_links_and_count_entries():
     from controller.metrics import Metrics
 
     m = Metrics()
-    m.switch_state("s4", up=False)
-    m.switch_state("s4", up=True)
+    m.switch_state("s4", "down")
+    m.switch_state("s4", "up")
     m.link_state("s2", "s1", up=False)
     m.push_failed("s4", rolled_back=True)
     m.push_failed("s3", rolled_back=False)

@@ -61,6 +61,12 @@ async def _until(http, url, intent_id, states, timeout=60):
     return await wait_for(check, timeout)
 
 
+async def _replanned_with(http, url, intent_id, predicate):
+    async with http.get(f"{url}/intents/{intent_id}") as r:
+        rec = await r.json()
+    return rec if rec["state"] == "deployed" and rec.get("replans") and predicate(rec) else None
+
+
 async def _switch_entries(ctl) -> dict:
     return {dev: await d.read_entries() for dev, d in ctl.southbound.drivers.items()}
 
@@ -162,7 +168,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
     asyncio.run(main())
 
 
-def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tmp_path):
+def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(net, tmp_path):
     topo, sp = net
     tasks, _ = compiled_tasks(["s1", "s3", "s2"])
 
@@ -172,16 +178,24 @@ def test_unreachable_switch_pending_then_deployed_and_restart_reconciles(net, tm
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
             await _register(http, url, tasks)
             sp.stop_one("s3")
-            await wait_for(lambda: not ctl.southbound.drivers["s3"].is_ready(), 10)
+            await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
+            # a new intent does not wait for the dead switch: it is planned around, and the task whose
+            # traffic enters there is reported uncovered, with why
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"pending", "failed", "deployed"})
-            assert rec["state"] == "pending" and rec["pending"] == "pending: s3 unreachable"
-            for n in ("s1", "s2"):  # nothing was written while s3 was away
-                assert await ctl.southbound.drivers[n].read_entries() == []
+            assert rec["state"] == "deployed", rec.get("error") or rec.get("pending")
+            assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]
+            assert rec["excluded"] == {"devices": ["s3"], "links": []}
+            assert "s3" not in ctl.store.deployed() or not ctl.store.deployed()["s3"]
+            async with http.get(f"{url}/switches") as r:
+                row = {s["device"]: s for s in (await r.json())["switches"]}["s3"]
+            assert row["health"] == "down" and row["unavailable"] == "s3 unreachable" and row["mastership"] == "unreachable"
             sp.restart_one("s3")
-            rec = await _until(http, url, first, {"deployed", "failed"}, timeout=30)
-            assert rec["state"] == "deployed", rec.get("error")
-            assert rec["pending"] is None
+            # back: reconciled, then the active intent is replanned onto it (m1 covered again)
+            rec = await wait_for(lambda: _replanned_with(http, url, first, lambda r: not r["uncovered"]), 60)
+            assert rec["excluded"] == {"devices": [], "links": []}
+            assert any(h["state"] == "replanning" for h in rec["history"])
+            assert ctl.store.deployed()["s3"]
         ctl.store.close()
 
         # controller restart: meanwhile s2 reboots and loses its tables; recovery reconciles it by Read

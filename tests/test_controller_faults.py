@@ -1,0 +1,135 @@
+"""Deploy and rollback rules under faults, against real omniplan-switch processes (no Mininet).
+
+* another controller taking primary is reported as such (with its election id), not as unreachable;
+  a push whose only change on that switch is deletes completes, and the stale entries are removed
+  by the reconcile once the controller is primary again, with an election id it never took from
+  the departed client;
+* a failed push is never rolled back onto a configuration that needs a switch that is down.
+
+The second P4Runtime client is the softswitch's own plain-gRPC client (softswitch.client), not
+the controller's finsy code. The write failure in the rollback test is injected through the
+controller's fault-injection hook (``ServiceOptions.write_hook``), the only double here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from controller.service import Controller, ServiceOptions
+from controller.southbound import Southbound
+from controller.store import Store
+from controller.testing import SwitchProcesses, compiled_tasks, serve_api, wait_for
+from omniplan.topology import line
+from softswitch.client import P4RuntimeClient
+from tests.test_controller_e2e import AUTH, TOKEN, _register, _submit, _until
+
+pytestmark = pytest.mark.slow
+OTHER_ID = 101  # the other controller's election id (above ours, 10)
+
+
+@pytest.fixture
+def net():
+    topo = line(3)
+    with SwitchProcesses(topo) as sp:
+        yield topo, sp
+
+
+def _controller(db, topo, sp, **opts) -> Controller:
+    cfg = sp.configs()
+    return Controller(Store(db), topo, cfg, southbound=Southbound(cfg), options=ServiceOptions(**opts))
+
+
+async def _switch_row(http, url, device):
+    async with http.get(f"{url}/switches", headers=AUTH) as r:
+        return {s["device"]: s for s in (await r.json())["switches"]}[device]
+
+
+def test_other_primary_reported_deletes_deferred_and_stale_removed_on_return(net, tmp_path):
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
+            await _register(http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
+            held = await ctl.southbound.drivers["s2"].read_entries()
+            assert held
+
+            other = P4RuntimeClient(sp.procs["s2"].address, sp.procs["s2"].device_id, OTHER_ID)
+            try:
+                answer = await asyncio.to_thread(other.arbitrate)
+                assert answer.status.code == 0  # the other client is primary now
+                await wait_for(lambda: not ctl.southbound.drivers["s2"].is_ready(), 10)
+                row = await _switch_row(http, url, "s2")
+                assert row["mastership"] == "backup" and row["primary_election_id"] == OTHER_ID
+                assert row["unavailable"] == f"another controller (election id {OTHER_ID}) is primary on s2"
+                assert row["health"] == "backup"
+
+                # withdraw: every table goes; on s2 that is deletes only, so the push completes
+                async with http.delete(f"{url}/intents/{first}", headers=AUTH) as r:
+                    assert r.status == 202
+                rec = await _until(http, url, first, {"withdrawn"}, timeout=30)
+                assert "withdraw_error" not in rec
+                pushes = ctl.store.pushes(1)
+                assert pushes[0]["state"] == "committed", pushes[0]
+                for dev in ("s1", "s3"):
+                    assert await ctl.southbound.drivers[dev].read_entries() == []
+                assert "s2" in ctl.network.needs_reconcile
+            finally:
+                await asyncio.to_thread(other.close)
+
+            # the other controller left: we are primary again with an id of our own, and the
+            # reconcile removed the entries the withdraw could not delete
+            await wait_for(lambda: ctl.southbound.drivers["s2"].is_ready(), 20)
+            await wait_for(lambda: "s2" not in ctl.network.needs_reconcile, 20)
+            assert await ctl.southbound.drivers["s2"].read_entries() == []
+            row = await _switch_row(http, url, "s2")
+            assert row["mastership"] == "primary" and row["election_id"] != OTHER_ID
+            assert row["health"] == "up"
+        ctl.store.close()
+
+    asyncio.run(main())
+
+
+def test_failed_push_is_not_rolled_back_onto_a_down_switch(net, tmp_path):
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+
+    async def main():
+        # replanning off, so the only push after the fault is the one under test
+        ctl = _controller(tmp_path / "c.db", topo, sp, replan_on_fault=False)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
+            await _register(http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
+            assert ctl.store.deployed()["s2"]
+            sp.stop_one("s2")
+            await wait_for(lambda: ctl.network.health["s2"]["state"] == "down", 10)
+            before = {d: await ctl.southbound.drivers[d].read_entries() for d in ("s1", "s3")}
+
+            async def fail_in_flip(phase, switch, n):
+                if phase == "flip":
+                    raise RuntimeError("injected write failure")
+            ctl.options.write_hook = fail_in_flip
+            second = await _submit(http, url, {"preference": {"power": 1}, "channel": "fast"})
+            rec = await _until(http, url, second, {"deployed", "failed", "pending"})
+            ctl.options.write_hook = None
+            assert rec["state"] == "failed"
+            assert "not rolled back: the previous configuration needs s2, which is down" in rec["error"]
+            assert "injected write failure" in rec["error"]
+            # nothing was written back towards the dead switch's plan: the make phase's new entries stay
+            # (unreferenced by any dispatch entry), and s1/s3 are marked for a reconcile
+            after = {d: await ctl.southbound.drivers[d].read_entries() for d in ("s1", "s3")}
+            assert any(len(after[d]) > len(before[d]) for d in after)
+            assert {"s1", "s3"} <= ctl.network.needs_reconcile
+            assert ctl.store.pushes(1)[0]["state"] == "failed"
+        ctl.store.close()
+
+    asyncio.run(main())
