@@ -111,20 +111,27 @@ def test_twenty_waits_each_show_every_step_and_return_promptly(tmp_path, capsys)
 
 
 def test_wait_fills_in_steps_the_stream_no_longer_has(tmp_path, capsys):
-    """A history too short for the intent's events: the stream says 'gap'; the CLI prints the recorded steps."""
+    """The intent's events fell out of a short history: the stream says 'gap'; the CLI prints the recorded steps."""
     from controller.events import EventBus
     from omniplan.workload import generate_workload
+    from omniplan_cli.commands.client import ApiClient, _show, follow
 
     wl = generate_workload(2, seed=1, ingress_choices=["s1"])
     with api_in_thread(lambda: Controller(Store(tmp_path / "c.db"), line(3), default_workload=wl,
-                                          events=EventBus(history=2)), public_reads=True) as (url, ctl):
-        for _ in range(5):
+                                          events=EventBus(history=2))) as (url, ctl):
+        client = ApiClient(url, TOKEN)
+        answer = client.request("POST", "/intents", {"preference": "power=1"})
+        deadline = time.monotonic() + 60
+        while ctl.store.get_intent(answer["id"]).state != "validated" or ctl.queue.qsize():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        for _ in range(5):  # push the intent's events out of the 2-event history
             ctl.events.publish("noise")
-        rc = main(["intent", "submit", "--prefer", "power=1", "--wait", "--url", url, "--token", TOKEN])
+        rec = follow(client, answer["id"], answer["last_event_id"])
+        _show(rec)
         out = capsys.readouterr()
-        assert rc == 0, out.err
-        assert re.search(r"intent \w+\s+state validated", out.out), out.out
+        assert rec["state"] == "validated" and "state validated" in out.out
         wanted = ["queued for planning", "intent translated", "experts activated", "plan chosen", "plan validated"]
         positions = [out.err.find(w) for w in wanted]
-        assert -1 not in positions, out.err
-        assert "from the intent's history" in out.err
+        assert -1 not in positions and positions == sorted(positions), out.err
+        assert out.err.count("from the intent's history") == len(wanted), out.err

@@ -231,7 +231,10 @@ def follow(client: ApiClient, intent_id: str, after: int | None, quiet: bool = F
             try:
                 for event in client.events(intent_id, after):
                     if event.get("type") == "gap":
-                        backfill(client.request("GET", f"/intents/{intent_id}"))
+                        latest = client.request("GET", f"/intents/{intent_id}")
+                        backfill(latest)
+                        if wait_is_over(latest):
+                            return latest
                         continue
                     after = event.get("id", after)
                     if event.get("type") == "push":
@@ -245,7 +248,8 @@ def follow(client: ApiClient, intent_id: str, after: int | None, quiet: bool = F
                     status.update(f"[bold]{safe(intent_id)}[/]: {safe(STEP_TEXT.get(state, state))}")
                     if state in WAIT_ENDS or state == "validated":
                         latest = client.request("GET", f"/intents/{intent_id}")
-                        if wait_is_over(latest):
+                        # a record already past this event (validated -> deploying): its events are coming
+                        if latest["state"] == state and wait_is_over(latest):
                             backfill(latest)
                             return latest
                 attempts += 1  # the server closed the stream (restart?): resume from the last event seen
