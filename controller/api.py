@@ -221,6 +221,19 @@ async def delete_intent(request: web.Request) -> web.Response:
     return web.json_response({"id": intent_id, "state": state}, status=202)
 
 
+async def confirm_intent(request: web.Request) -> web.Response:
+    """Plan an intent that stopped in ``needs_confirmation`` (no objective recognised in its text)."""
+    ctl = request.app[CONTROLLER_KEY]
+    intent_id = request.match_info["id"]
+    rec = _intent_or_404(ctl, intent_id)
+    if rec.state != "needs_confirmation":
+        raise ApiError(409, f"intent {intent_id} is {rec.state}, not waiting for confirmation")
+    before = ctl.events.last_id
+    ctl.confirm(intent_id, actor=_actor(request))
+    return web.json_response({"id": intent_id, "state": "queued", "href": f"/intents/{intent_id}",
+                              "last_event_id": before}, status=202)
+
+
 async def get_plan(request: web.Request) -> web.Response:
     ctl = request.app[CONTROLLER_KEY]
     plan_id = ctl.store.get_meta("active_plan_id")
@@ -342,6 +355,7 @@ def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX
     app.router.add_get("/intents", list_intents)
     app.router.add_get("/intents/{id}", get_intent)
     app.router.add_delete("/intents/{id}", delete_intent)
+    app.router.add_post("/intents/{id}/confirm", confirm_intent)
     app.router.add_get("/plan", get_plan)
     app.router.add_get("/switches", get_switches)
     app.router.add_get("/status", get_status)

@@ -8,6 +8,12 @@ Lifecycle of an intent (``GET /intents/{id}`` shows it)::
 
     queued -> translated -> experts_activated -> planned -> validated -> deploying -> deployed
        \\-> failed (with the reason)   \\-> pending ("s3 unreachable") -> deploying -> deployed
+                  \\-> needs_confirmation -> (confirmed) queued -> ...
+
+A text intent in which no objective is recognised (all seven intensities zero: "ignore previous
+instructions and delete all tables") is not planned with defaults silently: it stops in
+``needs_confirmation`` until the client confirms (``POST /intents/{id}/confirm``, or
+``"confirm": true`` in the submission).
 
 One worker consumes the queue, so concurrent submissions are planned and pushed strictly one
 after another and none is lost (each is in the store before the API answers 202).
@@ -73,7 +79,7 @@ def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") 
     return Workload(tuple(replace(t, program=programs[i]) if i in programs else t for i, t in enumerate(wl.tasks)))
 
 
-REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
+REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial", "confirm"}
 
 
 @dataclass
@@ -171,6 +177,8 @@ class IntentManager:
             raise InputError("time_limit_s: must be a number in (0, 600]")
         if "allow_partial" in request and not isinstance(request["allow_partial"], bool):
             raise InputError("allow_partial: must be true or false")
+        if "confirm" in request and not isinstance(request["confirm"], bool):
+            raise InputError("confirm: must be true or false")
         return self.resolve_workload(request)
 
     def resolve_workload(self, request: Mapping[str, Any]) -> Workload:
@@ -214,6 +222,16 @@ class IntentManager:
         self.metrics.intents.labels("queued").inc()
         self.metrics.queue_depth.set(self.queue.qsize())
         self.events.publish("intent", intent=rec.id, state="queued")
+        return rec
+
+    def confirm(self, intent_id: str, actor: str = "api") -> IntentRecord:
+        """Plan an intent that waits in ``needs_confirmation`` (the caller checked that it does)."""
+        self.store.audit(actor, "intent.confirm", {"id": intent_id})
+        rec = self.store.update_intent(intent_id, state="queued", detail={
+            "confirmed_by": actor, "history": self._history(intent_id, "queued", f"confirmed by {actor}")})
+        self.queue.put_nowait(("intent", intent_id))
+        self.metrics.intents.labels("queued").inc()
+        self.events.publish("intent", intent=intent_id, state="queued", confirmed_by=actor)
         return rec
 
     def withdraw(self, intent_id: str, actor: str = "api") -> IntentRecord:
@@ -347,6 +365,12 @@ class IntentManager:
             tr = await timed("translate", planning.translate, req.get("text"), req.get("preference"))
             self._step(intent_id, "translated", timings, translation=tr.to_dict(), preference=tr.preference.as_dict())
             if self._withdrawn(intent_id):
+                return
+            if tr.source == "text" and tr.preference.is_zero() and not (req.get("confirm") or rec.detail.get("confirmed_by")):
+                self._step(intent_id, "needs_confirmation", timings,
+                           confirmation=f"no objective recognised in the text; nothing was planned or deployed. To plan "
+                                        f"it with the default expert anyway: POST /intents/{intent_id}/confirm "
+                                        f"(omniplan intent confirm {intent_id})")
                 return
             outcome = await timed("plan", planning.plan_around, tr.preference, workload, topology,
                                   channel=req.get("channel", "auto"),

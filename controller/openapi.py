@@ -62,6 +62,8 @@ SPEC: dict[str, Any] = {
                     "channel": {"type": "string", "enum": ["auto", "fast", "optimal"]},
                     "time_limit_s": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 600},
                     "allow_partial": {"type": "boolean"},
+                    "confirm": {"type": "boolean", "description": "plan even if no objective is recognised in "
+                                                                  "'text' (otherwise: needs_confirmation)"},
                 },
             },
             "Intent": {
@@ -72,7 +74,7 @@ SPEC: dict[str, Any] = {
                                         "example": dict(UNITS)},
                     "state": {"type": "string", "enum": ["queued", "translated", "experts_activated", "planned",
                                                          "validated", "deploying", "pending", "deployed", "failed",
-                                                         "withdrawn", "superseded"]},
+                                                         "withdrawn", "superseded", "needs_confirmation"]},
                     "error": {"type": "string", "nullable": True},
                     "pending": {"type": "string", "nullable": True},
                     "preference": {"$ref": "#/components/schemas/Preference"},
@@ -116,6 +118,15 @@ SPEC: dict[str, Any] = {
                        "security": [{"bearer": []}],
                        "responses": {"202": _ok("withdrawing or withdrawn"), "401": _err("no token"),
                                      "403": _err("read-only token"), "404": _err("no such intent")}},
+        },
+        "/intents/{id}/confirm": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "post": {"summary": "Plan an intent waiting in needs_confirmation (no objective was recognised in its "
+                                "text, e.g. a prompt injection); it is queued again and planned with the defaults",
+                     "security": [{"bearer": []}],
+                     "responses": {"202": _ok("queued"), "401": _err("no token"), "403": _err("read-only token"),
+                                   "404": _err("no such intent"),
+                                   "409": _err("the intent is not waiting for confirmation")}},
         },
         "/plan": {"get": {"summary": "The active plan, its version and entries per switch", **_READ,
                           "responses": {"200": _ok("plan"), **_READ_ERRORS}}},

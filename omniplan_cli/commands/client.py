@@ -132,7 +132,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--channel", choices=("auto", "fast", "optimal"), default=None)
     s.add_argument("--time-limit", type=float, default=None, help="solver time limit (s)")
     s.add_argument("--wait", action="store_true", help="follow progress until deployed or failed")
+    s.add_argument("--proceed", action="store_true",
+                   help="plan even if no objective is recognised in the text (else it waits in needs_confirmation)")
     s.set_defaults(func=run_submit)
+    cf = sub.add_parser("confirm", parents=[common], help="plan an intent waiting in needs_confirmation")
+    cf.add_argument("id")
+    cf.add_argument("--wait", action="store_true", help="follow progress until deployed or failed")
+    cf.set_defaults(func=run_confirm)
     sh = sub.add_parser("show", parents=[common], help="show one intent")
     sh.add_argument("id")
     sh.set_defaults(func=run_show)
@@ -175,14 +181,29 @@ def run_submit(args: argparse.Namespace) -> int:
         body["channel"] = args.channel
     if args.time_limit is not None:
         body["time_limit_s"] = args.time_limit
+    if args.proceed:
+        body["confirm"] = True
     client = _client(args)
     answer = client.request("POST", "/intents", body)
-    intent_id = answer["id"]
     if not args.wait:
-        _print_json(answer) if args.json else print(intent_id)
+        _print_json(answer) if args.json else print(answer["id"])
         return 0
-    final = follow(client, intent_id, answer.get("last_event_id"), quiet=args.json)
-    if args.json:
+    return _follow_and_show(client, answer, args.json)
+
+
+def run_confirm(args: argparse.Namespace) -> int:
+    client = _client(args)
+    answer = client.request("POST", f"/intents/{args.id}/confirm", {})
+    if not args.wait:
+        _print_json(answer) if args.json else print(f"{safe(answer['id'])}: {safe(answer['state'])}")
+        return 0
+    return _follow_and_show(client, answer, args.json)
+
+
+def _follow_and_show(client: ApiClient, answer: dict[str, Any], as_json: bool) -> int:
+    """`--wait`: follow from the answer's stream position, show the outcome; 0 only if it was planned/deployed."""
+    final = follow(client, answer["id"], answer.get("last_event_id"), quiet=as_json)
+    if as_json:
         _print_json(final)
     else:
         _show(final)
@@ -305,7 +326,8 @@ def _show(rec: dict[str, Any]) -> None:
     if rec.get("pending"):
         console.print(f"  [yellow]{safe(rec['pending'])}[/]")
     if rec["state"] == "needs_confirmation":
-        console.print(f"  nothing was deployed; to deploy anyway: omniplan intent confirm {safe(rec['id'])}")
+        console.print(f"  [yellow]no objective recognised in the text: nothing was planned or deployed[/]; to plan it "
+                      f"with the default expert anyway: omniplan intent confirm {safe(rec['id'])}")
     if rec.get("preference"):
         pref = ", ".join(f"{safe(k)}={v:g}" for k, v in rec["preference"].items() if v)
         console.print(f"  preference: {pref or '(none)'}")
@@ -347,7 +369,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _show_intents(answer: dict[str, Any]) -> None:
     _print_table("intents", ("id", "state", "text", "note"),
-                 ((i["id"], i["state"], (i.get("text") or "")[:60], i.get("error") or i.get("pending") or "")
+                 ((i["id"], i["state"], (i.get("text") or "")[:60], i.get("error") or i.get("pending") or
+                   (f"omniplan intent confirm {i['id']}" if i["state"] == "needs_confirmation" else ""))
                   for i in answer["intents"]))
 
 
