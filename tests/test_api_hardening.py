@@ -132,18 +132,6 @@ def test_depth_and_escaping_helpers():
     assert printable("ok\x1b[2J\x00") == "ok\\x1b[2J\\x00"
 
 
-def test_cli_lists_escape_what_the_server_stored(capsys):
-    """An intent stored before the checks existed (or by another client) cannot drive the operator's terminal."""
-    from omniplan_cli.commands.client import _show, _show_intents
-
-    _show_intents({"intents": [{"id": "abc", "state": "failed", "text": "\x1b[2Jwipe [bold]x[/bold]",
-                                "error": "bad\x00"}]})
-    _show({"id": "abc", "state": "failed", "request": {"text": "\x1b]0;title\x07"}, "error": "e\x1b"})
-    out = capsys.readouterr().out
-    assert "\x1b" not in out and "\x00" not in out and "\x07" not in out
-    assert "\\x1b[2Jwipe [bold]x[/bold]" in out and "\\x1b]0;title\\x07" in out
-
-
 def test_intent_without_objective_waits_for_confirmation(tmp_path):
     """A prompt injection is read as 'no objective': it must not be planned (let alone deployed) unconfirmed."""
     from controller.testing import wait_for
