@@ -12,8 +12,6 @@ from omniplan_cli.commands.client import _experts_lines, _show, _show_intents, _
 
 def test_cli_lists_escape_what_the_server_stored(capsys):
     """An intent stored before the checks existed (or by another client) cannot drive the operator's terminal."""
-    from omniplan_cli.commands.client import _show, _show_intents
-
     _show_intents({"intents": [{"id": "abc", "state": "failed", "text": "\x1b[2Jwipe [bold]x[/bold]",
                                 "error": "bad\x00"}]})
     _show({"id": "abc", "state": "failed", "request": {"text": "\x1b]0;title\x07"}, "error": "e\x1b"})
