@@ -16,7 +16,7 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 #: The lock file every Mininet user on this machine agrees on (see the project brief / README).
 LOCK_PATH = Path("/tmp/omniplan-mininet.lock")
@@ -56,6 +56,19 @@ def held_by_ancestor(path: Path = LOCK_PATH) -> bool:
     return False
 
 
+def wait_for_flock(fd: Any, timeout_s: float, holder: str) -> None:
+    """Take an exclusive flock on ``fd``, polling; TimeoutError naming ``holder`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{holder} for more than {timeout_s:.0f} s") from None
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def mininet_lock(timeout_s: float = 1800.0, path: Path = LOCK_PATH) -> Iterator[None]:
     """Hold the machine-wide Mininet lock (waiting up to ``timeout_s``), unless an ancestor holds it."""
@@ -63,15 +76,7 @@ def mininet_lock(timeout_s: float = 1800.0, path: Path = LOCK_PATH) -> Iterator[
         yield
         return
     with open(path, "a") as handle:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"another Mininet run held {path} for more than {timeout_s:.0f} s") from None
-                time.sleep(0.5)
+        wait_for_flock(handle, timeout_s, f"another Mininet run held {path}")
         try:
             yield
         finally:
