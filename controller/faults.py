@@ -8,7 +8,7 @@ same rules to a new intent as to a replan after a fault.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from omniplan.plan import Plan
 from omniplan.topology import Topology
@@ -85,3 +85,15 @@ def merge_plans(plans: list[Plan]) -> Plan:
         merged.stages.update(p.stages)
         merged.routes.update(p.routes)
     return merged
+
+
+def usable_port_map(port_map: Mapping[str, Mapping[str, int]], full: Topology, usable: Topology
+                    ) -> dict[str, dict[str, int]]:
+    """The port map without ports towards devices that are out of service.
+
+    Why: the realizer and the twin tell host ports from inter-switch ports by whether the name is
+    a device of the topology they get; a port towards a dead neighbour would pass for a host port.
+    """
+    gone = set(full.device_index) - set(usable.device_index)
+    return {dev: {n: p for n, p in ports.items() if n not in gone}
+            for dev, ports in port_map.items() if dev not in gone}

@@ -47,7 +47,7 @@ from controller.config import SwitchConfig, port_map
 from controller.deploy import PushFailed, SwitchUnreachable, push
 from controller.events import EventBus
 from controller.metrics import Metrics
-from controller.network import NetworkView
+from controller.network import NetworkView, UsesNetwork
 from controller.options import ServiceOptions
 from controller.store import IntentRecord, Store
 from omniplan.errors import InputError, OmniPlanError
@@ -91,7 +91,7 @@ class _Pending:
     switches: list[str] = field(default_factory=list)
 
 
-class IntentManager:
+class IntentManager(UsesNetwork):
     """Intents from submission to deployed/failed/withdrawn; one worker, so pushes never interleave."""
 
     def __init__(self, store: Store, topology: Topology, network: NetworkView, *,
@@ -109,14 +109,6 @@ class IntentManager:
         self._current: str | None = None
         #: Network faults (switch/link down or back) not yet handled by a replan, oldest first.
         self._faults: list[dict[str, Any]] = []
-
-    @property
-    def switches(self) -> list[SwitchConfig]:
-        return self.network.switches
-
-    @property
-    def southbound(self) -> Any:
-        return self.network.southbound
 
     # ------------------------------------------------------------------ lifecycle of the worker
     def start(self) -> None:
@@ -290,7 +282,9 @@ class IntentManager:
                 raise
             except Exception as exc:  # a bug must fail the intent, never kill the worker
                 if kind == "replan":
-                    self.events.publish("replan", error=f"internal error: {type(exc).__name__}: {exc}")
+                    active = self.store.get_meta("active_intent_id")
+                    if active:
+                        self._replan_failed(active, f"internal error: {type(exc).__name__}: {exc}")
                 else:
                     self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
             finally:
@@ -432,8 +426,19 @@ class IntentManager:
     def _realize(self, workload: Workload, plan: Plan, version: int, topology: Topology | None = None) -> dict:
         from controller import realizer
 
-        target = realizer.realize(workload, plan, topology or self.topology, port_map(self.switches),
+        topology = topology or self.topology
+        ports = faults.usable_port_map(port_map(self.switches), self.topology, topology)
+        target = realizer.realize(workload, plan, topology, ports,
                                   self.task_ids(workload), version, {s.device for s in self.switches})
+        return self._with_infrastructure(target)
+
+    def _with_infrastructure(self, target: dict) -> dict:
+        """Add the entries every live switch holds besides the plan's (link probes), in read-back form."""
+        infra = self.network.infrastructure_entries()
+        if infra:
+            target = dict(target)
+            for dev in sorted({s.device for s in self.switches} - self.network.down_devices()):
+                target[dev] = list(target.get(dev, [])) + infra
         if self.southbound is not None:
             # The form a switch reads back (full names, don't-care matches dropped), so diffs compare equal.
             target = self.southbound.canonical_state(target)
@@ -443,7 +448,9 @@ class IntentManager:
                     ) -> dict[str, Any]:
         from controller import twin
 
-        report = twin.validate(workload, plan, topology or self.topology, port_map(self.switches), target,
+        topology = topology or self.topology
+        ports = faults.usable_port_map(port_map(self.switches), self.topology, topology)
+        report = twin.validate(workload, plan, topology, ports, target,
                                self.task_ids(workload), vectors_per_task=self.options.twin_vectors)
         if not report.ok:
             raise planning.PlanningError("twin validation failed, nothing pushed: " + "; ".join(report.problems[:5]))
@@ -500,6 +507,7 @@ class IntentManager:
                 return False
             # Deletes skipped on a dead switch: its stale entries go when it returns (reconcile first).
             self.network.mark_stale(stats.deferred)
+            self.network.mark_written(names, stats.deferred)
             timings["deploy"] = round(time.perf_counter() - t0, 6)
             timings["total"] = round(time.perf_counter() - started, 6)
             self._commit(intent_id, plan_id, version, push_id, full_target, stats, timings)
@@ -533,7 +541,7 @@ class IntentManager:
         previous = [r for r in self.store.list_intents(["superseded"]) if r.plan_id is not None and r.id != intent_id]
         restore = previous[-1] if previous else None
         version = self.store.next_version()
-        target: dict = {}
+        target: dict = self._with_infrastructure({})
         plan_id = None
         if restore is not None:
             row = self.store.get_plan(restore.plan_id)  # type: ignore[arg-type]
@@ -558,6 +566,7 @@ class IntentManager:
                 self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
                 return
             self.network.mark_stale(stats.deferred)
+            self.network.mark_written(names, stats.deferred)
             self.store.commit_push(push_id, full, version, active_plan_id=plan_id,
                                    active_intent_id=restore.id if restore else None)
             self.metrics.entries_written.inc(stats.written)
@@ -618,7 +627,7 @@ class IntentManager:
                                              or {"latency": 1})
             note = "; ".join(e["what"] for e in batch)
             self._step(intent_id, "replanning", timings, fault=note, faults=batch)
-            target: dict = {}
+            target: dict = self._with_infrastructure({})
             plan_dict: dict[str, Any] = {"placement": {}, "stages": {}, "routes": {}, "expert": "none"}
             evaluation: dict[str, Any] = {}
             if workload.tasks:

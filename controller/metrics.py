@@ -8,7 +8,8 @@ Names an operator alerts on (GET /metrics):
   ``incomplete`` (some switch could not be restored and is reconciled when it answers);
 * ``omniplan_switch_transitions_total{switch,state}`` and ``omniplan_switch_up{switch}`` (1 up, else 0);
   ``state`` is ``up``, ``down`` or ``backup`` (another controller is primary);
-* ``omniplan_link_transitions_total{link,state}`` and ``omniplan_link_up{link}``; ``link`` is the two
+* ``omniplan_link_transitions_total{link,state}`` and ``omniplan_link_up{link}`` (``state``: ``up``,
+  ``down``, ``miswired``); ``link`` is the two
   devices in sorted order joined by ``-`` (``s1-s2``), so both directions are one series;
 * ``omniplan_switch_entries{switch}``: table entries the controller has committed on each switch;
 * ``omniplan_replans_total``: replans of the active intent after a network fault.
@@ -68,10 +69,11 @@ class Metrics:
         self.switch_transitions.labels(switch, state).inc()
         self.switch_up.labels(switch).set(1 if state == "up" else 0)
 
-    def link_state(self, a: str, b: str, up: bool) -> None:
+    def link_state(self, a: str, b: str, state: str) -> None:
+        """A health change of link a-b seen by the probes (``up``, ``down``, or ``miswired``)."""
         name = link_name(a, b)
-        self.link_transitions.labels(name, "up" if up else "down").inc()
-        self.link_up.labels(name).set(1 if up else 0)
+        self.link_transitions.labels(name, state).inc()
+        self.link_up.labels(name).set(1 if state == "up" else 0)
 
     def set_entries(self, counts: Mapping[str, int], switches: list[str]) -> None:
         """Per-switch committed entry counts (switches with none show 0, so a wipe is visible)."""

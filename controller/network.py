@@ -35,11 +35,27 @@ from controller.store import Store
 from omniplan.topology import Topology
 
 
+class UsesNetwork:
+    """Read access to the managed switches through ``self.network`` (intent manager, coordinator)."""
+
+    network: "NetworkView"
+
+    @property
+    def switches(self) -> list[SwitchConfig]:
+        return self.network.switches
+
+    @property
+    def southbound(self) -> Any:
+        return self.network.southbound
+
+
 class NetworkView:
     """Managed switches, their connection state and whether their entries are known."""
 
     def __init__(self, store: Store, switches: list[SwitchConfig], southbound: Any, *, events: EventBus,
                  metrics: Metrics, options: ServiceOptions):
+        from controller.links import LinkMonitor
+
         self.store = store
         self.switches = list(switches)
         self.southbound = southbound
@@ -61,14 +77,20 @@ class NetworkView:
                        "misses": 0} for s in self.switches}
         self._tasks: set[asyncio.Task] = set()
         self._started = time.monotonic()
+        #: Link probes (controller.links); None when ``options.link_probe_s`` is 0.
+        self.links = (LinkMonitor(self.switches, options.link_probe_s, self._on_link_state)
+                      if options.link_probe_s > 0 and southbound is not None else None)
 
     async def start(self) -> None:
         if self.southbound is not None:
             self.southbound.on_ready = self._on_switch_ready
             self.southbound.on_down = self._on_switch_down
             self.southbound.on_backup = self._on_switch_backup
+            self.southbound.on_packet = self._on_packet
             await self.southbound.start()
             self._spawn(self._watch(), "omniplan-heartbeat")
+            if self.links is not None:
+                self._spawn(self._probe_links(), "omniplan-link-probes")
 
     async def stop(self) -> None:
         for t in list(self._tasks):
@@ -79,6 +101,13 @@ class NetworkView:
     # ------------------------------------------------------------------ what the intent manager asks
     def mark_stale(self, devices: Iterable[str]) -> None:
         self.needs_reconcile.update(devices)
+
+    def mark_written(self, devices: Iterable[str], deferred: Iterable[str]) -> None:
+        """A push drove these switches to the committed state (except ``deferred``): their entries are known."""
+        skip = set(deferred)
+        for dev in devices:
+            if dev not in skip and self.is_ready(dev) and self.health.get(dev, {}).get("state") in ("up", "unknown"):
+                self.needs_reconcile.discard(dev)
 
     def known(self, committed: dict, names: list[str]) -> dict:
         """Committed entries of the switches known to hold exactly them (see ``needs_reconcile``)."""
@@ -91,13 +120,58 @@ class NetworkView:
     def down_devices(self) -> set[str]:
         return {d for d, h in self.health.items() if h["state"] == "down"}
 
+    def down_links(self) -> set[tuple[str, str]]:
+        return self.links.down() if self.links is not None else set()
+
     def usable_topology(self, topology: Topology) -> Topology:
-        """What plans may use now: the topology without the switches that are down."""
-        return usable_topology(topology, self.down_devices())
+        """What plans may use now: the topology without the switches and links that are down."""
+        return usable_topology(topology, self.down_devices(), self.down_links())
 
     def excluded_summary(self) -> dict[str, list[str]]:
         """What a plan made now leaves out (stored with the intent, compared on the next fault)."""
-        return {"devices": sorted(self.down_devices()), "links": []}
+        return {"devices": sorted(self.down_devices()), "links": sorted(f"{a}-{b}" for a, b in self.down_links())}
+
+    def infrastructure_entries(self) -> list:
+        """Entries every switch holds besides the plan's (the probe entry while links are probed)."""
+        from controller.links import probe_entries
+
+        return probe_entries() if self.links is not None else []
+
+    def link_status(self) -> list[dict[str, Any]]:
+        return self.links.status() if self.links is not None else []
+
+    # ------------------------------------------------------------------ links
+    def _on_packet(self, device: str, port: int, frame: bytes) -> None:
+        if self.links is not None:
+            self.links.received(device, port, frame)
+
+    def _on_link_state(self, key: tuple[str, str], state: str, reason: str | None) -> None:
+        name = f"{key[0]}-{key[1]}"
+        self.events.publish("link", link=name, state=state, reason=reason)
+        self.metrics.link_state(key[0], key[1], state)
+        self.store.audit("controller", f"link.{state}", {"link": name, "reason": reason})
+        if self.on_change is not None and self.options.replan_on_fault and state in ("down", "miswired", "up"):
+            what = f"link {name} {state}" + (f": {reason}" if reason else "")
+            self.on_change({"what": what, "kind": f"link_{state}", "link": name, "at": time.time()})
+
+    async def _probe_links(self) -> None:
+        """Send one probe per inter-switch port every ``link_probe_s``; then look for silent links."""
+        assert self.links is not None
+        while True:
+            await asyncio.sleep(self.options.link_probe_s)
+            drivers = self.southbound.drivers
+            per_switch: dict[str, list[tuple[int, bytes]]] = {}
+            for dev, port, frame in self.links.probes():
+                if dev in drivers and drivers[dev].is_ready():
+                    per_switch.setdefault(dev, []).append((port, frame))
+
+            async def send(dev: str, frames: list[tuple[int, bytes]]) -> None:
+                # One at a time per switch: a gRPC stream takes one write at a time (two concurrent
+                # PacketOuts on one stream end it with INTERNAL).
+                for port, frame in frames:
+                    await drivers[dev].packet_out(port, frame)
+            await asyncio.gather(*(send(d, f) for d, f in per_switch.items()), return_exceptions=True)
+            self.links.check(lambda d: self.health.get(d, {}).get("state") == "up")
 
     # ------------------------------------------------------------------ health
     def _set_health(self, device: str, state: str, reason: str | None) -> None:
@@ -120,6 +194,8 @@ class NetworkView:
         if self.southbound is not None and device in self.southbound.drivers:
             self.southbound.drivers[device].ready = False  # no push may write to it until it is reconciled
         self._set_health(device, "down", reason)
+        if self.links is not None:
+            self.links.forget(device)
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -181,12 +257,16 @@ class NetworkView:
     async def _reconcile_and_retry(self, device: str) -> None:
         self.events.publish("switch", device=device, state="connected")
         async with self.write_lock:
-            desired = self.store.deployed()
+            committed = self.store.deployed().get(device) or []
+            # A switch no plan has used yet still gets the infrastructure (probe) entry; it then holds
+            # more than the store says, so it stays "to be read" until a push records it.
+            desired = committed or self.southbound.canonical_state({device: self.infrastructure_entries()})[device]
             try:
                 stats = await converge({device: self.southbound.drivers[device]},
-                                       {device: desired.get(device, [])}, self.southbound.is_entry_point,
+                                       {device: desired}, self.southbound.is_entry_point,
                                        batch_size=self.options.batch_size)
-                self.needs_reconcile.discard(device)
+                if desired == committed:
+                    self.needs_reconcile.discard(device)
                 self.southbound.note(device, reconciled=time.time(), last_error=None)
                 self.health[device]["misses"] = 0
                 self._set_health(device, "up", None)

@@ -33,5 +33,8 @@ class ServiceOptions:
     heartbeat_misses: int = 2
     #: A configured switch that has not connected this long after start counts as down (planned around).
     startup_grace_s: float = 10.0
+    #: Seconds between link probes (controller.links); 0 = no probes (links are then not monitored).
+    #: ``omniplan serve`` turns them on; in-process tests whose switches are not wired leave them off.
+    link_probe_s: float = 0.0
     #: Replan the active intent when a switch or link goes down or comes back.
     replan_on_fault: bool = True

@@ -17,7 +17,7 @@ from controller.config import SwitchConfig
 from controller.events import EventBus
 from controller.intents import REQUEST_FIELDS, IntentManager, workload_with_programs
 from controller.metrics import Metrics
-from controller.network import NetworkView
+from controller.network import NetworkView, UsesNetwork
 from controller.options import ServiceOptions
 from controller.store import IntentRecord, Store
 from omniplan.topology import Topology
@@ -26,7 +26,7 @@ from omniplan.workload import Workload
 __all__ = ["Controller", "ServiceOptions", "REQUEST_FIELDS", "workload_with_programs"]
 
 
-class Controller:
+class Controller(UsesNetwork):
     def __init__(self, store: Store, topology: Topology, switches: list[SwitchConfig] | None = None, *,
                  southbound: Any = None, default_workload: Workload | None = None,
                  events: EventBus | None = None, metrics: Metrics | None = None,
@@ -43,14 +43,6 @@ class Controller:
         self.network.on_reconciled = lambda _device: self.intents.retry_pending()
         self.network.on_change = self.intents.on_network_change
         self.started = time.time()
-
-    @property
-    def switches(self) -> list[SwitchConfig]:
-        return self.network.switches
-
-    @property
-    def southbound(self) -> Any:
-        return self.network.southbound
 
     @property
     def queue(self):
@@ -87,7 +79,7 @@ class Controller:
 
     def status(self) -> dict[str, Any]:
         return {"topology": self.topology.name, "devices": len(self.topology.devices),
-                "switches": len(self.switches), **self.intents.status(),
+                "switches": len(self.switches), **self.intents.status(), "links": self.network.link_status(),
                 "uptime_s": round(time.time() - self.started, 3)}
 
     def switch_status(self) -> list[dict[str, Any]]:

@@ -293,6 +293,13 @@ class FinsyDriver:
         except Exception as exc:
             raise self._failed("write", exc) from exc
 
+    async def packet_out(self, port: int, frame: bytes) -> None:
+        """Send ``frame`` out of data-plane ``port`` (P4Runtime PacketOut with the program's packet_out header)."""
+        try:
+            await self.switch.write([fy.P4PacketOut(frame, egress_port=port, _pad=0)])
+        except Exception as exc:
+            raise SouthboundError(f"{self.config.name} packet-out: {readable_error(exc)}") from exc
+
     async def heartbeat(self, timeout_s: float) -> float:
         """One cheap round trip (the pipeline cookie); returns its duration, raises SouthboundError."""
         t0 = time.perf_counter()
@@ -318,6 +325,8 @@ class Southbound:
         self.p4info_path = Path(p4info)
         self.on_ready: Callable[[str], Awaitable[None]] | None = None
         self.on_down: Callable[[str], Awaitable[None]] | None = None
+        #: Called with (device, ingress port, frame) for every PacketIn (link probes).
+        self.on_packet: Callable[[str, int, bytes], None] | None = None
         #: Called when another controller took primary on a switch (with the reason line).
         self.on_backup: Callable[[str, str], Awaitable[None]] | None = None
         self.drivers: dict[str, FinsyDriver] = {}
@@ -373,8 +382,19 @@ class Southbound:
             driver.info["last_error"] = f"cookie: {readable_error(exc)}"
         driver.info["expected_cookie"] = switch.p4info.p4cookie
         driver.ready = True
+        if switch.is_primary:
+            switch.create_task(self._read_packets(driver), name=f"{driver.name}-packet-in")
         if switch.is_primary and self.on_ready is not None:
             await self.on_ready(driver.name)
+
+    async def _read_packets(self, driver: FinsyDriver) -> None:
+        """Hand every PacketIn to ``on_packet``; ends with the switch's stream (finsy cancels it)."""
+        async for pkt in driver.switch.read_packets():
+            if self.on_packet is not None:
+                try:
+                    self.on_packet(driver.name, int(pkt.metadata.get("ingress_port", 0)), bytes(pkt.payload))
+                except Exception:  # a bad packet must not end the reader
+                    log.exception("%s: packet-in handler failed", driver.name)
 
     def _make_down_handler(self, driver: FinsyDriver) -> Callable:
         def handler(_switch: fy.Switch) -> None:

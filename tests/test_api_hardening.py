@@ -113,7 +113,7 @@ def test_metrics_helpers_name_switches_and_links_and_count_entries():
     m = Metrics()
     m.switch_state("s4", "down")
     m.switch_state("s4", "up")
-    m.link_state("s2", "s1", up=False)
+    m.link_state("s2", "s1", "down")
     m.push_failed("s4", rolled_back=True)
     m.push_failed("s3", rolled_back=False)
     m.set_entries({"s1": 12}, ["s1", "s2"])

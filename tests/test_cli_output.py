@@ -66,3 +66,16 @@ def test_status_names_what_the_controller_does_never_none(capsys):
     busy = capsys.readouterr().out
     assert "None" not in busy and "working on intent def" in busy and "intent ghi pending, waiting for s3" in busy
     assert "no plan deployed" in busy
+
+
+def test_switches_show_health_mastership_and_election_ids():
+    from omniplan_cli.commands.client import _switch_row
+
+    other = {"name": "s4", "device": "Denver", "grpc": "127.0.0.1:50054", "connected": True, "primary": False,
+             "mastership": "backup", "election_id": 102, "primary_election_id": 101, "health": "backup",
+             "unavailable": "another controller (election id 101) is primary on s4", "entries_deployed": 0}
+    row = _switch_row(other)
+    assert row[3:6] == ("backup", "backup (primary: id 101)", "102")
+    assert row[-1] == "another controller (election id 101) is primary on s4"
+    down = _switch_row({"name": "s1", "device": "s1", "grpc": "x:1", "connected": False, "election_id": 10})
+    assert down[3:6] == ("down", "no", "10")

@@ -47,6 +47,12 @@ async def _register(http, url, tasks):
             assert r.status == 201, await r.text()
 
 
+async def _ready_and_registered(ctl, http, url, tasks) -> None:
+    """Every switch connected and primary, and the tasks registered as models."""
+    await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
+    await _register(http, url, tasks)
+
+
 async def _submit(http, url, body) -> str:
     async with http.post(f"{url}/intents", json=body, headers=AUTH) as r:
         assert r.status == 202, await r.text()
@@ -103,8 +109,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
         async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+            await _ready_and_registered(ctl, http, url, tasks)
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
@@ -175,8 +180,7 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
         async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+            await _ready_and_registered(ctl, http, url, tasks)
             sp.stop_one("s3")
             await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
             # a new intent does not wait for the dead switch: it is planned around, and the task whose

@@ -18,28 +18,12 @@ import asyncio
 import aiohttp
 import pytest
 
-from controller.service import Controller, ServiceOptions
-from controller.southbound import Southbound
-from controller.store import Store
-from controller.testing import SwitchProcesses, compiled_tasks, serve_api, wait_for
-from omniplan.topology import line
+from controller.testing import compiled_tasks, serve_api, wait_for
 from softswitch.client import P4RuntimeClient
-from tests.test_controller_e2e import AUTH, TOKEN, _register, _submit, _until
+from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _submit, _until, net  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 OTHER_ID = 101  # the other controller's election id (above ours, 10)
-
-
-@pytest.fixture
-def net():
-    topo = line(3)
-    with SwitchProcesses(topo) as sp:
-        yield topo, sp
-
-
-def _controller(db, topo, sp, **opts) -> Controller:
-    cfg = sp.configs()
-    return Controller(Store(db), topo, cfg, southbound=Southbound(cfg), options=ServiceOptions(**opts))
 
 
 async def _switch_row(http, url, device):
@@ -53,9 +37,8 @@ def test_other_primary_reported_deletes_deferred_and_stale_removed_on_return(net
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
+            await _ready_and_registered(ctl, http, url, tasks)
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             held = await ctl.southbound.drivers["s2"].read_entries()
@@ -104,9 +87,8 @@ def test_failed_push_is_not_rolled_back_onto_a_down_switch(net, tmp_path):
     async def main():
         # replanning off, so the only push after the fault is the one under test
         ctl = _controller(tmp_path / "c.db", topo, sp, replan_on_fault=False)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
-            await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
-            await _register(http, url, tasks)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
+            await _ready_and_registered(ctl, http, url, tasks)
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             assert ctl.store.deployed()["s2"]

@@ -412,16 +412,19 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _switch_row(s: dict[str, Any]) -> tuple[str, ...]:
     cookie = s.get("pipeline_cookie")
-    election = s.get("election_id")
-    return (s["name"], s["device"], s["grpc"], "yes" if s.get("connected") else "no",
-            "yes" if s.get("primary") else "no", "-" if election is None else str(election),
-            f"{cookie:#x}" if isinstance(cookie, int) else "-",
-            str(s.get("entries_deployed", 0)), s.get("last_error") or "")
+    ours, primary = s.get("election_id"), s.get("primary_election_id")
+    role = s.get("mastership") or ("primary" if s.get("primary") else "connected" if s.get("connected") else "no")
+    if role == "backup" and primary is not None:
+        role = f"backup (primary: id {primary})"
+    note = s.get("unavailable") or s.get("health_reason") or s.get("last_error") or ""
+    return (s["name"], s["device"], s["grpc"], s.get("health") or ("up" if s.get("connected") else "down"), role,
+            "-" if ours is None else str(ours), f"{cookie:#x}" if isinstance(cookie, int) else "-",
+            str(s.get("entries_deployed", 0)), note)
 
 
 def _show_switches(answer: dict[str, Any]) -> None:
-    _print_table("switches", ("name", "device", "grpc", "connected", "primary", "election id", "cookie", "entries",
-                              "last error"), map(_switch_row, answer["switches"]))
+    _print_table("switches", ("name", "device", "grpc", "health", "mastership", "our election id", "cookie", "entries",
+                              "note"), map(_switch_row, answer["switches"]))
 
 
 def run_switches(args: argparse.Namespace) -> int:

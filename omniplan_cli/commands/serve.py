@@ -35,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=10.0, help="default solver time limit per intent (s)")
     p.add_argument("--batch-size", type=int, default=256, help="table updates per P4Runtime WriteRequest")
     p.add_argument("--drain", type=float, default=0.02, help="seconds between the flip and deleting old entries")
+    p.add_argument("--link-probe", type=float, default=0.5,
+                   help="seconds between link probes (PacketOut/PacketIn per inter-switch port; 0 = off)")
     p.add_argument("--no-warm", action="store_true", help="do not preload the intent translator at start")
     p.set_defaults(func=run)
 
@@ -46,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     generated = not token
     if generated:
         token = secrets.token_urlsafe(24)
+    if not 0 <= args.link_probe <= 60:
+        raise InputError(f"--link-probe {args.link_probe}: must be between 0 (off) and 60 seconds")
     if args.batch_size < 1:
         raise InputError(f"--batch-size {args.batch_size}: must be >= 1")
     if args.port < 0 or args.port > 65535:
@@ -69,7 +73,8 @@ async def _serve(args: argparse.Namespace, token: str, generated: bool) -> int:
     controller = build_controller(db=args.db, topology=args.topology, switches=args.switches,
                                   workload=args.workload, time_limit_s=args.time_limit,
                                   options=ServiceOptions(batch_size=args.batch_size, drain_s=args.drain,
-                                                         warm_translator=not args.no_warm))
+                                                         warm_translator=not args.no_warm,
+                                                         link_probe_s=args.link_probe))
     app = build_app(controller, token, max_body=args.max_body, read_token=args.read_token,
                     public_reads=args.public_reads, keepalive_s=args.keepalive)
     runner = web.AppRunner(app, access_log=None)
