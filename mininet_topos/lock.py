@@ -4,9 +4,10 @@ Why: Mininet names interfaces and namespaces after nodes (s1-eth1, h1), and ``mn
 of one run would tear down another's; two runs on one machine (several sessions, CI plus a person)
 must queue. Tests and benchmarks take the same lock as ``flock /tmp/omniplan-mininet.lock make run``.
 
-If a parent process already holds the lock (``flock /tmp/omniplan-mininet.lock pytest ...``), a
-child waiting on it would deadlock, so ``mininet_lock`` checks ``/proc/locks`` for a holder among
-its ancestors and then proceeds without locking again.
+If this process or a parent already holds the lock (``flock /tmp/omniplan-mininet.lock pytest ...``,
+or a test fixture around a helper that takes it too), waiting on it again would deadlock (flock
+locks belong to open files, not processes), so ``mininet_lock`` checks ``/proc/locks`` for a
+holder among itself and its ancestors and then proceeds without locking again.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any, Iterator
 LOCK_PATH = Path("/tmp/omniplan-mininet.lock")
 
 
-def _ancestors() -> set[int]:
-    pids, pid = set(), os.getppid()
+def _self_and_ancestors() -> set[int]:
+    pids, pid = {os.getpid()}, os.getppid()
     while pid > 1:
         pids.add(pid)
         try:
@@ -34,8 +35,8 @@ def _ancestors() -> set[int]:
     return pids
 
 
-def held_by_ancestor(path: Path = LOCK_PATH) -> bool:
-    """Whether a process this one descends from holds the flock on ``path``."""
+def held_here(path: Path = LOCK_PATH) -> bool:
+    """Whether this process, or one it descends from, holds the flock on ``path``."""
     try:
         st = path.stat()
         locks = Path("/proc/locks").read_text().splitlines()
@@ -43,7 +44,7 @@ def held_by_ancestor(path: Path = LOCK_PATH) -> bool:
         return False
     inode = f":{st.st_ino}"
     dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    ancestors = _ancestors()
+    ancestors = _self_and_ancestors()
     for line in locks:
         parts = line.split()
         # "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
@@ -71,8 +72,8 @@ def wait_for_flock(fd: Any, timeout_s: float, holder: str) -> None:
 
 @contextlib.contextmanager
 def mininet_lock(timeout_s: float = 1800.0, path: Path = LOCK_PATH) -> Iterator[None]:
-    """Hold the machine-wide Mininet lock (waiting up to ``timeout_s``), unless an ancestor holds it."""
-    if held_by_ancestor(path):
+    """Hold the machine-wide Mininet lock (waiting up to ``timeout_s``), unless this process or an ancestor does."""
+    if held_here(path):
         yield
         return
     with open(path, "a") as handle:
