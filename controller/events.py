@@ -93,6 +93,7 @@ class Subscription:
 class EventBus:
     def __init__(self, history: int = DEFAULT_HISTORY, queue_size: int = DEFAULT_QUEUE, first_id: int | None = None):
         self._next_id = int(time.time() * 1000) if first_id is None else first_id
+        self._first_id = self._next_id
         self._history: deque[dict[str, Any]] = deque(maxlen=history)
         self._subscribers: set[Subscription] = set()
         self._queue_size = queue_size
@@ -138,7 +139,10 @@ class EventBus:
             if after_id is not None:
                 kept = [e for e in self._history if e["id"] > after_id]
                 oldest = self._history[0]["id"] if self._history else self._next_id
-                if after_id < oldest - 1:  # events after after_id were dropped or predate this run
+                # 0 asks for everything: a gap only if this run's history lost some; any other id older
+                # than the history (dropped, or from before a restart) or never issued is a gap too.
+                lost = oldest > self._first_id if after_id == 0 else (after_id < oldest - 1 or after_id >= self._next_id)
+                if lost:
                     backlog.append(gap_event(after_id, kept[0]["id"] if kept else None))
                 backlog.extend(kept)
             sub = Subscription(self, backlog, loop, self._queue_size)

@@ -152,3 +152,18 @@ def test_slow_subscriber_drops_its_oldest_events_with_a_gap():
         assert [e["id"] for e in got[1:]] == ids[3:]  # the newest queue_size events are kept
         assert await sub.next(timeout=0.05) is None
     _run(body())
+
+
+def test_resume_from_zero_replays_everything_kept_without_a_false_gap():
+    async def body():
+        bus = EventBus(history=3)
+        ids = [bus.publish("x")["id"] for _ in range(2)]
+        sub = bus.subscribe(after_id=0)
+        assert [(await sub.next(timeout=1))["id"] for _ in range(2)] == ids  # nothing lost yet: no gap
+        ids += [bus.publish("x")["id"] for _ in range(3)]
+        sub2 = bus.subscribe(after_id=0)
+        assert (await sub2.next(timeout=1))["type"] == "gap"  # the history has dropped the first two
+        assert [(await sub2.next(timeout=1))["id"] for _ in range(3)] == ids[2:]
+        future = bus.subscribe(after_id=ids[-1] + 100)  # an id this bus never issued
+        assert (await future.next(timeout=1))["type"] == "gap"
+    _run(body())
