@@ -79,6 +79,10 @@ def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") 
     return Workload(tuple(replace(t, program=programs[i]) if i in programs else t for i, t in enumerate(wl.tasks)))
 
 
+#: Replans after a fault use the fast channel (the best-matching fast expert, no MIP), so recovery
+#: never waits on the solver's time limit; a new intent brings back the operator's channel.
+REPLAN_CHANNEL = "fast"
+
 REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial", "confirm"}
 
 
@@ -324,8 +328,9 @@ class IntentManager(UsesNetwork):
             item["note"] = note
         return history + [item]
 
-    def _step(self, intent_id: str, state: str, timings: dict[str, float], **detail: Any) -> None:
-        detail["history"] = self._history(intent_id, state)
+    def _step(self, intent_id: str, state: str, timings: dict[str, float], *, note: str | None = None,
+              **detail: Any) -> None:
+        detail["history"] = self._history(intent_id, state, note)
         self.store.update_intent(intent_id, state=state, detail={**detail, "timings_s": dict(timings)}, fetch=False)
         self.metrics.intents.labels(state).inc()
         self.events.publish("intent", intent=intent_id, state=state, timings_s=dict(timings))
@@ -608,6 +613,7 @@ class IntentManager(UsesNetwork):
         faults and the tasks they touched.
         """
         batch, self._faults = self._faults, []
+        self._replan_pending(batch)
         intent_id = self.store.get_meta("active_intent_id")
         rec = self.store.get_intent(intent_id) if intent_id else None
         if rec is None or rec.state != "deployed" or rec.plan_id is None or not self.switches:
@@ -626,14 +632,14 @@ class IntentManager(UsesNetwork):
             pref = planning.parse_preference(rec.detail.get("preference") or rec.request.get("preference")
                                              or {"latency": 1})
             note = "; ".join(e["what"] for e in batch)
-            self._step(intent_id, "replanning", timings, fault=note, faults=batch)
+            self._step(intent_id, "replanning", timings, note=note, fault=note, faults=batch)
             target: dict = self._with_infrastructure({})
             plan_dict: dict[str, Any] = {"placement": {}, "stages": {}, "routes": {}, "expert": "none"}
             evaluation: dict[str, Any] = {}
             if workload.tasks:
                 t0 = time.perf_counter()
                 outcome = await asyncio.to_thread(
-                    planning.plan_around, pref, workload, topology, channel=rec.request.get("channel", "auto"),
+                    planning.plan_around, pref, workload, topology, channel=REPLAN_CHANNEL,
                     time_limit_s=float(rec.request.get("time_limit_s", self.options.time_limit_s)), allow_partial=True)
                 timings["plan"] = round(time.perf_counter() - t0, 6)
                 violations = check_plan(outcome.plan, workload, topology)
@@ -649,8 +655,8 @@ class IntentManager(UsesNetwork):
             else:
                 version = self.store.next_version()
             new_placement = plan_dict.get("placement", {})
-            affected = sorted({mid.split("/")[0] for mid, dev in old_placement.items()
-                               if new_placement.get(mid) != dev} | {u["task"] for u in uncovered})
+            affected = sorted({mid.split("/")[0] for mid in set(old_placement) | set(new_placement)
+                               if new_placement.get(mid) != old_placement.get(mid)} | {u["task"] for u in uncovered})
             plan_id = self.store.add_plan(intent_id, version, plan_dict, workload.to_dict(), evaluation)
             self.store.update_intent(intent_id, detail={"excluded": excluded, "uncovered": uncovered,
                                                         "affected_tasks": affected,
@@ -667,8 +673,27 @@ class IntentManager(UsesNetwork):
                     "entries_before": {n: len(v) for n, v in committed.items()}}}, fetch=False)
                 self.events.publish("replan", intent=intent_id, faults=[e["what"] for e in batch],
                                     affected=affected, uncovered=uncovered)
+                found = self.store.intent_state(intent_id)
+                history = list(found[1].get("history", [])) if found else []
+                if history and history[-1]["state"] == "deployed":
+                    lost = "; ".join(f"{u['task']} uncovered: {u['why']}" for u in uncovered)
+                    history[-1]["note"] = (f"replanned after {note}; tasks moved: {', '.join(affected) or 'none'}"
+                                           + (f"; {lost}" if lost else ""))
+                    self.store.update_intent(intent_id, detail={"history": history}, fetch=False)
         except OmniPlanError as exc:
             self._replan_failed(intent_id, str(exc))
+
+    def _replan_pending(self, batch: list[dict[str, Any]]) -> None:
+        """An intent waiting for a switch that is now known down is planned again, around it."""
+        pending = self._pending
+        if pending is None or not set(pending.switches) & self.network.down_devices():
+            return
+        self._pending = None
+        note = "planned again: " + "; ".join(e["what"] for e in batch)
+        self.store.update_intent(pending.intent_id, state="queued", pending=None,
+                                 detail={"history": self._history(pending.intent_id, "queued", note)})
+        self.queue.put_nowait(("intent", pending.intent_id))
+        self.events.publish("intent", intent=pending.intent_id, state="queued", note=note)
 
     def _replan_failed(self, intent_id: str, reason: str) -> None:
         """The intent stays deployed on what is left of its old plan; the reason is recorded and shown."""

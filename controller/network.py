@@ -216,6 +216,8 @@ class NetworkView:
                 try:
                     rtt = await d.heartbeat(self.options.heartbeat_timeout_s)
                 except Exception as exc:
+                    if self.write_lock.locked():
+                        continue  # a switch applying a large batch answers late; the push itself reports errors
                     h["misses"] += 1
                     d.info["last_error"] = f"heartbeat: {exc}"
                     if h["misses"] >= self.options.heartbeat_misses and h["state"] != "down":

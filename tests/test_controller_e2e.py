@@ -198,7 +198,9 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
             # back: reconciled, then the active intent is replanned onto it (m1 covered again)
             rec = await wait_for(lambda: _replanned_with(http, url, first, lambda r: not r["uncovered"]), 60)
             assert rec["excluded"] == {"devices": [], "links": []}
-            assert any(h["state"] == "replanning" for h in rec["history"])
+            replanning = [h for h in rec["history"] if h["state"] == "replanning"]
+            assert replanning and replanning[-1]["note"] == "s3 back up"
+            assert rec["history"][-1]["note"] == "replanned after s3 back up; tasks moved: m1"
             assert ctl.store.deployed()["s3"]
         ctl.store.close()
 

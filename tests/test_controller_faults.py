@@ -4,11 +4,14 @@
   a push whose only change on that switch is deletes completes, and the stale entries are removed
   by the reconcile once the controller is primary again, with an election id it never took from
   the departed client;
-* a failed push is never rolled back onto a configuration that needs a switch that is down.
+* a failed push is never rolled back onto a configuration that needs a switch that is down;
+* a switch killed (really, SIGKILL) during the break phase leaves the push committed, not undone,
+  and is reconciled to the committed state when it returns.
 
 The second P4Runtime client is the softswitch's own plain-gRPC client (softswitch.client), not
 the controller's finsy code. The write failure in the rollback test is injected through the
-controller's fault-injection hook (``ServiceOptions.write_hook``), the only double here.
+controller's fault-injection hook (``ServiceOptions.write_hook``), the only double here; the same
+hook only times the kill in the break-phase test (the failing write there is real).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 
 from controller.testing import compiled_tasks, serve_api, wait_for
 from softswitch.client import P4RuntimeClient
-from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _submit, _until, net  # noqa: F401 (fixture)
+from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _register as _register_only, _submit, _until, net  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 OTHER_ID = 101  # the other controller's election id (above ours, 10)
@@ -112,6 +115,69 @@ def test_failed_push_is_not_rolled_back_onto_a_down_switch(net, tmp_path):
             assert any(len(after[d]) > len(before[d]) for d in after)
             assert {"s1", "s3"} <= ctl.network.needs_reconcile
             assert ctl.store.pushes(1)[0]["state"] == "failed"
+        ctl.store.close()
+
+    asyncio.run(main())
+
+
+def test_switch_dying_during_the_break_phase_does_not_undo_the_push(net, tmp_path):
+    """The issue's case: the new plan is live, the old one's deletes fail on a switch that just died."""
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+    killed = []
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp, replan_on_fault=False)
+
+        async def kill_at_break(phase, switch, n):
+            if phase == "break" and not killed:
+                killed.append(switch)
+                sp.stop_one(switch)  # dies with its deletes still to do; the real write then fails
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await _ready_and_registered(ctl, http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
+            ctl.options.write_hook = kill_at_break
+            second = await _submit(http, url, {"preference": {"power": 1}, "channel": "fast"})
+            rec = await _until(http, url, second, {"deployed", "failed", "pending"})
+            ctl.options.write_hook = None
+            assert rec["state"] == "deployed", rec.get("error")
+            dead = killed[0]
+            assert rec["push"]["deferred_deletes"][dead] > 0
+            assert ctl.store.pushes(1)[0]["state"] == "committed"
+            # the live switches hold exactly the new plan: nothing was rolled back
+            for dev in {"s1", "s2", "s3"} - {dead}:
+                got = sorted(map(repr, await ctl.southbound.drivers[dev].read_entries()))
+                assert got == sorted(map(repr, ctl.store.deployed().get(dev, [])))
+            assert dead in ctl.network.needs_reconcile
+            # it returns (empty, like a reboot) and is reconciled to the committed state before use
+            sp.restart_one(dead)
+            await wait_for(lambda: dead not in ctl.network.needs_reconcile, 30)
+            got = sorted(map(repr, await ctl.southbound.drivers[dead].read_entries()))
+            assert got == sorted(map(repr, ctl.store.deployed().get(dead, [])))
+        ctl.store.close()
+
+    asyncio.run(main())
+
+
+def test_intent_waiting_for_a_switch_that_never_came_is_planned_around_it(net, tmp_path):
+    topo, sp = net
+    tasks, _ = compiled_tasks(["s1", "s3", "s2"])
+    sp.stop_one("s3")  # down before the controller starts: not known down, only "not connected yet"
+
+    async def main():
+        ctl = _controller(tmp_path / "c.db", topo, sp, startup_grace_s=8.0)
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+            await wait_for(lambda: all(ctl.southbound.drivers[d].is_ready() for d in ("s1", "s2")), 20)
+            await _register_only(http, url, tasks)
+            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            rec = await _until(http, url, first, {"pending", "deployed", "failed"})
+            # within the grace period s3 may still be starting: the intent waits for it
+            assert rec["state"] == "pending" and rec["pending"] == "pending: s3 unreachable"
+            rec = await _until(http, url, first, {"deployed", "failed"}, timeout=30)
+            assert rec["state"] == "deployed", rec.get("error")
+            assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]
+            assert ctl.network.health["s3"]["reason"] == "did not connect within 8 s of start"
         ctl.store.close()
 
     asyncio.run(main())
