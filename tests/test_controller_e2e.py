@@ -61,14 +61,14 @@ async def _submit(http, url, body) -> str:
 
 async def _until(http, url, intent_id, states, timeout=60):
     async def check():
-        async with http.get(f"{url}/intents/{intent_id}") as r:
+        async with http.get(f"{url}/intents/{intent_id}", headers=AUTH) as r:
             rec = await r.json()
         return rec if rec["state"] in states else None
     return await wait_for(check, timeout)
 
 
 async def _replanned_with(http, url, intent_id, predicate):
-    async with http.get(f"{url}/intents/{intent_id}") as r:
+    async with http.get(f"{url}/intents/{intent_id}", headers=AUTH) as r:
         rec = await r.json()
     return rec if rec["state"] == "deployed" and rec.get("replans") and predicate(rec) else None
 
