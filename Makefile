@@ -6,9 +6,9 @@ PYTHON    := $(VENV)/bin/python
 PIP       := $(VENV)/bin/pip
 APT_PKGS  := mininet openvswitch-switch iputils-ping iproute2 net-tools tcpdump
 
-.PHONY: setup apt venv p4rt-venv test test-fast bench run serve clean
+.PHONY: setup apt venv p4rt-venv p4-toolchain p4 test test-fast bench run serve clean
 
-setup: apt venv p4rt-venv
+setup: apt venv p4rt-venv p4-toolchain
 
 apt:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
@@ -28,6 +28,16 @@ p4rt-venv:
 	test -x $(P4RT_VENV)/bin/python || $(PY) -m venv $(P4RT_VENV)
 	$(P4RT_VENV)/bin/pip install -q --upgrade pip
 	$(P4RT_VENV)/bin/pip install -q p4runtime-shell
+
+# p4c + BMv2: from PATH, else the prebuilt bundle unpacked into .p4-toolchain/, else it says how
+# to get it (tools/build_p4_toolchain.sh rebuilds it from upstream git).
+p4-toolchain:
+	bash tools/setup_p4_toolchain.sh
+
+# Compile p4src/inml.p4 into p4src/build/inml.json (BMv2) + inml.p4info.txtpb; fails when p4c
+# fails or when the committed p4src/inml.p4info.txtpb is not byte-identical to its output.
+p4:
+	$(PYTHON) -m p4src.toolchain compile
 
 test:
 	$(PYTHON) -m pytest -q
@@ -53,4 +63,4 @@ run-clean:
 	$(PYTHON) -m mininet_topos.cleanup
 
 clean:
-	rm -rf $(VENV) $(P4RT_VENV) build *.egg-info
+	rm -rf $(VENV) $(P4RT_VENV) build p4src/build *.egg-info

@@ -149,7 +149,7 @@ def run_inml(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
         return encode_entry(index, TableEntry("MyIngress.stage0", (
             Match("hdr.inml.task_id", "exact", 1 + i // 4096), Match("hdr.inml.version", "exact", 1),
             Match("hdr.inml.visit", "exact", 1), Match("meta.key0", "range", i % 4096 * 16, high=i % 4096 * 16 + 15),
-            Match("hdr.inml.regs", "ternary", (i & 0xFF) << 1000, mask=0xFF << 1000)),
+            Match("hdr.inml_regs.regs", "ternary", (i & 0xFF) << 1000, mask=0xFF << 1000)),
             "MyIngress.add_vec", (("value", (i * 2654435761) << 700),), priority=1))
 
     with P4RuntimeClient(addr, device_id=0, election_id=1000) as c:

@@ -67,12 +67,15 @@ class SouthboundError(Exception):
 
 
 def pipeline_blob() -> bytes:
-    """Device config sent with the P4Info; its bytes enter the cookie, so a new program means a new cookie."""
-    for name in ("inml.json", "inml.p4"):
-        path = P4SRC / name
-        if path.exists():
-            return path.read_bytes()
-    return b""
+    """Device config sent with the P4Info: the BMv2 JSON ``make p4`` built (BMv2 needs it; omniplan-switch
+    ignores it), else the P4 source. Its bytes enter the cookie, so a new program means a new cookie."""
+    from p4src.toolchain import built_json
+
+    built = built_json()
+    if built is not None:
+        return built.read_bytes()
+    path = P4SRC / "inml.p4"
+    return path.read_bytes() if path.exists() else b""
 
 
 def to_finsy(e: TableEntry) -> P4TableEntry:
@@ -90,6 +93,27 @@ def to_finsy(e: TableEntry) -> P4TableEntry:
             raise SouthboundError(f"{e.table}: unknown match kind {m.kind!r}")
     return P4TableEntry(e.table, match=match or None, action=P4TableAction(e.action, **dict(e.params)),
                         priority=e.priority)
+
+
+def pad_range_bounds(update: Any, schema: Any) -> Any:
+    """Range bounds as byte strings of the field's full width, in place; returns ``update``.
+
+    WHY: PI (BMv2's P4Runtime server) decides "don't-care range" from the byte length of the
+    bounds (proto/frontend/src/match_key_helpers.cpp), so the canonical encoding of a legal
+    range like [0, 255] on a 16-bit key ("\\x00".."\\xff") is rejected as low=0, high=2**8-1.
+    Padded bounds are unambiguous, and servers accept padded byte strings in writes (omniplan-switch
+    does, and answers reads in canonical form either way).
+    """
+    te = update.entity.table_entry
+    if not te.match:
+        return update
+    table = schema.tables[te.table_id]
+    for fm in te.match:
+        if fm.WhichOneof("field_match_type") == "range":
+            width = (table.match_fields[fm.field_id].bitwidth + 7) // 8
+            fm.range.low = fm.range.low.rjust(width, b"\0")
+            fm.range.high = fm.range.high.rjust(width, b"\0")
+    return update
 
 
 def from_finsy(ent: P4TableEntry, schema: Any) -> TableEntry:
@@ -282,10 +306,12 @@ class FinsyDriver:
             raise self._failed("read", exc) from exc
 
     async def write(self, ops: Sequence[Op]) -> None:
+        schema = self.switch.p4info
         updates = []
         for op, e in ops:
             ent = to_finsy(e)
-            updates.append(+ent if op == INSERT else ~ent if op == MODIFY else -ent)
+            upd = (+ent if op == INSERT else ~ent if op == MODIFY else -ent).encode_update(schema)
+            updates.append(pad_range_bounds(upd, schema))
         # A delete of an entry that is already gone has reached its goal (e.g. a reconcile ran first).
         only_deletes = all(op == DELETE for op, _ in ops)
         try:

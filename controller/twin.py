@@ -8,6 +8,10 @@ label that comes out must equal the compiler's replay (``mlcompiler.replay.Compi
 the same quantised features. Test vectors take every interval boundary the feature tables know
 (so each table row is hit) plus seeded random points.
 
+Packet-feature tasks (programs with ``slots``) read feature ``f`` from header slot ``slots[f]``,
+so probes are written there; their last switch strips the inference header (``deliver_plain``),
+so the chain used here delivers with the header kept to read the label: same tables otherwise.
+
 Tasks without a program (synthetic workloads) cannot be checked this way; they are listed under
 ``unchecked`` and ``realize`` refuses them anyway.
 """
@@ -62,6 +66,25 @@ def _n_features(program: Mapping[str, Any]) -> int:
     return len(q.get("offset", [])) or 1 + max((int(m.get("feature", 0)) for m in program.get("mats", [])), default=0)
 
 
+def in_slots(program: Mapping[str, Any], q: Sequence[int]) -> list[int]:
+    """The header's feature words for model features ``q`` (packet-feature programs: at their slots)."""
+    slots = program.get("slots")
+    if slots is None:
+        return list(q)
+    words = [0] * layout.NUM_FEATURES
+    for s, v in zip(slots, q):
+        words[s] = int(v)
+    return words
+
+
+def _keeping_header(target: Mapping[str, Sequence[TableEntry]]) -> dict[str, list[TableEntry]]:
+    """``target`` with deliver_plain read as deliver, so the label survives to be checked."""
+    from dataclasses import replace
+
+    return {dev: [replace(e, action="MyIngress.deliver") if e.action == "MyIngress.deliver_plain" else e for e in ents]
+            for dev, ents in target.items()}
+
+
 def _ingress(target: Mapping[str, Sequence[TableEntry]], tid: int) -> str | None:
     for dev, entries in target.items():
         for e in entries:
@@ -105,7 +128,7 @@ def validate(workload: Workload, plan: Plan, topology: Topology, port_map: Mappi
     from p4src.chain import SwitchChain
 
     report = TwinReport()
-    chain = SwitchChain(target, port_map)
+    chain = SwitchChain(_keeping_header(target), port_map)
     devices = set(topology.device_index)
     for task in workload.tasks:
         if task.name not in plan.placed_tasks(workload):
@@ -126,7 +149,8 @@ def validate(workload: Workload, plan: Plan, topology: Topology, port_map: Mappi
             except ReplayError:
                 continue  # the compiler promises nothing for this point
             vectors.append(q)
-        got = send_labels(chain, ingress, host_port(port_map, ingress, devices), tid, vectors)
+        got = send_labels(chain, ingress, host_port(port_map, ingress, devices), tid,
+                          [in_slots(task.program, q) for q in vectors])
         bad = [(q, e, g) for q, e, (g, _) in zip(vectors, expected, got) if g != e]
         report.checked[task.name] = len(vectors)
         for q, e, g in bad[:3]:

@@ -3,8 +3,8 @@
 * ``OmniSwitch`` runs ``omniplan-switch`` (softswitch/) in the root namespace with one
   ``-i PORT@IFACE`` per data-plane interface; the controller programs it over P4Runtime on
   ``127.0.0.1:<grpc_port>``. Logs go to ``/tmp/omniplan-mininet/<name>.log``.
-* ``BMv2Switch`` runs ``simple_switch_grpc`` the same way. It is NOT verified here: BMv2 is not
-  installed on the development machine, so this class has never been run (see the README).
+* ``BMv2Switch`` runs BMv2's ``simple_switch_grpc`` the same way (``make run RUN_ARGS="--switch
+  bmv2"``); the controller pushes it the p4c-compiled inml.p4.
 * ``IPBridge`` is a kernel bridge made with iproute2 (the stock ``LinuxBridge`` needs brctl,
   which is not installed); it checks topology/launch code with plain L2 forwarding.
 
@@ -141,10 +141,11 @@ class OmniSwitch(ProcessSwitch):
 
 
 class BMv2Switch(ProcessSwitch):
-    """BMv2 ``simple_switch_grpc``; UNVERIFIED here (BMv2 is not installed on the development machine).
+    """BMv2 ``simple_switch_grpc`` (the reference P4 switch) on the same interfaces and gRPC port.
 
     The argv comes from ``softswitch.bmv2.bmv2_command`` (the same flags omniplan-switch takes),
-    started with --no-p4 so the controller pushes the program.
+    started with --no-p4: the controller pushes the p4c-compiled inml.p4 (p4src/build/inml.json,
+    `make p4`) with SetForwardingPipelineConfig, exactly as it does for omniplan-switch.
     """
 
     def command(self) -> list[str]:
@@ -152,14 +153,16 @@ class BMv2Switch(ProcessSwitch):
 
         exe = bmv2_available()
         if not exe:
-            raise RuntimeError("simple_switch_grpc is not on PATH; use --switch omni")
+            raise RuntimeError("simple_switch_grpc not found: run `make setup` (or put BMv2 on PATH), or use --switch omni")
         spec = SwitchSpec(device_id=self.device_id, grpc_port=self.grpc_port, interfaces=dict(_data_ports(self)),
-                          cpu_port=p4layout.CPU_PORT)
-        return bmv2_command(spec, binary=exe, thrift_port=9090 + self.device_id)
+                          cpu_port=p4layout.CPU_PORT, log_level="warn")
+        return bmv2_command(spec, binary=exe)
 
 
 def bmv2_available() -> bool:
-    return shutil.which("simple_switch_grpc") is not None
+    from softswitch.bmv2 import bmv2_available as found
+
+    return found() is not None
 
 
 class IPBridge(Switch):

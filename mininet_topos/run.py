@@ -26,6 +26,9 @@ from mininet_topos.traffic import SenderProgress
 from omniplan.errors import OmniPlanError
 from p4src.layout import FLAG_DONE
 
+#: what the status banner calls each --switch kind
+SWITCH_LABELS = {"omni": "omniplan-switch", "bmv2": "BMv2 simple_switch_grpc (p4c-compiled inml.p4)"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mininet_topos.run", description=__doc__.splitlines()[0])
@@ -35,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs one Python switch process per node)")
     p.add_argument("--hosts", type=int, default=1, help="hosts per host-bearing switch (default 1)")
     p.add_argument("--rate", type=float, default=50.0, help="sender packets per second (default 50)")
+    p.add_argument("--switch", default="omni", choices=["omni", "bmv2"],
+                   help="switch kind: omni (omniplan-switch, default) or bmv2 (BMv2 simple_switch_grpc running the "
+                        "p4c-compiled inml.p4; needs `make setup`, compiles it if `make p4` has not)")
     p.add_argument("--model", default="rf", choices=["dt", "rf", "nb", "svm"], help="iris classifier to compile")
     p.add_argument("--port", type=int, default=8181, help="controller HTTP port (default 8181)")
     p.add_argument("--token", default=os.environ.get("OMNIPLAN_TOKEN", "omniplan-demo"), help="controller API token")
@@ -55,7 +61,7 @@ def _instructions(sc, url: str) -> str:
     client = Path(sys.executable).parent / "omniplan"
     return "\n".join([
         f"OmniPlan emulation is up: topology {lay.topology.name} ({sw})",
-        f"  switches: omniplan-switch, P4Runtime on 127.0.0.1:{lay.switches[0].grpc_port}.."
+        f"  switches: {SWITCH_LABELS[sc.switch]}, P4Runtime on 127.0.0.1:{lay.switches[0].grpc_port}.."
         f"{lay.switches[-1].grpc_port}; logs in /tmp/omniplan-mininet/",
         f"  controller: {url} (log {sc.paths['controller_log']})",
         f"  traffic: {sc.sender} sends iris samples (task {sc.task_name}, id {sc.samples.task_id}) at "
@@ -158,6 +164,20 @@ def _final_line(sc, started: float, clock: DeployClock) -> str:
     return _status_line(sc, started, clock, final_sent=report["sent"])
 
 
+def _bmv2_ready() -> str | None:
+    """None when BMv2 can run the compiled program (compiling it now if needed), else what is missing."""
+    from p4src.toolchain import HOW_TO_GET, built_json, compile_inml, find_toolchain
+
+    tc = find_toolchain()
+    if tc.bmv2 is None or tc.compiler is None:
+        return f"the P4 toolchain is not installed; {HOW_TO_GET}"
+    if built_json() is None:
+        res = compile_inml(toolchain=tc)
+        if res.returncode != 0:
+            return f"p4c failed on inml.p4:\n{res.output}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if os.geteuid() != 0:
@@ -171,10 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(*_):
         stop["flag"] = True
 
+    if args.switch == "bmv2":
+        problem = _bmv2_ready()
+        if problem:
+            print(f"mininet_topos.run: error: --switch bmv2: {problem}", file=sys.stderr)
+            return 2
     try:
         layout = build_layout(args.topo, hosts_per_switch=args.hosts, max_switches=args.switches or None)
         sc = Scenario(layout, args.workdir, model=args.model, http_port=args.port, token=args.token,
-                      rate_pps=args.rate, warm_translator=not args.no_warm)
+                      rate_pps=args.rate, warm_translator=not args.no_warm, switch=args.switch)
     except (OmniPlanError, ValueError) as exc:
         print(f"mininet_topos.run: error: {exc}", file=sys.stderr)
         return 2

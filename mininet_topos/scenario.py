@@ -101,6 +101,8 @@ class Scenario:
     http_port: int = 8181
     token: str = "omniplan-demo"
     rate_pps: float = 50.0
+    #: switch kind (mininet_topos.nodes.SWITCH_CLASSES): "omni" (omniplan-switch) or "bmv2"
+    switch: str = "omni"
     n_samples: int | None = None
     #: preload the controller's intent translator (text intents answer fast; start takes ~30 s more
     #: on a 2-core machine). Tests and benchmarks that submit preference vectors turn it off.
@@ -144,7 +146,7 @@ class Scenario:
     def start(self) -> "Scenario":
         try:
             self.prepare()
-            self.emulation = Emulation(self.layout, "omni").start()
+            self.emulation = Emulation(self.layout, self.switch).start()
             self._start_controller()
             self.wait_switches_ready()
             self.wait_controller_idle()

@@ -4,7 +4,7 @@ Topologies come from ``omniplan.topology`` (so names and links agree with the pl
 ``abilene``, ``abvt``, ``fattree4``, ``line3`` / ``line,5``, and any Topology Zoo name via
 ``--topo zoo,Geant2012``; arguments after the name: ``hosts=1,switches=N,delay_scale=1,max_delay_ms=10``.
 Switch kinds for ``--switch``: ``omni`` (our P4Runtime software switch), ``ipbridge`` (kernel
-bridge, plain L2), ``bmv2`` (simple_switch_grpc, unverified).
+bridge, plain L2), ``bmv2`` (BMv2 simple_switch_grpc running the p4c-compiled inml.p4).
 
 ``/usr/bin/mn`` runs under the system Python, which lacks our dependencies (networkx, topohub);
 when they are missing we add the repository and its ``.venv`` site-packages (same CPython minor

@@ -35,6 +35,7 @@ from mlcompiler import cost
 from mlcompiler.spec import ModelSpec, TreeSpec, _jsonable_classes, ovo_vote
 from omniplan.errors import InputError
 from omniplan.workload import MAT, Dependency, Task
+from p4src import features as pktfeat
 from p4src import layout
 
 PROGRAM_FORMAT = "omniplan-mlprogram/1"
@@ -58,6 +59,9 @@ class Quantizer:
     kx: tuple[tuple[float, ...], ...]
     kq: tuple[tuple[float, ...], ...]
     integer: tuple[bool, ...]
+    #: per feature: q = x exactly (packet features, already 16-bit integers); thresholds cut at
+    #: floor(t) so integer inputs split exactly as in the float model
+    exact: tuple[bool, ...] = ()
 
     def qf(self, x: float, i: int) -> float:
         return float(np.interp(x, self.kx[i], self.kq[i]))
@@ -88,6 +92,13 @@ def ranges_from_data(X: np.ndarray) -> list[list[float]]:
         inner = np.quantile(col, np.linspace(0, 1, N_QUANTILES + 1)[1:-1]).tolist()
         out.append([float(col.min()), float(col.max()), float(bool(np.all(col == np.round(col)))), *inner])
     return out
+
+
+def exact_quantizer(n_features: int) -> Quantizer:
+    """Identity quantisation for features that already are 16-bit integers (packet features):
+    the switch matches the field's own value, so nothing is lost and nothing needs ranges."""
+    k = (0.0, float(QMAX))
+    return Quantizer((k,) * n_features, (k,) * n_features, (True,) * n_features, (True,) * n_features)
 
 
 def make_quantizer(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None) -> Quantizer:
@@ -167,6 +178,9 @@ def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
     sklearn (``x <= t``) goes left iff ``q(x) <= qt``, XGBoost (``x < t``) iff ``q(x) <= qt - 1``.
     Rounding is monotone, so only values within one quantisation step of ``t`` can flip, and a
     value equal to the threshold (XGBoost splits on data values) always goes the right way."""
+    if quant.exact and quant.exact[f]:  # integer q: x <= t iff q <= floor(t); x < t iff q <= ceil(t) - 1
+        T = math.floor(th) if cmp == "le" else math.ceil(th) - 1
+        return max(-1, min(QMAX, T))
     qt = math.floor(quant.qf(th, f) + 0.5)
     T = qt if cmp == "le" else qt - 1
     return max(-1, min(QMAX, T))
@@ -404,12 +418,28 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
 
 # ---------------------------------------------------------------------- program + task
 
-def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None, *, n_bins: int = DEFAULT_BINS) -> dict[str, Any]:
-    """The logical table entries of ``spec`` (JSON-serialisable), with quantisation and layout."""
+def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None, *, n_bins: int = DEFAULT_BINS,
+                    packet_features: Sequence[str] | None = None) -> dict[str, Any]:
+    """The logical table entries of ``spec`` (JSON-serialisable), with quantisation and layout.
+
+    ``packet_features``: the model's features by catalogue name (p4src/features.py), in column
+    order; the switch then computes them from the packet's headers and flow state (no host-side
+    quantisation: the 16-bit values are matched exactly) and the program records their slots."""
     if spec.n_features > layout.NUM_FEATURES:
         raise InputError(f"{spec.model} has {spec.n_features} features; the inml header carries {layout.NUM_FEATURES}")
-    ranges = ranges if ranges is not None else (spec.feature_ranges or _model_ranges(spec))
-    quant = make_quantizer(spec, ranges)
+    extra: dict[str, Any] = {}
+    if packet_features is not None:
+        if len(packet_features) != spec.n_features:
+            raise InputError(f"{spec.model} has {spec.n_features} features; {len(packet_features)} packet feature names given")
+        try:
+            extra = {"packet_features": list(packet_features), "slots": pktfeat.slots_of(packet_features)}
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        quant = exact_quantizer(spec.n_features)
+        ranges = [[0.0, float(QMAX), 1.0]] * spec.n_features
+    else:
+        ranges = ranges if ranges is not None else (spec.feature_ranges or _model_ranges(spec))
+        quant = make_quantizer(spec, ranges)
     if spec.kind in ("dt", "rf", "xgb"):
         body = _compile_trees(spec, quant)
     else:
@@ -421,6 +451,7 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         "n_features": spec.n_features,
         "classes": _jsonable_classes(spec.classes),
         "quant": quant.to_dict(),
+        **extra,
         **body,
     }
 
@@ -478,6 +509,6 @@ def _mat(name: str, entries: int, key_bits: int, action_bits: int, kind: str, *,
 
 
 def compile_model(spec: ModelSpec, name: str, ranges: Sequence[Sequence[float]] | None = None, *,
-                  n_bins: int = DEFAULT_BINS, **task_kw: Any) -> Task:
+                  n_bins: int = DEFAULT_BINS, packet_features: Sequence[str] | None = None, **task_kw: Any) -> Task:
     """ModelSpec -> Task carrying its program: the one call the CLI and benchmarks use."""
-    return task_from_program(compile_program(spec, ranges, n_bins=n_bins), name, **task_kw)
+    return task_from_program(compile_program(spec, ranges, n_bins=n_bins, packet_features=packet_features), name, **task_kw)

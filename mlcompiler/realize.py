@@ -147,7 +147,7 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
                 shift = layout.CODE_BASE + code_pos[f]
                 value |= v << shift
                 mask |= msk << shift
-            m = (Match("hdr.inml.regs", "ternary", value, mask=mask),) if mask else ()
+            m = (Match("hdr.inml_regs.regs", "ternary", value, mask=mask),) if mask else ()
             if kind == "label":
                 out.append(TableEntry(table, sel + m, "MyIngress.set_label", (("label", payload),), priority=1))
             else:
@@ -159,7 +159,7 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
         for v, msk, label in mat["entries"]:
             value = sum(1 << (p * layout.LANE_BITS + msb) for p in range(mat["pairs"]) if v >> p & 1)
             mask = sum(1 << (p * layout.LANE_BITS + msb) for p in range(mat["pairs"]) if msk >> p & 1)
-            m = (Match("hdr.inml.regs", "ternary", value & mask, mask=mask),) if mask else ()
+            m = (Match("hdr.inml_regs.regs", "ternary", value & mask, mask=mask),) if mask else ()
             out.append(TableEntry(table, sel + m, "MyIngress.set_label", (("label", label),), priority=1))
     else:
         raise InputError(f"program MAT {mat.get('name')}: unknown op {op!r}")
@@ -167,11 +167,17 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
 
 
 def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMap, task_ids: Mapping[str, int],
-            version: int, *, deliver_to: Mapping[str, str] | None = None) -> dict[str, list[TableEntry]]:
+            version: int, *, deliver_to: Mapping[str, str] | None = None,
+            keep_header: bool = False) -> dict[str, list[TableEntry]]:
     """All inml.p4 entries (dispatch, key_select, stage, route) per device for the placed tasks.
 
     ``deliver_to`` maps a task to the host that receives its classified packets; by default the
     first host attached to the device where the walk ends, or that device's CPU port if none.
+
+    Packet-feature programs (compiled with ``packet_features``) read the feature slots the
+    catalogue names; their ingress gets a ``task_select`` entry (every IPv4 packet entering there
+    starts the task: the switch inserts the inml header) and the last switch removes the header
+    (``deliver_plain``) unless ``keep_header`` asks to deliver label and features to a monitor.
     """
     if not 0 <= version < (1 << layout.VERSION_BITS):
         raise InputError(f"version {version} does not fit {layout.VERSION_BITS} bits")
@@ -202,20 +208,27 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
         last.exit = ("deliver", host) if host is not None else ("cpu", None)
         prog_mats = {m["name"]: m for m in task.program["mats"]}
         ingress = passes[0].device
+        slots = task.program.get("slots")
+        if slots is not None:
+            if any(e.table == "MyIngress.task_select" for e in out.get(ingress, ())):
+                raise InputError(f"task {task.name}: another packet-feature task already starts at {ingress}; "
+                                 "one task per ingress device classifies its IPv4 packets")
+            out.setdefault(ingress, []).append(
+                TableEntry("MyIngress.task_select", (), "MyIngress.start_task", (("task_id", tid),), priority=1))
         out.setdefault(ingress, []).append(
             TableEntry("MyIngress.dispatch", (Match("hdr.inml.task_id", "exact", tid),), "MyIngress.stamp",
                        (("version", version), ("visit", 1))))
         for p in passes:
             ents = out.setdefault(p.device, [])
-            shifts = {}
+            features = {}
             for name, stage in p.mats:
                 m = prog_mats[name]
                 if m["op"] in ("code", "add_feature"):
-                    shifts[stage] = layout.feature_shift(m["feature"])
+                    features[stage] = slots[m["feature"]] if slots is not None else m["feature"]
                 ents.extend(mat_entries(task.program, m, stage, tid, version, p.visit))
-            if shifts:
+            if features:
                 ents.append(TableEntry("MyIngress.key_select", _sel(tid, version, p.visit), "MyIngress.select_keys",
-                                       tuple((f"shift{i}", shifts.get(i, 0)) for i in range(layout.NUM_STAGES))))
+                                       tuple((f"feature{i}", features.get(i, 0)) for i in range(layout.NUM_STAGES))))
             kind, arg = p.exit
             if kind == "forward":
                 port = _port(port_map, p.device, arg)
@@ -225,7 +238,8 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.recirculate_pass",
                                        (("next_visit", p.visit + 1),)))
             elif kind == "deliver":
-                ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.deliver",
+                action = "MyIngress.deliver_plain" if slots is not None and not keep_header else "MyIngress.deliver"
+                ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), action,
                                        (("port", _port(port_map, p.device, arg)),)))
             else:
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.send_to_cpu"))

@@ -41,8 +41,10 @@ class SwitchChain:
             self.switches[dev] = pipe
         self._peer = {(d, p): n for d, ports in port_map.items() for n, p in ports.items()}
 
-    def send(self, device: str, ingress_port: int, packet: bytes) -> list[Delivery]:
-        """Inject ``packet`` at ``device`` on ``ingress_port``; follow it (and any copies) to the end."""
+    def send(self, device: str, ingress_port: int, packet: bytes, now_us: int | None = None) -> list[Delivery]:
+        """Inject ``packet`` at ``device`` on ``ingress_port``; follow it (and any copies) to the end.
+        ``now_us``: every switch's clock for this packet (links take no time), for flow features;
+        None: each twin's own clock."""
         todo = [(device, ingress_port, packet, [device])]
         out: list[Delivery] = []
         while todo:
@@ -50,7 +52,7 @@ class SwitchChain:
             if len(hops) > self.max_hops:
                 out.append(Delivery(None, device=dev, hops=hops))
                 continue
-            emitted = self.switches[dev].process_loaded(pkt, port)
+            emitted = self.switches[dev].process_loaded(pkt, port, now_us)
             if not emitted:
                 out.append(Delivery(None, device=dev, hops=hops))
             for eport, data in emitted:

@@ -2,8 +2,8 @@
 
 WHY: the software switch matches a pushed P4Info to a pipeline twin by ``pkg_info.name``, and the
 twin needs each table's key fields (name, match kind, width) and each action's parameters to
-interpret P4Runtime-style entries. Reading them from the same P4Info the controller pushes keeps
-the three (P4 source, P4Info, twin) from drifting; tests check the P4 source against it.
+interpret P4Runtime-style entries. Reading them from the same P4Info the controller pushes (p4c's
+output for inml.p4, committed byte for byte) keeps the three (P4 source, P4Info, twin) from drifting.
 """
 
 from __future__ import annotations

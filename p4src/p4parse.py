@@ -1,8 +1,9 @@
 """A small reader of P4_16 declarations: tables (keys, actions, size), actions (parameters),
 constants and header fields. Not a P4 compiler.
 
-WHY: no p4c can be installed here, so the only check that inml.p4 and its hand-written P4Info
-agree is to read the declarations out of the source. It handles the subset inml.p4 uses:
+WHY: the P4Info is p4c's output (checked by recompiling when p4c is installed), but the tests that
+tie the source to layout.py and the twin must also run where p4c is not; they read the declarations
+out of the source. It handles the subset inml.p4 uses:
 ``#define NAME number``, ``const bit<W> NAME = value;``, ``typedef bit<W> name;``, ``header``
 blocks, ``action name(bit<W> p, ...)`` and ``table name { key = {...} actions = {...} size = N; }``
 inside controls (names are qualified with the control, as P4Info does).

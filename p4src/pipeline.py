@@ -1,7 +1,8 @@
 """Python twin of inml.p4: executes the P4 program's parser, tables, actions and deparser on bytes.
 
-WHY: no P4 compiler or BMv2 can run here, yet the controller, the software switch and the tests
-need a switch that behaves like inml.p4. ``InferencePipeline.process`` takes a packet, its
+WHY: the controller, the software switch (omniplan-switch) and the tests need a switch that
+behaves like inml.p4 without BMv2; tests/test_bmv2_differential.py checks it packet for packet
+against BMv2 running the p4c-compiled program. ``InferencePipeline.process`` takes a packet, its
 ingress port and the switch's table state (P4Info-name ``TableEntry`` lists) and returns the
 (egress port, bytes) pairs the program would emit: ``[]`` is a drop, ``CPU_PORT`` a packet-in
 (prefixed with the packet_in header). Recirculation loops inside ``process``.
@@ -18,9 +19,11 @@ snapshot is reused while every table's entry list is unchanged (compared element
 from __future__ import annotations
 
 import bisect
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from p4src import features as pktfeat
 from p4src import layout
 from p4src.entries import DefaultAction, TableEntry
 from p4src.p4info import PROGRAM_NAME, Schema, TableSchema, inml_schema
@@ -35,12 +38,15 @@ _REGS_BYTES = layout.REGS_BITS // 8
 _INML = layout.INML_BYTES
 _REGS_FULL = (1 << layout.REGS_BITS) - 1
 _ETH_INML = layout.INML_ETHERTYPE.to_bytes(2, "big")
+_ETH_IPV4 = pktfeat.ETHERTYPE_IPV4.to_bytes(2, "big")
 _STAGES = [f"MyIngress.stage{i}" for i in range(layout.NUM_STAGES)]
 _LANE_MASK = layout.LANE_MAX
 _ZERO_KEYS = [0] * layout.NUM_STAGES
 #: Per-bucket memo of ternary lookups (entries per bucket); cleared when full.
 _CACHE_MAX = 65536
-_SHIFT_NAMES = [f"shift{i}" for i in range(layout.NUM_STAGES)]
+_FEATURE_PARAMS = [f"feature{i}" for i in range(layout.NUM_STAGES)]
+#: feature index -> right shift that brings it to the low bits of the packed features int
+_FEATURE_SHIFTS = [layout.feature_shift(i) for i in range(layout.NUM_FEATURES)]
 
 
 class PipelineError(ValueError):
@@ -56,11 +62,14 @@ class _State:
     flags: int = 0
     features: int = 0
     regs: int = 0
-    keys: list = field(default_factory=lambda: _ZERO_KEYS)
+    #: meta.feature0..15: the feature index each stage key reads (key_select sets them, else 0)
+    feature_idx: list = field(default_factory=lambda: _ZERO_KEYS)
     argmax_go: int = 0
     argmax_n: int = 0
     recirc: int = 0
     egress: int = DROP_PORT
+    #: deliver_plain: the inml header is removed on the way out
+    plain: int = 0
 
 
 # --------------------------------------------------------------------------- table compilation
@@ -233,6 +242,7 @@ def _bucket_matcher(lst: list, keys: list) -> Callable | tuple:
 
 _DEFAULTS = {
     "MyIngress.dispatch": ("NoAction", {}),
+    "MyIngress.task_select": ("NoAction", {}),
     "MyIngress.key_select": ("NoAction", {}),
     "MyIngress.route": ("MyIngress.drop", {}),
     "MyIngress.l2_fwd": ("MyIngress.drop", {}),
@@ -251,6 +261,9 @@ class InferencePipeline:
         self._cache_lists: dict[str, list] = {}
         self._tables: dict[str, _Table] = {}
         self._stages: list[tuple[int, _Table]] = []
+        #: inml.p4's flow registers (they outlive table snapshots, as registers do)
+        self.flows = pktfeat.FlowTable()
+        self._t0 = time.monotonic_ns()
 
     # ---------------------------------------------------------------- snapshots
     def load(self, tables: Mapping[str, Sequence[TableEntry]], defaults: Mapping[str, DefaultAction] | None = None) -> None:
@@ -286,12 +299,14 @@ class InferencePipeline:
 
     # ---------------------------------------------------------------- packets
     def process(self, packet: bytes, ingress_port: int, tables: Mapping[str, Sequence[TableEntry]],
-                defaults: Mapping[str, DefaultAction] | None = None) -> list[tuple[int, bytes]]:
+                defaults: Mapping[str, DefaultAction] | None = None, now_us: int | None = None) -> list[tuple[int, bytes]]:
         self._ensure(tables, defaults)
-        return self.process_loaded(packet, ingress_port)
+        return self.process_loaded(packet, ingress_port, now_us)
 
-    def process_loaded(self, packet: bytes, ingress_port: int) -> list[tuple[int, bytes]]:
-        """``process`` against the last loaded snapshot."""
+    def process_loaded(self, packet: bytes, ingress_port: int, now_us: int | None = None) -> list[tuple[int, bytes]]:
+        """``process`` against the last loaded snapshot. ``now_us`` is the switch clock
+        (BMv2's ingress_global_timestamp, microseconds since start) that flow features read;
+        by default microseconds since this pipeline was created."""
         T = self._tables
         if ingress_port == CPU_PORT:
             # packet_out: the controller names the egress port; no tables run.
@@ -304,17 +319,21 @@ class InferencePipeline:
         eth = packet[:layout.ETH_BYTES]
         off = layout.ETH_BYTES
         if eth[12:14] != _ETH_INML or len(packet) - off < _INML:
-            s = _State()
-            self._run(T["MyIngress.l2_fwd"].lookup((int.from_bytes(eth[0:6], "big"),)), s)
-            return [] if s.egress == DROP_PORT else [self._egress(s.egress, ingress_port, packet)]
-        h = packet[off:off + _INML]
-        payload = packet[off + _INML:]
-        s = _State(
-            task_id=int.from_bytes(h[0:2], "big"), version=h[2], visit=int.from_bytes(h[3:5], "big"),
-            label=int.from_bytes(h[5:7], "big"), flags=h[7],
-            features=int.from_bytes(h[_FIX:_FIX + _FEAT_BYTES], "big"),
-            regs=int.from_bytes(h[_FIX + _FEAT_BYTES:_INML], "big"),
-        )
+            s = self._start_task(packet, now_us)
+            if s is None:
+                s = _State()
+                self._run(T["MyIngress.l2_fwd"].lookup((int.from_bytes(eth[0:6], "big"),)), s)
+                return [] if s.egress == DROP_PORT else [self._egress(s.egress, ingress_port, packet)]
+            payload = packet[off:]
+        else:
+            h = packet[off:off + _INML]
+            payload = packet[off + _INML:]
+            s = _State(
+                task_id=int.from_bytes(h[0:2], "big"), version=h[2], visit=int.from_bytes(h[3:5], "big"),
+                label=int.from_bytes(h[5:7], "big"), flags=h[7],
+                features=int.from_bytes(h[_FIX:_FIX + _FEAT_BYTES], "big"),
+                regs=int.from_bytes(h[_FIX + _FEAT_BYTES:_INML], "big"),
+            )
         # Recirculation re-parses the deparsed header, which holds all of the state: keeping the
         # parsed fields across passes (and resetting metadata) is the same computation.
         for _ in range(layout.MAX_PASSES):
@@ -324,15 +343,32 @@ class InferencePipeline:
             if not s.recirc:
                 break
             s.recirc, s.egress, s.argmax_go, s.argmax_n = 0, DROP_PORT, 0, 0
-            s.keys = _ZERO_KEYS
         else:
             return []
-        out = eth + (
+        if s.plain:  # deliver_plain: the IPv4 packet leaves without the inml header
+            return [self._egress(s.egress, ingress_port, eth[:12] + _ETH_IPV4 + payload)]
+        out = eth[:12] + _ETH_INML + (
             s.task_id.to_bytes(2, "big") + bytes([s.version]) + s.visit.to_bytes(2, "big")
             + s.label.to_bytes(2, "big") + bytes([s.flags])
             + s.features.to_bytes(_FEAT_BYTES, "big") + s.regs.to_bytes(_REGS_BYTES, "big")
         ) + payload
         return [self._egress(s.egress, ingress_port, out)]
+
+    def _start_task(self, packet: bytes, now_us: int | None) -> _State | None:
+        """The first switch of a task: task_select on the IPv4 header; on a hit, update the flow
+        registers and build the inml state with the catalogue's features (p4src/features.py)."""
+        select = self._tables["MyIngress.task_select"]
+        if not select.buckets and select.default[0] == "NoAction":
+            return None  # no packet-feature task starts here: plain traffic pays no parsing
+        h = pktfeat.parse_headers(packet)
+        if h is None:
+            return None
+        action, p = select.lookup((h.src, h.dst, h.proto))
+        if action != "MyIngress.start_task":
+            return None
+        now = (time.monotonic_ns() - self._t0) // 1000 if now_us is None else now_us
+        vec = self.flows.update(h, now)
+        return _State(task_id=p["task_id"], features=layout.pack_features(vec))
 
     def _pass(self, s: _State) -> None:
         T = self._tables
@@ -340,13 +376,16 @@ class InferencePipeline:
         if s.visit == 0:
             run(T["MyIngress.dispatch"].lookup((s.task_id,)), s)
         sel = (s.task_id, s.version, s.visit)
+        s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)
+        # read_keys: meta.key_k = hdr.features[meta.feature_k].value (computed for the stages that run)
+        f, idx = s.features, s.feature_idx
         for i, tab in self._stages:
             b = tab.buckets.get(sel)
             if b is None:
                 hit = tab.default
             else:
-                hit = b((s.keys[i], s.regs)) or tab.default
+                hit = b(((f >> _FEATURE_SHIFTS[idx[i]]) & layout.FEATURE_MAX, s.regs)) or tab.default
             if hit[0] != "NoAction":
                 run(hit, s)
                 if s.argmax_go:
@@ -382,8 +421,8 @@ class InferencePipeline:
             m = p["mask"]
             s.regs = (s.regs & (_REGS_FULL ^ m)) | (p["value"] & m)
         elif action == "MyIngress.select_keys":
-            f = s.features
-            s.keys = [(f >> p[k]) & 0xFFFF for k in _SHIFT_NAMES]
+            # bit<6> indexes: always inside the 64-entry feature stack
+            s.feature_idx = [p[k] for k in _FEATURE_PARAMS]
         elif action == "MyIngress.set_label":
             s.label = p["label"]
             s.flags |= layout.FLAG_DONE
@@ -393,6 +432,8 @@ class InferencePipeline:
             s.egress, s.visit = p["port"], p["next_visit"]
         elif action == "MyIngress.recirculate_pass":
             s.visit, s.recirc, s.egress = p["next_visit"], 1, 0
+        elif action == "MyIngress.deliver_plain":
+            s.egress, s.plain = p["port"], 1
         elif action in ("MyIngress.deliver", "MyIngress.l2_forward"):
             s.egress = p["port"]
         elif action == "MyIngress.send_to_cpu":

@@ -7,7 +7,6 @@ needs the compiled program JSON (p4c output), which our switch does not.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,8 +35,16 @@ class SwitchSpec:
 
 
 def bmv2_available() -> str | None:
-    """Path of simple_switch_grpc, or None when BMv2 is not installed."""
-    return shutil.which(BMV2_BINARY)
+    """Path of simple_switch_grpc (PATH, else the bundle `make setup` unpacks), or None."""
+    from p4src.toolchain import find_toolchain
+
+    found = find_toolchain().bmv2
+    return str(found) if found else None
+
+
+def grpc_target(spec: "SwitchSpec") -> str:
+    """``host:port``, or a ``unix:/path`` address as given (BMv2 in a network namespace)."""
+    return spec.grpc_addr if spec.grpc_addr.startswith("unix:") else f"{spec.grpc_addr}:{spec.grpc_port}"
 
 
 def bmv2_command(spec: SwitchSpec, program_json: str | Path | None = None, thrift_port: int | None = None,
@@ -54,7 +61,7 @@ def bmv2_command(spec: SwitchSpec, program_json: str | Path | None = None, thrif
     cmd += ["--log-console", "-L", _BMV2_LEVELS.get(spec.log_level, "info")]
     cmd.append(str(program_json) if program_json else "--no-p4")
     # target-specific options come after "--"
-    cmd += ["--", f"--grpc-server-addr={spec.grpc_addr}:{spec.grpc_port}", f"--cpu-port={spec.cpu_port}"]
+    cmd += ["--", f"--grpc-server-addr={grpc_target(spec)}", f"--cpu-port={spec.cpu_port}"]
     return cmd
 
 
@@ -84,12 +91,27 @@ def wait_for_port(addr: str, port: int, proc: subprocess.Popen, timeout: float =
     raise TimeoutError(f"switch did not listen on {addr}:{port} within {timeout} s")
 
 
+def wait_for_unix_socket(path: str | Path, proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Block until a server accepts connections on the unix socket ``path``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"switch exited with code {proc.returncode} before listening on {path}")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(str(path))
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"switch did not listen on {path} within {timeout} s")
+
+
 def launch_bmv2(spec: SwitchSpec, program_json: str | Path | None = None, log_file: str | Path | None = None,
                 timeout: float = 10.0) -> subprocess.Popen:
     """Start simple_switch_grpc and wait until its P4Runtime port is up. Caller terminates it."""
     binary = bmv2_available()
     if binary is None:
-        raise FileNotFoundError(f"{BMV2_BINARY} is not on PATH: install BMv2 or use omniplan-switch")
+        raise FileNotFoundError(f"{BMV2_BINARY} not found: run `make setup` (or put BMv2 on PATH), or use omniplan-switch")
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(bmv2_command(spec, program_json, binary=binary), stdout=out, stderr=subprocess.STDOUT)
     try:

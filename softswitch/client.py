@@ -10,10 +10,16 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 
 from softswitch.proto import p4r, p4r_grpc, rpc_status, to_u128
+
+if TYPE_CHECKING:
+    from finsy.proto import p4i
+
+    from p4src.entries import TableEntry
 
 _STOP = object()
 
@@ -174,3 +180,14 @@ class P4RuntimeClient:
 def update(kind: int, entry: "p4r.TableEntry") -> "p4r.Update":
     """An Update of ``kind`` (p4r.Update.INSERT/MODIFY/DELETE) for a table entry."""
     return p4r.Update(type=kind, entity=p4r.Entity(table_entry=entry))
+
+
+def install(client: P4RuntimeClient, p4info: "p4i.P4Info", entries: "list[TableEntry]", device_config: bytes = b"") -> None:
+    """Push ``p4info`` (with the target's ``device_config``, e.g. BMv2's JSON) and insert our
+    P4Info-name entries: what a test does to stand a switch up without the controller."""
+    from softswitch.codec import encode_entry
+    from softswitch.p4info import P4InfoIndex
+
+    client.set_pipeline(p4info, device_config)
+    index = P4InfoIndex(p4info)
+    client.write([update(p4r.Update.INSERT, encode_entry(index, e)) for e in entries])

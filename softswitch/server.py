@@ -139,11 +139,13 @@ async def start_server(switch: SoftSwitch, addr: str = "127.0.0.1", port: int = 
         ("grpc.so_reuseport", 0),
     ])
     p4r_grpc.add_P4RuntimeServicer_to_server(P4RuntimeService(switch), server)
+    # "unix:/path" (a switch in a network namespace, reached from outside through the socket file)
+    target = addr if addr.startswith("unix:") else f"{addr}:{port}"
     try:
-        bound = server.add_insecure_port(f"{addr}:{port}")
+        bound = server.add_insecure_port(target)
     except RuntimeError:
         bound = 0
     if bound == 0:
-        raise OSError(f"cannot listen on {addr}:{port}")
+        raise OSError(f"cannot listen on {target}")
     await server.start()
     return server, bound

@@ -17,10 +17,19 @@ pytestmark = [pytest.mark.root, pytest.mark.slow,
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_run_entry_classifies_and_cleans_up(tmp_path):
+def _bmv2_missing() -> str | None:
+    from p4src.toolchain import HOW_TO_GET, find_toolchain
+
+    tc = find_toolchain()
+    return None if tc.bmv2 and tc.compiler else f"P4 toolchain not installed: {HOW_TO_GET}"
+
+
+@pytest.mark.parametrize("switch", ["omni", pytest.param("bmv2", marks=pytest.mark.skipif(
+    _bmv2_missing() is not None, reason=str(_bmv2_missing())))])
+def test_run_entry_classifies_and_cleans_up(tmp_path, switch):
     from mininet_topos import cleanup
 
-    cmd = [sys.executable, "-m", "mininet_topos.run", "--topo", "line3", "--switches", "0", "--port", "0",
+    cmd = [sys.executable, "-m", "mininet_topos.run", "--switch", switch, "--topo", "line3", "--switches", "0", "--port", "0",
            "--no-warm", "--prefer", "coordination=1", "--rate", "100", "--duration", "3", "--every", "1",
            "--workdir", str(tmp_path / "run")]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=150)

@@ -60,17 +60,17 @@ def _stage(i, visit, action, params, prio=1, rng=None, tern=None):
     if rng:
         m += (Match(f"meta.key{i}", "range", rng[0], high=rng[1]),)
     if tern:
-        m += (Match("hdr.inml.regs", "ternary", tern[0], mask=tern[1]),)
+        m += (Match("hdr.inml_regs.regs", "ternary", tern[0], mask=tern[1]),)
     return TableEntry(f"MyIngress.stage{i}", m, action, tuple(params.items()), priority=prio)
 
 
-def _select(visit, **shifts):
+def _select(visit, **features):
     return TableEntry("MyIngress.key_select", sel(visit), "MyIngress.select_keys",
-                      tuple((f"shift{i}", shifts.get(f"s{i}", 0)) for i in range(layout.NUM_STAGES)))
+                      tuple((f"feature{i}", features.get(f"s{i}", 0)) for i in range(layout.NUM_STAGES)))
 
 
 def test_range_key_staging_and_higher_priority_wins():
-    ents = [dispatch(), _select(1, s2=layout.feature_shift(1)), route(1),
+    ents = [dispatch(), _select(1, s2=1), route(1),
             _stage(2, 1, "MyIngress.set_label", {"label": 1}, prio=1, rng=(0, 100)),
             _stage(2, 1, "MyIngress.set_label", {"label": 2}, prio=10, rng=(50, 60))]
     for value, label in ((55, 2), (70, 1), (50, 2), (101, 0)):

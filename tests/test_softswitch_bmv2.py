@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from softswitch.bmv2 import SwitchSpec, bmv2_available, bmv2_command, launch_bmv2, omniplan_switch_command
@@ -31,9 +33,15 @@ def test_omniplan_switch_argv_parses_to_the_same_settings():
     assert sorted(args.interface) == [(1, "veth0"), (2, "veth2")] and args.p4info == "x.txtpb"
 
 
-@pytest.mark.skipif(bmv2_available() is None, reason="simple_switch_grpc is not installed; BMv2 path unverified")
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(bmv2_available() is None, reason="simple_switch_grpc not installed (`make setup` unpacks it)")
 def test_launch_bmv2_and_talk_p4runtime(tmp_path):
-    spec = SwitchSpec(device_id=0, grpc_port=50999, log_level="info")
+    spec = SwitchSpec(device_id=0, grpc_port=_free_port(), log_level="info")
     proc = launch_bmv2(spec, log_file=tmp_path / "bmv2.log")
     try:
         with P4RuntimeClient(f"127.0.0.1:{spec.grpc_port}", device_id=0) as c:

@@ -33,6 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="output format (default: from --out's suffix, else json)")
     p.add_argument("--ranges", metavar="FILE",
                    help="JSON list of [lo, hi] per feature for quantisation (overrides ranges in the model file)")
+    p.add_argument("--packet-features", metavar="NAMES",
+                   help="comma-separated packet feature names, one per model column in order (catalogue: "
+                        "p4src/features.py, e.g. ip.len,l4.dport,flow.pkts): the switch computes them from "
+                        "IPv4/TCP/UDP headers and flow state and matches their 16-bit values exactly")
     p.add_argument("--bins", type=int, default=256, help="bins per feature table for NB / SVM (default 256)")
     p.add_argument("--ingress", metavar="DEVICE", help="device where the task's traffic enters")
     p.add_argument("--rate-mpps", type=float, default=1.0, help="packet rate of the task's traffic (Mpps)")
@@ -59,9 +63,13 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise InputError(f"--out {out}: directory {out.parent} does not exist")
     fmt = args.format or ("yaml" if out.suffix.lower() in (".yaml", ".yml") else "json")
+    packet_features = [n.strip() for n in args.packet_features.split(",")] if args.packet_features else None
+    if packet_features is not None and args.ranges:
+        raise InputError("--ranges and --packet-features exclude each other: packet features are matched exactly")
     ranges = load_ranges(args.ranges) if args.ranges else None
     spec = load_model(model, ranges)
-    task = compile_model(spec, name, n_bins=args.bins, ingress=args.ingress, rate_mpps=args.rate_mpps)
+    task = compile_model(spec, name, n_bins=args.bins, ingress=args.ingress, rate_mpps=args.rate_mpps,
+                         packet_features=packet_features)
     doc = {"format": FORMAT, "tasks": [task_to_dict(task)]}
     if fmt == "yaml":
         import yaml
