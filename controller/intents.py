@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from controller import faults, planning
-from controller.config import SwitchConfig, port_map
+from controller.config import port_map
 from controller.deploy import PushFailed, SwitchUnreachable, push
 from controller.events import EventBus
 from controller.metrics import Metrics

@@ -7,6 +7,7 @@ mlcompiler.realize, the p4src twin, finsy talking P4Runtime to softswitch subpro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import aiohttp
@@ -51,6 +52,14 @@ async def _ready_and_registered(ctl, http, url, tasks) -> None:
     """Every switch connected and primary, and the tasks registered as models."""
     await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 20)
     await _register(http, url, tasks)
+
+
+@contextlib.asynccontextmanager
+async def _serving(ctl, tasks):
+    """The API up on the controller, every switch ready, the tasks registered: yields (url, http)."""
+    async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:  # reads need it too
+        await _ready_and_registered(ctl, http, url, tasks)
+        yield url, http
 
 
 async def _submit(http, url, body) -> str:
@@ -108,8 +117,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             entries = await _switch_entries(ctl)
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await _ready_and_registered(ctl, http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
@@ -179,8 +187,7 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await _ready_and_registered(ctl, http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             sp.stop_one("s3")
             await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
             # a new intent does not wait for the dead switch: it is planned around, and the task whose

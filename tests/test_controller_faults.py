@@ -23,7 +23,7 @@ import pytest
 
 from controller.testing import compiled_tasks, serve_api, wait_for
 from softswitch.client import P4RuntimeClient
-from tests.test_controller_e2e import AUTH, TOKEN, _controller, _ready_and_registered, _register as _register_only, _submit, _until, net  # noqa: F401 (fixture)
+from tests.test_controller_e2e import AUTH, TOKEN, _controller, _register as _register_only, _serving, _submit, _until, net  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 OTHER_ID = 101  # the other controller's election id (above ours, 10)
@@ -40,8 +40,7 @@ def test_other_primary_reported_deletes_deferred_and_stale_removed_on_return(net
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await _ready_and_registered(ctl, http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             held = await ctl.southbound.drivers["s2"].read_entries()
@@ -90,8 +89,7 @@ def test_failed_push_is_not_rolled_back_onto_a_down_switch(net, tmp_path):
     async def main():
         # replanning off, so the only push after the fault is the one under test
         ctl = _controller(tmp_path / "c.db", topo, sp, replan_on_fault=False)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await _ready_and_registered(ctl, http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             assert ctl.store.deployed()["s2"]
@@ -133,8 +131,7 @@ def test_switch_dying_during_the_break_phase_does_not_undo_the_push(net, tmp_pat
             if phase == "break" and not killed:
                 killed.append(switch)
                 sp.stop_one(switch)  # dies with its deletes still to do; the real write then fails
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
-            await _ready_and_registered(ctl, http, url, tasks)
+        async with _serving(ctl, tasks) as (url, http):
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             ctl.options.write_hook = kill_at_break
