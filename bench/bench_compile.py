@@ -10,11 +10,14 @@ packets/s through the in-process inml.p4 twin.
   test set's packets, cold (first sight: the twin's ternary memo is empty) and warm (same packets
   again), and process() (warm + the per-call table-snapshot check); plus a 3-switch chain (cold,
   fresh pipelines). passes_per_pkt = pipeline passes the walk needs (recirculations + transits).
-* Planter: entry counts are "not compared" -- we do not have Planter's per-model numbers for these
-  exact models at hand and will not quote figures we cannot check.
+* mappings vs Planter: per model, our entries under each tree mapping (shared / grouped, see
+  mlcompiler.treemap) and the one `auto` picks, side by side with Planter's entry counts derived
+  from its published mapping rules on the same fitted model (bench/planter_counts.py says how),
+  and the ratio Planter / ours.
 
 Usage: .venv/bin/python bench/bench_compile.py [--quick]
-Writes bench/results/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_accuracy.png.
+Writes bench/results/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_mappings.csv,
+compile_accuracy.png, compile_mappings.png.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.common import write_csv  # noqa: E402
-from mlcompiler.compiler import compile_model, ranges_from_data  # noqa: E402
+from bench.planter_counts import fmt_count, planter_counts  # noqa: E402
+from mlcompiler.compiler import compile_model, compile_program, ranges_from_data  # noqa: E402
 from mlcompiler.datasets import DATASETS, load_split, trained_model  # noqa: E402
 from mlcompiler.realize import realize, walk  # noqa: E402
 from mlcompiler.replay import CompiledModel  # noqa: E402
@@ -162,12 +166,69 @@ def pps(progress, quick: bool) -> list[dict]:
     return rows
 
 
+def _hard16(seed: int = 0):
+    """16 features, 5 noisy classes: forests grow to full depth (the issue's 100 x depth 8 case)."""
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_classification(n_samples=8000, n_features=16, n_informative=10, n_classes=5, flip_y=0.1,
+                               random_state=seed)
+    return train_test_split(X, y, test_size=0.3, random_state=seed)
+
+
+def mapping_cases(quick: bool) -> list[tuple[str, object, tuple]]:
+    """(label, fitted model, split) for the mapping comparison."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    cases = []
+    split = load_split("iris")
+    cases.append(("iris RF 8x6", RandomForestClassifier(8, max_depth=6, random_state=0).fit(split[0], split[2]), split))
+    for ds in ("iris", "netflow"):
+        for kind, label in (("rf", "RF 20x6"), ("xgb", "XGB 20x3"), ("dt", "DT d8"), ("nb", "GaussianNB")):
+            if ds == "iris" and kind in ("dt", "nb"):
+                continue
+            model, split = trained_model(ds, kind)
+            cases.append((f"{ds} {label}", model, split))
+    hard = _hard16()
+    for n in ((10,) if quick else (10, 100)):
+        rf = RandomForestClassifier(n, max_depth=8, random_state=0, n_jobs=1).fit(hard[0], hard[2])
+        cases.append((f"hard16 RF {n}x8", rf, hard))
+    return cases
+
+
+def mappings(progress, quick: bool) -> list[dict]:
+    rows = []
+    cases = mapping_cases(quick)
+    job = progress.add_task("mappings vs Planter", total=len(cases))
+    for label, model, (Xtr, Xte, ytr, yte) in cases:
+        spec = spec_from_estimator(model, ranges_from_data(Xtr))
+        t0 = time.perf_counter()
+        prog = compile_program(spec)
+        dt = time.perf_counter() - t0
+        ours = sum(len(m.get("entries", [None])) for m in prog["mats"])
+        sizes = prog.get("mappings", {})
+        pc = planter_counts(spec)
+        rows.append({"model": label, "mapping": prog["mapping"], "entries": ours, "lookups": len(prog["mats"]),
+                     "shared": fmt_count(sizes["shared"]["entries"]) if sizes else "",
+                     "grouped": fmt_count(sizes["grouped"]["entries"]) if sizes else "",
+                     "planter_feature": fmt_count(pc["feature"]), "planter_code": fmt_count(pc["code"]),
+                     "planter_decision": fmt_count(pc["decision"]), "planter_total": fmt_count(pc["total"]),
+                     "planter_over_ours": fmt_count(pc["total"] // max(1, ours)) if pc["total"] >= 10 ** 9
+                     else round(pc["total"] / max(1, ours), 1),
+                     "compiled_acc": round(float(np.mean(CompiledModel(prog).predict(Xte) == yte)), 4),
+                     "float_acc": round(float(np.mean(model.predict(Xte) == yte)), 4),
+                     "compile_s": round(dt, 3), "_planter": pc["total"]})
+        progress.advance(job)
+    return rows
+
+
 def _table(title: str, rows: list[dict]) -> Table:
     t = Table(title=title)
-    for k in rows[0]:
-        t.add_column(k, justify="right" if k not in ("dataset", "model", "note") else "left")
+    keys = [k for k in rows[0] if not k.startswith("_")]
+    for k in keys:
+        t.add_column(k, justify="right" if k not in ("dataset", "model", "note", "mapping") else "left")
     for r in rows:
-        t.add_row(*[str(v) for v in r.values()])
+        t.add_row(*[str(r[k]) for k in keys])
     return t
 
 
@@ -180,13 +241,25 @@ def main() -> int:
         acc = accuracy(progress)
         rf = rf100(progress, args.quick)
         pp = pps(progress, args.quick)
+        mp = mappings(progress, args.quick)
     console.print(_table("Float vs compiled accuracy (test split), entries, compile time", acc))
     console.print(_table("100-tree random forest (max_depth 6): compile time", rf))
     console.print(_table("Packets/s through the in-process inml.p4 twin", pp))
-    console.print("Planter's published entry counts: not compared (no figures we could verify for these models).")
+    console.print(_table("Entries per mapping vs Planter's (derived from its mapping rules, bench/planter_counts.py)", mp))
     write_csv(RESULTS / "compile_accuracy.csv", acc)
     write_csv(RESULTS / "compile_rf100.csv", rf)
     write_csv(RESULTS / "compile_pps.csv", pp)
+    write_csv(RESULTS / "compile_mappings.csv", [{k: v for k, v in r.items() if not k.startswith("_")} for r in mp])
+    fig, ax = plt.subplots(figsize=(11, 4))
+    x = np.arange(len(mp))
+    ax.bar(x - 0.2, [r["entries"] for r in mp], 0.4, label="ours (auto mapping)")
+    ax.bar(x + 0.2, [float(r["_planter"]) for r in mp], 0.4, label="Planter (derived)")
+    ax.set_yscale("log")
+    ax.set_xticks(x, [r["model"] for r in mp], fontsize=7, rotation=20)
+    ax.set_ylabel("table entries (log)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "compile_mappings.png", dpi=120)
     ok = [r for r in acc if r["compiled_acc"] != ""]
     fig, ax = plt.subplots(figsize=(12, 4))
     labels = [f"{r['dataset']}\n{r['model']}" for r in ok]
@@ -199,7 +272,8 @@ def main() -> int:
     ax.legend()
     fig.tight_layout()
     fig.savefig(RESULTS / "compile_accuracy.png", dpi=120)
-    console.print(f"wrote {RESULTS}/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_accuracy.png")
+    console.print(f"wrote {RESULTS}/compile_accuracy.csv, compile_rf100.csv, compile_pps.csv, compile_mappings.csv, "
+                  "compile_accuracy.png, compile_mappings.png")
     return 0
 
 

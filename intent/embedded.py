@@ -2,10 +2,12 @@
 
 Pipeline per intent:
   1. repair typos, split into clauses;
-  2. per clause, find the objectives it names (domain lexicon; sentence-BERT similarity to
-     objective prototypes for clauses the lexicon finds nothing in), out-of-scope asks,
+  2. per clause, find the objectives it names (domain lexicon, slang table), out-of-scope asks,
      registered custom objectives, dismissal ("latency doesn't matter"), degree words
      ("slightly", "as ... as possible", "critical") and ordering words ("first", "then");
+     then fold in the learned heads (intent/head.py, intent/fusion.py): MiniLM embeds each
+     clause and its objective-masked twin; the degree head grades clauses the lexicon left plain,
+     the objective head names objectives in clauses where the lexicon found none;
   3. combine clauses into one demand level per objective and write the paper's standardized
      per-objective text ("The user has a high demand for low latency");
   4. score each standardized text on the objective's anchor curve (closest point, arc-length
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -25,10 +27,13 @@ import numpy as np
 from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
 from intent.encoder import Encoder
-from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, NEGATED_INTENSIFIER,
-                            OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE, RANKED_BELOW)
+from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
+from intent.head import clause_heads
+from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+                            LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
+                            RANKED_BELOW, SEQUENCE_START)
 from intent.result import OutOfScopeAsk, Translation
-from intent.text import Clause, repair_typos, split_clauses, word_share_known
+from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
 
 #: how the standardized text names each objective's demand (direction included).
@@ -41,39 +46,6 @@ SUBJECTS: dict[str, str] = {
     "hops": "few network hops",
     "coverage": "high coverage of offloaded tasks",
 }
-
-#: sentences that stand for each objective when a clause uses none of the lexicon's words.
-PROTOTYPES: dict[str, tuple[str, ...]] = {
-    "power": ("reduce the power consumption of the switches", "use less energy and electricity",
-              "an energy-efficient green deployment"),
-    "resources": ("use less switch memory and hardware resources", "save SRAM and TCAM table space",
-                  "a small hardware footprint on each switch"),
-    "throughput": ("maximize throughput and bandwidth", "process more packets per second at line rate",
-                   "handle a large volume of traffic"),
-    "latency": ("minimize latency and delay", "respond as fast as possible", "low end-to-end response time"),
-    "coordination": ("reduce metadata exchanged between switches", "less coordination overhead between devices",
-                     "avoid splitting a model across several switches"),
-    "hops": ("use fewer network hops", "keep the path length short", "traverse as few switches as possible"),
-    "coverage": ("offload as many tasks as possible", "cover every flow with a classifier",
-                 "maximize the share of tasks that are placed"),
-}
-
-#: a clause counts as naming an objective by meaning alone at this cosine similarity or above.
-SIMILARITY_THRESHOLD = 0.55
-#: and only when the best objective beats the runner-up by this margin.
-SIMILARITY_MARGIN = 0.08
-
-#: words every placement request uses; they say nothing about which objective is wanted, so they are
-#: removed before a clause is compared by meaning ("offload tasks" asks for nothing in particular).
-GENERIC_WORDS = frozenset("""
-a an the and or of to in on at for with by from into onto as is are be been being it its this that these those
-i we you our us my me your they them their please just want need would like should could can will shall may
-offload offloading offloaded deploy deploying deployed deployment place placing placed placement put install
-run running runs host hosting schedule task tasks job jobs model models ml inference inferences classifier
-classifiers detector detectors anomaly ddos random forest tree trees network networks switch switches device
-devices data center centre dc some multiple several many all any every somewhere here there now also too very
-really so let make do does done get use using keep go one more most
-""".split())
 
 _CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b")
 
@@ -107,6 +79,7 @@ class ClauseReading:
     oos: dict[str, list[str]]
     custom: dict[str, list[str]]
     objective_levels: dict[str, int]
+    learned: dict[str, float] = field(default_factory=dict)  # objectives only the learned head found -> p
 
 
 @dataclass
@@ -117,7 +90,6 @@ class Reading:
     clauses: list[ClauseReading]
     fixes: list[tuple[str, str]]
     known_share: float
-    needs_embedding: list[int] = field(default_factory=list)  # clause indices to embed
 
 
 def _find(patterns: Sequence[str], text: str) -> list[str]:
@@ -271,19 +243,58 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
 
 
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
-    """Rule pass over a checked intent; marks clauses whose objectives must be found by meaning."""
+    """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
     if len(originals) != len(clauses):
         originals = clauses
-    readings = [read_clause(c, o.text, customs) for c, o in zip(clauses, originals)]
-    reading = Reading(text, readings, fixes, word_share_known(text))
-    for r in readings:
-        if not r.objectives and not r.oos and not r.custom and not r.drop_others and reading.known_share >= 0.5:
-            if content_words(r.lower):
-                reading.needs_embedding.append(r.clause.index)
-    return reading
+    readings = _list_grammar([read_clause(c, o.text, customs) for c, o in zip(clauses, originals)])
+    return Reading(text, readings, fixes, word_share_known(text))
+
+
+def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
+    """Grammar that spans clauses of a list.
+
+    * "power, memory, hops - none of those matter": the comma-split items before the dismissal are
+      dismissed with it (short clauses that name objectives and grade nothing);
+    * "X, then Y, then Z": from the second "then" on, items get a little demand (the dev set's first 4,
+      second 2, third 1).
+    """
+    out = list(readings)
+    for k, r in enumerate(out):
+        if LIST_DISMISSAL.search(r.lower):
+            out[k] = replace(r, dismissed=True)
+            j = k - 1
+            while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
+                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
+                j -= 1
+    sequenced = 0
+    for k, r in enumerate(out):
+        if SEQUENCE_START.search(r.lower):
+            sequenced += 1
+            if sequenced >= 2 and r.objectives:
+                out[k] = replace(r, rank="tertiary", level=min(r.level, 1),
+                                 objective_levels={o: min(v, 1) for o, v in r.objective_levels.items()})
+    return out
+
+
+def _head_input(r: ClauseReading) -> tuple[str, str | None]:
+    """(masked clause, the one text the heads need embedded for it, or None when no head can change it).
+
+    A clause that names an objective is read by the degree head on its masked text, and only when the
+    lexicon left it plain and it holds a grading or negating word; a clause that names nothing is read
+    by both heads on its own text (nothing to mask) when it has content words.
+    """
+    masked = masked_clause(r.lower, [m.span() for o in r.objectives for m in _objective_regex(o).finditer(r.lower)])
+    if r.drop_others and not r.objectives:
+        return masked, None
+    if r.objectives or r.custom or r.oos:
+        graded = bool(r.degree_words) or r.dismissed or bool(r.rank)
+        if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
+            return masked, None
+        return masked, masked
+    return masked, (r.lower if content_words(r.lower) else None)
 
 
 def content_words(text: str) -> str:
@@ -297,8 +308,10 @@ class EmbeddedTranslator:
 
     name = "embedded"
 
-    def __init__(self, encoder: Encoder):
+    def __init__(self, encoder: Encoder, learned: bool = True):
+        """learned=False reads with the lexicon alone (the benchmark's ablation); the default fuses the heads."""
         self.encoder = encoder
+        self.learned = learned
         self.curves: dict[str, IntentCurve] = {}
         anchor_texts = {o: anchor_sentences(" for " + SUBJECTS[o]) for o in OBJECTIVES}
         flat = [s for o in OBJECTIVES for s in anchor_texts[o]]
@@ -306,26 +319,9 @@ class EmbeddedTranslator:
         k = len(ANCHOR_DEGREES)
         for i, o in enumerate(OBJECTIVES):
             self.curves[o] = IntentCurve.from_embeddings(vectors[i * k:(i + 1) * k])
-        self._prototype_names = [o for o in OBJECTIVES for _ in PROTOTYPES[o]]
-        self._prototypes = encoder.encode([p for o in OBJECTIVES for p in PROTOTYPES[o]])
+        self.heads = clause_heads()
         self._descriptions = encoder.encode([DESCRIPTIONS[o] for o in OBJECTIVES])
         self._scores: dict[tuple[str, str], tuple[float, float]] = {}
-
-    # ------------------------------------------------------------------ embeddings -------------
-    def _by_meaning(self, vectors: np.ndarray) -> list[tuple[str | None, float]]:
-        """Best objective per clause embedding, or None when nothing is close enough."""
-        if len(vectors) == 0:
-            return []
-        sims = vectors @ self._prototypes.T
-        names = np.array(self._prototype_names)
-        per = np.stack([sims[:, names == o].max(axis=1) for o in OBJECTIVES], axis=1)
-        out = []
-        for row in per:
-            order = np.argsort(-row)
-            s1, s2 = float(row[order[0]]), float(row[order[1]])
-            out.append((OBJECTIVES[int(order[0])], s1) if s1 >= SIMILARITY_THRESHOLD and s1 - s2 >= SIMILARITY_MARGIN
-                       else (None, s1))
-        return out
 
     def closest_objective(self, descriptions: Sequence[str]) -> list[tuple[str, float]]:
         """Map out-of-scope asks onto the closest of the seven objectives by description similarity."""
@@ -335,18 +331,45 @@ class EmbeddedTranslator:
         return [(OBJECTIVES[int(r.argmax())], float(r.max())) for r in sims]
 
     # ------------------------------------------------------------------ translation ------------
+    def _learned(self, readings: list[Reading]) -> list[Reading]:
+        """Fold the learned heads' reading into every clause (intent/fusion.py); one encoder pass per batch.
+
+        A clause is embedded only when a head can change it (see `_head_input`): one text per clause at most,
+        none for most plain intents, which keeps a new intent near the speed of the lexicon alone.
+        """
+        if not self.learned:
+            return readings
+        jobs = []  # (intent, clause, masked text, text to embed)
+        for i, reading in enumerate(readings):
+            if reading.known_share < 0.5:  # gibberish (mostly unknown words) gives the heads nothing to read
+                continue
+            for k, r in enumerate(reading.clauses):
+                masked, text = _head_input(r)
+                if text:
+                    jobs.append((i, k, masked, text))
+        if not jobs:
+            return readings
+        vectors = self.encoder.encode([text for *_, text in jobs])
+        objective_p = self.heads.objectives(vectors)
+        degree_p = self.heads.degrees(vectors)
+        fused = [list(r.clauses) for r in readings]
+        for row, (i, k, masked, _) in enumerate(jobs):
+            r = fused[i][k]
+            named = bool(r.objectives or r.custom or r.oos)
+            learned = learned_reading(objective_p[row], degree_p[row], masked, named,
+                                      unfamiliar=bool(unknown_words(r.lower)))
+            if not content_words(r.lower):
+                learned = replace(learned, extra={})
+            fused[i][k] = apply_learned(r, learned)
+        return [replace(r, clauses=c) for r, c in zip(readings, fused)]
+
     def translate_many(self, texts: Sequence[str], customs: Sequence[CustomObjective] = ()) -> list[Translation]:
-        readings = [read_intent(t, customs) for t in texts]
-        # pass 1: clauses that need meaning-based detection, plus out-of-scope descriptions
-        clause_texts = [(i, c) for i, r in enumerate(readings) for c in r.needs_embedding]
-        meanings = self._by_meaning(self.encoder.encode([content_words(readings[i].clauses[c].lower)
-                                                         for i, c in clause_texts]))
-        found = {(i, c): m for (i, c), m in zip(clause_texts, meanings)}
+        readings = self._learned([read_intent(t, customs) for t in texts])
         oos_names = sorted({n for r in readings for c in r.clauses for n in c.oos})
         oos_map = dict(zip(oos_names, self.closest_objective([OUT_OF_SCOPE[n][1] for n in oos_names])))
         custom_map = {c.name: c for c in customs}
         # pass 2: levels -> standardized texts -> one encoder pass -> curve scores
-        drafts = [self._levels(i, r, found) for i, r in enumerate(readings)]
+        drafts = [self._levels(r) for r in readings]
         jobs = []  # (curve key, sentence) for every objective of every intent, then custom / out-of-scope asks
         for levels, *_ in drafts:
             jobs.extend((o, self.standardized_text(o, levels[o])) for o in OBJECTIVES)
@@ -411,23 +434,17 @@ class EmbeddedTranslator:
         """The paper's T_i: one sentence stating the demand for objective i on the anchors' wording."""
         return ANCHOR_TEMPLATE_GENERIC.format(degree=ANCHOR_DEGREES[level], subject=SUBJECTS[objective])
 
-    def _levels(self, index: int, reading: Reading, found: dict) -> tuple:
+    def _levels(self, reading: Reading) -> tuple:
         """Combine clause readings into one level per objective, with evidence, notes and confidence."""
         mentions: list[Mention] = []
         sims = []
         for r in reading.clauses:
-            named = dict(r.objectives)
-            source = "lexicon"
-            hit = found.get((index, r.clause.index))
-            if hit and hit[0]:
-                named = {hit[0]: [r.clause.text]}
-                source = "meaning"
-                sims.append(hit[1])
-            for o, words in named.items():
+            sims.extend(r.learned.values())
+            for o, words in r.objectives.items():
                 level = r.objective_levels.get(o, r.level)
                 mentions.append(Mention(o, r.clause.index, 0 if r.dismissed else level,
-                                        list(dict.fromkeys(words + r.degree_words)), r.dismissed, source,
-                                        hit[1] if source == "meaning" else 1.0))
+                                        list(dict.fromkeys(words + r.degree_words)), r.dismissed,
+                                        "learned" if o in r.learned else "lexicon", r.learned.get(o, 1.0)))
         levels = {o: 0 for o in OBJECTIVES}
         evidence: dict[str, list[str]] = {}
         for m in mentions:
@@ -436,6 +453,16 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
+        # a learned "greatest demand" stands only for the single top objective: the dev set's convention gives
+        # level 4 to one objective singled out, and 3 to objectives asked for side by side
+        learned_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
+                       and any(w.startswith("(learned degree 4") for w in m.words)}
+        ruled_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
+                     and not any(w.startswith("(learned degree 4") for w in m.words)}
+        for o in learned_top - ruled_top:
+            if any(levels[other] >= 3 for other in OBJECTIVES if other != o):
+                levels[o] = 3
+                evidence[o].append("(learned degree 4 not kept: another objective is asked for as strongly)")
         # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
         positive = [m for m in mentions if not m.dismissed]
         if len({m.objective for m in positive}) == 1 and len({m.clause for m in positive}) >= 2 \

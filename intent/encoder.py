@@ -120,6 +120,10 @@ class Encoder:
     def cache_size(self) -> int:
         return len(self._cache)
 
+    def clear_cache(self) -> None:
+        """Forget every embedded sentence (benchmarks time new wording with it)."""
+        self._cache.clear()
+
 
 def get_encoder() -> Encoder:
     """The process-wide encoder, loaded on first use (once; thread-safe)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, TYPO_TARGETS
+from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -57,12 +57,42 @@ def known_words() -> frozenset[str]:
     return frozenset(words)
 
 
+#: fuzzy repair needs this share of matching characters (difflib ratio): one or two edits in a 5-12 letter word.
+TYPO_CUTOFF = 0.8
+
+
+#: prefixes and suffixes that make new real words from known ones ("unclassified", "re-placed", "hopping").
+_PREFIXES = ("un", "non", "dis", "mis", "re", "over", "under", "pre", "de", "in", "im")
+_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "ness", "able")
+
+
+def _derived(lower: str) -> bool:
+    """True when the word is a known word with a common prefix or suffix: a real word, not a typo."""
+    vocab = known_words()
+    stems = [lower] + [lower[len(p):].lstrip("-") for p in _PREFIXES if lower.startswith(p)]
+    for stem in stems:
+        if len(stem) < 4:
+            continue
+        if stem != lower and stem in vocab:
+            return True
+        if any(stem.endswith(x) and len(stem) - len(x) >= 4 and stem[:-len(x)] in vocab for x in _SUFFIXES):
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=4096)
 def _repair_word(word: str) -> str:
+    """The domain word an unknown word stands for (slang table, then edit similarity), or the word itself.
+
+    Only words missing from the ~20k-word vocabulary are repaired, so "later", "tower" and "hope"
+    never turn into "latency", "power" or "hops".
+    """
     lower = word.lower()
-    if len(lower) < 5 or lower in known_words():
+    if lower in SLANG:
+        return SLANG[lower]
+    if len(lower) < 5 or lower in known_words() or _derived(lower):
         return word
-    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=0.8)
+    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
     return match[0] if match else word
 
 
@@ -77,7 +107,17 @@ def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
             fixes.append((word, repaired))
         return repaired
 
-    return _WORD.sub(fix, text), fixes
+    slashed = SLASHED_SLANG.sub("bandwidth", text)
+    if slashed != text:
+        fixes.append(("b/w", "bandwidth"))
+    return _WORD.sub(fix, slashed), fixes
+
+
+def unknown_words(text: str) -> list[str]:
+    """Words neither in the vocabulary nor derived from it: slang, jargon or typos nothing could repair."""
+    vocab = known_words()
+    words = [w.lower().strip("'-") for w in _WORD.findall(text)]
+    return [w for w in words if len(w) >= 3 and w not in vocab and not _derived(w)]
 
 
 def word_share_known(text: str) -> float:

@@ -24,15 +24,15 @@ so no lane can overflow. Everything is exact integer arithmetic, so replay, twin
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from mlcompiler import cost
-from mlcompiler.spec import ModelSpec, TreeSpec, _jsonable_classes, ovo_vote
+from mlcompiler.spec import TREE_KINDS, ModelSpec, _jsonable_classes, ovo_vote
+from mlcompiler.treemap import TreePlan, choose, code_fields, emit_trees, plan_trees, range_to_prefixes  # noqa: F401
 from omniplan.errors import InputError
 from omniplan.workload import MAT, Dependency, Task
 from p4src import features as pktfeat
@@ -44,6 +44,16 @@ QMAX = layout.FEATURE_MAX
 DEFAULT_BINS = 256
 #: Score scale targets: every lane total stays below 2^63 (sign lanes: |d| < 2^62).
 SCORE_BOUND = 2 ** 61
+#: Entries one stage table of inml.p4 holds (its STAGE_TABLE_SIZE; a test checks the P4Info):
+#: a MAT is one stage table, so a bigger one cannot be placed anywhere.
+STAGE_TABLE_ENTRIES = 65536
+#: Default cap on a program's total entries. WHY 10^6: ~50 bytes of workload JSON and ~1 kB of
+#: compiler/twin memory per entry, so a million entries is ~50 MB on disk and ~1 GB in memory,
+#: and it is already 15 full stage tables; beyond it a model should be shrunk, not deployed.
+DEFAULT_MAX_ENTRIES = 1_000_000
+#: Workload task kind of the model kinds the workload format predates (its TASK_KINDS): the
+#: planner sizes them by their MATs alone; the kind only labels the family.
+TASK_KIND = {"bnb": "nb", "kmeans": "other", "iforest": "rf", "bmlp": "other"}
 SIGN_BIAS = 2 ** 63 - 1
 MAX_OVO_PAIRS = 10
 
@@ -102,8 +112,18 @@ def exact_quantizer(n_features: int) -> Quantizer:
 
 
 def make_quantizer(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None) -> Quantizer:
-    """Knots from [lo, hi, is_integer?, interior knots...] per feature; 5% margin beyond lo/hi.
-    Integer features spanning at most DEFAULT_BINS values stay linear (one lookup bin per value)."""
+    """Knots per feature from ``[lo, hi]`` or ``[lo, hi, is_integer, interior knots...]``.
+
+    * Float features: a 5% margin beyond lo/hi; with interior knots (training quantiles, as
+      ranges_from_data writes them) each quantile segment gets an equal share of the 16-bit code
+      space, else the map is linear.
+    * Values that fit the field exactly are never merged: when the feature is flagged integer, or
+      a plain ``[lo, hi]`` pair has integer bounds, and ``hi - lo <= 65535``, the margin shrinks
+      so that every segment's slope is >= 1 code per unit: distinct integers get distinct codes
+      (ports 80 and 81 stay apart; a 16-bit field over [0, 65535] maps onto itself). Integer
+      features with interior knots spread the codes left over by quantile, keeping slope >= 1.
+    * Integer features spanning at most DEFAULT_BINS values stay linear (one lookup bin per value).
+    """
     ranges = ranges if ranges is not None else spec.feature_ranges
     if ranges is None:
         ranges = _model_ranges(spec)
@@ -115,23 +135,33 @@ def make_quantizer(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = N
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
             raise InputError(f"feature {i}: range [{lo}, {hi}] is not a finite interval")
         is_int = bool(r[2]) if len(r) > 2 else False
+        exact = (is_int or (len(r) == 2 and lo.is_integer() and hi.is_integer())) and hi - lo <= QMAX
         span = hi - lo if hi > lo else max(1.0, abs(lo))
-        lo2, hi2 = lo - 0.05 * span, hi + 0.05 * span
+        margin = 0.05 * span
+        if exact:
+            margin = min(margin, (QMAX - (hi - lo)) / 2)
+        lo2, hi2 = lo - margin, hi + margin
         inner = [float(v) for v in r[3:]] if not (is_int and hi - lo + 1 <= DEFAULT_BINS) else []
         pts = sorted({lo, hi, *[v for v in inner if lo < v < hi and math.isfinite(v)]})
-        if len(pts) <= 2:
-            kx = [lo2, hi2]
+        kx = [lo2, hi2] if len(pts) <= 2 else [lo2, *pts, hi2]
+        kx = [v for j, v in enumerate(kx) if j == 0 or v > kx[j - 1]] if len(kx) > 2 else kx
+        if exact and len(kx) > 2:
+            # each segment: its own width in codes (slope 1) plus an equal share of the rest
+            dx = np.diff(kx)
+            extra = (QMAX - (kx[-1] - kx[0])) / len(dx)
+            kq = np.concatenate([[0.0], np.cumsum(dx + extra)])
+            kq[-1] = QMAX
         else:
-            kx = [lo2, *pts, hi2]
+            kq = np.linspace(0, QMAX, len(kx))
         kxs.append(tuple(kx))
-        kqs.append(tuple(np.linspace(0, QMAX, len(kx)).tolist()))
+        kqs.append(tuple(float(v) for v in kq))
         integer.append(is_int)
     return Quantizer(tuple(kxs), tuple(kqs), tuple(integer))
 
 
 def _model_ranges(spec: ModelSpec) -> list[list[float]]:
     """Ranges the model itself implies, when no data ranges were given (trees, NB)."""
-    if spec.kind in ("dt", "rf", "xgb"):
+    if spec.kind in TREE_KINDS:
         lo = [math.inf] * spec.n_features
         hi = [-math.inf] * spec.n_features
         for t in spec.trees:
@@ -142,194 +172,63 @@ def _model_ranges(spec: ModelSpec) -> list[list[float]]:
     if spec.kind == "nb":
         th, sd = np.asarray(spec.theta), np.sqrt(np.asarray(spec.var))
         return [[float(v), float(w)] for v, w in zip((th - 4 * sd).min(0), (th + 4 * sd).max(0))]
+    if spec.kind == "bnb":
+        return [[spec.binarize - 1.0, spec.binarize + 1.0]] * spec.n_features
     raise InputError(f"{spec.model} needs feature ranges for quantisation (pass --ranges or export with data ranges)")
 
 
 # ---------------------------------------------------------------------- helpers
 
-def range_to_prefixes(a: int, b: int, width: int) -> list[tuple[int, int]]:
-    """Minimal (value, mask) prefix cover of the integer interval [a, b] in ``width`` bits."""
-    out = []
-    full = (1 << width) - 1
-    while a <= b:
-        size = a & -a if a else 1 << width
-        while a + size - 1 > b:
-            size >>= 1
-        out.append((a, full & ~(size - 1)))
-        a += size
-    return out
+def _cut(th: float, f: int, cmp: str, quant: Quantizer, *, on_value: bool = False) -> int:
+    """Largest q that goes left. The threshold is quantised like a feature value, ``u = qf(t)``,
+    and falls into code ``c = round(u)``, whose bin [c - 0.5, c + 0.5) holds values of both sides.
 
+    * XGBoost (``x < t``; it splits on data values): ``T = c - 1``, so a value equal to the
+      threshold always goes right;
+    * sklearn (``x <= t``; thresholds are midpoints between data values): the bin goes to the
+      side holding more of it (``T = c`` if ``u >= c`` else ``c - 1``), so two values one or more
+      codes apart always land on their own sides (integer fields compile exactly: 80 and 81
+      around t = 80.5 stay apart even when u = 80.5 rounds up).
 
-def _thresholds_q(spec: ModelSpec, quant: Quantizer) -> dict[int, list[int]]:
-    """Per feature: sorted distinct q-space cut points T (left iff q <= T) in 0..QMAX-1."""
-    cuts: dict[int, set[int]] = {}
-    for t in spec.trees:
-        for f, th, l in zip(t.feature, t.threshold, t.left):
-            if l == -1:
-                continue
-            T = _cut(th, f, spec.cmp, quant)
-            if 0 <= T < QMAX:
-                cuts.setdefault(f, set()).add(T)
-    return {f: sorted(v) for f, v in cuts.items()}
+    * ``on_value`` (``x <= t`` where t is itself a data value, e.g. BernoulliNB's binarize):
+      ``T = c``, so the value equal to the threshold goes left.
 
+    * exact features (packet fields: q = x, integers): ``x <= t`` iff ``q <= floor(t)``,
+      ``x < t`` iff ``q <= ceil(t) - 1``.
 
-def _cut(th: float, f: int, cmp: str, quant: Quantizer) -> int:
-    """Largest q that goes left. The threshold is quantised like a feature value, ``qt = q(t)``;
-    sklearn (``x <= t``) goes left iff ``q(x) <= qt``, XGBoost (``x < t``) iff ``q(x) <= qt - 1``.
-    Rounding is monotone, so only values within one quantisation step of ``t`` can flip, and a
-    value equal to the threshold (XGBoost splits on data values) always goes the right way."""
-    if quant.exact and quant.exact[f]:  # integer q: x <= t iff q <= floor(t); x < t iff q <= ceil(t) - 1
+    Rounding is monotone, so only values within one quantisation step of ``t`` can flip."""
+    if quant.exact and quant.exact[f]:
         T = math.floor(th) if cmp == "le" else math.ceil(th) - 1
         return max(-1, min(QMAX, T))
-    qt = math.floor(quant.qf(th, f) + 0.5)
-    T = qt if cmp == "le" else qt - 1
+    u = quant.qf(th, f)
+    c = math.floor(u + 0.5)
+    if cmp == "le":
+        T = c if (on_value or u >= c) else c - 1
+    else:
+        T = c - 1
     return max(-1, min(QMAX, T))
 
 
 # ---------------------------------------------------------------------- trees
 
-def _compile_trees(spec: ModelSpec, quant: Quantizer) -> dict[str, Any]:
-    cuts = _thresholds_q(spec, quant)
-    # Binary interval codes by default; upgrade features to thermometer codes (bit j set iff the
-    # value lies above cut j) while the header's code region has room: a thermometer-coded
-    # interval is one ternary pattern, a binary one splits into prefixes (entries multiply).
-    leaves = [list(_tree_leaves(t, spec.cmp, quant, cuts)) for t in spec.trees]
-    widths = {f: len(c).bit_length() for f, c in cuts.items()}
-    # Which features to thermometer-code: the ones whose binary prefixes would multiply entries
-    # most per extra header bit (sum over leaves of log #prefixes, a leaf's entry count being the
-    # product of its features' prefix counts), while the code region has room.
-    gain = {f: 0.0 for f in cuts}
-    for per_tree in leaves:
-        for _, cons in per_tree:
-            for f, (a, b) in cons.items():
-                m, w = len(cuts[f]), widths[f]
-                if not (a == 0 and b == m):
-                    gain[f] += math.log(len(range_to_prefixes(a, (1 << w) - 1 if b == m else b, w)))
-    enc = {f: ("therm" if len(cuts[f]) == widths[f] else "bin") for f in cuts}
-    budget = layout.CODE_BITS - sum(widths.values())
-    for f in sorted(cuts, key=lambda f: (-gain[f] / max(1, len(cuts[f]) - widths[f]), f)):
-        extra = len(cuts[f]) - widths[f]
-        if enc[f] == "bin" and 0 < extra <= budget and gain[f] > 0:
-            enc[f], widths[f] = "therm", len(cuts[f])
-            budget -= extra
-    codes, bit = [], 0
-    for f in sorted(cuts):
-        codes.append([f, bit, widths[f], enc[f]])
-        bit += widths[f]
-    if bit > layout.CODE_BITS:
-        raise InputError(
-            f"{spec.model}: the code words need {bit} bits, the inml header carries {layout.CODE_BITS}; "
-            "use fewer/shallower trees or fewer features"
-        )
-    mats: list[dict[str, Any]] = []
-    for f in sorted(cuts):
-        c = cuts[f]
-        edges = [-1] + c + [QMAX]
-        word = (lambda j: (1 << j) - 1) if enc[f] == "therm" else (lambda j: j)
-        mats.append({"name": f"f{f}", "op": "code", "feature": f,
-                     "entries": [[edges[j] + 1, edges[j + 1], word(j)] for j in range(len(c) + 1)]})
+def tree_cut_fn(spec: ModelSpec, quant: Quantizer) -> Callable[[int, int], int]:
+    """cut(tree, node) -> the node's q-space cut (see _cut), precomputed for every split node."""
+    cuts = [[_cut(th, f, spec.cmp, quant) if l != -1 else 0 for f, th, l in zip(t.feature, t.threshold, t.left)]
+            for t in spec.trees]
+    return lambda k, node: cuts[k][node]
 
+
+def plan_tree_mappings(spec: ModelSpec, quant: Quantizer) -> dict[str, TreePlan]:
+    """Both tree mappings of ``spec`` (see mlcompiler.treemap), sized but not built."""
+    return plan_trees(spec.trees, tree_cut_fn(spec, quant), voted=spec.kind != "dt")
+
+
+def _tree_lanes(spec: ModelSpec) -> int:
     n_cls = spec.n_classes
-    if spec.kind == "dt":
-        lanes, payload_kind = 0, "label"
-    elif spec.kind == "rf":
-        lanes, payload_kind = n_cls, "add"
-    else:
-        lanes, payload_kind = (2 if n_cls == 2 else n_cls), "add"
+    lanes = 0 if spec.kind == "dt" else n_cls if spec.kind in ("rf", "iforest") else (2 if n_cls == 2 else n_cls)
     if lanes > layout.NUM_LANES:
         raise InputError(f"{spec.model}: {lanes} classes need {lanes} lanes, the inml header carries {layout.NUM_LANES}")
-
-    # Leaf payloads, quantised to integers.
-    payloads = _tree_payloads(spec, lanes)
-    for k, t in enumerate(spec.trees):
-        entries = []
-        for leaf, cons in leaves[k]:
-            pieces = []
-            for f, (a, b) in sorted(cons.items()):
-                m, w = len(cuts[f]), widths[f]
-                if a == 0 and b == m:
-                    continue
-                if enc[f] == "therm":
-                    v = msk = 0
-                    if a > 0:
-                        v, msk = v | 1 << (a - 1), msk | 1 << (a - 1)
-                    if b < m:
-                        msk |= 1 << b
-                    pieces.append([(f, v, msk)])
-                    continue
-                hi = (1 << w) - 1 if b == m else b
-                pieces.append([(f, v, msk) for v, msk in range_to_prefixes(a, hi, w)])
-            for combo in itertools.product(*pieces):
-                entries.append([[list(p) for p in combo], payload_kind, payloads[k][leaf]])
-        mats.append({"name": f"tree{k}", "op": "leaf", "entries": entries})
-    if spec.kind != "dt":
-        mats.append({"name": "vote", "op": "argmax", "lanes": lanes})
-    return {"codes": codes, "lanes": lanes, "mats": mats}
-
-
-def _tree_leaves(t: TreeSpec, cmp: str, quant: Quantizer, cuts: dict[int, list[int]]):
-    """(leaf node, {feature: (code lo, code hi)}) for every reachable leaf."""
-    index = {f: {T: j for j, T in enumerate(c)} for f, c in cuts.items()}
-    stack = [(0, {})]
-    while stack:
-        node, cons = stack.pop()
-        if t.left[node] == -1:
-            yield node, cons
-            continue
-        f = t.feature[node]
-        T = _cut(t.threshold[node], f, cmp, quant)
-        if T < 0:  # nothing goes left
-            stack.append((t.right[node], cons))
-            continue
-        if T >= QMAX:  # everything goes left
-            stack.append((t.left[node], cons))
-            continue
-        j = index[f][T]
-        a, b = cons.get(f, (0, len(cuts[f])))
-        if a <= min(b, j):
-            stack.append((t.left[node], {**cons, f: (a, min(b, j))}))
-        if max(a, j + 1) <= b:
-            stack.append((t.right[node], {**cons, f: (max(a, j + 1), b)}))
-
-
-def _tree_payloads(spec: ModelSpec, lanes: int) -> list[dict[int, Any]]:
-    out: list[dict[int, Any]] = []
-    if spec.kind == "dt":
-        t = spec.trees[0]
-        return [{i: int(np.argmax(t.value[i])) for i in range(len(t.left)) if t.left[i] == -1}]
-    if spec.kind == "rf":
-        Q = min(2 ** 40, (2 ** 62) // len(spec.trees))
-        for t in spec.trees:
-            d = {}
-            for i in range(len(t.left)):
-                if t.left[i] == -1:
-                    v = np.asarray(t.value[i], dtype=float)
-                    d[i] = [int(round(p * Q)) for p in v / v.sum()]
-            out.append(d)
-        return out
-    # XGBoost: lane of each tree (binary: lane 1 holds the margin, lane 0 a constant 0 score).
-    lane_of = [(1 if lanes == 2 else t.lane) for t in spec.trees]
-    base = [0.0, spec.base[0]] if lanes == 2 else list(spec.base)
-    bound = [abs(b) for b in base]
-    for t, ln in zip(spec.trees, lane_of):
-        bound[ln] += max(abs(t.value[i][0]) for i in range(len(t.left)) if t.left[i] == -1)
-    S = SCORE_BOUND / max(max(bound), 1e-12)
-    const = [int(round(b * S)) for b in base]
-    for t, ln in zip(spec.trees, lane_of):
-        qv = {i: int(round(t.value[i][0] * S)) for i in range(len(t.left)) if t.left[i] == -1}
-        mn = min(qv.values())
-        const[ln] += mn
-        out.append({i: _onehot(lanes, ln, v - mn) for i, v in qv.items()})
-    fold = [c - min(const) for c in const]
-    for i, vec in out[0].items():
-        out[0][i] = [a + b for a, b in zip(vec, fold)]
-    return out
-
-
-def _onehot(n: int, k: int, v: int) -> list[int]:
-    vec = [0] * n
-    vec[k] = v
-    return vec
+    return lanes
 
 
 # ---------------------------------------------------------------------- lookup models
@@ -341,7 +240,7 @@ def _bins(quant: Quantizer, f: int, lo: float, hi: float, n_bins: int) -> list[t
     out = []
     if quant.integer[f] and hi - lo + 1 <= n_bins:
         centers = np.arange(math.floor(lo), math.ceil(hi) + 1, dtype=float)
-        qedges = [0] + [int(math.floor(quant.qf(c + 0.5, f) + 0.5)) for c in centers[:-1]] + [QMAX + 1]
+        qedges = [0] + [_cut(c + 0.5, f, "le", quant) + 1 for c in centers[:-1]] + [QMAX + 1]
         for i, c in enumerate(centers):
             if qedges[i] <= qedges[i + 1] - 1:
                 out.append((qedges[i], qedges[i + 1] - 1, float(c)))
@@ -363,6 +262,23 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
 
         def contrib(f: int, x: float) -> np.ndarray:
             return -0.5 * (x - th[:, f]) ** 2 / va[:, f]
+    elif spec.kind == "bnb":  # x_f binarised at the table's one cut: log P(x_f = bit | c)
+        lp, ln = np.asarray(spec.log_prob, dtype=float), np.asarray(spec.log_prob_neg, dtype=float)
+        lanes, sign, const = n_cls, False, np.asarray(spec.log_prior, dtype=float)
+
+        def contrib(f: int, bit: float) -> np.ndarray:
+            return lp[:, f] if bit else ln[:, f]
+    elif spec.kind == "bmlp":  # hidden pre-activations in sign lanes, the output layer in the vote table
+        W, lanes, sign, const = np.asarray(spec.coef, dtype=float), len(spec.coef), True, np.asarray(spec.intercept)
+
+        def contrib(f: int, x: float) -> np.ndarray:
+            return W[:, f] * x
+    elif spec.kind == "kmeans":  # nearest centre = argmax of minus the squared distance
+        centers = np.asarray(spec.centers, dtype=float)
+        lanes, sign, const = len(centers), False, np.zeros(len(centers))
+
+        def contrib(f: int, x: float) -> np.ndarray:
+            return -((x - centers[:, f]) ** 2)
     else:
         W, b = np.asarray(spec.coef, dtype=float), np.asarray(spec.intercept, dtype=float)
         if spec.scheme == "binary":  # lane 0: constant 0 score; lane 1: the decision value
@@ -380,12 +296,20 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
     if lanes > layout.NUM_LANES:
         raise InputError(f"{spec.model}: {lanes} lanes needed, the inml header carries {layout.NUM_LANES}")
 
-    rng = [(float(r[0]), float(r[1])) for r in ranges]
-    tables = []
-    for f in range(F):
-        bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
-        tables.append([(qlo, qhi, contrib(f, x)) for qlo, qhi, x in bins])
-    bound = np.abs(const) + sum(np.max([np.abs(c) for _, _, c in tab], axis=0) for tab in tables)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught as a non-finite bound
+        rng = [(float(r[0]), float(r[1])) for r in ranges]
+        tables = []
+        for f in range(F):
+            if spec.kind == "bnb":
+                T = _cut(spec.binarize, f, "le", quant, on_value=True)  # x <= binarize reads as 0
+                bins = [b for b in ((0, T, 0.0), (T + 1, QMAX, 1.0)) if 0 <= b[0] <= b[1] <= QMAX]
+            else:
+                bins = _bins(quant, f, rng[f][0], rng[f][1], n_bins)
+            tables.append([(qlo, qhi, contrib(f, x)) for qlo, qhi, x in bins])
+        bound = np.abs(const) + sum(np.max([np.abs(c) for _, _, c in tab], axis=0) for tab in tables)
+    if not np.all(np.isfinite(bound)):
+        raise InputError(f"{spec.model}: a class score is not finite over the feature ranges "
+                         "(parameters too large or variances too small to quantise)")
     S = SCORE_BOUND / max(float(np.max(bound)), 1e-12)
     total_const = np.round(const * S).astype(np.int64)
     qtables = []
@@ -394,12 +318,13 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
         mn = np.min([v for _, _, v in qv], axis=0)
         total_const = total_const + mn
         qtables.append([(qlo, qhi, v - mn) for qlo, qhi, v in qv])
-    fold = total_const + SIGN_BIAS if sign else total_const - total_const.min()
+    # Python ints: a positive constant plus the 2^63 - 1 sign bias does not fit int64.
+    fold = [int(c) + SIGN_BIAS for c in total_const] if sign else [int(c - total_const.min()) for c in total_const]
     mats = []
     for f, tab in enumerate(qtables):
         entries: list[list[Any]] = []
         for qlo, qhi, v in tab:
-            vec = [int(a) for a in (v + fold if f == 0 else v)]
+            vec = [int(a) + b for a, b in zip(v, fold)] if f == 0 else [int(a) for a in v]
             if entries and entries[-1][2] == vec and entries[-1][1] + 1 == qlo:
                 entries[-1][1] = qhi  # merge equal neighbours
             else:
@@ -409,7 +334,8 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
         votes = []
         for pattern in range(1 << lanes):
             positive = [bool(pattern >> p & 1) for p in range(lanes)]
-            votes.append([pattern, (1 << lanes) - 1, ovo_vote(positive, n_cls)])
+            label = spec.mlp_decide(positive) if spec.kind == "bmlp" else ovo_vote(positive, n_cls)
+            votes.append([pattern, (1 << lanes) - 1, label])
         mats.append({"name": "vote", "op": "sign_vote", "pairs": lanes, "entries": votes})
     else:
         mats.append({"name": "argmax", "op": "argmax", "lanes": lanes})
@@ -418,13 +344,31 @@ def _compile_lookup(spec: ModelSpec, quant: Quantizer, ranges: Sequence[Sequence
 
 # ---------------------------------------------------------------------- program + task
 
+def _size_error(model: str, entries: int, largest: int, max_entries: int, how: str) -> str | None:
+    """Why a program of this size cannot be deployed (None if it can)."""
+    if largest > STAGE_TABLE_ENTRIES:
+        return (f"{model}: one table of the {how} needs {largest:,} entries; inml.p4's stage tables hold "
+                f"{STAGE_TABLE_ENTRIES:,} (use fewer/shallower trees)")
+    if entries > max_entries:
+        return (f"{model}: the {how} needs {entries:,} table entries, over the limit of {max_entries:,} "
+                "(--max-entries; use fewer/shallower trees)")
+    return None
+
+
 def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = None, *, n_bins: int = DEFAULT_BINS,
+                    mapping: str = "auto", max_entries: int = DEFAULT_MAX_ENTRIES,
                     packet_features: Sequence[str] | None = None) -> dict[str, Any]:
     """The logical table entries of ``spec`` (JSON-serialisable), with quantisation and layout.
 
+    Tree models: both mappings (mlcompiler.treemap) are sized first; ``mapping="auto"`` picks
+    among those that fit (treemap.choose: shared unless it needs > 4x the entries); a model whose mapping
+    exceeds ``max_entries`` or a stage table (STAGE_TABLE_ENTRIES) is refused before any entry
+    is built. ``program["mapping"]`` names the mapping used, ``program["mappings"]`` sizes both.
+
     ``packet_features``: the model's features by catalogue name (p4src/features.py), in column
     order; the switch then computes them from the packet's headers and flow state (no host-side
-    quantisation: the 16-bit values are matched exactly) and the program records their slots."""
+    quantisation: the 16-bit values are matched exactly) and the program records their slots.
+    """
     if spec.n_features > layout.NUM_FEATURES:
         raise InputError(f"{spec.model} has {spec.n_features} features; the inml header carries {layout.NUM_FEATURES}")
     extra: dict[str, Any] = {}
@@ -440,10 +384,25 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
     else:
         ranges = ranges if ranges is not None else (spec.feature_ranges or _model_ranges(spec))
         quant = make_quantizer(spec, ranges)
-    if spec.kind in ("dt", "rf", "xgb"):
-        body = _compile_trees(spec, quant)
+    if spec.kind in TREE_KINDS:
+        lanes = _tree_lanes(spec)
+        plans = plan_tree_mappings(spec, quant)
+        candidates = plans if mapping == "auto" else {mapping: choose(plans, mapping)}
+        fits = {k: p for k, p in candidates.items()
+                if _size_error(spec.model, p.entries, p.largest_table, max_entries, "") is None}
+        plan = choose(fits or candidates, "auto")
+        why = _size_error(spec.model, plan.entries, plan.largest_table, max_entries, f"{plan.mapping} mapping")
+        if why:
+            raise InputError(why)
+        body = emit_trees(spec, plan, lanes)
+        mapping_info = {"mapping": plan.mapping, "mappings": {k: p.summary() for k, p in plans.items()}}
     else:
         body = _compile_lookup(spec, quant, ranges, n_bins)
+        sizes = [len(m.get("entries", ())) or 1 for m in body["mats"]]
+        why = _size_error(spec.model, sum(sizes), max(sizes), max_entries, "lookup mapping")
+        if why:
+            raise InputError(why)
+        mapping_info = {"mapping": "lookup"}
     return {
         "format": PROGRAM_FORMAT,
         "model": spec.model,
@@ -453,37 +412,40 @@ def compile_program(spec: ModelSpec, ranges: Sequence[Sequence[float]] | None = 
         "quant": quant.to_dict(),
         **extra,
         **body,
+        **mapping_info,
     }
 
 
-def _code_widths(program: dict[str, Any]) -> dict[int, int]:
-    return {c[0]: c[2] for c in program["codes"]}
-
-
 def task_from_program(program: dict[str, Any], name: str, **task_kw: Any) -> Task:
-    """The planner's view of a compiled program: MAT costs and dependency bits (see mlcompiler.cost)."""
-    widths = _code_widths(program)
+    """The planner's view of a compiled program: MAT costs and dependency bits (see mlcompiler.cost).
+
+    Grouped tree mappings re-use the code region: every code table of group g+1 also depends
+    (0 bits, ordering only) on every leaf table of group g, which must read the region first."""
+    fields = code_fields(program)
     lanes = program["lanes"]
     lane_bits = lanes * layout.LANE_BITS
     mats: list[MAT] = []
     deps: list[Dependency] = []
-    code_mats = {}
+    code_mats: dict[tuple[int, int], str] = {}
+    leaf_mats: dict[int, list[str]] = {}
     names = [m["name"] for m in program["mats"]]
     for m in program["mats"]:
-        op, n = m["op"], m["name"]
+        op, n, g = m["op"], m["name"], int(m.get("group", 0))
         if op == "code":
-            w = widths[m["feature"]]
+            w = fields[(g, m["feature"])][1]
             mats.append(_mat(n, len(m["entries"]), layout.FEATURE_BITS, w, "range", phv=layout.FEATURE_BITS + w))
-            code_mats[m["feature"]] = n
+            code_mats[(g, m["feature"])] = n
+            deps.extend(Dependency(leaf, n, 0) for leaf in leaf_mats.get(g - 1, ()))
         elif op == "add_feature":
             mats.append(_mat(n, len(m["entries"]), layout.FEATURE_BITS, lane_bits, "range", phv=layout.FEATURE_BITS + lane_bits))
         elif op == "leaf":
             feats = sorted({p[0] for e in m["entries"] for p in e[0]})
-            key = sum(widths[f] for f in feats)
+            key = sum(fields[(g, f)][1] for f in feats)
             out_bits = layout.LABEL_BITS if (m["entries"] and m["entries"][0][1] == "label") else lane_bits
             mats.append(_mat(n, len(m["entries"]), key, out_bits, "ternary" if key else "exact", phv=key + out_bits))
             for f in feats:
-                deps.append(Dependency(code_mats[f], n, widths[f]))
+                deps.append(Dependency(code_mats[(g, f)], n, fields[(g, f)][1]))
+            leaf_mats.setdefault(g, []).append(n)
         elif op == "argmax":
             st = max(1, math.ceil(math.log2(max(2, m["lanes"]))))
             mats.append(_mat(n, 1, 0, 8, "exact", phv=lane_bits + layout.LABEL_BITS, stages=st))
@@ -497,9 +459,11 @@ def task_from_program(program: dict[str, Any], name: str, **task_kw: Any) -> Tas
                     deps.append(Dependency(other, n, lane_bits))
         else:
             raise InputError(f"program MAT {n}: unknown op {op!r}")
-    if program["kind"] in ("rf", "xgb"):  # only trees feed the vote
-        deps = [d for d in deps if not (d.dst == "vote" and d.src in code_mats.values())]
-    return Task(name=name, kind=program["kind"], mats=tuple(mats), deps=tuple(deps), program=program, **task_kw)
+    if program["kind"] in ("rf", "xgb", "iforest"):  # only trees feed the vote
+        code_names = set(code_mats.values())
+        deps = [d for d in deps if not (d.dst == "vote" and d.src in code_names)]
+    kind = TASK_KIND.get(program["kind"], program["kind"])
+    return Task(name=name, kind=kind, mats=tuple(mats), deps=tuple(deps), program=program, **task_kw)
 
 
 def _mat(name: str, entries: int, key_bits: int, action_bits: int, kind: str, *, phv: int, stages: int = 1) -> MAT:
@@ -509,6 +473,9 @@ def _mat(name: str, entries: int, key_bits: int, action_bits: int, kind: str, *,
 
 
 def compile_model(spec: ModelSpec, name: str, ranges: Sequence[Sequence[float]] | None = None, *,
-                  n_bins: int = DEFAULT_BINS, packet_features: Sequence[str] | None = None, **task_kw: Any) -> Task:
+                  n_bins: int = DEFAULT_BINS, mapping: str = "auto", max_entries: int = DEFAULT_MAX_ENTRIES,
+                  packet_features: Sequence[str] | None = None, **task_kw: Any) -> Task:
     """ModelSpec -> Task carrying its program: the one call the CLI and benchmarks use."""
-    return task_from_program(compile_program(spec, ranges, n_bins=n_bins, packet_features=packet_features), name, **task_kw)
+    program = compile_program(spec, ranges, n_bins=n_bins, mapping=mapping, max_entries=max_entries,
+                              packet_features=packet_features)
+    return task_from_program(program, name, **task_kw)

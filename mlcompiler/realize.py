@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 import networkx as nx
 
+from mlcompiler.treemap import code_fields
 from omniplan.errors import InputError
 from omniplan.plan import Plan
 from omniplan.topology import Topology
@@ -121,8 +122,8 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
     table = f"MyIngress.stage{stage}"
     key = f"meta.key{stage}"
     sel = _sel(tid, version, visit)
-    code_pos = {c[0]: c[1] for c in program["codes"]}
-    code_w = {c[0]: c[2] for c in program["codes"]}
+    fields = code_fields(program)
+    group = int(mat.get("group", 0))
     out: list[TableEntry] = []
     op = mat["op"]
 
@@ -131,8 +132,9 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
 
     if op == "code":
         f = mat["feature"]
-        shift = layout.CODE_BASE + code_pos[f]
-        mask = ((1 << code_w[f]) - 1) << shift
+        bit, width = fields[(group, f)]
+        shift = layout.CODE_BASE + bit
+        mask = ((1 << width) - 1) << shift
         for lo, hi, code in mat["entries"]:
             out.append(TableEntry(table, sel + rng(lo, hi), "MyIngress.set_bits",
                                   (("mask", mask), ("value", code << shift)), priority=1))
@@ -144,7 +146,7 @@ def mat_entries(program: Mapping[str, Any], mat: Mapping[str, Any], stage: int, 
         for pieces, kind, payload in mat["entries"]:
             value = mask = 0
             for f, v, msk in pieces:
-                shift = layout.CODE_BASE + code_pos[f]
+                shift = layout.CODE_BASE + fields[(group, f)][0]
                 value |= v << shift
                 mask |= msk << shift
             m = (Match("hdr.inml_regs.regs", "ternary", value, mask=mask),) if mask else ()
@@ -243,7 +245,39 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
                                        (("port", _port(port_map, p.device, arg)),)))
             else:
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.send_to_cpu"))
+    check_capacity(out)
     return out
+
+
+def single_device_plan(task: Task, device: str) -> Plan:
+    """A plan that runs all of ``task`` on ``device``, NUM_STAGES MATs per pipeline pass.
+
+    WHY: a grouped tree mapping can need more lookups than any device has stages; the walk
+    recirculates whenever the next MAT's stage is not after the previous one, so stages assigned
+    round-robin in topological order give ceil(#MATs / NUM_STAGES) passes on one switch."""
+    order = task.topological_order()
+    return Plan(placement={mat_id(task.name, m): device for m in order},
+                stages={mat_id(task.name, m): i % layout.NUM_STAGES for i, m in enumerate(order)},
+                routes={}, expert="single-device")
+
+
+def check_capacity(per_device: Mapping[str, list[TableEntry]]) -> None:
+    """InputError naming the first (device, table) whose entries exceed inml.p4's table size.
+
+    WHY here: the planner budgets SRAM/TCAM bits, not entries, so a placement can put more
+    entries into one stage table than the program declares (e.g. 176,910 into a 65,536-entry
+    stage1); the switch would refuse the write half-way through a deployment."""
+    from p4src.p4info import inml_schema
+
+    sizes = {name: t.size for name, t in inml_schema().tables.items()}
+    for device, entries in per_device.items():
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.table] = counts.get(e.table, 0) + 1
+        for table, n in sorted(counts.items()):
+            if sizes.get(table) and n > sizes[table]:
+                raise InputError(f"device {device}: {n:,} entries for {table}, which holds {sizes[table]:,}; "
+                                 "spread the task's MATs over more stages or devices")
 
 
 def _port(port_map: PortMap, device: str, neighbor: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mlcompiler.treemap import code_fields
 from p4src import layout
 
 
@@ -31,7 +32,7 @@ class CompiledModel:
         self.kx = [np.asarray(k, dtype=float) for k in q["kx"]]
         self.kq = [np.asarray(k, dtype=float) for k in q["kq"]]
         self.lanes = int(program["lanes"])
-        self.code_pos = {int(c[0]): (int(c[1]), int(c[2])) for c in program["codes"]}
+        self.code_pos = code_fields(program)  # (group, feature) -> (bit, width)
         self.steps = [self._prepare(m) for m in program["mats"]]
 
     # ------------------------------------------------------------------ preparation
@@ -41,14 +42,15 @@ class CompiledModel:
             los = [e[0] for e in m["entries"]]
             his = [e[1] for e in m["entries"]]
             vals = [e[2] for e in m["entries"]]
-            shift = self.code_pos[m["feature"]][0] if op == "code" else 0
-            return (op, int(m["feature"]), los, his, vals, shift)
+            bit, width = self.code_pos[(int(m.get("group", 0)), int(m["feature"]))] if op == "code" else (0, 0)
+            return (op, int(m["feature"]), los, his, vals, bit, ((1 << width) - 1) << bit)
         if op == "leaf":
             groups: dict[int, dict[int, tuple[str, Any]]] = {}
+            g = int(m.get("group", 0))
             for pieces, kind, payload in m["entries"]:
                 value = mask = 0
                 for f, v, msk in pieces:
-                    bit = self.code_pos[f][0]
+                    bit = self.code_pos[(g, f)][0]
                     value |= v << bit
                     mask |= msk << bit
                 groups.setdefault(mask, {}).setdefault(value, (kind, payload))
@@ -76,13 +78,13 @@ class CompiledModel:
         for step in self.steps:
             op = step[0]
             if op == "code" or op == "add_feature":
-                _, f, los, his, vals, shift = step
+                _, f, los, his, vals, shift, field = step
                 v = int(q[f])
                 i = bisect.bisect_right(los, v) - 1
                 if i < 0 or v > his[i]:
                     raise ReplayError(f"feature {f} value {v} hits no entry")
-                if op == "code":
-                    code |= vals[i] << shift
+                if op == "code":  # set_bits: the field is overwritten (grouped mappings re-use it)
+                    code = (code & ~field) | (vals[i] << shift)
                 else:
                     for k, a in enumerate(vals[i]):
                         lanes[k] += a

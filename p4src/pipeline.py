@@ -273,6 +273,8 @@ class InferencePipeline:
                 raise PipelineError(f"no table {name} in {self.schema.program}")
         compiled = {}
         for name, ts in self.schema.tables.items():
+            if ts.size and len(tables.get(name, ())) > ts.size:  # capacity, as BMv2 enforces it
+                raise PipelineError(f"{name}: {len(tables[name])} entries; the table holds {ts.size}")
             d = _DEFAULTS.get(name, ("NoAction", {}))
             if defaults and name in defaults:
                 da = defaults[name]

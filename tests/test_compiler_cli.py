@@ -30,9 +30,14 @@ class HomeMadeClassifier(ClassifierMixin, BaseEstimator):
 
 @pytest.mark.parametrize("kind", ["rf", "xgb", "nb"])
 def test_skops_models_compile_to_a_loadable_workload(tmp_path, kind, capsys):
+    """sklearn models as skops files; XGBoost as its own JSON model format (booster.save_model)."""
     model, (Xtr, *_ ) = trained_model("iris", kind)
-    src = tmp_path / f"{kind}.skops"
-    sio.dump(model, src)
+    if kind == "xgb":
+        src = tmp_path / f"{kind}.json"
+        model.save_model(src)
+    else:
+        src = tmp_path / f"{kind}.skops"
+        sio.dump(model, src)
     out = tmp_path / "task.yaml"
     assert main(["compile", str(src), "--out", str(out), "--name", f"{kind}-iris", "--ingress", "s1"]) == 0
     wl = load_workload(out)
@@ -60,11 +65,18 @@ def _fails(argv, capsys, *needles):
 
 
 def test_untrusted_skops_type_is_named_and_nothing_written(tmp_path, capsys):
+    """A supported top-level model smuggling an unknown type inside, or an unknown top-level type,
+    is refused by that type's name as untrusted."""
+    tree = trained_model("iris", "dt")[0]
+    tree.payload_ = HomeMadeClassifier().fit(np.zeros((2, 2)), [0, 1])
     src = tmp_path / "evil.skops"
-    sio.dump(HomeMadeClassifier().fit(np.zeros((2, 2)), [0, 1]), src)
+    sio.dump(tree, src)
     out = tmp_path / "o.json"
     _fails(["compile", str(src), "--out", str(out)], capsys, "untrusted type", "HomeMadeClassifier")
-    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    home = tmp_path / "home.skops"
+    sio.dump(HomeMadeClassifier().fit(np.zeros((2, 2)), [0, 1]), home)
+    _fails(["compile", str(home), "--out", str(out)], capsys, "untrusted type", "HomeMadeClassifier")
+    assert not out.exists() and sorted(tmp_path.iterdir()) == sorted([src, home])
 
 
 def test_bad_inputs_exit_2_with_clear_messages(tmp_path, capsys):

@@ -42,12 +42,12 @@ def test_batch_output_is_scored_by_the_shared_scorer(tmp_path, capsys):
 
 def test_batch_to_output_file(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "a", "text": "minimize delay"}\n\n{"text": "cover every flow"}\n')
+    src.write_text('{"id": "a", "text": "minimize delay"}\n{"text": "cover every flow"}\n')
     target = tmp_path / "out.jsonl"
     assert main(["translate", "--batch", str(src), "-o", str(target)]) == 0
     assert capsys.readouterr().out == ""
     rows = [json.loads(line) for line in target.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["a", 3]  # missing id -> line number
+    assert [r["id"] for r in rows] == ["a", 2]  # missing id -> line number
     assert rows[0]["preference"]["latency"] == 0.75 and rows[1]["preference"]["coverage"] > 0
 
 
@@ -83,22 +83,35 @@ def test_proceed_option_applies_mapping(capsys):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b'{"id": 1, "text": "minimize delay"}\n{"id": 2, "text": "caf\xe9"}\n', "line 2: not UTF-8"),
-    (b'{"id": 1, "text": "minimize delay"}\n{"id": 2, "text": \n', "line 2: malformed JSON"),
-    (b'{"id": 1, "txt": "minimize delay"}\n', "line 1: field \"text\" is missing"),
-    (b'{"id": 1, "text": "   "}\n', "line 1: field \"text\" is empty"),
-    (b'{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "line 2: duplicate id"),
-    (b'[1, 2]\n', "line 1: expected a JSON object"),
-    (b'\n\n', "no intents"),
+    (b'{"id": 2, "text": "caf\xe9"}', "not UTF-8"),
+    (b'{"id": 2, "text": ', "malformed JSON"),
+    (b'{"id": 2, "txt": "minimize delay"}', "field \"text\" is missing"),
+    (b'{"id": 2, "text": "   "}', "field \"text\" is empty"),
+    (b'{"id": 1, "text": "b"}', "duplicate id"),
+    (b'[1, 2]', "expected a JSON object"),
+    (b'', "line is empty"),
+    (b'{"id": 2, "text": "' + b"minimize latency " * 600 + b'"}', "the limit is 2000"),
+    (b"x" * 10_000, "line is 10000 characters; the limit is 2000"),
 ])
-def test_bad_batch_lines_are_named(tmp_path, capsys, content, message):
+def test_a_bad_line_gets_an_error_record_and_the_rest_are_translated(tmp_path, capsys, content, message):
     src = tmp_path / "bad.jsonl"
-    src.write_bytes(content)
+    src.write_bytes(b'{"id": 1, "text": "minimize delay"}\n' + content + b'\n{"id": 3, "text": "cover every flow"}\n')
     target = tmp_path / "out.jsonl"
-    assert main(["translate", "--batch", str(src), "-o", str(target)]) == 2
+    assert main(["translate", "--batch", str(src), "-o", str(target)]) == 1  # exit status = failed lines
     err = capsys.readouterr().err
-    assert message in err and str(src) in err and "Traceback" not in err
-    assert not target.exists()  # nothing half-written
+    (reported,) = [line for line in err.splitlines() if line.startswith(f"{src}: line 2: ")]
+    assert message in reported and "1 of 3 lines failed" in err and "Traceback" not in err
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert message in rows[1]["error"] and "preference" not in rows[1]
+    assert rows[0]["preference"]["latency"] == 0.75 and rows[2]["preference"]["coverage"] > 0
+
+
+def test_an_empty_batch_file_exits_2(tmp_path, capsys):
+    src = tmp_path / "empty.jsonl"
+    src.write_bytes(b"")
+    assert main(["translate", "--batch", str(src)]) == 2
+    assert "no intents" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -117,11 +130,23 @@ def test_cli_errors_exit_2(capsys, monkeypatch, argv, message):
     assert message in err and "Traceback" not in err
 
 
-def test_real_process_exit_code_and_no_traceback(tmp_path):
-    src = tmp_path / "bad.jsonl"
-    src.write_bytes(b'{"id": 1, "text": "ok"}\n{oops}\n')
+def test_real_process_batch_with_empty_huge_and_non_utf8_lines(tmp_path):
+    """The issue's acceptance case, through a real process: one record per line, exit = failed count."""
+    src = tmp_path / "mixed.jsonl"
+    src.write_bytes(b'{"id": 1, "text": "minimize delay"}\n'
+                    b'\n'
+                    b'{"id": 3, "text": "' + b"y" * 10_240 + b'"}\n'
+                    b'{"id": 4, "text": "\xff\xfe bad bytes"}\n'
+                    b'{oops}\n'
+                    b'{"id": 6, "text": "Save TCAM and SRAM"}\n')
     proc = subprocess.run([sys.executable, "-m", "omniplan_cli", "translate", "--batch", str(src)], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "line 2: malformed JSON" in proc.stderr and "Traceback" not in proc.stderr
-    assert proc.stdout == ""
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 4
+    assert "4 of 6 lines failed" in proc.stderr and "Traceback" not in proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [("error" in r) for r in rows] == [False, True, True, True, True, False]
+    assert "line is empty" in rows[1]["error"] and "limit is 2000" in rows[2]["error"]
+    assert "not UTF-8" in rows[3]["error"] and "malformed JSON" in rows[4]["error"]
+    assert rows[5]["preference"]["resources"] == 0.75

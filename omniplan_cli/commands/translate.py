@@ -1,10 +1,11 @@
 """`omniplan translate`: natural-language intent -> preference vector, one intent or a JSONL batch.
 
 Single intent: a rich view (intensity bars, the words that drove each objective, out-of-scope asks
-with the operator's two options) or --json. Batch: every input line is checked (UTF-8, JSON, a
-non-empty "text") before anything is translated, then all intents are translated in one encoder
-pass and written as JSONL that bench/score_intents.py reads. A bad line stops the run with the
-line named and nothing written (exit 2).
+with the operator's two options) or --json. Batch: every input line gets one output line, in order.
+Good lines are translated in one encoder pass and written as JSONL that score_intents.py reads; a bad
+line (empty, not UTF-8, malformed JSON, no "text", over the length limit, duplicate id) gets
+{"id", "error"} and the run goes on. The exit status is the number of failed lines (capped at 125);
+an unreadable or empty file exits 2.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,61 +100,122 @@ def _apply_choice(args: argparse.Namespace, translation) -> list[str]:
     return names
 
 
-def read_batch(path: str) -> list[tuple[Any, str]]:
-    """(id, text) per non-blank line; raises IntentInputError naming the file and line of the first bad one."""
+#: exit statuses above 125 mean "killed by a signal" to shells, so the failed-line count is capped here.
+MAX_EXIT_COUNT = 125
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One input line of a batch: its id and either the intent text or why it cannot be translated.
+
+    Example: BatchLine(line=3, key="a", text="minimize delay") or BatchLine(line=4, key=4, error="line is empty").
+    """
+
+    line: int
+    key: Any
+    text: str | None = None
+    error: str | None = None
+
+
+def read_batch(path: str) -> list[BatchLine]:
+    """One BatchLine per input line, in order; a bad line carries its error instead of stopping the read.
+
+    WHY per line: one empty or garbled line in a file of thousands must not cost the other results.
+    Only an unreadable or entirely empty file raises IntentInputError.
+    """
     from intent import MAX_INTENT_CHARS, IntentInputError
 
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         raise IntentInputError(f"cannot read batch file: {exc.strerror or exc}", path=path) from None
-    items: list[tuple[Any, str]] = []
-    seen: set[str] = set()
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        try:
-            decoded = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise IntentInputError(f"not UTF-8 (byte {exc.start + 1})", path=path, line=number) from None
-        if not decoded.strip():
-            continue
-        try:
-            row = json.loads(decoded)
-        except json.JSONDecodeError as exc:
-            raise IntentInputError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
-        if not isinstance(row, dict):
-            raise IntentInputError("expected a JSON object with \"text\"", path=path, line=number)
-        text = row.get("text")
-        if not isinstance(text, str):
-            raise IntentInputError("field \"text\" is missing or not a string", path=path, line=number)
-        if not text.strip():
-            raise IntentInputError("field \"text\" is empty", path=path, line=number)
-        if len(text.strip()) > MAX_INTENT_CHARS:
-            raise IntentInputError(f"field \"text\" is {len(text.strip())} characters; the limit is "
-                                   f"{MAX_INTENT_CHARS}", path=path, line=number)
-        key = row.get("id", number)
-        if str(key) in seen:
-            raise IntentInputError(f"duplicate id {key!r}", path=path, line=number)
-        seen.add(str(key))
-        items.append((key, text))
-    if not items:
+    chunks = raw.split(b"\n")
+    if chunks and chunks[-1] in (b"", b"\r"):  # the newline that ends the last line opens no new line
+        chunks.pop()
+    if not chunks:
         raise IntentInputError("no intents (the file is empty)", path=path)
-    return items
+    lines: list[BatchLine] = []
+    seen: set[str] = set()
+    for number, chunk in enumerate(chunks, start=1):
+        key, text, error = number, None, None
+        try:
+            decoded = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error = f"not UTF-8 (byte {exc.start + 1})"
+        else:
+            key, text, error = _parse_line(decoded, number, MAX_INTENT_CHARS)
+        if error is None and str(key) in seen:
+            error, key = f"duplicate id {key!r}", number
+        if error is None:
+            seen.add(str(key))
+        lines.append(BatchLine(number, key, text if error is None else None, error))
+    return lines
+
+
+def _parse_line(decoded: str, number: int, max_chars: int) -> tuple[Any, str | None, str | None]:
+    """(id, text, error) for one decoded line; the id is the line number when the line has none."""
+    if not decoded.strip():
+        return number, None, "line is empty"
+    if len(decoded) > 4 * max_chars:  # far beyond any intent: do not even parse it
+        return number, None, f"line is {len(decoded)} characters; the limit is {max_chars}"
+    try:
+        row = json.loads(decoded)
+    except json.JSONDecodeError as exc:
+        return number, None, f"malformed JSON: {exc.msg} (column {exc.colno})"
+    if not isinstance(row, dict):
+        return number, None, "expected a JSON object with \"text\""
+    key = row.get("id", number)
+    if not isinstance(key, (str, int)) or isinstance(key, bool):
+        return number, None, "field \"id\" must be a string or an integer"
+    text = row.get("text")
+    if not isinstance(text, str):
+        return key, None, "field \"text\" is missing or not a string"
+    if not text.strip():
+        return key, None, "field \"text\" is empty"
+    if len(text.strip()) > max_chars:
+        return key, None, f"field \"text\" is {len(text.strip())} characters; the limit is {max_chars}"
+    if "\x00" in text:
+        return key, None, "field \"text\" contains a NUL character"
+    return key, text, None
+
+
+def _translate_lines(lines: list[BatchLine], config) -> list[Any]:
+    """A Translation or an error string per line; good lines go through the translator in one pass."""
+    from intent import IntentInputError, translate_batch
+
+    good = [i for i, line in enumerate(lines) if line.error is None]
+    results: list[Any] = [line.error for line in lines]
+    try:
+        translated = translate_batch([lines[i].text for i in good], config=config) if good else []
+    except IntentInputError:
+        # a text the line checks let through but the translator refuses: isolate it, keep the rest
+        translated = []
+        for i in good:
+            try:
+                translated.extend(translate_batch([lines[i].text], config=config))
+            except IntentInputError as exc:
+                translated.append(str(exc))
+    for i, result in zip(good, translated):
+        results[i] = result
+    return results
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from intent import translate_batch
-
-    items = read_batch(args.batch)
-    translations = translate_batch([t for _, t in items], config=_config(args))
-    lines = []
-    for (key, _), translation in zip(items, translations):
-        row = {"id": key, **translation.as_dict()}
+    lines = read_batch(args.batch)
+    results = _translate_lines(lines, _config(args))
+    rows, failed = [], 0
+    for line, result in zip(lines, results):
+        if isinstance(result, str):
+            failed += 1
+            rows.append(json.dumps({"id": line.key, "error": result}, ensure_ascii=False))
+            print(f"{args.batch}: line {line.line}: {result}", file=sys.stderr)
+            continue
+        row = {"id": line.key, **result.as_dict()}
         if args.proceed:
-            row["preference_with_mapping"] = translation.with_mapping().as_dict()
-        lines.append(json.dumps(row, ensure_ascii=False))
-    for translation in translations if args.register else []:
-        _apply_choice(args, translation)
-    payload = "\n".join(lines) + "\n"
+            row["preference_with_mapping"] = result.with_mapping().as_dict()
+        rows.append(json.dumps(row, ensure_ascii=False))
+        _apply_choice(args, result)
+    payload = "\n".join(rows) + "\n"
     if args.output:
         target = Path(args.output)
         tmp = target.with_name(f".{target.name}.tmp")
@@ -164,7 +227,10 @@ def _run_batch(args: argparse.Namespace) -> int:
             raise InputError(f"--output {args.output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(payload)
-    return 0
+    if failed:
+        print(f"{args.batch}: {failed} of {len(lines)} lines failed (exit status = failed lines, at most "
+              f"{MAX_EXIT_COUNT})", file=sys.stderr)
+    return min(failed, MAX_EXIT_COUNT)
 
 
 def _show(translation, registered: list[str], proceed: bool) -> None:

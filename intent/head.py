@@ -1,0 +1,87 @@
+"""The learned clause scorer: two small MLPs on MiniLM clause embeddings.
+
+* the objective head reads a clause and predicts, per objective, one of CLASSES (absent, negated,
+  level 1..4): it finds objectives named in wording the lexicon has no pattern for (slang, typos,
+  paraphrase) and objectives a clause dismisses;
+* the degree head reads the clause with its objective words replaced by MASK ("it trumps
+  everything", "forget about it") and predicts one of DEGREES (negated, level 1..4): how strongly
+  the clause asks, independent of which objective it names.
+
+WHY heads under the lexicon: the lexicon reads jargon and grammar it was written for; the heads,
+trained on a generated corpus (intent/corpus.py) of many wordings, read emphasis, hedges, negations
+and slang the lexicon has no rule for. The translator (intent/embedded.py) fuses the readings and
+still scores the fused level on the paper's anchor curve, so the output scale stays calibrated.
+
+Weights ship in intent/data/clause_head.npz (float16, ~0.3 MB); `python -m intent.train` rebuilds them.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from intent.corpus import CLASSES, DEGREES
+from intent.errors import BackendError
+from omniplan.objectives import OBJECTIVES
+
+WEIGHTS = Path(__file__).resolve().parent / "data" / "clause_head.npz"
+
+
+@dataclass(frozen=True)
+class Perceptron:
+    """embedding -> hidden (ReLU) -> groups x classes logits -> softmax per group.
+
+    Example: Perceptron(w1, b1, w2, b2, groups=7).probabilities(vectors) has shape (rows, 7, classes).
+    """
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    groups: int
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        hidden = np.maximum(np.asarray(vectors, dtype=np.float32) @ self.w1 + self.b1, 0.0)
+        logits = (hidden @ self.w2 + self.b2).reshape(len(vectors), self.groups, -1)
+        logits -= logits.max(axis=2, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=2, keepdims=True)
+
+
+@dataclass(frozen=True)
+class ClauseHeads:
+    """The objective head and the degree head, loaded together from one weights file."""
+
+    objective: Perceptron
+    degree: Perceptron
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> "ClauseHeads":
+        try:
+            data = np.load(path)
+            parts = {name: [data[f"{name}_{k}"].astype(np.float32) for k in ("w1", "b1", "w2", "b2")]
+                     for name in ("objective", "degree")}
+        except (OSError, KeyError, ValueError) as exc:
+            raise BackendError(f"cannot load the clause scorer weights {path}: {exc}; rebuild them with "
+                               "`python -m intent.train`") from None
+        heads = cls(Perceptron(*parts["objective"], groups=len(OBJECTIVES)), Perceptron(*parts["degree"], groups=1))
+        if heads.objective.w2.shape[1] != len(OBJECTIVES) * len(CLASSES) or heads.degree.w2.shape[1] != len(DEGREES):
+            raise BackendError(f"{path}: weights are for another label set; rebuild with `python -m intent.train`")
+        return heads
+
+    def objectives(self, vectors: np.ndarray) -> np.ndarray:
+        """Per-objective class probabilities, shape (rows, 7, len(CLASSES))."""
+        return self.objective.probabilities(vectors)
+
+    def degrees(self, masked_vectors: np.ndarray) -> np.ndarray:
+        """Degree probabilities of masked clauses, shape (rows, len(DEGREES))."""
+        return self.degree.probabilities(masked_vectors)[:, 0, :]
+
+
+@functools.lru_cache(maxsize=1)
+def clause_heads() -> ClauseHeads:
+    """The shipped heads, loaded once per process."""
+    return ClauseHeads.load()

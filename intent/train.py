@@ -1,0 +1,108 @@
+"""Retrain the learned clause scorer: `python -m intent.train [--rows 6000] [--seed 11] [--epochs 30]`.
+
+Generates the corpus (intent/corpus.py, templates only, no evaluation set), embeds it with the
+bundled MiniLM, trains the two heads (objective and degree, intent/head.py) with a fixed seed and writes intent/data/clause_head.npz.
+Prints accuracy on a 15 % slice of the generated corpus kept out of training (a sanity check of
+fit, not of generalisation: the held-out intent sets in bench/ measure that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from intent.corpus import CLASSES, DEGREES, SEED, generate_corpus
+from intent.head import WEIGHTS
+from omniplan.objectives import OBJECTIVES
+
+#: hidden width: large enough to separate six classes per objective, small enough to ship (~0.3 MB for both heads in fp16).
+HIDDEN = 256
+#: label smoothing keeps the heads from saturating at p = 1.00 on template wording, so the fusion
+#: thresholds (intent/fusion.py) still separate confident readings from guesses on new wording.
+LABEL_SMOOTHING = 0.1
+
+
+def _fit(x: np.ndarray, y: np.ndarray, groups: int, classes: int, seed: int, epochs: int):
+    """Train one two-layer perceptron (cross-entropy per group, label -1 ignored); returns the torch model."""
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    model = torch.nn.Sequential(torch.nn.Linear(x.shape[1], HIDDEN), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                                torch.nn.Linear(HIDDEN, groups * classes))
+    optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.reshape(len(y), groups))
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        model.train()
+        for batch in torch.randperm(len(xt), generator=generator).split(128):
+            logits = model(xt[batch]).view(-1, classes)
+            loss = torch.nn.functional.cross_entropy(logits, yt[batch].reshape(-1), ignore_index=-1,
+                                                   label_smoothing=LABEL_SMOOTHING)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    model.eval()
+    return model
+
+
+def _predict(model, x: np.ndarray, groups: int, classes: int) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model(torch.from_numpy(x)).view(len(x), groups, classes).argmax(-1).numpy()
+
+
+def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
+    first, second = model[0], model[3]
+    return {f"{prefix}_w1": first.weight.detach().numpy().T.astype(np.float16),
+            f"{prefix}_b1": first.bias.detach().numpy().astype(np.float16),
+            f"{prefix}_w2": second.weight.detach().numpy().T.astype(np.float16),
+            f"{prefix}_b2": second.bias.detach().numpy().astype(np.float16)}
+
+
+def train(rows: int = 6000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS) -> dict[str, float]:
+    """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus."""
+    from intent.encoder import get_encoder
+
+    started = time.perf_counter()
+    corpus = generate_corpus(rows, seed)
+    encoder = get_encoder()
+    x = encoder.encode([r.text for r in corpus])
+    xm = encoder.encode([r.masked for r in corpus])
+    y = np.array([[r.labels[o] for o in OBJECTIVES] for r in corpus], dtype=np.int64)
+    yd = np.array([r.degree for r in corpus], dtype=np.int64)
+    embedded = time.perf_counter()
+    order = np.random.default_rng(seed).permutation(len(corpus))
+    cut = int(0.85 * len(order))
+    fit, kept = order[:cut], order[cut:]
+    objective = _fit(x[fit], y[fit], len(OBJECTIVES), len(CLASSES), seed, epochs)
+    degree = _fit(xm[fit], yd[fit], 1, len(DEGREES), seed, epochs)
+    pred = _predict(objective, x[kept], len(OBJECTIVES), len(CLASSES))
+    has_degree = kept[yd[kept] >= 0]
+    pred_degree = _predict(degree, xm[has_degree], 1, len(DEGREES))[:, 0]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **_arrays("objective", objective), **_arrays("degree", degree))
+    return {"rows": len(corpus), "objective_label_acc": float((pred == y[kept]).mean()),
+            "objective_row_exact": float((pred == y[kept]).all(axis=1).mean()),
+            "degree_acc": float((pred_degree == yd[has_degree]).mean()),
+            "embed_s": embedded - started, "train_s": time.perf_counter() - embedded}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=6000)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    args = parser.parse_args()
+    stats = train(args.rows, args.seed, args.epochs, args.out)
+    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items()),
+          f"-> {args.out} ({args.out.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
