@@ -16,6 +16,7 @@ setup(
         "controller": ["*.yaml", "*.json"],
         "experts": ["models/*.zip", "models/*.npz"],
         "intent": ["*.json", "*.yaml", "data/*"],
+        "omniplan": ["data/*.json"],
     },
     install_requires=[
         # torch is pinned so pip takes the local CPU wheel instead of a multi-GB CUDA build.

@@ -10,8 +10,16 @@ back with one wildcard Read, and deletes them in the same batches. The target is
 entries/s with batching. Packets/s are measured in-process through the data plane with the
 pipeline twin (p4src.pipeline) when it is available.
 
+Reference comparison (``--reference``, on by default when BMv2 is installed): the same prebuilt
+client writes to BMv2 ``simple_switch_grpc`` and to omniplan-switch in one run, each freshly
+started with the same p4c-compiled program: (a) tests/p4/conformance.p4's 131,072-entry LPM table
+``routes``, 50,000 inserts in batches of 1,000; (b) inml.p4 stage0 (compiler-shaped: exact
+task/version/visit, range key, 1536-bit ternary, 1536-bit parameter), 20,000 inserts. Ratios are
+omniplan-switch / BMv2 for the same case.
+
 Run: ``.venv/bin/python -m bench.bench_p4runtime`` (``--quick`` for a smoke run).
-Writes ``bench/results/p4runtime.csv`` and ``bench/results/p4runtime.png``.
+Writes ``bench/results/p4runtime.csv``, ``p4runtime.png``, ``p4runtime_reference.csv`` and
+``p4runtime_reference.png``.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import itertools
 import re
 import subprocess
 import sys
@@ -36,6 +45,15 @@ from softswitch.proto import p4r
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 20_000.0
+ROOT = Path(__file__).resolve().parents[1]
+#: inml.p4's 1536-bit register-file match field (a header of its own since inml.p4 compiles with p4c)
+REGS_FIELD = "hdr.inml_regs.regs"
+CONFORMANCE = ROOT / "tests" / "p4" / "conformance"
+#: size of inml.p4's stage tables (P4Info): the inml-shaped runs never insert more
+INML_STAGE_SIZE = 65536
+#: Every client of the one switch bids a higher election id than the last: the switch remembers the
+#: highest id it ever saw (P4Runtime 5.3), so a lower one would stay a backup.
+ELECTION_IDS = itertools.count(1000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "inml (prebuilt, compiler-shaped stage entries of inml.p4)")
     p.add_argument("--packets", type=int, default=20000, help="packets for the data-plane measurement")
     p.add_argument("--quick", action="store_true", help="small counts (smoke run)")
+    p.add_argument("--reference", choices=("auto", "on", "off"), default="auto",
+                   help="compare with BMv2 simple_switch_grpc side by side (auto: when installed)")
+    p.add_argument("--only-reference", action="store_true", help="run only the BMv2 comparison")
     p.add_argument("--out", type=Path, default=RESULTS / "p4runtime.csv")
     return p
 
@@ -99,7 +120,7 @@ def _timed_fwd_cycle(c: P4RuntimeClient, n: int, pid: int, insert: Callable[[], 
 
 
 def run_raw(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
-    with P4RuntimeClient(addr, device_id=0, election_id=1000) as c:
+    with P4RuntimeClient(addr, device_id=0, election_id=next(ELECTION_IDS)) as c:
         c.arbitrate()
         c.set_pipeline(demo_p4info())
 
@@ -113,14 +134,14 @@ def run_raw(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
 def run_prebuilt(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
     """Like run_raw, but every WriteRequest is built before the clock starts: the switch's rate
     without the client's Python encoding cost competing for the same two cores."""
-    with P4RuntimeClient(addr, device_id=0, election_id=1000) as c:
+    with P4RuntimeClient(addr, device_id=0, election_id=next(ELECTION_IDS)) as c:
         c.arbitrate()
         c.set_pipeline(demo_p4info())
 
         def requests(kind: int) -> list:
             out = []
             for start in range(0, n, batch):
-                req = p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=1000), updates=[
+                req = p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=c.election_id), updates=[
                     update(kind, fwd_pb(i)) for i in range(start, min(n, start + batch))])
                 out.append(req)
             return out
@@ -137,37 +158,23 @@ def run_prebuilt(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
 def run_inml(addr: str, n: int, batch: int, pid: int) -> dict[str, float]:
     """Prebuilt writes of entries shaped like the compiler's: inml.p4 stage0 (exact task/version/
     visit + range key + 1536-bit ternary register match, 1536-bit add_vec parameter)."""
-    from p4src.entries import Match, TableEntry
-    from softswitch.codec import encode_entry
-    from softswitch.p4info import P4InfoIndex, load_p4info
+    from softswitch.p4info import load_p4info
 
-    p4info = load_p4info(Path(__file__).resolve().parents[1] / "p4src" / "inml.p4info.txtpb")
-    index = P4InfoIndex(p4info)
-    table = index.table_by_name["MyIngress.stage0"]
-
-    def entry(i: int) -> "p4r.TableEntry":
-        return encode_entry(index, TableEntry("MyIngress.stage0", (
-            Match("hdr.inml.task_id", "exact", 1 + i // 4096), Match("hdr.inml.version", "exact", 1),
-            Match("hdr.inml.visit", "exact", 1), Match("meta.key0", "range", i % 4096 * 16, high=i % 4096 * 16 + 15),
-            Match("hdr.inml_regs.regs", "ternary", (i & 0xFF) << 1000, mask=0xFF << 1000)),
-            "MyIngress.add_vec", (("value", (i * 2654435761) << 700),), priority=1))
-
-    with P4RuntimeClient(addr, device_id=0, election_id=1000) as c:
+    p4info = load_p4info(ROOT / "p4src" / "inml.p4info.txtpb")
+    with P4RuntimeClient(addr, device_id=0, election_id=next(ELECTION_IDS)) as c:
         c.arbitrate()
         c.set_pipeline(p4info)
-        n = min(n, table.size)
-        inserts = [p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=1000), updates=[
-            update(p4r.Update.INSERT, entry(i)) for i in range(start, min(n, start + batch))])
-            for start in range(0, n, batch)]
+        inserts, table_id = inml_requests(min(n, INML_STAGE_SIZE), batch, 0, c.election_id)
+        n = min(n, INML_STAGE_SIZE)
         t0, s0 = time.perf_counter(), cpu_seconds(pid)
         for req in inserts:
             c.stub.Write(req)
         t_write, s_write = time.perf_counter() - t0, cpu_seconds(pid) - s0
         t0 = time.perf_counter()
-        got = c.read_table(table.id)
+        got = c.read_table(table_id)
         t_read = time.perf_counter() - t0
         assert len(got) == n, f"read {len(got)} of {n}"
-        deletes = [p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=1000), updates=[
+        deletes = [p4r.WriteRequest(device_id=0, election_id=p4r.Uint128(low=c.election_id), updates=[
             update(p4r.Update.DELETE, e) for e in got[start:start + batch]]) for start in range(0, n, batch)]
         t0 = time.perf_counter()
         for req in deletes:
@@ -184,7 +191,7 @@ def run_finsy(addr: str, n: int, batch: int, p4info_path: Path, pid: int) -> dic
                                action=fy.P4TableAction("forward", port=1 + i % 200))
 
     async def main() -> dict[str, float]:
-        opts = fy.SwitchOptions(p4info=p4info_path, device_id=0, initial_election_id=2000, p4force=True)
+        opts = fy.SwitchOptions(p4info=p4info_path, device_id=0, initial_election_id=next(ELECTION_IDS), p4force=True)
         async with fy.Switch("bench", addr, opts) as sw:
             t0, s0 = time.perf_counter(), cpu_seconds(pid)
             for start in range(0, n, batch):
@@ -282,8 +289,154 @@ def _inference_rate(index, p4info, count: int) -> dict:
     return _rate(sw, frames, h1.port, count, f"inference (iris dt, {len(entries)} entries, one switch)")
 
 
+def lpm_requests(n: int, batch: int, device_id: int, election_id: int) -> tuple[list, int]:
+    """Prebuilt INSERTs of ``n`` distinct /24 routes into conformance.p4's ``Ing.routes``."""
+    from softswitch.p4info import P4InfoIndex, load_p4info
+
+    index = P4InfoIndex(load_p4info(CONFORMANCE.with_suffix(".p4info.txtpb")))
+    table = index.table_by_name["Ing.routes"]
+    action = index.action_by_name["Ing.route"].id
+
+    def entry(i: int) -> "p4r.TableEntry":
+        e = p4r.TableEntry(table_id=table.id)
+        m = e.match.add(field_id=1).lpm
+        m.value, m.prefix_len = ((i << 8) & 0xFFFFFFFF).to_bytes(4, "big"), 24
+        e.action.action.action_id = action
+        e.action.action.params.add(param_id=1, value=bytes([1 + i % 200]))
+        return e
+
+    return _batched([entry(i) for i in range(n)], batch, device_id, election_id), table.id
+
+
+def inml_requests(n: int, batch: int, device_id: int, election_id: int) -> tuple[list, int]:
+    """Prebuilt INSERTs of ``n`` compiler-shaped inml.p4 stage0 entries (exact task/version/visit,
+    range key, 1536-bit ternary register match, 1536-bit add_vec parameter)."""
+    from p4src.entries import Match, TableEntry
+    from softswitch.codec import encode_entry
+    from softswitch.p4info import P4InfoIndex, load_p4info
+
+    index = P4InfoIndex(load_p4info(ROOT / "p4src" / "inml.p4info.txtpb"))
+    table = index.table_by_name["MyIngress.stage0"]
+
+    def entry(i: int) -> "p4r.TableEntry":
+        return encode_entry(index, TableEntry("MyIngress.stage0", (
+            Match("hdr.inml.task_id", "exact", 1 + i // 4096), Match("hdr.inml.version", "exact", 1),
+            Match("hdr.inml.visit", "exact", 1), Match("meta.key0", "range", i % 4096 * 16, high=i % 4096 * 16 + 15),
+            Match(REGS_FIELD, "ternary", (i & 0xFF) << 1000, mask=0xFF << 1000)),
+            "MyIngress.add_vec", (("value", (i * 2654435761) << 700),), priority=1))
+
+    return _batched([entry(i) for i in range(n)], batch, device_id, election_id), table.id
+
+
+def _batched(entries: list, batch: int, device_id: int, election_id: int) -> list:
+    return [p4r.WriteRequest(device_id=device_id, election_id=p4r.Uint128(low=election_id),
+                             updates=[update(p4r.Update.INSERT, e) for e in entries[start:start + batch]])
+            for start in range(0, len(entries), batch)]
+
+
+def _inml_program() -> tuple[Path, bytes] | None:
+    """inml.p4's P4Info and BMv2 JSON, compiled now with p4c; None without a compiler."""
+    from p4src.toolchain import compile_inml
+
+    out = Path(tempfile.mkdtemp(prefix="bench_inml_"))
+    try:
+        res = compile_inml(out_dir=out)
+    except FileNotFoundError:
+        return None
+    if res.returncode != 0:
+        raise SystemExit(f"bench_p4runtime: error: p4c failed on inml.p4: {res.output}")
+    return res.p4info_path, res.json_path.read_bytes()
+
+
+def reference_rows(quick: bool) -> list[dict]:
+    """Write/read rates of BMv2 and omniplan-switch for the same prebuilt requests, same client,
+    one freshly started switch at a time (BMv2 first)."""
+    from softswitch import reference
+    from softswitch.p4info import load_p4info
+
+    n_lpm, n_inml = (5000, 2000) if quick else (50_000, 20_000)
+    cases = [("lpm 131072-entry table", CONFORMANCE.with_suffix(".p4info.txtpb"),
+              CONFORMANCE.with_suffix(".json").read_bytes(), lpm_requests, n_lpm)]
+    inml = _inml_program()
+    if inml is not None:
+        cases.append(("inml stage0 (range + 1536-bit ternary)", inml[0], inml[1], inml_requests, n_inml))
+    rows = []
+    for case, p4info_path, device_config, make, n in cases:
+        p4info = load_p4info(p4info_path)
+        reqs, table_id = make(n, 1000, 0, 10)
+        for kind in ("bmv2", "omniplan-switch"):
+            with reference.running(kind, 0) as (proc, addr), P4RuntimeClient(addr, device_id=0, election_id=10) as c:
+                c.arbitrate()
+                c.set_pipeline(p4info, device_config)
+                t0, s0 = time.perf_counter(), cpu_seconds(proc.pid)
+                for req in reqs:
+                    c.stub.Write(req)
+                t_write, s_write = time.perf_counter() - t0, cpu_seconds(proc.pid) - s0
+                t0 = time.perf_counter()
+                got = len(c.read_table(table_id))
+                t_read = time.perf_counter() - t0
+                assert got == n, f"{kind}: read {got} of {n}"
+            rows.append({"case": case, "switch": kind, "entries": n, "batch": 1000, "write_eps": round(n / t_write),
+                         "read_eps": round(n / t_read), "server_cpu_s": round(s_write, 3)})
+    for r in rows:
+        bm = next(x for x in rows if x["case"] == r["case"] and x["switch"] == "bmv2")
+        r["write_vs_bmv2"] = round(r["write_eps"] / bm["write_eps"], 2)
+        r["read_vs_bmv2"] = round(r["read_eps"] / bm["read_eps"], 2)
+    return rows
+
+
+def _show_reference(rows: list[dict], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="BMv2 simple_switch_grpc vs omniplan-switch, same client and program (batch 1,000)")
+    for col in ("case", "switch", "entries", "write entries/s", "read entries/s", "server CPU s (writes)",
+                "write vs BMv2", "read vs BMv2"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(r["case"], r["switch"], str(r["entries"]), f"{r['write_eps']:,}", f"{r['read_eps']:,}",
+                      str(r["server_cpu_s"]), f"{r['write_vs_bmv2']:.2f}x", f"{r['read_vs_bmv2']:.2f}x")
+    load = Path("/proc/loadavg").read_text().split()[0]
+    console = Console(width=150)
+    console.print(table)
+    console.print(f"load average {load} (the machine is shared: compare the ratios, not the absolute rates)")
+    with out.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, metric, title in ((axes[0], "write_eps", "writes"), (axes[1], "read_eps", "reads")):
+        for k, kind in enumerate(("bmv2", "omniplan-switch")):
+            ys = [next(r[metric] for r in rows if r["case"] == c and r["switch"] == kind) for c in cases]
+            ax.bar([i + 0.4 * k for i in range(len(cases))], ys, width=0.4, label=kind)
+        ax.set_xticks([i + 0.2 for i in range(len(cases))], [c.split(" (")[0] for c in cases], fontsize=8)
+        ax.set_ylabel("entries/s")
+        ax.set_title(f"{title}, batch 1,000")
+        ax.axhline(TARGET, color="grey", linestyle=":", label="20k/s floor")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out.with_suffix(".png"), dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from softswitch.reference import bmv2_binary
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    want_ref = args.reference == "on" or (args.reference == "auto" and bmv2_binary() is not None)
+    if args.reference == "on" and bmv2_binary() is None:
+        raise SystemExit("bench_p4runtime: error: --reference on, but simple_switch_grpc is not installed")
+    if want_ref:
+        _show_reference(reference_rows(args.quick), args.out.parent / (args.out.stem + "_reference.csv"))
+    if args.only_reference:
+        return 0
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
@@ -317,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "write_eps": round(rates["write"]), "read_eps": round(rates["read"]),
                                  "delete_eps": round(rates["delete"]),
                                  "server_us_per_entry": round(rates["server_cpu"] / n * 1e6, 1),
-                                 "server_capacity_eps": round(n / max(rates["server_cpu"], 1e-9))})
+                                 # /proc counts CPU in 10 ms ticks: below one tick there is no estimate (0)
+                                 "server_capacity_eps": round(n / rates["server_cpu"]) if rates["server_cpu"] else 0})
                     progress.advance(task)
     finally:
         proc.terminate()
@@ -333,11 +487,11 @@ def main(argv: list[str] | None = None) -> int:
         base = next(x["write_eps"] for x in rows if x["client"] == r["client"] and x["batch"] == min(batches))
         table.add_row(r["client"], str(r["batch"]), str(r["entries"]), f"{r['write_eps']:,}", f"{r['read_eps']:,}",
                       f"{r['delete_eps']:,}", f"{r['write_eps'] / base:.1f}x", f"{r['server_us_per_entry']}",
-                      f"{r['server_capacity_eps']:,}")
+                      f"{r['server_capacity_eps']:,}" if r["server_capacity_eps"] else "< 1 tick")
     console = Console(width=150)
     console.print(table)
     best = max(r["write_eps"] for r in rows)
-    cap = max(r["server_capacity_eps"] for r in rows)
+    cap = max((r["server_capacity_eps"] for r in rows if r["entries"] >= 1000), default=0)
     load = Path("/proc/loadavg").read_text().split()[0]
     console.print(f"best write rate {best:,} entries/s (wall clock, client and switch sharing this machine, "
                   f"load average {load}): {'meets' if best >= TARGET else 'MISSES'} the {TARGET:,.0f} entries/s "

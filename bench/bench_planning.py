@@ -11,6 +11,9 @@ Sections (one run, methods side by side, ratios against SPD-O):
   weights; how far the fast experts' SRAM and PHV are from CP-SAT's optimum (SRAM: weights
   resources=1; PHV: weights resources=1, coordination=1, hops=1, the objectives PHV consists of).
 * ``highs``   - CP-SAT vs HiGHS on the same integer model: time to the (same) optimum, ratio.
+* ``mipscale`` - the optimal channel at scale (issue 13's targets): Abilene[8]/60 tasks 30 s,
+  GEANT/100 tasks 60 s, TataNld/200 tasks 60 s; wall time, peak RSS (child process), objective vs
+  bound and vs the warm start. Not in the default sections (about 3.5 minutes).
 
     .venv/bin/python bench/bench_planning.py --quick      # a few minutes
     .venv/bin/python bench/bench_planning.py              # full grid (long: MIP limit 60 s each)
@@ -23,7 +26,6 @@ Writes bench/results/planning_*.csv and planning.png.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -40,13 +42,14 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.common import write_csv as common_write_csv  # noqa: E402
 from experts.registry import PlanRequest, get  # noqa: E402
 from omniplan.errors import OmniPlanError  # noqa: E402
 from omniplan.evaluate import evaluate  # noqa: E402
 from omniplan.feasibility import check_plan  # noqa: E402
 from omniplan.objectives import OBJECTIVES, Preference  # noqa: E402
 from omniplan.topology import Topology, load_topology  # noqa: E402
-from omniplan.workload import Workload, generate_workload  # noqa: E402
+from omniplan.workload import Workload, generate_compiled_workload  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 console = Console(width=200)
@@ -57,8 +60,8 @@ def _w(**kw: float) -> list[float]:
     return [kw.get(o, 0.0) for o in OBJECTIVES]
 
 
-#: MAT size multiplier passed to generate_workload (--scale); 5 is the generator's default.
-SCALE = 5.0
+#: Table size multiplier passed to generate_compiled_workload (--scale); 1 = as compiled.
+SCALE = 1.0
 
 
 def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: int = 0) -> tuple[Workload, Topology]:
@@ -67,8 +70,8 @@ def instance(topo_name: str, n_tasks: int, n_devices: int | None = None, seed: i
         topo = topo.subset(n_devices)
     names = [d.name for d in topo.devices]
     if topo.kind == "datacenter":
-        names = [n for n in names if n.startswith("e")] or names  # traffic enters at edge switches
-    return generate_workload(n_tasks, seed=seed, ingress_choices=names, scale=SCALE), topo
+        names = [n for n in names if n.startswith("e")] or names  # traffic enters and leaves at edge switches
+    return generate_compiled_workload(n_tasks, seed, names, scale=SCALE), topo
 
 
 def run_method(method: str, wl: Workload, topo: Topology, args) -> dict:
@@ -141,18 +144,7 @@ def _ratio(row: dict, base: dict | None, key: str) -> str:
 
 
 def write_csv(name: str, rows: list[dict]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    keys: list[str] = []
-    for r in rows:
-        for k in r:
-            if k not in keys:
-                keys.append(k)
-    path = RESULTS / name
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    return path
+    return common_write_csv(RESULTS / name, rows)
 
 
 # --------------------------------------------------------------------------- sections
@@ -253,11 +245,13 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
                 t0 = time.perf_counter()
                 plan = solve_mip(req)
                 ev = evaluate(plan, wl, topo)
+                starts = plan.info.get("warm_start") or []
                 rows.append({"config": label, "warm_start": warm_name or "-", "time_s": time.perf_counter() - t0,
-                             "status": plan.info["status"], "gap": plan.info["gap"],
-                             "solve_s": plan.info["solve_time_s"], "sram_pct": ev.objectives["resources"],
+                             "status": plan.info["status"], "gap": plan.info.get("gap_normalised"),
+                             "objective": plan.info.get("objective"), "bound": plan.info.get("best_bound"),
+                             "solve_s": plan.info.get("solve_time_s"), "sram_pct": ev.objectives["resources"],
                              "phv_pct": ev.phv_pct, "latency_us": ev.objectives["latency"],
-                             "warm_feasible": (plan.info["warm_start"] or {}).get("feasible")})
+                             "warm_feasible": any(r.get("feasible") for r in starts)})
                 progress.advance(task)
     sram_opt = min(r["sram_pct"] for r in rows if r["config"] == "SRAM optimum")
     phv_opt = min(r["phv_pct"] for r in rows if r["config"] == "PHV proxy optimum")
@@ -265,7 +259,7 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
     for col in ("config", "warm start", "time s", "status", "gap", "SRAM %", "PHV %", "latency us"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["config"], r["warm_start"], f"{r['time_s']:.2f}", r["status"], f"{r['gap']:.3%}",
+        table.add_row(r["config"], r["warm_start"], f"{r['time_s']:.2f}", r["status"], _fmt(r["gap"], ".4f"),
                       f"{r['sram_pct']:.3f}", f"{r['phv_pct']:.3f}", f"{r['latency_us']:.1f}")
     console.print(table)
     t2 = Table(title="Fast experts vs CP-SAT optimum (relative excess)")
@@ -283,7 +277,7 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
 
 def section_highs(args) -> list[dict]:
     from experts.milp_backends import solve_cpsat, solve_highs
-    from experts.milp_offload import build_model
+    from experts.milp_paths import build_path_model as build_model
     from experts.mip import SPD_O_WEIGHTS
 
     rows = []
@@ -317,25 +311,89 @@ def section_highs(args) -> list[dict]:
     return rows
 
 
+MIPSCALE_CASES = (("abilene", 8, 60, 30.0), ("geant2012", None, 100, 60.0), ("TataNld", None, 200, 60.0))
+
+
+def _mipscale_one(topo_name: str, n_devices: int | None, n_tasks: int, limit: float, seed: int) -> dict:
+    """One optimal-channel run (uniform weights, SPD-H warm start); called in a child process so
+    its peak RSS is its own."""
+    import resource
+
+    from experts.mip import solve_mip
+
+    topo = load_topology(topo_name)
+    if n_devices:
+        topo = topo.subset(n_devices)
+    wl = generate_compiled_workload(n_tasks, seed, [d.name for d in topo.devices])
+    fast = get("spd-h").solve(PlanRequest(wl, topo))
+    t0 = time.perf_counter()
+    plan = solve_mip(PlanRequest(wl, topo, weights=[1.0] * 7, time_limit_s=limit, warm_start=fast))
+    wall = time.perf_counter() - t0
+    from experts.milp_paths import candidate_walks, path_scales
+    from experts.mip import greedy_seed
+
+    # evaluated costs on the MIP's normalisation (the model's power term can differ from the evaluator's)
+    scales = path_scales(wl, topo, {t.name: candidate_walks(t, topo) for t in wl.tasks})
+    cost = lambda p: scales.cost(evaluate(p, wl, topo).objectives, [1.0] * 7)  # noqa: E731
+    starts = [cost(p) for p in (fast, greedy_seed(wl, topo)) if p is not None and not check_plan(p, wl, topo)]
+    return {"topology": topo.name, "devices": len(topo.devices), "tasks": n_tasks, "limit_s": limit, "wall_s": wall,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "status": plan.info["status"],
+            "objective": cost(plan), "bound": plan.info["best_bound"],
+            "gap_normalised": plan.info["gap_normalised"], "best_start": min(starts) if starts else None,
+            "variables": plan.info["model"]["variables"], "violations": len(check_plan(plan, wl, topo, require_all=True))}
+
+
+def section_mipscale(args) -> list[dict]:
+    import json
+    import subprocess
+
+    rows = []
+    for topo_name, nd, nt, limit in MIPSCALE_CASES:
+        code = ("import json,sys; sys.path.insert(0, %r); from bench.bench_planning import _mipscale_one; "
+                "print(json.dumps(_mipscale_one(%r, %r, %d, %r, %d)))") % (str(RESULTS.parents[1]), topo_name, nd, nt,
+                                                                           limit, args.seed)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=limit * 4 + 120)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else
+                    {"topology": topo_name, "tasks": nt, "error": out.stderr[-200:]})
+    table = Table(title="Optimal channel at scale (uniform weights, SPD-H warm start, CP-SAT 2 workers)")
+    for col in ("topology", "devices", "tasks", "limit s", "wall s", "RSS MB", "status", "objective", "bound",
+                "best start", "vs start", "variables"):
+        table.add_column(col)
+    for r in rows:
+        better = (1 - r["objective"] / r["best_start"]) if r.get("best_start") else None
+        table.add_row(r["topology"], str(r.get("devices", "-")), str(r["tasks"]), _fmt(r.get("limit_s"), ".0f"),
+                      _fmt(r.get("wall_s"), ".1f"), _fmt(r.get("rss_mb"), ".0f"), str(r.get("status", r.get("error", ""))[:30]),
+                      _fmt(r.get("objective"), ".4f"), _fmt(r.get("bound"), ".4f"), _fmt(r.get("best_start"), ".4f"),
+                      _fmt(better, ".1%"), str(r.get("variables", "-")))
+    console.print(table)
+    return rows
+
+
 def plot(quality: list[dict], scale: list[dict], path: Path) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    """Only panels that have data (a run of one section used to leave two empty panels)."""
     topo0 = quality[0]["topology"] if quality else None
-    for m in dict.fromkeys(r["method"] for r in quality):
-        pts = [(r["tasks"], r.get("sram_pct")) for r in quality if r["method"] == m and r["topology"] == topo0 and "sram_pct" in r]
-        if pts:
-            axes[0].plot(*zip(*pts), marker="o", label=m)
-        pts = [(r["tasks"], r.get("phv_pct")) for r in quality if r["method"] == m and r["topology"] == topo0 and "phv_pct" in r]
-        if pts:
-            axes[1].plot(*zip(*pts), marker="o", label=m)
-    axes[0].set(title=f"SRAM % ({topo0})", xlabel="tasks")
-    axes[1].set(title=f"PHV % ({topo0})", xlabel="tasks")
+    panels = []
+    for key, title in (("sram_pct", "SRAM %"), ("phv_pct", "PHV %")):
+        series = {m: [(r["tasks"], r[key]) for r in quality if r["method"] == m and r["topology"] == topo0 and r.get(key) is not None]
+                  for m in dict.fromkeys(r["method"] for r in quality)}
+        series = {m: pts for m, pts in series.items() if pts}
+        if series:
+            panels.append((f"{title} ({topo0})", "tasks", series, "linear"))
+    series = {}
     for m in dict.fromkeys(r["method"] for r in scale):
         for p in ("fast", "optimal"):
             pts = [(r["devices"], r["time_s"]) for r in scale if r["method"] == m and r["path"] == p and "error" not in r]
             if pts:
-                axes[2].plot(*zip(*pts), marker="o", label=f"{m} ({p})")
-    axes[2].set(title="execution time", xlabel="devices", ylabel="s", yscale="log")
-    for ax in axes:
+                series[f"{m} ({p})"] = pts
+    if series:
+        panels.append(("execution time (s)", "devices", series, "log"))
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (title, xlabel, series, yscale) in zip(axes[0], panels):
+        for label, pts in series.items():
+            ax.plot(*zip(*sorted(pts)), marker="o", label=label)
+        ax.set(title=title, xlabel=xlabel, yscale=yscale)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -348,12 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefer", default="resources=0.8,latency=0.6", help="OmniPlan's preference vector")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--scale", type=float, default=5.0,
-                    help="MAT size multiplier of the generated workloads (10 puts Abilene/60 tasks at ~50%% SRAM)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="table size multiplier of the compiled-model workloads (1 = as compiled)")
     args = ap.parse_args(argv)
     global SCALE
     SCALE = args.scale
-    tag = "" if args.scale == 5.0 else f"_s{args.scale:g}"
+    tag = "" if args.scale == 1.0 else f"_s{args.scale:g}"
     if args.quick:
         args.topologies, args.tasks = ["abilene", "fattree4"], [20, 60]
         args.devices, args.scale_topology, args.scale_tasks, args.fast_tasks = [8, 32], "geant2012", 60, 100
@@ -380,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"wrote {write_csv(f'planning_optimal{tag}.csv', section_optimal(args, methods))}")
     if "highs" in sections:
         console.print(f"wrote {write_csv(f'planning_highs{tag}.csv', section_highs(args))}")
+    if "mipscale" in sections:
+        console.print(f"wrote {write_csv(f'planning_mipscale{tag}.csv', section_mipscale(args))}")
     if quality or scale:
         png = RESULTS / f"planning{tag}.png"
         plot(quality, scale, png)

@@ -6,9 +6,15 @@ import csv
 from pathlib import Path
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    """Write result rows as CSV, columns in the first row's key order, so every script's files read alike."""
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """Write result rows as CSV, columns in the first row's key order (then any key a later row adds,
+    e.g. an error), so every script's files read alike. Returns the path."""
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+    return path

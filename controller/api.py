@@ -172,6 +172,7 @@ async def metrics(request: web.Request) -> web.Response:
     ctl.metrics.switches_up.set(sum(1 for s in ctl.switch_status() if s.get("ready")))
     ctl.metrics.queue_depth.set(ctl.queue.qsize())
     ctl.metrics.set_entries(ctl.store.deployed_counts(), [s.device for s in ctl.switches])
+    await ctl.refresh_inference_counts()
     return web.Response(body=ctl.metrics.render(), content_type="text/plain", charset="utf-8")
 
 
@@ -247,7 +248,9 @@ async def get_plan(request: web.Request) -> web.Response:
 
 
 async def get_switches(request: web.Request) -> web.Response:
-    return web.json_response({"switches": request.app[CONTROLLER_KEY].switch_status()})
+    ctl = request.app[CONTROLLER_KEY]
+    await ctl.refresh_inference_counts()
+    return web.json_response({"switches": ctl.switch_status()})
 
 
 async def get_status(request: web.Request) -> web.Response:

@@ -19,9 +19,10 @@ The failure detector drives the switch and link series through ``switch_state`` 
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 
 def link_name(a: str, b: str) -> str:
@@ -80,5 +81,30 @@ class Metrics:
         for name in switches:
             self.switch_entries.labels(name).set(counts.get(name, 0))
 
+    def watch_inference(self, counts: Callable[[], dict[str, dict[str, dict[str, int]]]]) -> None:
+        """Export ``omniplan_inference_packets_total{task,label,switch}`` from the switches' own
+        counters (switch -> task -> label -> packets, as last read): the switch counts, we relay."""
+        self.registry.register(_InferenceCollector(counts))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _InferenceCollector:
+    """Prometheus collector over the last read of the switches' per-class direct counters."""
+
+    def __init__(self, counts: Callable[[], dict[str, dict[str, dict[str, int]]]]):
+        self.counts = counts
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        family = CounterMetricFamily("omniplan_inference_packets", "Packets classified and delivered, per task "
+                                     "and class label, as counted by each switch (inml.p4 label_packets)",
+                                     labels=["task", "label", "switch"])
+        for switch, tasks in sorted(self.counts().items()):
+            for task, labels in sorted(tasks.items()):
+                for label, packets in sorted(labels.items()):
+                    family.add_metric([task, label, switch], packets)
+        yield family

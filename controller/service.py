@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from controller.config import SwitchConfig
 from controller.events import EventBus
+from controller.inference import InferenceCounts, class_names
 from controller.intents import REQUEST_FIELDS, IntentManager, workload_with_programs
 from controller.metrics import Metrics
 from controller.network import NetworkView, UsesNetwork
@@ -43,6 +44,8 @@ class Controller(UsesNetwork):
         self.network.on_reconciled = lambda _device: self.intents.retry_pending()
         self.network.on_change = self.intents.on_network_change
         self.started = time.time()
+        self.inference = InferenceCounts(southbound, lambda: self.store.get_meta("task_ids", {}), self._class_names)
+        self.metrics.watch_inference(lambda: self.inference.counts)
 
     @property
     def queue(self):
@@ -83,4 +86,19 @@ class Controller(UsesNetwork):
                 "uptime_s": round(time.time() - self.started, 3)}
 
     def switch_status(self) -> list[dict[str, Any]]:
-        return self.network.switch_status()
+        rows = self.network.switch_status()
+        for row in rows:  # the switches' own per-class counters, as last read (refresh_inference_counts)
+            row["inference_packets"] = self.inference.counts.get(row["device"], {})
+        return rows
+
+    async def refresh_inference_counts(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Read inml.p4's per-class direct counters from every ready switch (for /metrics, /switches)."""
+        return await self.inference.refresh()
+
+    def _class_names(self) -> dict[str, list]:
+        from omniplan.workload import task_to_dict
+
+        tasks = dict(self.store.models())
+        if self.intents.default_workload is not None:
+            tasks.update({t.name: task_to_dict(t) for t in self.intents.default_workload.tasks})
+        return class_names(tasks)

@@ -41,6 +41,10 @@ from p4src.entries import Match, TableEntry
 
 P4SRC = Path(__file__).resolve().parent.parent / "p4src"
 DEFAULT_P4INFO = P4SRC / "inml.p4info.txtpb"
+#: inml.p4's digest for a fresh packet without a dispatch entry, and how the controller asks for it:
+#: one report per list, at most 0.1 s buffering, a repeat of the same task only after 1 s unacked.
+UNKNOWN_TASK_DIGEST = "unknown_task_t"
+UNKNOWN_TASK_LIST_SIZE, UNKNOWN_TASK_TIMEOUT_NS, UNKNOWN_TASK_ACK_NS = 16, 100_000_000, 1_000_000_000
 #: A switch that fails within 2 s of connecting is retried after this long (finsy's default is 10 s,
 #: too slow for a switch that is restarting).
 RECONNECT_THROTTLE_S = 1.0
@@ -266,6 +270,7 @@ class FinsyDriver:
         self.name = config.device
         self.switch = switch
         self.ready = False
+        self._digest_task: asyncio.Task | None = None
         self.info: dict[str, Any] = {"connected": False, "primary": False, "pipeline_cookie": None,
                                      "last_error": None, "connects": 0, "election_id": config.election_id,
                                      "mastership_policy": config.mastership, "read_errors": 0, "write_errors": 0}
@@ -334,6 +339,46 @@ class FinsyDriver:
         except Exception as exc:
             raise SouthboundError(f"{self.config.name} {readable_error(exc)}") from exc
         return time.perf_counter() - t0
+
+    async def read_direct_counter(self, counter: str) -> list[tuple[dict[str, int], int]]:
+        """(match field values by field name, packets) of every entry of a direct counter's table
+        (P4Runtime DirectCounterEntry wildcard read, spec 9.3.1). Field names are the last part of
+        the P4Info name (``final_label`` for ``meta.final_label``), as finsy reports them."""
+        out = []
+        async for dc in self.switch.read(fy.P4DirectCounterEntry(counter)):
+            te = dc.table_entry
+            match = te.match if te is not None and te.match is not None else {}
+            out.append(({name.rsplit(".", 1)[-1]: int(v) for name, v in match.items()}, dc.packet_count))
+        return out
+
+    async def watch_unknown_tasks(self) -> None:
+        """Enable inml.p4's ``unknown_task_t`` digest and record each report in ``info["unknown_tasks"]``
+        (task id -> ingress port, lists received, last seen): traffic that arrives before its tables.
+        A no-op for a program without that digest. Runs while this controller is primary."""
+        if UNKNOWN_TASK_DIGEST not in {d.alias for d in self.switch.p4info.digests}:
+            return
+        entry = fy.P4DigestEntry(UNKNOWN_TASK_DIGEST, max_list_size=UNKNOWN_TASK_LIST_SIZE,
+                                 max_timeout_ns=UNKNOWN_TASK_TIMEOUT_NS, ack_timeout_ns=UNKNOWN_TASK_ACK_NS)
+        try:
+            await self.switch.write([+entry])
+        except Exception:  # already enabled (a previous primary did it): reconfigure instead
+            try:
+                await self.switch.write([~entry])
+            except Exception as exc:
+                self.info["last_error"] = f"digest: {exc}"
+                return
+        if self._digest_task is None or self._digest_task.done():  # one reader per switch stream
+            self._digest_task = self.switch.create_task(self._read_unknown_tasks(), name="unknown-task digests")
+
+    async def _read_unknown_tasks(self) -> None:
+        seen = self.info.setdefault("unknown_tasks", {})
+        async for digests in self.switch.read_digests(UNKNOWN_TASK_DIGEST):
+            for data in digests.data:  # finsy decodes the struct by member name
+                task_id, port = int(data["task_id"]), int(data["ingress_port"])
+                row = seen.setdefault(str(task_id), {"ingress_port": port, "reports": 0})
+                row.update(ingress_port=port, reports=row["reports"] + 1, last_seen=time.time())
+                log.info("%s: packets of unknown task %d arrive on port %d", self.name, task_id, port)
+            await self.switch.write([digests.ack()])
 
     def canonical(self, entries: Iterable[TableEntry]) -> list[TableEntry]:
         schema = self.switch.p4info
@@ -409,6 +454,7 @@ class Southbound:
         driver.info["expected_cookie"] = switch.p4info.p4cookie
         driver.ready = True
         if switch.is_primary:
+            await driver.watch_unknown_tasks()
             switch.create_task(self._read_packets(driver), name=f"{driver.name}-packet-in")
         if switch.is_primary and self.on_ready is not None:
             await self.on_ready(driver.name)

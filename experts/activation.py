@@ -1,12 +1,14 @@
 """Dual-channel expert activation (the paper's Algorithm 1) and the run that follows it.
 
-Given a preference vector s (intensities in [0, 1]) and a threshold tau:
+Given a preference (intensities in [0, 1]), s = the preference normalised to sum 1 (the paper's
+"normalized preference vector", docs/design.md "Activation"), and a threshold tau:
 
-* exactly one objective with s_i >= tau ("dominant"): only the fast experts whose capability on
+* exactly one objective with s_i >= tau ("dominant"; a single objective asked at any intensity is): only the fast experts whose capability on
   that objective is 1 are eligible (Algorithm 1, line 6); the one whose capability vector is most
   cosine-similar to s runs alone - no solver, which is where the speed-up comes from;
 * otherwise ("mixed"): the fast expert with the highest cosine similarity runs, and the MIP expert
-  ("cpsat") runs after it, configured with weights (default: s normalised; a ``configure`` hook -
+  ("cpsat") runs after it, configured with weights (default: s, every unasked objective given the
+  tie-break weight TIE_BREAK_EPS - "no change for no gain"; a ``configure`` hook -
   e.g. the DRL weight tuner in experts/configure.py - may supply others) and warm-started from the
   fast plan (lines 8-12);
 * an all-zero preference ("default"): nothing was asked, so the SPEED heuristic "spd-h" (minimum
@@ -15,9 +17,9 @@ Given a preference vector s (intensities in [0, 1]) and a threshold tau:
 
 If the eligible fast expert fails (for instance a DRL expert whose policy file is missing, or a
 heuristic that cannot place everything), the next most similar fast expert runs and the result
-notes why. Which plan is chosen: the MIP's when it returns a plan that passes the feasibility
+notes why; when every fast expert fails, the MIP runs as the last resort. Which plan is chosen: the MIP's when it returns a plan that passes the feasibility
 checker, places at least as many tasks, and costs no more under the weighted normalised objective
-(weights = the normalised preference, normalisation = the MIP's own ``objective_scales``); else
+(weights = the normalised preference, normalisation = the MIP's own ``path_scales``); else
 the fast one. The MIP is not started when the fast plan already sits at the instance's lower bound
 on every weighted objective (it cannot be beaten; noted in ``notes``). If no "cpsat" expert is
 registered the mixed branch runs the fast expert alone and
@@ -93,14 +95,18 @@ def select_experts(preference: Preference, tau: float = DEFAULT_TAU, fast: Seque
         return Selection("default", first + rest, False, sims,
                          reason=f"no objective was asked for: default fast expert {(first + rest)[0]!r}, no solver")
 
-    high = [o for o, v in zip(OBJECTIVES, s) if v >= tau]
+    # Algorithm 1 thresholds the *normalised* preference vector (the paper: "s is a normalized
+    # preference vector"; "only one w_i >= tau"): a single objective asked at any intensity holds
+    # all of s and takes the fast channel. See docs/design.md, "Activation".
+    s_norm = preference.normalized()
+    high = [o for o, v in zip(OBJECTIVES, s_norm) if v >= tau]
     if len(high) == 1:
         i = OBJECTIVES.index(high[0])
         eligible = [e for e in by_sim if e.capability[i] >= 1.0]
         if eligible:
             others = [e for e in by_sim if e not in eligible]
             return Selection("dominant", [e.name for e in eligible + others], False, sims, dominant=high[0], high=high,
-                             reason=f"only {high[0]}={s[i]:g} >= tau={tau:g}: fast expert with capability 1 on "
+                             reason=f"only {high[0]} (normalised {s_norm[i]:.3g}) >= tau={tau:g}: fast expert with capability 1 on "
                                     f"{high[0]}, best cosine {sims[eligible[0].name]:.3f}; no solver")
         # Algorithm 1 line 6 would activate nobody; fall back to similarity and say so.
         return Selection("dominant", [e.name for e in by_sim], False, sims, dominant=high[0], high=high,
@@ -203,12 +209,14 @@ class _Scorer:
     def __init__(self, workload: Workload, topology: Topology, weights: Sequence[float], notes: list[str]):
         self.weights = list(weights)
         try:
-            from experts.milp_offload import objective_scales
+            from experts.milp_paths import candidate_walks, path_scales
         except ImportError as exc:
             notes.append(f"MIP normalisation unavailable ({exc}); comparing on simple range normalisation")
             self.scales = None
         else:
-            self.scales = objective_scales(workload, topology)
+            cands = {t.name: candidate_walks(t, topology) for t in workload.tasks if t.ingress in topology.device_index
+                     or t.ingress is None}
+            self.scales = path_scales(workload, topology, cands) if len(cands) == len(workload.tasks) else None
         self.topology = topology
 
     def cost(self, ev: Evaluation) -> float:
@@ -253,6 +261,37 @@ def _execute(expert: Expert, request: PlanRequest, role: str, scorer: _Scorer | 
     return run
 
 
+#: Weight given to every objective the intent does not name: small enough never to trade an asked
+#: objective away, large enough that the solver does not make an unasked one worse for nothing.
+TIE_BREAK_EPS = 1e-3
+
+
+def tie_break(weights: Sequence[float]) -> list[float]:
+    """The normalised weights with ``TIE_BREAK_EPS`` on every zero entry ("no change for no gain")."""
+    w = [float(x) for x in weights]
+    if not any(w):
+        return w
+    w = [x if x > 0 else TIE_BREAK_EPS for x in w]
+    total = sum(w)
+    return [x / total for x in w]
+
+
+def keep_deployed(new: Evaluation, deployed: Evaluation, preference: Preference, workload: Workload,
+                  topology: Topology) -> tuple[bool, str]:
+    """Whether the controller should keep the deployed placement rather than push ``new``.
+
+    Keep when ``new`` is not strictly better on the intent's objectives (weighted normalised cost
+    with the normalised preference; coverage first: a plan placing fewer tasks never wins).
+    Returns (keep, one-line reason for the operator)."""
+    if new.placed_tasks < deployed.placed_tasks:
+        return True, f"new plan places {new.placed_tasks} tasks, the deployed one {deployed.placed_tasks}: keeping it"
+    scorer = _Scorer(workload, topology, preference.normalized(), [])
+    a, b = scorer.cost(new), scorer.cost(deployed)
+    if a < b - 1e-9:
+        return False, f"new plan is better on the intent's objectives (cost {a:.6g} < deployed {b:.6g})"
+    return True, f"new plan is not better on the intent's objectives (cost {a:.6g} vs deployed {b:.6g}): keeping the deployed placement"
+
+
 def _valid_weights(raw: Sequence[float]) -> list[float]:
     w = [float(x) for x in raw]
     if len(w) != len(OBJECTIVES) or any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
@@ -277,7 +316,7 @@ def activate(
 
     ``skip_mip_at_bound``: in the mixed branch, do not start the MIP when the fast plan's weighted
     normalised cost is 0, i.e. every weighted objective sits at the lower bound that the MIP's own
-    normalisation (``objective_scales``) derives for the instance - no plan can be better.
+    normalisation (``path_scales``) derives for the instance - no plan can be better.
     """
     selection = select_experts(preference, tau)
     problems = diagnose(workload, topology)
@@ -301,8 +340,22 @@ def activate(
         notes.append(f"fast expert {name!r} gave no usable plan ({run.error or '; '.join(run.violations[:2])}); "
                      "trying the next most similar")
     if fast_run is None:
-        msgs = "; ".join(f"{r.name}: {r.error or r.violations[:1]}" for r in runs)
-        raise InfeasibleError(f"no fast expert produced a feasible plan ({msgs})")
+        # Last resort: every fast expert failed, so the MIP runs cold (it searches splits and
+        # detours the greedy orders do not reach).
+        msgs = "; ".join(f"{r.name}: {(r.error or str(r.violations[:1]))[:160]}" for r in runs)
+        try:
+            mip = registry.get(MIP_EXPERT)
+        except KeyError:
+            raise InfeasibleError(f"no fast expert produced a feasible plan ({msgs})") from None
+        weights = tie_break(compare_weights)
+        mrun = _execute(mip, PlanRequest(workload=workload, topology=topology, weights=weights, time_limit_s=time_limit_s,
+                                         allow_partial=allow_partial, seed=seed, workers=workers), "mip", scorer)
+        runs.append(mrun)
+        if not mrun.ok:
+            raise InfeasibleError(f"no expert produced a feasible plan: fast experts failed ({msgs}); "
+                                  f"MIP: {(mrun.error or str(mrun.violations[:1]))[:300]}")
+        notes.append(f"every fast expert failed ({len(runs) - 1} tried), so the MIP ran as last resort")
+        return ActivationResult(preference, tau, selection, runs, mrun.name, weights, list(compare_weights), notes)
     if fast_run.name != selection.fast[0]:
         notes.append(f"used {fast_run.name!r} instead of {selection.fast[0]!r}")
 
@@ -321,7 +374,7 @@ def activate(
         except KeyError:
             notes.append(f"MIP expert {MIP_EXPERT!r} is not registered: only the fast plan is available")
         else:
-            weights = list(compare_weights)
+            weights = tie_break(compare_weights)
             if configure is not None:
                 try:
                     weights = _valid_weights(configure(preference, base))

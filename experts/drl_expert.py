@@ -24,7 +24,7 @@ from experts.drl_scorer import DeviceScorer
 from experts.placement_env import PlacementState, RewardWeights, placement_order
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, InputError
-from omniplan.plan import Plan, complete_plan
+from omniplan.plan import Plan, StageBook, shortest_routes
 from omniplan.workload import mat_id
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -80,40 +80,73 @@ def load_scorer(name: str, model_dir: Path | None = None) -> DeviceScorer:
     return _SCORERS[key]
 
 
-def place(request: PlanRequest, scorer: DeviceScorer) -> tuple[dict[str, str], list[str]]:
-    """Greedy roll-out of the policy: (placement mat_id -> device, names of unplaced tasks)."""
+def place(request: PlanRequest, scorer: DeviceScorer,
+          stages: dict[str, int] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Greedy roll-out of the policy: (placement mat_id -> device, names of unplaced tasks).
+
+    The policy's feasibility mask pools memory per device; each choice is also packed into the
+    device's stages (first fit, per-stage SRAM/TCAM/entries): the best-scored device that packs
+    wins, and its stage starts go into ``stages`` when given."""
     state = PlacementState(request.workload, request.topology)
+    book = StageBook(request.topology)
     placement: dict[str, str] = {}
     unplaced: list[str] = []
     for task in placement_order(request.workload):
         rows = state.features(task)
         ok = rows[:, 6] > 0.5
-        if not ok.any():
+        scores = scorer.scores(rows.astype(np.float64)) if ok.any() else np.zeros(len(rows))
+        chosen = None
+        for row in np.argsort(-scores, kind="stable"):
+            if not ok[row]:
+                continue
+            starts = _pack(book, task, state.names[int(row)])
+            if starts is not None:
+                chosen = (int(row), starts)
+                break
+        if chosen is None:
             state.consume(task)
             unplaced.append(task.name)
             continue
-        scores = scorer.scores(rows.astype(np.float64))
-        row = int(np.argmax(scores))
-        if not ok[row]:  # defensive: the scorer masks, but never trust it with feasibility
-            row = int(np.flatnonzero(ok)[0])
+        row, starts = chosen
         state.place(task, row)
         dev = state.names[row]
         for m in task.mats:
             placement[mat_id(task.name, m.name)] = dev
+            if stages is not None:
+                stages[mat_id(task.name, m.name)] = starts[m.name]
     return placement, unplaced
+
+
+def _pack(book: StageBook, task, device: str) -> dict[str, int] | None:
+    """First-fit the whole task into ``device``'s stages (charged); None (nothing charged) if it does not fit."""
+    mark = book.mark()
+    order, preds = task.order_and_preds
+    starts: dict[str, int] = {}
+    for name in order:
+        m = task.mat(name)
+        s = book.first_fit(device, m, max((starts[p] + task.mat(p).stages for p in preds[name]), default=0))
+        if s is None:
+            book.rollback(mark)
+            return None
+        book.charge(device, s, m)
+        starts[name] = s
+    return starts
 
 
 def make_solver(name: str):
     def solve(request: PlanRequest) -> Plan:
         t0 = time.perf_counter()
         scorer = load_scorer(name)
-        placement, unplaced = place(request, scorer)
+        stages: dict[str, int] = {}
+        placement, unplaced = place(request, scorer, stages)
         if unplaced and not request.allow_partial:
             raise InfeasibleError(
                 f"{name}: {len(unplaced)} task(s) fit on no device as a whole (first: {unplaced[0]}); "
                 "allow partial plans to offload the rest"
             )
-        plan = complete_plan(request.workload, request.topology, placement, name, unplaced=unplaced)
+        plan = Plan(placement=placement, stages=stages,
+                    routes=shortest_routes(request.workload, request.topology, placement), expert=name,
+                    info={"unplaced": unplaced})
         plan.info["solve_time_s"] = time.perf_counter() - t0
         plan.info["status"] = "feasible"
         return plan

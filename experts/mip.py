@@ -1,17 +1,18 @@
-"""MIP experts: the paper's offloading MIP (appendix 11.5) solved by CP-SAT (or HiGHS).
+"""MIP experts: the paper's offloading MIP (appendix 11.5) on candidate walks, solved by CP-SAT (or HiGHS).
 
 * ``cpsat``  - weights from the request (the OmniPlan MIP expert, configured by the intent);
 * ``spd-o``  - SPEED-OPT, the paper's MIP baseline: fixed 0.5 resources + 0.5 latency.
 
-The model itself lives in ``experts.milp_offload`` (solver-neutral), the solver adapters in
-``experts.milp_backends``. This module adds what an expert needs around them:
+The model lives in ``experts.milp_paths`` (solver-neutral; see its docstring for why candidate
+walks), the solver adapters in ``experts.milp_backends``. This module adds what an expert needs:
 
-* solve order: the routing relaxation R first (no flow variables; exact-or-fallback, see
-  ``solve_mip``), then the full flow model if R's answer cannot be certified;
-* warm start: the request's plan and a greedy seed are both turned into complete hints
-  (auxiliaries completed exactly by ``complete_hint``, every row checked - no solver call), the
-  better one is the start, and ``plan.info["warm_start"]`` says which and whether each was feasible;
-* reporting in ``plan.info``: status, normalised objective, best bound, gap, solve time, method;
+* warm start: the request's plan and a greedy seed become complete hints when their walks are
+  candidates; the better feasible one seeds CP-SAT (whose LNS workers improve on it);
+* honest reporting in ``plan.info``: status (OPTIMAL only when the solver proved it), the
+  normalised objective sum_i w_i (C_i - lo_i)/span_i, its best bound and the gap between the two
+  in those units, solve time;
+* the stage schedule is first-fit and the plan is checked; a plan failing a per-stage capacity is
+  never returned (the best feasible start is, with the reason);
 * an operator-facing explanation naming the binding constraint group when infeasible.
 """
 
@@ -22,18 +23,25 @@ from typing import Iterable
 
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpResult
-from experts.milp_offload import CONSTRAINT_GROUPS, OffloadModel, build_model, complete_hint, normalize_weights
+from experts.milp_paths import CONSTRAINT_GROUPS, PathModel, build_path_model, normalize_weights
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
 from omniplan.objectives import OBJECTIVES
 from omniplan.feasibility import check_plan
-from omniplan.plan import Plan, StageOverflow, complete_plan
+from omniplan.plan import Plan, StageOverflow, assign_stages
 from omniplan.topology import Topology
 from omniplan.workload import Workload, mat_id
 
 #: Capacity groups tried one at a time when explaining infeasibility.
-EXPLAIN_GROUPS = ("sram", "tcam", "phv", "bandwidth", "stages")
+EXPLAIN_GROUPS = ("sram", "tcam", "entries", "phv", "bandwidth", "stages")
+#: A normalised objective at or below this is at the instance's lower bound (every n_i >= 0).
+AT_BOUND = 1e-9
+#: Share of the time left that one solver round gets, and the shortest round worth starting.
+ROUND_SHARE = 0.6
+MIN_ROUND_S = 0.5
+#: Wall time kept back from the limit for building, hint checks and the plan's stage schedule.
+OVERHEAD_S = 0.6
 
 SPD_O_WEIGHTS = [0.5 if o in ("resources", "latency") else 0.0 for o in OBJECTIVES]
 
@@ -44,262 +52,219 @@ def solve_mip(
     weights: Iterable[float] | None = None,
     expert: str = "cpsat",
     backend: str = "cpsat",
-    ingress_flow: bool = False,
-    relax_first: bool = True,
 ) -> Plan:
-    """Build and solve the MIP for ``request``; raise InfeasibleError naming what binds.
-
-    With ``relax_first`` (and no throughput weight) the routing relaxation R is solved first
-    (``build_model(relaxed=True)``, far smaller: no flow variables). If R's optimum, routed on
-    shortest paths, passes every full constraint and R's latency / hop figures are exactly the
-    evaluated ones, that plan is optimal for the full model and is returned ("relax-and-verify").
-    Otherwise R's bound still bounds the full model, its plan (if feasible) joins the warm
-    starts, and the full flow model runs in the remaining time.
-    """
+    """Build and solve the candidate-walk MIP for ``request``; raise InfeasibleError naming what binds."""
     t_start = time.perf_counter()
     weights = normalize_weights(request.weights if weights is None else weights)
     _fail_fast(request)
-    relax_info: dict | None = None
-    extra_starts: list[Plan] = []
-    relax_bound: float | None = None
-    if relax_first and not ingress_flow and weights[OBJECTIVES.index("throughput")] == 0:
-        verified, relax_info, relax_plan = _relax_and_verify(request, weights, expert, backend)
-        if verified is not None:
-            verified.info["total_s"] = round(time.perf_counter() - t_start, 3)
-            return verified
-        if relax_plan is not None:
-            extra_starts.append(relax_plan)
-        relax_bound = relax_info.get("best_bound") if relax_info else None
-        left = request.time_limit_s - (time.perf_counter() - t_start)
-        if left < FULL_MIN_SHARE * request.time_limit_s:
-            # Too little time for the (much larger) flow model to load, let alone improve: answer
-            # with the best feasible start, scored by the evaluator, against R's valid bound.
-            plan = _best_start(request, weights, expert, extra_starts)
-            if plan is not None:
-                plan.info.update({"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "method": "relax-bound",
-                                  "relaxation": relax_info, "status": "FEASIBLE", "best_bound": relax_bound,
-                                  "gap": None, "gap_normalised": (None if relax_bound is None
-                                                                  else max(0.0, plan.info["objective"] - relax_bound)),
-                                  "total_s": round(time.perf_counter() - t_start, 3)})
-                return plan
-    om = build_model(request.workload, request.topology, weights, allow_partial=request.allow_partial,
-                     ingress_flow=ingress_flow)
+    seed_plan = greedy_seed(request.workload, request.topology)
+    extra = _walks_of(request.warm_start, request) if request.warm_start is not None else {}
+    pm = build_path_model(request.workload, request.topology, weights, allow_partial=request.allow_partial,
+                          extra_walks=extra)
     build_s = time.perf_counter() - t_start
-    info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": om.model.stats(),
-                  "build_s": round(build_s, 3), "scales": om.scales.as_dict(), "warm_start": None,
-                  "method": "full", "relaxation": relax_info}
-
-    # Start from the better (under this model's objective) of the given warm start and the greedy
-    # seed: a fast expert tuned for one objective can be a poor start for another weighting.
-    candidates = [p for p in (request.warm_start, greedy_seed(request.workload, request.topology), *extra_starts)
-                  if p is not None]
-    tried: list[tuple[dict, dict[int, int]]] = []
-    for cand in candidates:
-        report = _apply_warm_start(om, cand)
-        tried.append((report, om.model.hint))
-    best_report: dict | None = None
-    if tried:
-        feasible = [t for t in tried if t[0]["feasible"]]
-        best_report, om.model.hint = min(feasible, key=lambda t: t[0]["objective"]) if feasible else tried[0]
-        best_report = dict(best_report)
-        best_report["candidates"] = [{k: r.get(k) for k in ("expert", "feasible", "objective")} for r, _h in tried]
-        info["warm_start"] = best_report
-        if backend == "highs" and not best_report["feasible"]:
-            om.model.hint = {}  # HiGHS takes complete solutions only
-    incumbent = dict(om.model.hint) if best_report is not None and best_report["feasible"] else None
-
-    remaining = max(0.5, request.time_limit_s - (time.perf_counter() - t_start))
-    solver = BACKENDS[backend]
-    result = solver(om.model, time_limit_s=remaining, workers=request.workers, seed=request.seed)
-    if result.status == "INFEASIBLE":
-        raise InfeasibleError(explain_infeasible(om, request))
-    if not result.has_solution and incumbent is not None:
-        # The solver ran out of time before improving on (or even loading) the start: the start is
-        # still a complete feasible solution of this model, so it is the answer, with no bound.
-        result = MilpResult(backend=result.backend, status="FEASIBLE", values=incumbent,
-                            objective=float(om.model.objective_value(incumbent)), bound=None,
+    info: dict = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "model": pm.model.stats(),
+                  "build_s": round(build_s, 3), "scales": pm.scales.as_dict(), "method": "candidate walks"}
+    starts: list[tuple[float, Plan, dict]] = []
+    reports = []
+    for cand in (request.warm_start, seed_plan):
+        if cand is None:
+            continue
+        hint = pm.hint_from_plan(cand)
+        rep: dict = {"expert": cand.expert, "feasible": False}
+        if hint is None:
+            rep["why"] = "a walk is not among the candidates"
+        else:
+            broken = pm.model.violated(hint)
+            rep["feasible"] = not broken
+            if broken:
+                rep["why"] = sorted({c.group for c in broken})[:3]
+            else:
+                rep["objective"] = pm.normalized_objective(pm.model.objective_value(hint))
+                starts.append((rep["objective"], cand, hint))
+        reports.append(rep)
+    info["warm_start"] = reports
+    if starts:
+        starts.sort(key=lambda s: s[0])
+        pm.model.hint = starts[0][2]
+        if starts[0][0] <= AT_BOUND and not request.allow_partial:
+            # Every weighted objective already sits at its instance lower bound (lo_i): provably
+            # optimal, no solver call needed.
+            plan = _copy(starts[0][1], expert)
+            info.update({"status": "OPTIMAL", "objective": starts[0][0], "best_bound": 0.0, "gap_normalised": 0.0,
+                         "gap": 0.0, "solve_time_s": 0.0, "proof": "start at the instance lower bound"})
+            ev = evaluate(plan, request.workload, request.topology)
+            info["evaluated_objective"] = pm.scales.cost(ev.objectives, weights)
+            info["total_s"] = round(time.perf_counter() - t_start, 3)
+            plan.info = info
+            return plan
+    # Rounds: each solve gets a share of the time left, so a solution the first-fit stage schedule
+    # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
+    # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
+    cuts = 0
+    best_ok: MilpResult | None = None
+    last: MilpResult | None = None
+    while True:
+        left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
+        if last is not None and left < MIN_ROUND_S:
+            break
+        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
+                                   workers=request.workers, seed=request.seed)
+        last = result
+        if result.status == "INFEASIBLE":
+            if cuts or best_ok is not None:
+                break  # every packable placement was cut away: keep what we have
+            raise InfeasibleError(explain_infeasible(pm, request))
+        if not result.has_solution:
+            break
+        bad = _unpackable_device(pm, result.values)
+        if bad is not None:
+            pm.forbid_together(*bad)
+            cuts += 1
+            continue
+        # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
+        # (a full stage pushed a table later), tighten that device's stage end and solve again.
+        short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
+        hint = dict(result.values)
+        for device, mats, end in short:
+            pm.stage_end_cut(device, mats, end)
+            hint[pm.se[device]] = max(hint[pm.se[device]], end)  # the same plan, its true stage end
+        cuts += len(short)
+        if short:
+            # a valid plan whose power the model underrated: keep it (at its corrected objective)
+            # and let the next round look for a better one from it
+            result = MilpResult(backend=result.backend, status="FEASIBLE", values=hint,
+                                objective=float(pm.model.objective_value(hint)), bound=result.bound,
+                                solve_time_s=result.solve_time_s, extra=result.extra)
+        if best_ok is None or result.objective <= best_ok.objective:
+            best_ok = result
+        if result.status == "OPTIMAL":
+            break
+        pm.model.hint = hint
+    if best_ok is not None:
+        bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None]
+        status = best_ok.status if best_ok is last else "FEASIBLE"
+        result = MilpResult(backend=best_ok.backend, status=status, values=best_ok.values, objective=best_ok.objective,
+                            bound=max(bounds) if bounds else None, solve_time_s=best_ok.solve_time_s, extra=best_ok.extra)
+    else:
+        result = MilpResult(backend=last.backend, status="UNKNOWN", values={}, objective=None, bound=last.bound,
+                            solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
+    info["stage_cuts"] = cuts
+    if not result.has_solution and starts:
+        result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
+                            objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,
                             solve_time_s=result.solve_time_s, extra={**result.extra, "solver_status": result.status})
     if not result.has_solution:
         raise OmniPlanError(
             f"{expert}: no plan found within {request.time_limit_s:g} s (solver status {result.status}); "
             "the instance is not proven infeasible - give more time or a warm start")
-    plan = om.to_plan(result.values, expert)
-    info.update(_result_info(om, result))
-    if relax_bound is not None and info["best_bound"] is not None and relax_bound > info["best_bound"]:
-        # R is a relaxation of this model: its proven bound holds here too
-        info["best_bound"] = relax_bound
-        info["gap_normalised"] = max(0.0, info["objective"] - relax_bound)
-    elif relax_bound is not None and info["best_bound"] is None:
-        info["best_bound"] = relax_bound
-        info["gap_normalised"] = max(0.0, info["objective"] - relax_bound)
+    info.update(_result_info(pm, result))
+    from_start = starts and result.values == starts[0][2]
+    try:
+        plan = _copy(starts[0][1], expert) if from_start else pm.to_plan(result.values, expert)
+        broken = check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial)
+    except StageOverflow as exc:
+        plan, broken = None, [str(exc)]
+    if broken:
+        # The time ran out before the stage cuts made the solver's plan packable.
+        if not starts:
+            raise OmniPlanError(f"{expert}: the solver's plan fails the stage schedule ({broken[0]}) and no start is feasible")
+        plan = _copy(starts[0][1], expert)
+        info.update({"status": "FEASIBLE", "objective": starts[0][0], "rejected": str(broken[0]),
+                     "gap_normalised": (None if info["best_bound"] is None else max(0.0, starts[0][0] - info["best_bound"]))})
+    cost = pm.scales.cost(evaluate(plan, request.workload, request.topology).objectives, weights)
+    for _obj, cand, _hint in starts:
+        # the model's power term can underrate a plan (ASAP stage ends): compare evaluated costs, so
+        # the MIP never returns a plan worse than a feasible start
+        if check_plan(cand, request.workload, request.topology, require_all=not request.allow_partial):
+            continue
+        c = pm.scales.cost(evaluate(cand, request.workload, request.topology).objectives, weights)
+        if c < cost - 1e-12:
+            plan, cost = _copy(cand, expert), c
+            info.update({"status": "FEASIBLE", "objective": c, "kept_start": cand.expert,
+                         "gap_normalised": None if info.get("best_bound") is None else max(0.0, c - info["best_bound"])})
+    info["evaluated_objective"] = cost
     info["total_s"] = round(time.perf_counter() - t_start, 3)
     plan.info = info
     return plan
 
 
-#: The full flow model only runs when at least this share of the time limit is left after R.
-FULL_MIN_SHARE = 0.25
-#: Share of the time limit the relaxation may use before the full model takes over.
-RELAX_SHARE = 0.7
-#: An exact relaxed plan within this relative gap of R's bound is returned as is (status FEASIBLE):
-#: the full flow model is much larger and would not close such a gap in the remaining time.
-ACCEPT_GAP = 1e-3
+def _walks_of(plan: Plan, request: PlanRequest) -> dict[str, list[str]]:
+    """Each fully placed task's walk in ``plan`` (explicit or default)."""
+    from omniplan.walk import task_walk
+
+    paths = request.topology.shortest_paths
+    out = {}
+    for t in request.workload.tasks:
+        if all(mat_id(t.name, m.name) in plan.placement for m in t.mats):
+            out[t.name] = task_walk(t, plan.placement, plan.routes, lambda a, b: paths[a][b]).devices
+    return out
 
 
-def _best_start(request: PlanRequest, weights: list[float], expert: str, extra: list[Plan]) -> Plan | None:
-    """The cheapest feasible plan among the warm start, the greedy seed and R's routed plan."""
-    from experts.milp_offload import objective_scales
-
-    scales = objective_scales(request.workload, request.topology)
-    best: tuple[float, Plan] | None = None
-    for cand in (request.warm_start, greedy_seed(request.workload, request.topology), *extra):
-        if cand is None or check_plan(cand, request.workload, request.topology, require_all=not request.allow_partial):
-            continue
-        cost = scales.cost(evaluate(cand, request.workload, request.topology).objectives, weights)
-        if best is None or cost < best[0]:
-            best = (cost, cand)
-    if best is None:
-        return None
-    cost, cand = best
-    return Plan(placement=dict(cand.placement), stages=dict(cand.stages), routes={k: list(v) for k, v in cand.routes.items()},
-                expert=expert, info={"objective": cost, "start": cand.expert})
+def _copy(plan: Plan, expert: str) -> Plan:
+    return Plan(placement=dict(plan.placement), stages=dict(plan.stages),
+                routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
-def _relax_and_verify(request: PlanRequest, weights: list[float], expert: str, backend: str):
-    """Solve R; return (optimal plan or None, R's report, R's feasible routed plan or None)."""
-    t0 = time.perf_counter()
-    rom = build_model(request.workload, request.topology, weights, allow_partial=request.allow_partial, relaxed=True)
-    starts = [p for p in (request.warm_start, greedy_seed(request.workload, request.topology)) if p is not None]
-    tried = [(_apply_warm_start(rom, p), rom.model.hint) for p in starts]
-    feasible = [t for t in tried if t[0]["feasible"]]
-    if feasible:
-        rom.model.hint = min(feasible, key=lambda t: t[0]["objective"])[1]
-    elif tried:
-        rom.model.hint = tried[0][1]
-    limit = max(0.5, RELAX_SHARE * request.time_limit_s - (time.perf_counter() - t0))
-    r = BACKENDS[backend](rom.model, time_limit_s=limit, workers=request.workers, seed=request.seed)
-    report: dict = {"status": r.status, "model": rom.model.stats(), "solve_time_s": round(r.solve_time_s, 3)}
-    if not r.has_solution:
-        return None, report, None
-    report.update(_result_info(rom, r))
-    plan = rom.to_plan(r.values, expert)
-    if check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial):
-        report["verified"] = "routed plan violates transit PHV or bandwidth"
-        return None, report, None
-    ev = evaluate(plan, request.workload, request.topology)
-    least = complete_hint(rom, rom.hint_from_plan(plan))
-    exact = True
-    if rom.latency_vars:
-        model_ns = sum(least[v] for v in rom.latency_vars.values())
-        exact &= abs(model_ns - 1000.0 * ev.total_latency_us) <= 0.5 * len(rom.latency_vars)
-    if rom.hop_terms:
-        exact &= sum(c * least[v] for v, c in rom.hop_terms.items()) == ev.total_hops
-    good_enough = r.status == "FEASIBLE" and r.gap is not None and r.gap <= ACCEPT_GAP
-    if exact and (r.status == "OPTIMAL" or good_enough):
-        # The plan's full-model cost equals its R cost, and R's bound bounds the full model, so
-        # R's status and gap hold for the full model as they are.
-        report["verified"] = ("optimal" if r.status == "OPTIMAL" else f"within {r.gap:.2e} of the optimum") + \
-            ": R's plan is feasible and exact for the full model"
-        plan.info = {"backend": backend, "weights": dict(zip(OBJECTIVES, weights)), "method": "relax-and-verify",
-                     "model": rom.model.stats(), "scales": rom.scales.as_dict(), "relaxation": report,
-                     "warm_start": tried[0][0] if tried else None, **_result_info(rom, r),
-                     "build_s": round(time.perf_counter() - t0 - r.solve_time_s, 3)}
-        if tried:
-            plan.info["warm_start"] = dict(min(feasible, key=lambda t: t[0]["objective"])[0]) if feasible else tried[0][0]
-        return plan, report, plan
-    report["verified"] = "not exact (routes cost more than R assumed)" if not exact else f"R not proven optimal ({r.status})"
-    # R's bound (proven optimum or not) bounds the full model too: R is a relaxation of it.
-    return None, report, plan
+def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
+    """The device whose MATs the first-fit schedule cannot pack, with those MATs; None if all pack."""
+    placement = pm.placement_from(values)
+    try:
+        assign_stages(pm.workload, pm.topology, placement)
+    except StageOverflow as exc:
+        return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
+    return None
 
 
-def _result_info(om: OffloadModel, result: MilpResult) -> dict:
-    obj = om.normalized_objective(result.objective) if result.objective is not None else None
-    bound = om.normalized_objective(result.bound) if result.bound is not None else None
-    gap_norm = None
+def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
+    placement = pm.placement_from(values)
+    stages = assign_stages(pm.workload, pm.topology, placement)
+    ends: dict[str, int] = {}
+    mats = pm.workload.mats()
+    for mid, d in placement.items():
+        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
+    return [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
+            if e > values[pm.se[d]]]
+
+
+def _result_info(pm: PathModel, result: MilpResult) -> dict:
+    obj = pm.normalized_objective(result.objective) if result.objective is not None else None
+    # every normalised term is >= 0 (lo_i are lower bounds), so 0 is always a valid bound
+    bound = max(0.0, pm.normalized_objective(result.bound)) if result.bound is not None else 0.0
+    status = result.status
+    if status == "FEASIBLE" and obj is not None and bound is not None and obj - bound <= 1e-9:
+        status = "OPTIMAL"  # the bound meets the plan: proven optimal whatever the solver's label
+    gap = None
     if obj is not None and bound is not None:
-        gap_norm = 0.0 if result.status == "OPTIMAL" else max(0.0, obj - bound)
+        gap = 0.0 if status == "OPTIMAL" else max(0.0, obj - bound)
     return {
-        "status": result.status,
+        "status": status,
         # normalised weighted cost sum_i w_i (C_i - lo_i) / span_i, comparable with Scales.cost(evaluate(...))
         "objective": obj,
         "best_bound": bound,
-        # solver-style relative gap on the integer objective (sum_i w_i C_i / span_i, scaled)
-        "gap": result.gap,
-        # absolute gap in normalised units (1.0 = one objective's whole range at weight 1)
-        "gap_normalised": gap_norm,
+        # distance to the bound in normalised units (1.0 = one objective's whole range at weight 1)
+        "gap_normalised": gap,
+        "gap": gap,
         "solve_time_s": round(result.solve_time_s, 3),
-        "integer_objective": result.objective,
-        "integer_bound": result.bound,
-        "k_scale": om.k_scale,
         "solver": result.extra,
     }
-
-
-def _apply_warm_start(om: OffloadModel, plan: Plan) -> dict:
-    """Turn a plan into a complete hint; report whether it satisfies every row of this model."""
-    t0 = time.perf_counter()
-    full = complete_hint(om, om.hint_from_plan(plan))
-    broken = om.model.violated(full)
-    report: dict = {"expert": plan.expert, "feasible": not broken, "check_s": round(time.perf_counter() - t0, 3)}
-    if not broken:
-        om.model.hint = full  # a complete solution: CP-SAT and HiGHS both start from it
-        report["objective"] = om.normalized_objective(om.model.objective_value(full))
-    else:
-        report["violated"] = sorted({f"{c.group}:{c.name}" for c in broken})[:5]
-        # Keep only the placement: it may still guide the search even if routes or stages clash.
-        om.model.hint = {v: full[v] for v in om.x.values()}
-    return report
 
 
 def greedy_seed(workload: Workload, topology: Topology) -> Plan | None:
     """A quick full placement to start the solver from when no fast expert's plan is given.
 
-    WHY: without any incumbent CP-SAT spends its LP-heavy workers on the bound and may find no
-    plan at all within a short limit on 60+ tasks. Largest tasks first, each whole on the
-    device closest to its ingress that still has room, else split MAT by MAT (first fit in
-    distance order). Returns None when the result violates anything (the MIP then starts cold).
+    WHY: without an incumbent CP-SAT may find no plan at all within a short limit on 60+ tasks.
+    The latency-greedy expert's plan (every task on or near its flow path) is that start; None
+    when it cannot place everything (the MIP then starts cold).
     """
-    devs = [d.name for d in topology.devices]
-    prof = {d.name: d.profile for d in topology.devices}
-    sram = {d: 0 for d in devs}
-    tcam = {d: 0 for d in devs}
-    phv = {d: 0 for d in devs}
-    dist = topology.path_latency_us
-    placement: dict[str, str] = {}
-    for t in sorted(workload.tasks, key=lambda t: -t.sram_bits):
-        order = sorted(devs, key=lambda d: (dist[t.ingress][d] if t.ingress in dist else 0.0, d))
-        need_s = t.sram_bits + t.dispatch_sram_bits
-        need_t = sum(m.tcam_bits for m in t.mats)
-        need_p = sum(m.phv_bits for m in t.mats)
-        whole = next((d for d in order if sram[d] + need_s <= prof[d].sram_bits and tcam[d] + need_t <= prof[d].tcam_bits
-                      and phv[d] + need_p <= prof[d].phv_bits), None)
-        if whole is not None:
-            for m in t.mats:
-                placement[mat_id(t.name, m.name)] = whole
-            sram[whole] += need_s
-            tcam[whole] += need_t
-            phv[whole] += need_p
-            continue
-        hosts: set[str] = set()
-        for name in t.topological_order():
-            m = t.mat(name)
-            for d in order:
-                extra = m.sram_bits + (0 if d in hosts else t.dispatch_sram_bits)
-                if (sram[d] + extra <= prof[d].sram_bits and tcam[d] + m.tcam_bits <= prof[d].tcam_bits
-                        and phv[d] + m.phv_bits + 64 <= prof[d].phv_bits):
-                    placement[mat_id(t.name, m.name)] = d
-                    sram[d] += extra
-                    tcam[d] += m.tcam_bits
-                    phv[d] += m.phv_bits
-                    hosts.add(d)
-                    break
-            else:
-                return None
+    from experts.heuristics.latency import solve as nearest_solve
+    from experts.registry import PlanRequest as _Req
+
     try:
-        plan = complete_plan(workload, topology, placement, "mip-greedy-seed")
-    except StageOverflow:
+        plan = nearest_solve(_Req(workload, topology))
+    except OmniPlanError:
         return None
-    return plan if not check_plan(plan, workload, topology, require_all=True) else None
+    plan.expert = "mip-greedy-seed"
+    return plan
 
 
 def _fail_fast(request: PlanRequest) -> None:
@@ -333,7 +298,7 @@ def _own_aggregate(request: PlanRequest) -> list[str]:
     return out
 
 
-def explain_infeasible(om: OffloadModel, request: PlanRequest) -> str:
+def explain_infeasible(om: PathModel, request: PlanRequest) -> str:
     """Name the constraint group whose removal makes the instance feasible, plus aggregate figures."""
     present = [g for g in EXPLAIN_GROUPS if g in om.model.groups()]
     per_check = max(0.5, min(10.0, request.time_limit_s / max(1, len(present) + 1)))

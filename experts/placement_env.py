@@ -126,8 +126,19 @@ class PlacementState:
 
     def fits(self, task: Task) -> np.ndarray:
         d = self.demands[task.name]
-        ok = np.all(self.used + d[None, :3] <= self.cap + 1e-9, axis=1)
+        # SRAM and TCAM pool per device; PHV is per packet (the task's own fields, omniplan.walk)
+        ok = np.all(self.used[:, :2] + d[None, :2] <= self.cap[:, :2] + 1e-9, axis=1) & (d[2] <= self.cap[:, 2] + 1e-9)
         return ok & (d[3] <= self.stages)
+
+    def distance_rows(self, task: Task) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per device, the extra hops and latency of the task's walk ingress -> device -> egress over
+        its direct ingress -> egress path (0 on the path): what placing the task there costs."""
+        row = self.ingress_row(task)
+        if row is None:
+            return None
+        erow = self.index.get(task.exit, row)
+        return (self.hops[row] + self.hops[:, erow] - self.hops[row, erow],
+                self.lat[row] + self.lat[:, erow] - self.lat[row, erow])
 
     def features(self, task: Task) -> np.ndarray:
         d = self.demands[task.name]
@@ -143,12 +154,12 @@ class PlacementState:
         ok = self.fits(task)
         f[:, 6] = ok
         row = self.ingress_row(task)
-        if row is None:
+        rows = self.distance_rows(task)
+        if rows is None:
             hops = np.zeros(n)
             lat = np.zeros(n)
         else:
-            hops = self.hops[row]
-            lat = self.lat[row]
+            hops, lat = rows
         f[:, 7] = np.minimum(hops / self.diameter, 1.0)
         f[:, 8] = np.minimum(lat / self.lat_scale, 1.0)
         if ok.any():
@@ -166,7 +177,7 @@ class PlacementState:
 
     def place(self, task: Task, row: int) -> None:
         d = self.demands[task.name]
-        self.used[row] += d[:3]
+        self.used[row, :2] += d[:2]
         self.consume(task)
 
     def consume(self, task: Task) -> None:
@@ -176,9 +187,9 @@ class PlacementState:
     def step_reward(self, task: Task, row: int, lam: RewardWeights, placed: bool) -> float:
         if not placed:
             return 0.0
-        r = self.ingress_row(task)
-        hop = 0.0 if r is None else self.hops[r, row] / self.diameter
-        lat = 0.0 if r is None else self.lat[r, row] / self.lat_scale
+        rows = self.distance_rows(task)
+        hop = 0.0 if rows is None else rows[0][row] / self.diameter
+        lat = 0.0 if rows is None else rows[1][row] / self.lat_scale
         util = float(np.max(self.used[row, [0, 2]] / self.cap[row, [0, 2]]))
         return lam.coverage - lam.hop * hop - lam.resource * util - lam.latency * lat
 

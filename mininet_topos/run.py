@@ -133,15 +133,28 @@ def _status_line(sc, started: float, clock: DeployClock, final_sent: int | None 
         plan = sc.api.get("/plan")
         active = f"plan v{plan.get('version')} (intent {plan.get('intent')})" if plan.get("active") else "no plan deployed"
         first = clock.update(sc)
+        counted = _switch_counts(sc.api.get("/switches"), sc.task_name)
     except Exception as exc:  # the status line must not kill the run
-        active, first = f"controller: {exc}", clock.first_ns
+        active, first, counted = f"controller: {exc}", clock.first_ns, {}
     upto = None if final_sent is None or progress is None else progress.seq_start + final_sent
     window = after_deploy(progress, first, packets, upto)
     lost = "lost - (no deploy yet)" if window is None else f"lost {window[1]} of {window[0]} sent after the first deploy"
     names = {i: str(c) for i, c in enumerate(sc.samples.classes)}
     shown = ", ".join(f"{names.get(k, k)}:{n}" for k, n in sorted(labels.items()))
+    on_switches = ", ".join(f"{k}:{n}" for k, n in sorted(counted.items()))
     return (f"[{time.monotonic() - started:6.1f}s] sent {sent}  received {len(packets)}  labels {{{shown}}}  "
+            f"switch counters {{{on_switches}}}  "
             f"match sklearn {right}  mismatch {wrong}  unlabelled {unlabelled}  {lost}  {active}")
+
+
+def _switch_counts(answer: dict, task: str) -> dict[str, int]:
+    """Per class label, the packets the switches counted for ``task`` (inml.p4's label_packets direct
+    counters, as the controller read them for GET /switches), summed over switches."""
+    out: dict[str, int] = {}
+    for s in answer.get("switches", []):
+        for label, n in (s.get("inference_packets") or {}).get(task, {}).items():
+            out[label] = out.get(label, 0) + n
+    return out
 
 
 def _sender_progress(sc) -> SenderProgress | None:

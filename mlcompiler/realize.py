@@ -245,6 +245,7 @@ def realize(workload: Workload, plan: Plan, topology: Topology, port_map: PortMa
                                        (("port", _port(port_map, p.device, arg)),)))
             else:
                 ents.append(TableEntry("MyIngress.route", _sel(tid, version, p.visit), "MyIngress.send_to_cpu"))
+        out[last.device].extend(label_count_entries(tid, len(task.program.get("classes", ()))))
     check_capacity(out)
     return out
 
@@ -278,6 +279,14 @@ def check_capacity(per_device: Mapping[str, list[TableEntry]]) -> None:
             if sizes.get(table) and n > sizes[table]:
                 raise InputError(f"device {device}: {n:,} entries for {table}, which holds {sizes[table]:,}; "
                                  "spread the task's MATs over more stages or devices")
+
+
+def label_count_entries(tid: int, n_labels: int) -> list[TableEntry]:
+    """One ``label_count`` entry per class of a task on the device that delivers its packets: they
+    exist only for their direct counter (packets classified into each class, read by the controller)."""
+    return [TableEntry("MyIngress.label_count", (Match("meta.final_task", "exact", tid),
+                                                 Match("meta.final_label", "exact", label)), "NoAction")
+            for label in range(n_labels)]
 
 
 def _port(port_map: PortMap, device: str, neighbor: str) -> int:

@@ -8,16 +8,17 @@ deeper than a device's pipeline) are not blocking, because splitting is always a
 Bounds used (all are lower bounds on what any full plan needs):
 
 * SRAM: every MAT's SRAM plus one dispatch table per task (a task needs at least one host).
-* TCAM and PHV: every MAT's TCAM / PHV bits (cross-device metadata only adds to PHV).
-* A single MAT that fits on no device even alone (SRAM + dispatch, TCAM, PHV or stages),
-  since a MAT cannot be split.
-* A task whose ingress is not a device of the topology.
+* TCAM: every MAT's TCAM bits. (PHV is per packet, not pooled: see ``omniplan.walk``.)
+* A single MAT that fits on no device even alone (SRAM + dispatch, TCAM, PHV, stages, or one
+  stage's SRAM/TCAM/entries), since a MAT cannot be split.
+* A task whose ingress or egress is not a device of the topology.
 """
 
 from __future__ import annotations
 
 import difflib
 
+from omniplan.plan import stage_demand
 from omniplan.topology import Topology
 from omniplan.workload import Workload
 
@@ -41,22 +42,20 @@ def diagnose(workload: Workload, topology: Topology) -> list[str]:
 
     cap_sram = sum(d.profile.sram_bits for d in devices)
     cap_tcam = sum(d.profile.tcam_bits for d in devices)
-    cap_phv = sum(d.profile.phv_bits for d in devices)
     need_sram = sum(m.sram_bits for t in workload.tasks for m in t.mats) + sum(t.dispatch_sram_bits for t in workload.tasks)
     need_tcam = sum(m.tcam_bits for t in workload.tasks for m in t.mats)
-    need_phv = sum(m.phv_bits for t in workload.tasks for m in t.mats)
     if need_sram > cap_sram:
         reasons.append(f"SRAM demand is {_pct(need_sram, cap_sram)} of capacity "
                        f"({_mbit(need_sram)} incl. one dispatch table per task, {_mbit(cap_sram)} on {len(devices)} devices)")
     if need_tcam > cap_tcam:
         reasons.append(f"TCAM demand is {_pct(need_tcam, cap_tcam)} of capacity ({_mbit(need_tcam)} of {_mbit(cap_tcam)})")
-    if need_phv > cap_phv:
-        reasons.append(f"PHV demand is {_pct(need_phv, cap_phv)} of capacity ({need_phv} of {cap_phv} bits)")
 
     max_sram = max(d.profile.sram_bits for d in devices)
     max_tcam = max(d.profile.tcam_bits for d in devices)
     max_phv = max(d.profile.phv_bits for d in devices)
     max_stages = max(d.profile.stages for d in devices)
+    stage_caps = [(d.profile.sram_bits_per_stage, d.profile.tcam_bits_per_stage, d.profile.entries_per_stage)
+                  for d in devices]
     names = {d.name for d in devices}
     too_big: list[str] = []
     bad_ingress: list[str] = []
@@ -71,12 +70,16 @@ def diagnose(workload: Workload, topology: Topology) -> list[str]:
                 why.append(f"PHV {m.phv_bits} bits > {max_phv}")
             if m.stages > max_stages:
                 why.append(f"{m.stages} stages > {max_stages}")
+            need = stage_demand(m)
+            if not any(all(n <= c for n, c in zip(need, cap)) for cap in stage_caps):
+                why.append(f"per stage it needs {need[0]} SRAM bits, {need[1]} TCAM bits, {need[2]} entries; no stage holds that")
             if why:
                 too_big.append(f"task {t.name}: MAT {m.name} fits on no device and cannot be split ({', '.join(why)})")
-        if t.ingress is not None and t.ingress not in names:
-            close = difflib.get_close_matches(t.ingress, sorted(names), n=2, cutoff=0.6)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            bad_ingress.append(f"task {t.name}: ingress {t.ingress!r} is not a device of {topology.name}{hint}")
+        for label, dev in (("ingress", t.ingress), ("egress", t.egress)):
+            if dev is not None and dev not in names:
+                close = difflib.get_close_matches(dev, sorted(names), n=2, cutoff=0.6)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                bad_ingress.append(f"task {t.name}: {label} {dev!r} is not a device of {topology.name}{hint}")
     for group in (too_big, bad_ingress):
         reasons.extend(group[:_MAX_PER_KIND])
         if len(group) > _MAX_PER_KIND:

@@ -1,24 +1,24 @@
 """The one objective evaluator every plan goes through, whichever expert produced it.
 
-Definitions (the CP-SAT model mirrors them term by term, so solver objective and evaluator agree):
+The traffic model is ``omniplan.walk`` (read its docstring): every task's packets walk
+ingress -> the devices hosting its MATs in DAG order -> egress. Definitions (the MIP mirrors them):
 
 * **power** (W): for every device hosting at least one MAT, ``idle_power_w`` plus
   ``power_per_stage_w`` times the stages it uses (highest stage end).
 * **resources** (%): SRAM in use over SRAM capacity of all devices. A device uses the SRAM of
   its MATs plus, for every task it hosts any part of, that task's ``dispatch_sram_bits`` (the
   table that recognises the task's packets there) - so splitting a task costs memory.
-* **throughput** (%): bottleneck headroom, ``100 * (1 - max arc utilisation)``. An arc carries
-  ``rate_mpps * bits`` Mbit/s for every dependency routed over it.
-* **latency** (us): mean over placed tasks of the longest root-to-sink path, where a packet pays
-  one device pass (``hop_latency_ns + stages * stage_latency_ns``) on the first device and on
-  every further device it enters, plus each link's latency.
-* **coordination** (%): metadata bits of dependencies that cross devices over all dependency bits.
-* **hops** (links): mean per placed task of the links its routed dependencies traverse.
+* **throughput** (%): bottleneck headroom, ``100 * (1 - max arc utilisation)``. Every link of a
+  task's walk carries ``rate_mpps * (packet bits + metadata bits on that link)`` Mbit/s.
+* **latency** (us): mean over placed tasks of the walk's latency (one device pass per device
+  entered, ingress and egress included, plus link latencies).
+* **coordination** (%): metadata bits of dependencies whose MATs run at different walk positions
+  over all dependency bits.
+* **hops** (links): mean over placed tasks of the links of the walk.
 * **coverage** (%): share of tasks placed.
 
-``phv_pct`` (PHV bits in use over PHV capacity) and the per-device figures are reported too.
-A device's PHV holds its MATs' ``phv_bits`` plus the metadata of every routed dependency that
-enters it.
+Also reported: ``phv_pct`` (mean over placed tasks of the packet's peak PHV share on its walk),
+the share of split tasks and of tasks with a MAT off their lowest-latency ingress->egress path.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import networkx as nx
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan
 from omniplan.topology import Topology
-from omniplan.workload import Workload, dep_id, ingress_dep_id, mat_id
+from omniplan.walk import TaskWalk, off_path, task_walk, walk_latency_ns
+from omniplan.workload import Workload, mat_id
 
 
 @dataclass
@@ -45,12 +46,14 @@ class Evaluation:
     coordination_bits: int
     placed_tasks: int
     total_tasks: int
+    split_pct: float = 0.0
+    off_path_pct: float = 0.0
     task_latency_us: dict[str, float] = field(default_factory=dict)
     device_sram_bits: dict[str, int] = field(default_factory=dict)
     device_tcam_bits: dict[str, int] = field(default_factory=dict)
-    device_phv_bits: dict[str, int] = field(default_factory=dict)
     device_stages: dict[str, int] = field(default_factory=dict)
     arc_load_mbps: dict[tuple[str, str], float] = field(default_factory=dict)
+    walks: dict[str, TaskWalk] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,8 @@ class Evaluation:
             "coordination_bits": self.coordination_bits,
             "placed_tasks": self.placed_tasks,
             "total_tasks": self.total_tasks,
+            "split_pct": self.split_pct,
+            "off_path_pct": self.off_path_pct,
             "task_latency_us": dict(self.task_latency_us),
         }
 
@@ -73,81 +78,57 @@ def device_pass_ns(topology: Topology, device: str) -> int:
 
 def route_latency_ns(topology: Topology, path: list[str]) -> float:
     """Links' latency plus one device pass for each device entered after the first."""
-    total = 0.0
-    for a, b in zip(path, path[1:]):
-        total += topology.link(a, b).latency_us * 1000.0 + device_pass_ns(topology, b)
-    return total
+    return walk_latency_ns(topology, path) - device_pass_ns(topology, path[0])
+
+
+def path_function(topology: Topology):
+    """Lowest-latency paths, computed once per topology (``Topology.shortest_paths``)."""
+    paths = topology.shortest_paths
+    return lambda a, b: paths[a][b]
 
 
 def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
     placed = set(plan.placed_tasks(workload))
     sram: dict[str, int] = defaultdict(int)
     tcam: dict[str, int] = defaultdict(int)
-    phv: dict[str, int] = defaultdict(int)
     stage_end: dict[str, int] = defaultdict(int)
     arc_load: dict[tuple[str, str], float] = defaultdict(float)
+    path = path_function(topology)
+    shortest = topology.shortest_paths
     coord_bits = 0
     all_bits = 0
     hops = 0
+    splits = offs = 0
+    phv_peak = 0.0
     task_latency: dict[str, float] = {}
-
-    def route_of(key: str, a: str, b: str) -> list[str]:
-        if a == b:
-            return [a]
-        return plan.routes.get(key) or nx.shortest_path(topology.graph, a, b, weight="latency_us")
+    walks: dict[str, TaskWalk] = {}
 
     for t in workload.tasks:
         all_bits += sum(d.bits for d in t.deps)
         if t.name not in placed:
             continue
-        hosts = set()
         for m in t.mats:
             mid = mat_id(t.name, m.name)
             dev = plan.placement[mid]
-            hosts.add(dev)
             sram[dev] += m.sram_bits
             tcam[dev] += m.tcam_bits
-            phv[dev] += m.phv_bits
             stage_end[dev] = max(stage_end[dev], plan.stages.get(mid, 0) + m.stages)
-        for dev in hosts:
+        w = task_walk(t, plan.placement, plan.routes, path)
+        walks[t.name] = w
+        for dev in w.hosts:
             sram[dev] += t.dispatch_sram_bits
+        splits += len(w.hosts) > 1
+        if t.ingress is not None:
+            offs += off_path(t, w, shortest[t.ingress][t.exit])
+        task_latency[t.name] = walk_latency_ns(topology, w.devices) / 1000.0
+        hops += w.hops
+        coord_bits += w.cross_bits
+        for i, (u, v) in enumerate(zip(w.devices, w.devices[1:])):
+            bits = t.packet_bits + w.meta_bits[i]
+            if bits:
+                arc_load[(u, v)] += t.rate_mpps * bits
+        phv_peak += max(p / topology.device(d).profile.phv_bits for d, p in zip(w.devices, w.phv_bits))
 
-        # Longest path in time through the task DAG.
-        g = t.graph()
-        finish: dict[str, float] = {}
-        task_hops = 0
-        for name in nx.topological_sort(g):
-            dev = plan.placement[mat_id(t.name, name)]
-            preds = list(g.predecessors(name))
-            if preds:
-                arrive = 0.0
-                for p in preds:
-                    pdev = plan.placement[mat_id(t.name, p)]
-                    path = route_of(dep_id(t.name, p, name), pdev, dev)
-                    arrive = max(arrive, finish[p] + route_latency_ns(topology, path))
-            else:
-                start_dev = t.ingress if t.ingress is not None else dev
-                path = route_of(ingress_dep_id(t.name, name), start_dev, dev)
-                arrive = device_pass_ns(topology, start_dev) + route_latency_ns(topology, path)
-                task_hops += len(path) - 1
-            finish[name] = arrive
-        task_latency[t.name] = max(finish.values()) / 1000.0
-        for d in t.deps:
-            a = plan.placement[mat_id(t.name, d.src)]
-            b = plan.placement[mat_id(t.name, d.dst)]
-            if a == b:
-                continue
-            coord_bits += d.bits
-            path = route_of(dep_id(t.name, d.src, d.dst), a, b)
-            task_hops += len(path) - 1
-            for u, v in zip(path, path[1:]):
-                arc_load[(u, v)] += t.rate_mpps * d.bits
-                phv[v] += d.bits
-        hops += task_hops
-
-    devices = topology.devices
-    cap_sram = sum(d.profile.sram_bits for d in devices)
-    cap_phv = sum(d.profile.phv_bits for d in devices)
     max_util = 0.0
     for (u, v), load in arc_load.items():
         max_util = max(max_util, load / (topology.link(u, v).bandwidth_gbps * 1000.0))
@@ -156,6 +137,7 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
         for dev in stage_end
     )
     n_placed = len(placed)
+    cap_sram = sum(d.profile.sram_bits for d in topology.devices)
     objectives = {
         "power": round(power, 6),
         "resources": 100.0 * sum(sram.values()) / cap_sram,
@@ -168,17 +150,19 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
     assert list(objectives) == list(OBJECTIVES)
     return Evaluation(
         objectives=objectives,
-        phv_pct=100.0 * sum(phv.values()) / cap_phv,
+        phv_pct=(100.0 * phv_peak / n_placed) if n_placed else 0.0,
         max_link_util_pct=100.0 * max_util,
         total_latency_us=sum(task_latency.values()),
         total_hops=hops,
         coordination_bits=coord_bits,
         placed_tasks=n_placed,
         total_tasks=len(workload.tasks),
+        split_pct=(100.0 * splits / n_placed) if n_placed else 0.0,
+        off_path_pct=(100.0 * offs / n_placed) if n_placed else 0.0,
         task_latency_us=task_latency,
         device_sram_bits=dict(sram),
         device_tcam_bits=dict(tcam),
-        device_phv_bits=dict(phv),
         device_stages=dict(stage_end),
         arc_load_mbps=dict(arc_load),
+        walks=walks,
     )

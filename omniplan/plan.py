@@ -1,9 +1,10 @@
 """A placement plan: where each MAT runs, at which stage, and how metadata is routed.
 
 Every expert returns a Plan; the evaluator scores it, the feasibility checker verifies it, and
-the controller turns it into table entries. Routes are device paths (inclusive of both ends)
-for every dependency whose ends sit on different devices, plus one pseudo-dependency per root
-MAT from the task's ingress device (see ``workload.ingress_dep_id``).
+the controller turns it into table entries. ``routes[walk_id(task)]`` is the task's walk, the
+device list its packets follow from ingress to egress (``omniplan.walk``); routes keyed by
+dependency (and ``ingress_dep_id``) are the segments of that walk between the two MATs, kept for
+the data plane's realisation.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Mapping
 import networkx as nx
 
 from omniplan.topology import Topology
-from omniplan.workload import Workload, dep_id, ingress_dep_id, mat_id
+from omniplan.workload import MAT, Workload, dep_id, ingress_dep_id, mat_id, walk_id
 
 
 @dataclass
@@ -64,15 +65,97 @@ def _jsonable(value: Any) -> Any:
 
 
 class StageOverflow(ValueError):
-    """The MATs placed on a device need more pipeline stages than it has."""
+    """The MATs placed on a device do not fit its stages (depth or a stage's SRAM/TCAM/entries)."""
+
+    def __init__(self, message: str, device: str | None = None):
+        super().__init__(message)
+        self.device = device
+
+
+def stage_demand(m: MAT) -> tuple[int, int, int]:
+    """SRAM bits, TCAM bits and entries a MAT needs in each of the stages it spans (spread evenly)."""
+    return m.per_stage
+
+
+class StageBook:
+    """Per-device, per-stage SRAM/TCAM/entries in use, with an undo log.
+
+    WHY per stage: a Tofino stage has its own 80 SRAM and 24 TCAM blocks and inml.p4's stage
+    table its own 65,536 entries; pooling them per device let one stage hold 5x its SRAM.
+    """
+
+    def __init__(self, topology: Topology):
+        self.caps = {d.name: (d.profile.stages, d.profile.sram_bits_per_stage, d.profile.tcam_bits_per_stage,
+                              d.profile.entries_per_stage) for d in topology.devices}
+        self.use: dict[str, list[list[int]]] = {d: [[0, 0, 0] for _ in range(c[0])] for d, c in self.caps.items()}
+        self._log: list[tuple[str, int, tuple[int, int, int], int]] = []
+        #: bumped on every change of a device's stages (lets callers memoise packing trials)
+        self.version: dict[str, int] = dict.fromkeys(self.caps, 0)
+        self._min_free: dict[str, tuple[int, int, int] | None] = dict.fromkeys(self.caps)
+
+    def fits(self, device: str, start: int, m: MAT) -> bool:
+        n, cs, ct, ce = self.caps[device]
+        if start < 0 or start + m.stages > n:
+            return False
+        s_need, t_need, e_need = m.per_stage
+        for s in range(start, start + m.stages):
+            u = self.use[device][s]
+            if u[0] + s_need > cs or u[1] + t_need > ct or u[2] + e_need > ce:
+                return False
+        return True
+
+    def first_fit(self, device: str, m: MAT, earliest: int) -> int | None:
+        for s in range(max(0, earliest), self.caps[device][0] - m.stages + 1):
+            if self.fits(device, s, m):
+                return s
+        return None
+
+    def charge(self, device: str, start: int, m: MAT) -> None:
+        need = m.per_stage
+        for s in range(start, start + m.stages):
+            u = self.use[device][s]
+            for k in range(3):
+                u[k] += need[k]
+        self._log.append((device, start, need, m.stages))
+        self.version[device] += 1
+        self._min_free[device] = None
+
+    def mark(self) -> int:
+        return len(self._log)
+
+    def rollback(self, mark: int) -> None:
+        while len(self._log) > mark:
+            device, start, need, k = self._log.pop()
+            self.version[device] += 1
+            self._min_free[device] = None
+            for s in range(start, start + k):
+                u = self.use[device][s]
+                for i in range(3):
+                    u[i] -= need[i]
+
+    def min_free(self, device: str) -> tuple[int, int, int]:
+        """The least SRAM, TCAM and entries left in any stage of ``device`` (a quick sufficient test:
+        a task whose whole per-stage demand fits this fits at its ASAP stages)."""
+        cached = self._min_free[device]
+        if cached is None:
+            _n, cs, ct, ce = self.caps[device]
+            use = self.use[device]
+            cached = (cs - max(u[0] for u in use), ct - max(u[1] for u in use), ce - max(u[2] for u in use))
+            self._min_free[device] = cached
+        return cached
+
+    def stage_end(self, device: str) -> int:
+        return max((s + 1 for s, u in enumerate(self.use[device]) if any(u)), default=0)
 
 
 def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str, str]) -> dict[str, int]:
-    """ASAP stage schedule: a MAT starts right after its same-device predecessors finish.
+    """First-fit stage schedule: each MAT at the earliest stage after its same-device predecessors
+    whose every spanned stage still has SRAM, TCAM and entries left.
 
-    ASAP uses the fewest stages any valid schedule can, so if it overflows a device no schedule
-    fits. Raises StageOverflow naming the device.
+    Tasks in workload order, MATs in topological order. Raises StageOverflow naming the device
+    when a MAT finds no such stage (depth or per-stage capacity).
     """
+    book = StageBook(topology)
     stages: dict[str, int] = {}
     for t in workload.tasks:
         g = t.graph()
@@ -81,40 +164,50 @@ def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str
             if mid not in placement:
                 continue
             dev = placement[mid]
-            start = 0
+            m = t.mat(name)
+            earliest = 0
             for pred in g.predecessors(name):
                 pid = mat_id(t.name, pred)
                 if placement.get(pid) == dev:
-                    start = max(start, stages[pid] + t.mat(pred).stages)
-            end = start + t.mat(name).stages
-            limit = topology.device(dev).profile.stages
-            if end > limit:
-                raise StageOverflow(f"device {dev}: task {t.name} needs {end} stages, the device has {limit}")
+                    earliest = max(earliest, stages[pid] + t.mat(pred).stages)
+            start = book.first_fit(dev, m, earliest)
+            if start is None:
+                limit = topology.device(dev).profile.stages
+                why = "stages" if earliest + m.stages > limit else "per-stage SRAM/TCAM/entries"
+                raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})",
+                                    device=dev)
+            book.charge(dev, start, m)
             stages[mid] = start
     return stages
 
 
 def shortest_routes(workload: Workload, topology: Topology, placement: Mapping[str, str], weight: str = "latency_us") -> dict[str, list[str]]:
-    """Route every cross-device dependency (and ingress leg) on the lowest-latency path."""
+    """The default walk of every placed task, on lowest-latency legs (``omniplan.walk``).
+
+    Also records, per cross-device dependency, the walk segment between its two MATs (the data
+    plane's ``realize`` looks routes up by dependency)."""
+    from omniplan.walk import task_walk
+
+    paths = topology.shortest_paths if weight == "latency_us" else dict(nx.all_pairs_dijkstra_path(topology.graph, weight=weight))
     routes: dict[str, list[str]] = {}
-    paths = dict(nx.all_pairs_dijkstra_path(topology.graph, weight=weight))
     for t in workload.tasks:
         if not all(mat_id(t.name, m.name) in placement for m in t.mats):
             continue
+        w = task_walk(t, placement, {}, lambda a, b: paths[a][b])
+        routes[walk_id(t.name)] = list(w.devices)
         for d in t.deps:
-            a, b = placement[mat_id(t.name, d.src)], placement[mat_id(t.name, d.dst)]
-            if a != b:
-                routes[dep_id(t.name, d.src, d.dst)] = list(paths[a][b])
-        if t.ingress is not None:
-            for root in t.roots():
-                b = placement[mat_id(t.name, root)]
-                if b != t.ingress:
-                    routes[ingress_dep_id(t.name, root)] = list(paths[t.ingress][b])
+            a, b = w.position.get(d.src), w.position.get(d.dst)
+            if a is not None and b is not None and a != b:
+                routes[dep_id(t.name, d.src, d.dst)] = list(w.devices[a:b + 1])
+        for root in t.roots():
+            b = w.position.get(root)
+            if b:
+                routes[ingress_dep_id(t.name, root)] = list(w.devices[:b + 1])
     return routes
 
 
 def complete_plan(workload: Workload, topology: Topology, placement: Mapping[str, str], expert: str, **info: Any) -> Plan:
-    """Stages (ASAP) and lowest-latency routes for a placement: what fast experts return."""
+    """First-fit stages and default walks (lowest-latency legs) for a placement: what fast experts return."""
     placement = dict(placement)
     return Plan(
         placement=placement,

@@ -39,6 +39,8 @@ class DeviceProfile:
     hop_latency_ns: int
     idle_power_w: float
     power_per_stage_w: float
+    #: Table entries one stage holds: inml.p4's generic stage tables are declared with 65,536.
+    entries_per_stage: int = 65_536
 
     @property
     def sram_bits(self) -> int:
@@ -161,6 +163,11 @@ class Topology:
     @cached_property
     def path_latency_us(self) -> dict[str, dict[str, float]]:
         return dict(nx.all_pairs_dijkstra_path_length(self.graph, weight="latency_us"))
+
+    @cached_property
+    def shortest_paths(self) -> dict[str, dict[str, list[str]]]:
+        """Lowest-latency path between every pair of devices (the default walk's legs)."""
+        return dict(nx.all_pairs_dijkstra_path(self.graph, weight="latency_us"))
 
     @cached_property
     def hop_distance(self) -> dict[str, dict[str, int]]:

@@ -11,7 +11,9 @@ File format (JSON or YAML), ``format: omniplan-workload/1``::
       - name: rf-iris            # unique
         kind: rf                 # nb | dt | rf | svm | xgb | other
         ingress: ATLAM5          # optional: device where the task's traffic enters
-        rate_mpps: 10            # optional: packet rate of the task's traffic (Mpps)
+        egress: NYCMng           # optional: device where it leaves (default: the ingress)
+        rate_mpps: 0.1           # optional: packet rate of the task's traffic (Mpps)
+        packet_bytes: 700        # optional: mean packet size; forwarded packets load links (default 0)
         dispatch_sram_bits: 131072  # optional: per-device cost of hosting any part of the task
         mats:
           - {name: f0, sram_bits: 4096, tcam_bits: 0, stages: 1, phv_bits: 16,
@@ -23,9 +25,11 @@ File format (JSON or YAML), ``format: omniplan-workload/1``::
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -54,6 +58,12 @@ class MAT:
     key_bits: int = 0
     match_kind: str = "exact"
 
+    @cached_property
+    def per_stage(self) -> tuple[int, int, int]:
+        """SRAM bits, TCAM bits and entries needed in each stage the MAT spans (spread evenly)."""
+        k = max(1, self.stages)
+        return (-(-self.sram_bits // k), -(-self.tcam_bits // k), -(-self.entries // k))
+
 
 @dataclass(frozen=True)
 class Dependency:
@@ -76,6 +86,19 @@ class Task:
     rate_mpps: float = 1.0
     dispatch_sram_bits: int = DEFAULT_DISPATCH_SRAM_BITS
     program: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    #: Where the task's traffic leaves the network; None = where it entered (older workloads).
+    egress: str | None = None
+    #: Mean packet size: every link a packet crosses carries rate x 8 x packet_bytes Mbit/s.
+    packet_bytes: int = 0
+
+    @property
+    def exit(self) -> str | None:
+        """The egress device, defaulting to the ingress (backward compatible)."""
+        return self.egress if self.egress is not None else self.ingress
+
+    @property
+    def packet_bits(self) -> int:
+        return 8 * self.packet_bytes
 
     def mat(self, name: str) -> MAT:
         for m in self.mats:
@@ -100,7 +123,28 @@ class Task:
         return [m.name for m in self.mats if m.name not in targets]
 
     def topological_order(self) -> list[str]:
-        return list(nx.lexicographical_topological_sort(self.graph()))
+        return list(self.order_and_preds[0])
+
+    @cached_property
+    def order_and_preds(self) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """Lexicographic topological order and each MAT's predecessors, computed once per task
+        (the walk model reads them for every plan evaluated)."""
+        preds: dict[str, list[str]] = {m.name: [] for m in self.mats}
+        succs: dict[str, list[str]] = {m.name: [] for m in self.mats}
+        for d in self.deps:
+            preds[d.dst].append(d.src)
+            succs[d.src].append(d.dst)
+        indeg = {n: len(p) for n, p in preds.items()}
+        ready = sorted(n for n, k in indeg.items() if k == 0)
+        order: list[str] = []
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            for v in succs[n]:
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    bisect.insort(ready, v)
+        return tuple(order), {n: tuple(p) for n, p in preds.items()}
 
     def levels(self) -> dict[str, int]:
         """Dependency level of each MAT: 0 for roots, 1 + max level of predecessors otherwise."""
@@ -150,8 +194,6 @@ class Workload:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
 
     def with_ingress(self, ingress: Mapping[str, str]) -> "Workload":
-        from dataclasses import replace
-
         return Workload(tuple(replace(t, ingress=ingress.get(t.name, t.ingress)) for t in self.tasks))
 
 
@@ -161,6 +203,11 @@ def mat_id(task: str, mat: str) -> str:
 
 def dep_id(task: str, src: str, dst: str) -> str:
     return f"{task}/{src}->{dst}"
+
+
+def walk_id(task: str) -> str:
+    """Key of a task's explicit walk (device list ingress -> ... -> egress) in ``Plan.routes``."""
+    return f"{task}/@walk"
 
 
 def ingress_dep_id(task: str, root: str) -> str:
@@ -191,6 +238,10 @@ def task_to_dict(t: Task) -> dict[str, Any]:
     }
     if t.ingress is not None:
         out["ingress"] = t.ingress
+    if t.egress is not None:
+        out["egress"] = t.egress
+    if t.packet_bytes:
+        out["packet_bytes"] = t.packet_bytes
     if t.program is not None:
         out["program"] = t.program
     return out
@@ -198,7 +249,7 @@ def task_to_dict(t: Task) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- loading
 
-_TASK_FIELDS = {"name", "kind", "ingress", "rate_mpps", "dispatch_sram_bits", "mats", "deps", "program"}
+_TASK_FIELDS = {"name", "kind", "ingress", "egress", "packet_bytes", "rate_mpps", "dispatch_sram_bits", "mats", "deps", "program"}
 _MAT_FIELDS = {"name", "sram_bits", "tcam_bits", "stages", "phv_bits", "entries", "key_bits", "match_kind"}
 _DEP_FIELDS = {"src", "dst", "bits"}
 
@@ -343,6 +394,10 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
         if kind not in TASK_KINDS:
             raise fail(f"unknown kind {kind!r}; expected one of {', '.join(TASK_KINDS)}", t["kind"], f"{where}.kind")
         ingress = _opt(t, "ingress", str, None, fail, f"{where}.ingress")
+        egress = _opt(t, "egress", str, None, fail, f"{where}.egress")
+        packet_bytes = _opt(t, "packet_bytes", int, 0, fail, f"{where}.packet_bytes")
+        if packet_bytes < 0:
+            raise fail("must be >= 0", t["packet_bytes"], f"{where}.packet_bytes")
         rate = _opt(t, "rate_mpps", (int, float), 1.0, fail, f"{where}.rate_mpps")
         if rate <= 0:
             raise fail("must be > 0", t["rate_mpps"], f"{where}.rate_mpps")
@@ -417,6 +472,8 @@ def _workload_from_nodes(root: _Node, source: str) -> Workload:
             mats=tuple(mats),
             deps=tuple(deps),
             ingress=ingress,
+            egress=egress,
+            packet_bytes=packet_bytes,
             rate_mpps=float(rate),
             dispatch_sram_bits=dispatch,
             program=_plain(t["program"]) if "program" in t else None,
@@ -464,6 +521,11 @@ def _opt(obj: dict, key: str, typ, default, fail, fld: str):
 
 
 # --------------------------------------------------------------------------- generator
+
+#: One Tofino stage's SRAM and TCAM (80 x 128 Kbit, 24 x 512 x 44 bit): the synthetic generator
+#: spreads a larger table over several stages (kept here: the core does not import a device profile).
+STAGE_SRAM_BITS = 80 * 128 * 1024
+STAGE_TCAM_BITS = 24 * 512 * 44
 
 #: Shape of each model family when compiled Planter-style: (feature tables, model tables, final tables).
 _SHAPES = {
@@ -538,8 +600,93 @@ def generate_workload(
                             entries=64, key_bits=16 * n_cls, match_kind="ternary", tcam_bits=int(64 * 32 * scale)))
             deps.append(Dependency("sum", "argmax", 16 * n_cls))
         ingress = rng.choice(ingress_list) if ingress_list else None
+        # A table larger than one stage's memory spans several stages (as Tofino's compiler lays it out).
+        mats = [replace(m, stages=max(m.stages, -(-m.sram_bits // STAGE_SRAM_BITS), -(-m.tcam_bits // STAGE_TCAM_BITS)))
+                for m in mats]
         tasks.append(
             Task(name=f"{kind}{i}", kind=kind, mats=tuple(mats), deps=tuple(deps), ingress=ingress,
                  rate_mpps=round(rng.uniform(5, 50), 1))
         )
+    return Workload(tuple(tasks))
+
+
+# --------------------------------------------------------------------------- compiled-model workloads
+
+#: The committed MAT sizes of models compiled by mlcompiler (regenerate: bench/make_task_library.py).
+TASK_LIBRARY = Path(__file__).with_name("data") / "task_library.json"
+#: The paper's task mix (section 6, "Input tasks"): NB, DT, RF, SVM and XGB in equal shares.
+PAPER_MIX = ("nb", "dt", "rf", "svm", "xgb")
+#: Zipf exponent of the ingress draw: traffic enters at a few busy PoPs more than at the rest, which
+#: is what makes some ingress switches too small for the tasks whose traffic enters there.
+INGRESS_ZIPF = 1.0
+#: Packet rate (Mpps) and mean packet size (bytes) ranges of a task's flow aggregate: with a few
+#: tens to a few hundred Mbit/s per task, 60 tasks load Abilene's busiest 10 Gbit/s link to about a third.
+RATE_MPPS = (0.01, 0.05)
+#: Templates whose MATs' PHV bits add up to more than this are left out: mlcompiler counts the
+#: 64-bit score lanes once per table that touches them, so NB/SVM on 16+ features would need a
+#: 5.7 kbit packet header (more than a Tofino's 4,096-bit PHV) on any device and could never be
+#: placed, whole or split.
+MAX_TASK_PHV_BITS = 4096
+PACKET_BYTES = (300, 1200)
+
+
+def load_task_library(path: str | Path = TASK_LIBRARY) -> list[dict[str, Any]]:
+    """The compiled task templates (dicts in the workload task format, plus their dataset)."""
+    data = json.loads(Path(path).read_text())
+    return list(data["tasks"])
+
+
+def generate_compiled_workload(
+    n_tasks: int,
+    seed: int,
+    devices: Iterable[str],
+    *,
+    kinds: Iterable[str] = PAPER_MIX,
+    zipf: float = INGRESS_ZIPF,
+    scale: float = 1.0,
+    max_phv_bits: int = MAX_TASK_PHV_BITS,
+) -> Workload:
+    """Tasks whose MATs are sized by our own compiler, with an ingress and an egress each.
+
+    Kinds follow ``kinds`` round-robin (the paper's equal mix); each task copies a compiled
+    template of its kind (random dataset), so MAT entries, SRAM/TCAM bits and dependency bits are
+    the compiler's. Ingress devices are drawn Zipf(``zipf``) over a seeded shuffle of ``devices``;
+    the egress uniformly among the other devices. ``scale`` multiplies every table's entries and
+    memory (1 = as compiled), for stress tests.
+
+    Example: ``generate_compiled_workload(60, 1, [d.name for d in topo.devices])``.
+    """
+    if n_tasks < 1:
+        raise WorkloadError("n_tasks must be >= 1", field="n_tasks")
+    devs = list(devices)
+    if not devs:
+        raise WorkloadError("need at least one device for ingress/egress", field="devices")
+    rng = random.Random(seed)
+    library: dict[str, list[dict[str, Any]]] = {}
+    for entry in load_task_library():
+        if sum(m["phv_bits"] for m in entry["mats"]) > max_phv_bits:
+            continue
+        library.setdefault(entry["kind"], []).append(entry)
+    kinds = [k for k in kinds if k in library]
+    if not kinds:
+        raise WorkloadError("no compiled template for the requested kinds", field="kinds")
+    hot = list(devs)
+    rng.shuffle(hot)
+    weights = [1.0 / (i + 1) ** zipf for i in range(len(hot))]
+    tasks = []
+    for i in range(n_tasks):
+        kind = kinds[i % len(kinds)]
+        tpl = rng.choice(library[kind])
+        ingress = rng.choices(hot, weights)[0]
+        others = [d for d in devs if d != ingress]
+        egress = rng.choice(others) if others else ingress
+        mats = tuple(
+            MAT(m["name"], sram_bits=int(m["sram_bits"] * scale), tcam_bits=int(m["tcam_bits"] * scale),
+                stages=m["stages"], phv_bits=m["phv_bits"], entries=int(m["entries"] * scale),
+                key_bits=m["key_bits"], match_kind=m["match_kind"])
+            for m in tpl["mats"])
+        deps = tuple(Dependency(d["src"], d["dst"], d["bits"]) for d in tpl["deps"])
+        tasks.append(Task(name=f"{kind}{i}-{tpl['dataset']}", kind=kind, mats=mats, deps=deps, ingress=ingress,
+                          egress=egress, rate_mpps=round(rng.uniform(*RATE_MPPS), 3),
+                          packet_bytes=rng.randint(*PACKET_BYTES)))
     return Workload(tuple(tasks))

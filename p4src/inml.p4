@@ -137,6 +137,13 @@ struct headers_t {
     udp_t        udp;
 }
 
+/* Digest sent to the controller for a fresh packet of a task the switch has no dispatch entry for:
+ * traffic that arrives before its tables do (P4Runtime DigestList on the stream). */
+struct unknown_task_t {
+    bit<16> task_id;
+    port_t  ingress_port;
+}
+
 struct metadata_t {
     bit<16> key0;
     bit<16> key1;
@@ -181,6 +188,9 @@ struct metadata_t {
      * carries all state) and the ingress clears it, so preserving it changes nothing. */
     @field_list(0)
     bit<1>  recirc;
+    bit<1>  final;  /* route delivered the packet (host or CPU): label_count counts its class */
+    bit<16> final_task;   /* the delivered packet's task and label, kept before deliver_plain */
+    bit<16> final_label;  /* strips the inference header: label_count's key */
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -295,7 +305,16 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     action send_to_cpu() {
         standard_metadata.egress_spec = CPU_PORT;
+        meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
     }
+
+    /* ---- per-task inference counters, read by the controller over P4Runtime (DirectCounterEntry):
+     * dispatch_packets counts the fresh packets of each task (one dispatch entry per task),
+     * label_packets the delivered packets of each (task, class label). */
+    direct_counter(CounterType.packets_and_bytes) dispatch_packets;
+    direct_counter(CounterType.packets_and_bytes) label_packets;
 
     /* ---- packet features: the first switch of a task turns an IPv4 packet into an inference
      * packet. task_select picks the task; the flow registers (indexed by CRC-32 of the 5-tuple,
@@ -477,6 +496,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         }
         actions = { stamp; drop; NoAction; }
         default_action = NoAction();
+        counters = dispatch_packets;
         size = 1024;
     }
 
@@ -751,10 +771,16 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     action deliver(port_t port) {
         standard_metadata.egress_spec = port;
+        meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
     }
     /* Last switch of a packet-feature task: the original IPv4 packet leaves, inml removed. */
     action deliver_plain(port_t port) {
         standard_metadata.egress_spec = port;
+        meta.final = 1;
+        meta.final_task = hdr.inml.task_id;
+        meta.final_label = hdr.inml.label;
         hdr.inml.setInvalid();
         hdr.features.pop_front(NUM_FEATURES);
         hdr.inml_regs.setInvalid();
@@ -769,6 +795,18 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         actions = { forward; recirculate_pass; deliver; deliver_plain; send_to_cpu; drop; }
         default_action = drop();
         size = 8192;
+    }
+
+    /* ---- final label: one entry per (task, class) on the delivering switch, only to count */
+    table label_count {
+        key = {
+            meta.final_task  : exact;
+            meta.final_label : exact;
+        }
+        actions = { NoAction; }
+        default_action = NoAction();
+        counters = label_packets;
+        size = 4096;
     }
 
     /* ---- plain traffic */
@@ -788,6 +826,7 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         mark_to_drop(standard_metadata);
         meta.argmax_go = 0;
         meta.recirc = 0;
+        meta.final = 0;
         if (hdr.packet_out.isValid()) {
             standard_metadata.egress_spec = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();
@@ -878,7 +917,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
           }
           if (hdr.inml_regs.isValid()) {  // the whole inference header parsed (a truncated one is plain traffic)
             if (hdr.inml.visit == 0) {
-                dispatch.apply();
+                if (!dispatch.apply().hit) {
+                    digest<unknown_task_t>(1, { hdr.inml.task_id, standard_metadata.ingress_port });
+                }
             }
             meta.feature0 = 0;
             meta.feature1 = 0;
@@ -931,6 +972,9 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             stage15.apply();
             if (meta.argmax_go == 1) { argmax15.apply(hdr.inml, hdr.inml_regs, meta); }
             route.apply();
+            if (meta.final == 1) {
+                label_count.apply();
+            }
           } else if (hdr.ethernet.isValid()) {
             l2_fwd.apply();
           }

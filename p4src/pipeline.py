@@ -67,6 +67,7 @@ class _State:
     argmax_go: int = 0
     argmax_n: int = 0
     recirc: int = 0
+    final: int = 0  # meta.final: route delivered the packet (label_count counts it)
     egress: int = DROP_PORT
     #: deliver_plain: the inml header is removed on the way out
     plain: int = 0
@@ -254,6 +255,9 @@ class InferencePipeline:
     """Executes inml.p4. One instance per switch; ``process`` is called per packet."""
 
     PROGRAM_NAME = PROGRAM_NAME
+    #: Tables with a direct counter in inml.p4: each entry hit is reported to ``on_hit`` as
+    #: (table name, exact key values in key order, packet bytes), so the switch can count it.
+    COUNTED_TABLES = ("MyIngress.dispatch", "MyIngress.label_count")
 
     def __init__(self, schema: Schema | None = None):
         self.schema = schema or inml_schema()
@@ -261,6 +265,11 @@ class InferencePipeline:
         self._cache_lists: dict[str, list] = {}
         self._tables: dict[str, _Table] = {}
         self._stages: list[tuple[int, _Table]] = []
+        self.on_hit: Callable[[str, tuple, int], None] | None = None
+        #: receives (digest struct name, member values in order) for each digest() the program calls
+        self.on_digest: Callable[[str, tuple], None] | None = None
+        self._nbytes = 0  # length of the packet being processed (direct counters count bytes)
+        self._ingress_port = 0
         #: inml.p4's flow registers (they outlive table snapshots, as registers do)
         self.flows = pktfeat.FlowTable()
         self._t0 = time.monotonic_ns()
@@ -310,6 +319,7 @@ class InferencePipeline:
         (BMv2's ingress_global_timestamp, microseconds since start) that flow features read;
         by default microseconds since this pipeline was created."""
         T = self._tables
+        self._nbytes, self._ingress_port = len(packet), ingress_port
         if ingress_port == CPU_PORT:
             # packet_out: the controller names the egress port; no tables run.
             if len(packet) < 2 + layout.ETH_BYTES:
@@ -377,6 +387,11 @@ class InferencePipeline:
         run = self._run
         if s.visit == 0:
             run(T["MyIngress.dispatch"].lookup((s.task_id,)), s)
+            if self.on_hit is not None:
+                self._count("MyIngress.dispatch", (s.task_id,))
+            if self.on_digest is not None and (s.task_id,) not in T["MyIngress.dispatch"].buckets:
+                # if (!dispatch.apply().hit) digest<unknown_task_t>(1, {task_id, ingress_port})
+                self.on_digest("unknown_task_t", (s.task_id, self._ingress_port))
         sel = (s.task_id, s.version, s.visit)
         s.feature_idx = _ZERO_KEYS
         run(T["MyIngress.key_select"].lookup(sel), s)
@@ -393,6 +408,16 @@ class InferencePipeline:
                 if s.argmax_go:
                     self._argmax(s)
         run(T["MyIngress.route"].lookup(sel), s)
+        if s.final:  # if (meta.final == 1) { label_count.apply(); }
+            if self.on_hit is not None:
+                self._count("MyIngress.label_count", (s.task_id, s.label))
+            s.final = 0
+
+    def _count(self, table: str, key: tuple) -> None:
+        """A direct-counted table was applied: report a hit (entries exist only to be counted)."""
+        tab = self._tables.get(table)
+        if tab is not None and key in tab.buckets:
+            self.on_hit(table, key, self._nbytes)
 
     @staticmethod
     def _egress(port: int, ingress_port: int, out: bytes) -> tuple[int, bytes]:
@@ -434,12 +459,14 @@ class InferencePipeline:
             s.egress, s.visit = p["port"], p["next_visit"]
         elif action == "MyIngress.recirculate_pass":
             s.visit, s.recirc, s.egress = p["next_visit"], 1, 0
+        elif action == "MyIngress.deliver":
+            s.egress, s.final = p["port"], 1
         elif action == "MyIngress.deliver_plain":
-            s.egress, s.plain = p["port"], 1
-        elif action in ("MyIngress.deliver", "MyIngress.l2_forward"):
+            s.egress, s.plain, s.final = p["port"], 1, 1
+        elif action == "MyIngress.l2_forward":
             s.egress = p["port"]
         elif action == "MyIngress.send_to_cpu":
-            s.egress = CPU_PORT
+            s.egress, s.final = CPU_PORT, 1
         elif action == "MyIngress.drop":
             s.egress = DROP_PORT
         elif action == "MyIngress.stamp":

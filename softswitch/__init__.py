@@ -14,16 +14,23 @@ Behaviour worth knowing (see the modules for the why):
   p4.v1.Error per update (OK for the ones that succeeded). CONTINUE_ON_ERROR applies the good
   updates; ROLLBACK_ON_ERROR and DATAPLANE_ATOMIC undo the whole batch (others marked ABORTED).
   A batch never interleaves with packet processing.
-* Arbitration: highest election id per (device, role) is primary; when it leaves, the next
-  highest is promoted and told OK (as PI does). Only the primary may Write, push a pipeline or
-  send PacketOut.
+* Arbitration follows P4Runtime v1.4.1 section 5: per (device, role) the primary is the client
+  whose election id equals the highest id ever received; when it leaves nobody is promoted (all
+  are told NOT_FOUND) until a client re-arbitrates with an id at least that high. An unset
+  election id is a backup forever. Only the primary may Write, push a pipeline or send PacketOut.
 * Byte strings: canonical and padded forms are both accepted; reads answer canonical ones.
-* VERIFY_AND_SAVE holds the new config and refuses writes until COMMIT; RECONCILE_AND_COMMIT
-  keeps every entry that still validates against the new P4Info, or changes nothing.
-* Only table entries are writable; reads of object kinds the program does not declare
-  (counters, action profiles, replication engine, ...) answer empty.
+* VERIFY_AND_SAVE: Read/Write act on the saved config until COMMIT realizes it with those writes;
+  RECONCILE_AND_COMMIT keeps every entry that still validates against the new P4Info, or changes
+  nothing.
+* Writable: table entries (with direct counters/meters and idle timeout), counters, meters,
+  registers, direct counter/meter entries, digest configs. DigestLists and idle-timeout
+  notifications go to the primary on the stream. Action profiles, the replication engine and value
+  sets are not implemented (reads answer empty when the program declares none).
+* Every difference from BMv2's PI server is listed in docs/p4runtime-conformance.md.
 
-Modules: main (CLI), server (gRPC), switch (device model), tables, codec, p4info, arbitration,
-dataplane, client (minimal test/bench client), embedded (in-process server), bmv2 (launcher),
-demo_p4info (a program that is not ours).
+Modules: main (CLI), server (gRPC), switch (device model), tables, externs (counters, meters,
+registers, digest configs), notifications (digest lists, idle timeouts), codec, p4info,
+arbitration, dataplane, client (minimal test/bench client), embedded (in-process server), bmv2
+(launcher), reference (start omniplan-switch or BMv2 side by side), demo_p4info (a program that is
+not ours).
 """

@@ -14,8 +14,8 @@ import grpc
 from p4src.entries import DefaultAction, Match, TableEntry
 from softswitch.bytestrings import canonical, decode, encode
 from softswitch.errors import P4RuntimeError, invalid, not_found
-from softswitch.p4info import ActionInfo, P4InfoIndex, TableInfo
-from softswitch.proto import p4r
+from softswitch.p4info import ActionInfo, ArrayInfo, P4InfoIndex, TableInfo
+from softswitch.proto import p4i, p4r
 
 INSERT, MODIFY, DELETE = p4r.Update.INSERT, p4r.Update.MODIFY, p4r.Update.DELETE
 
@@ -33,6 +33,32 @@ _new = object.__new__
 if hasattr(Match, "__slots__") or set(Match.__dataclass_fields__) != {"field", "kind", "value", "mask",
                                                                      "prefix_len", "high"}:
     _make_match = Match  # noqa: F811 - the shape changed: fall back to the real constructor
+
+
+def check_meter_config(cfg: "p4r.MeterConfig", meter: ArrayInfo) -> None:
+    """A MeterConfig must fit the meter's type (9.4); rates and bursts are non-negative."""
+    if min(cfg.cir, cfg.cburst, cfg.pir, cfg.pburst, cfg.eburst) < 0:
+        raise invalid(f"meter {meter.name!r}: rates and burst sizes must be >= 0")
+    if meter.meter_type == p4i.MeterSpec.TWO_RATE_THREE_COLOR:
+        if cfg.eburst:
+            raise invalid(f"meter {meter.name!r} is trTCM: eburst must be unset")
+    else:
+        if (cfg.pir, cfg.pburst) != (cfg.cir, cfg.cburst):
+            raise invalid(f"meter {meter.name!r} is single-rate: pir/pburst must equal cir/cburst")
+        if meter.meter_type == p4i.MeterSpec.SINGLE_RATE_TWO_COLOR and cfg.eburst:
+            raise invalid(f"meter {meter.name!r} is a two-color marker: eburst must be unset")
+
+
+def _make_entry(table: str, matches: tuple, action: str | None, params: tuple, priority: int) -> TableEntry:
+    """``TableEntry(...)`` without the frozen dataclass's per-field object.__setattr__ (as _make_match)."""
+    e = _new(TableEntry)
+    e.__dict__.update(table=table, matches=matches, action=action, params=params, priority=priority)
+    return e
+
+
+if hasattr(TableEntry, "__slots__") or set(TableEntry.__dataclass_fields__) != {"table", "matches", "action",
+                                                                               "params", "priority"}:
+    _make_entry = TableEntry  # noqa: F811 - the shape changed: fall back to the real constructor
 
 
 def _by_field(m: Match) -> str:
@@ -70,32 +96,56 @@ class EntryCodec:
 
     # ---- writes -----------------------------------------------------------------------------
     def decode_write(self, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
-        table = self.index.table(pb.table_id)
+        table = self.index.tables.get(pb.table_id) or self.index.table(pb.table_id)  # the latter raises
         if update_type not in (INSERT, MODIFY, DELETE):
             raise invalid("update type must be INSERT, MODIFY or DELETE")
-        if pb.HasField("meter_config") or pb.HasField("counter_data") or pb.HasField("meter_counter_data"):
-            raise invalid(f"table {table.name!r} has no direct counter or meter")
-        if pb.idle_timeout_ns:
-            raise invalid(f"table {table.name!r} does not support idle timeout")
+        if pb.is_const:  # 9.1: is_const must be false in every INSERT, MODIFY and DELETE
+            raise invalid(f"table {table.name!r}: is_const must be false in a write")
         self.padded = False
+        if update_type != DELETE:  # 12: DELETE ignores every non-key field
+            self._check_resources(table, pb)
         if pb.is_default_action:
             return self._decode_default(table, pb, update_type)
         if table.is_const_table:
             raise _permission(f"table {table.name!r} is const: its entries cannot be written")
+        if not table.fields and update_type == INSERT:  # 9.1: a keyless table takes no match entry
+            raise invalid(f"table {table.name!r} has no match key: only its default entry can be written")
         matches = self.decode_matches(table, pb.match, require_exact=True)
         if table.needs_priority:
             if pb.priority <= 0:
                 raise invalid(f"table {table.name!r} has ternary/range/optional fields: priority must be > 0")
         elif pb.priority != 0:
             raise invalid(f"table {table.name!r} has only exact/lpm fields: priority must be 0 (got {pb.priority})")
-        if update_type == DELETE and not pb.HasField("action"):
-            action_name, params = "", ()
+        if update_type == DELETE or (update_type == MODIFY and not pb.HasField("action")):
+            # DELETE: the action is a non-key field and is ignored (12). MODIFY without an action
+            # keeps the entry's action (9.1.2); the store fills it in. Marked by action None.
+            action_name, params = None, ()
         else:
             if not pb.HasField("action"):
-                raise invalid(f"table {table.name!r}: INSERT/MODIFY needs an action")
+                raise invalid(f"table {table.name!r}: INSERT needs an action")
             action_name, params = self._decode_action(table, pb.action, default=False)
-        entry = TableEntry(table.name, matches, action_name, params, pb.priority)
+        entry = _make_entry(table.name, matches, action_name, params, pb.priority)
         return DecodedEntry(table, entry, None, pb, self.padded, (self.match_key, pb.priority))
+
+    def _check_resources(self, table: TableInfo, pb: "p4r.TableEntry") -> None:
+        """Direct resources and idle timeout of an INSERT/MODIFY (9.1.7, 9.1.8)."""
+        if pb.HasField("counter_data") and not table.direct_counter_id:
+            raise invalid(f"table {table.name!r} has no direct counter")
+        if pb.HasField("meter_config"):
+            if not table.direct_meter_id:
+                raise invalid(f"table {table.name!r} has no direct meter")
+            check_meter_config(pb.meter_config, self.index.direct_meters[table.direct_meter_id])
+        if pb.HasField("meter_counter_data"):
+            if not table.direct_meter_id:
+                raise invalid(f"table {table.name!r} has no direct meter")
+            raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, "per-color meter counters are not supported")
+        if pb.HasField("time_since_last_hit"):
+            raise invalid(f"table {table.name!r}: time_since_last_hit must be unset in a write")
+        if pb.idle_timeout_ns:
+            if pb.is_default_action:
+                raise invalid(f"table {table.name!r}: the default entry cannot have an idle timeout")
+            if not table.idle_timeout:
+                raise invalid(f"table {table.name!r} does not support idle timeout")
 
     def _decode_default(self, table: TableInfo, pb: "p4r.TableEntry", update_type: int) -> DecodedEntry:
         if update_type != MODIFY:
@@ -137,10 +187,11 @@ class EntryCodec:
         scope = table.actions.get(info.id)
         if scope is None:
             raise invalid(f"action {info.name!r} is not allowed in table {table.name!r}")
+        # 9.1.2: a valid action used outside its P4Info scope is PERMISSION_DENIED
         if scope == "default_only" and not default:
-            raise invalid(f"action {info.name!r} may only be the default action of {table.name!r}")
+            raise _permission(f"action {info.name!r} may only be the default action of {table.name!r}")
         if scope == "table_only" and default:
-            raise invalid(f"action {info.name!r} cannot be the default action of {table.name!r}")
+            raise _permission(f"action {info.name!r} cannot be the default action of {table.name!r}")
         return info.name, self._decode_params(info, action.params)
 
     def _decode_params(self, info: ActionInfo, params) -> tuple[tuple[str, int], ...]:
@@ -168,7 +219,6 @@ class EntryCodec:
     def decode_matches(self, table: TableInfo, fms, require_exact: bool) -> tuple[Match, ...]:
         out: list[Match] = []
         parts: list[tuple] = []  # the same matches as plain int tuples: a cheap identity key
-        seen: set[int] = set()
         fields = table.fields
         n_exact = 0
         for fm in fms:
@@ -176,9 +226,6 @@ class EntryCodec:
             f = fields.get(fid)
             if f is None:
                 raise invalid(f"table {table.name!r} has no match field id {fid}")
-            if fid in seen:
-                raise invalid(f"table {table.name!r}: match field {f.name!r} given twice")
-            seen.add(fid)
             which = fm.WhichOneof("field_match_type")
             if which != f.kind:
                 raise invalid(f"table {table.name!r}: field {f.name!r} is {f.kind}, request has {which}")
@@ -187,26 +234,33 @@ class EntryCodec:
                 raw = fm.exact.value
                 value = int.from_bytes(raw, "big")
                 if not raw or value >> bw:
-                    decode(raw, bw, f"table {table.name!r} field {f.name!r}")  # raises the right error
+                    decode(raw, bw, table.whats[fid])  # raises the right error
                 if raw[0] == 0 and len(raw) > 1:
                     self.padded = True
                 out.append(_make_match(f.name, "exact", value))
                 parts.append((fid, value))
                 n_exact += 1
                 continue
-            what = f"table {table.name!r} field {f.name!r}"
-            if not self.padded and _padded_match(fm, which):
-                self.padded = True
-            if which == "lpm":
-                plen = fm.lpm.prefix_len
+            what = table.whats[fid]
+            if which == "lpm":  # second hot path (routes): inlined decode() and padding check
+                lpm = fm.lpm
+                plen = lpm.prefix_len
                 if plen <= 0 or plen > bw:
                     raise invalid(f"{what}: prefix length {plen} outside 1..{bw} (omit the field for a wildcard)")
-                value = decode(fm.lpm.value, bw, what)
+                raw = lpm.value
+                value = int.from_bytes(raw, "big")
+                if not raw or value >> bw:
+                    decode(raw, bw, what)  # raises the right error
+                if raw[0] == 0 and len(raw) > 1:
+                    self.padded = True
                 if value & ((1 << (bw - plen)) - 1):
                     raise invalid(f"{what}: value has bits set beyond the /{plen} prefix")
                 out.append(_make_match(f.name, "lpm", value, prefix_len=plen))
                 parts.append((fid, value, plen))
-            elif which == "ternary":
+                continue
+            if not self.padded and _padded_match(fm, which):
+                self.padded = True
+            if which == "ternary":
                 value = decode(fm.ternary.value, bw, what)
                 mask = decode(fm.ternary.mask, bw, what + " mask")
                 if mask == 0:
@@ -229,7 +283,13 @@ class EntryCodec:
                 parts.append((fid, out[-1].value))
             else:
                 raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"{what}: match kind {which} not supported")
+        if len(parts) > 1:  # a field given twice (checked here: cheaper than a set per entry)
+            fids = [p[0] for p in parts]
+            if len(set(fids)) != len(fids):
+                dup = next(fid for fid in fids if fids.count(fid) > 1)
+                raise invalid(f"table {table.name!r}: match field {fields[dup].name!r} given twice")
         if require_exact and n_exact != table.n_exact:
+            seen = {p[0] for p in parts}
             for f in table.fields.values():
                 if f.kind == "exact" and f.id not in seen:
                     raise invalid(f"table {table.name!r}: exact match field {f.name!r} is missing")

@@ -23,8 +23,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from softswitch.bytestrings import encode
 from softswitch.errors import invalid, out_of_range
 from softswitch.p4info import P4InfoIndex, PacketMetadataInfo
+from softswitch.proto import p4d
 
 log = logging.getLogger("softswitch.dataplane")
 
@@ -134,6 +136,10 @@ class DataPlane:
         self.pipeline = None
         self.program = ""
         self.tables: TableSource | None = None
+        self.externs = None
+        self._digest_ids: dict[str, int] = {}
+        #: receives (digest id, p4.v1.P4Data) for each digest the pipeline emits (Notifier.digest)
+        self.digest_sink: Callable | None = None
         self._loaded_version = -1
         self._failed_version = -1
         self.packet_in_sink: PacketInSink | None = None
@@ -149,9 +155,12 @@ class DataPlane:
             raise invalid(f"port {port} is already attached")
         self.ports[port] = io
 
-    def load_program(self, index: P4InfoIndex | None, tables: TableSource | None) -> None:
-        """Switch to the pipeline for ``index`` (None = no pipeline: drop everything)."""
+    def load_program(self, index: P4InfoIndex | None, tables: TableSource | None, externs=None) -> None:
+        """Switch to the pipeline for ``index`` (None = no pipeline: drop everything).
+
+        ``externs`` (softswitch.externs.ExternStore) receives the twin's counter/register updates."""
         self.tables = tables
+        self.externs = externs
         self._loaded_version = self._failed_version = -1
         self.pipeline = None
         self.program = index.program_name if index else ""
@@ -164,11 +173,26 @@ class DataPlane:
             log.warning("data plane: %s; the control plane works but packets are dropped", why)
             return
         log.info("data plane: executing program %r with the pipeline twin", self.program)
+        if hasattr(self.pipeline, "on_hit") and hasattr(tables, "direct"):
+            self.pipeline.on_hit = DirectCounting(index, tables).hit
+        if hasattr(self.pipeline, "on_digest"):
+            self.pipeline.on_digest = self._emit_digest
+            self._digest_ids = {name: did for did, name in index.digests.items()}
         twin_cpu = getattr(sys.modules[type(self.pipeline).__module__], "CPU_PORT", self.cpu_port)
         if twin_cpu != self.cpu_port:
             log.warning("data plane: --cpu-port %d differs from the program's CPU_PORT %d: packet-in/out "
                         "will not reach the controller (as on BMv2 with a mismatched --cpu-port)",
                         self.cpu_port, twin_cpu)
+
+    def _emit_digest(self, name: str, values: tuple) -> None:
+        """The twin called digest<name>(...): hand a P4Data struct of bitstrings to the digest sink."""
+        did = self._digest_ids.get(name)
+        if did is None or self.digest_sink is None:
+            return
+        data = p4d.P4Data()
+        for v in values:
+            data.struct.members.add().bitstring = encode(v)
+        self.digest_sink(did, data)
 
     # ---- packet path ----------------------------------------------------------------------------
     def receive(self, port: int, frame: bytes) -> list[tuple[int, bytes]]:
@@ -296,6 +320,29 @@ class DataPlane:
 
     def counters_table(self) -> dict[int, dict[str, int]]:
         return {p: vars(c).copy() for p, c in sorted(self.counters.items())}
+
+
+class DirectCounting:
+    """Turns the twin's table hits (table name, exact key values) into direct-counter updates.
+
+    Why here: the twin knows P4 names and key values, the table store keys entries by P4Runtime
+    field ids; this maps one to the other once per pipeline, so a hit costs two dict lookups."""
+
+    def __init__(self, index: P4InfoIndex, tables) -> None:
+        self.tables = tables
+        self.by_name = {}
+        for tid, info in index.tables.items():
+            if tid in tables.direct:
+                self.by_name[info.name] = (tid, [f.id for f in info.fields.values()])
+
+    def hit(self, table: str, values: tuple, nbytes: int) -> None:
+        found = self.by_name.get(table)
+        if found is None:
+            return
+        tid, fids = found
+        state = self.tables.direct[tid].get((tuple(sorted(zip(fids, values))), 0))
+        if state is not None:
+            state.hit(nbytes)
 
 
 def make_pipeline(index: P4InfoIndex, cpu_port: int):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from softswitch.errors import invalid
+from softswitch.errors import invalid, not_found
 from softswitch.proto import p4i
 
 #: P4Info MatchField.MatchType number -> the match kind name p4src.entries.Match uses.
@@ -60,10 +60,15 @@ class TableInfo:
     actions: dict[int, str]
     const_default_action_id: int = 0
     is_const_table: bool = False
+    direct_counter_id: int = 0  # P4Info DirectCounter attached to this table (0: none)
+    direct_meter_id: int = 0  # P4Info DirectMeter attached to this table (0: none)
+    idle_timeout: bool = False  # idle_timeout_behavior NOTIFY_CONTROL (spec 9.1.9)
 
     def __post_init__(self) -> None:
         self.needs_priority = any(f.kind in PRIORITY_KINDS for f in self.fields.values())
         self.n_exact = sum(1 for f in self.fields.values() if f.kind == "exact")
+        #: field id -> "table 'T' field 'F'": error-message prefixes built once, not per write
+        self.whats = {f.id: f"table {self.name!r} field {f.name!r}" for f in self.fields.values()}
 
 
 @dataclass
@@ -78,6 +83,18 @@ class PacketMetadataInfo:
         return {f.id: f for f in self.fields}
 
 
+@dataclass(frozen=True)
+class ArrayInfo:
+    """An indexed extern (counter, meter, register): its size and, for registers, the cell width."""
+
+    id: int
+    name: str
+    size: int
+    bitwidth: int = 0  # registers: bit<W> of the cells; 0 for counters/meters
+    unit: int = 0  # counters/meters: the P4Info spec.unit
+    meter_type: int = 0  # meters: MeterSpec.Type (0 = TWO_RATE_THREE_COLOR)
+
+
 _SCOPES = {0: "both", 1: "table_only", 2: "default_only"}
 
 
@@ -90,6 +107,12 @@ class P4InfoIndex:
         self.actions: dict[int, ActionInfo] = {}
         self.tables: dict[int, TableInfo] = {}
         self.packet_metadata: dict[str, PacketMetadataInfo] = {}
+        self.counters: dict[int, ArrayInfo] = {}
+        self.meters: dict[int, ArrayInfo] = {}
+        self.registers: dict[int, ArrayInfo] = {}
+        self.direct_counters: dict[int, ArrayInfo] = {}  # id -> (size = the table id it is attached to)
+        self.direct_meters: dict[int, ArrayInfo] = {}
+        self.digests: dict[int, str] = {}
         seen_ids: set[int] = set()
 
         def claim(obj_id: int, name: str) -> None:
@@ -132,6 +155,7 @@ class P4InfoIndex:
                 id=table.preamble.id, name=name, size=int(table.size) or DEFAULT_TABLE_SIZE,
                 fields=fields, actions=actions, const_default_action_id=table.const_default_action_id,
                 is_const_table=table.is_const_table,
+                idle_timeout=table.idle_timeout_behavior == p4i.Table.NOTIFY_CONTROL,
             )
 
         for cpm in p4info.controller_packet_metadata:
@@ -146,12 +170,32 @@ class P4InfoIndex:
                 if preamble is not None:
                     claim(preamble.id, preamble.name)
 
+        for c in p4info.counters:
+            self.counters[c.preamble.id] = ArrayInfo(c.preamble.id, c.preamble.name, int(c.size), unit=c.spec.unit)
+        for m in p4info.meters:
+            self.meters[m.preamble.id] = ArrayInfo(m.preamble.id, m.preamble.name, int(m.size), unit=m.spec.unit,
+                                                   meter_type=m.spec.type)
+        for r in p4info.registers:
+            width = r.type_spec.bitstring.bit.bitwidth if r.type_spec.HasField("bitstring") else 0
+            self.registers[r.preamble.id] = ArrayInfo(r.preamble.id, r.preamble.name, int(r.size), bitwidth=width)
+        for d in p4info.digests:
+            self.digests[d.preamble.id] = d.preamble.name
+        for kind, target, attr in ((p4info.direct_counters, self.direct_counters, "direct_counter_id"),
+                                   (p4info.direct_meters, self.direct_meters, "direct_meter_id")):
+            for obj in kind:
+                tinfo = self.tables.get(obj.direct_table_id)
+                if tinfo is None:
+                    raise invalid(f"P4Info: {obj.preamble.name!r} is attached to unknown table id "
+                                  f"{obj.direct_table_id}")
+                target[obj.preamble.id] = ArrayInfo(obj.preamble.id, obj.preamble.name, obj.direct_table_id,
+                                                    unit=obj.spec.unit,
+                                                    meter_type=getattr(obj.spec, "type", 0))
+                setattr(tinfo, attr, obj.preamble.id)
+
         self.table_by_name = {t.name: t for t in self.tables.values()}
         self.action_by_name = {a.name: a for a in self.actions.values()}
 
     def table(self, table_id: int) -> TableInfo:
-        from softswitch.errors import not_found
-
         try:
             return self.tables[table_id]
         except KeyError:

@@ -6,9 +6,9 @@ PyPI ``p4runtime`` wheel, whose pins clash with the rest of our environment.
 
 from __future__ import annotations
 
-from finsy.proto import p4i, p4r, p4r_grpc, rpc_code, rpc_status
+from finsy.proto import p4d, p4i, p4r, p4r_grpc, rpc_code, rpc_status
 
-__all__ = ["p4i", "p4r", "p4r_grpc", "rpc_code", "rpc_status", "u128", "to_u128"]
+__all__ = ["p4d", "p4i", "p4r", "p4r_grpc", "rpc_code", "rpc_status", "u128", "to_u128"]
 
 
 def u128(value: "p4r.Uint128") -> int:

@@ -15,6 +15,7 @@ from google.protobuf import any_pb2
 
 from softswitch.arbitration import Connection
 from softswitch.errors import P4RuntimeError
+from softswitch.notifications import TICK_S
 from softswitch.proto import p4r, p4r_grpc, rpc_status
 from softswitch.switch import SoftSwitch, WriteFailed
 
@@ -62,7 +63,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     async def Write(self, request, context):
         try:
             self.switch.write(request)
-            log.debug("Write from %s: %d updates applied", context.peer(), len(request.updates))
+            if log.isEnabledFor(logging.DEBUG):  # context.peer() is not free: only when logged
+                log.debug("Write from %s: %d updates applied", context.peer(), len(request.updates))
         except P4RuntimeError as exc:
             log.info("Write from %s refused: %s", context.peer(), exc)
             await context.abort(exc.code, exc.message)
@@ -115,6 +117,8 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                 self.switch.arbiter.arbitrate(conn, req.arbitration)
             except P4RuntimeError as exc:  # spec: these errors terminate the stream
                 conn.send(exc)
+        elif kind == "digest_ack":
+            self.switch.notifier.ack(req.digest_ack)
         elif kind == "packet":
             try:
                 self.switch.packet_out(conn, req.packet)
@@ -131,6 +135,17 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             conn.send(err)
 
 
+async def _tick(switch: SoftSwitch) -> None:
+    """Digest timeouts, the ack cache and idle-timeout scans run between RPCs on the server's loop."""
+    while True:
+        await asyncio.sleep(TICK_S)
+        if switch.notifier.busy():
+            try:
+                switch.notifier.tick()
+            except Exception:  # a bug here must not stop notifications for good
+                log.exception("notification tick failed")
+
+
 async def start_server(switch: SoftSwitch, addr: str = "127.0.0.1", port: int = 9559) -> tuple[grpc.aio.Server, int]:
     """Start serving ``switch``; returns the server and the bound port (useful with port 0)."""
     server = grpc.aio.server(options=[
@@ -139,6 +154,15 @@ async def start_server(switch: SoftSwitch, addr: str = "127.0.0.1", port: int = 
         ("grpc.so_reuseport", 0),
     ])
     p4r_grpc.add_P4RuntimeServicer_to_server(P4RuntimeService(switch), server)
+    ticker = asyncio.ensure_future(_tick(switch))
+    grpc_stop = server.stop
+
+    async def stop(grace: float | None) -> None:
+        """Stopping the server also stops its notification timer (no task left pending)."""
+        ticker.cancel()
+        await grpc_stop(grace)
+
+    server.stop = stop
     # "unix:/path" (a switch in a network namespace, reached from outside through the socket file)
     target = addr if addr.startswith("unix:") else f"{addr}:{port}"
     try:

@@ -16,9 +16,12 @@ from softswitch.arbitration import Arbiter
 from softswitch.bytestrings import decode, encode
 from softswitch.codec import canonicalize
 from softswitch.dataplane import DEFAULT_CPU_PORT, DataPlane
-from softswitch.errors import P4RuntimeError, invalid
+from softswitch.errors import P4RuntimeError, invalid, not_found
+from softswitch.externs import ExternStore
+from softswitch.notifications import Notifier
 from softswitch.p4info import P4InfoIndex
 from softswitch.proto import p4i, p4r, u128
+from softswitch.codec import DELETE, INSERT, MODIFY
 from softswitch.tables import TableStore
 
 log = logging.getLogger("softswitch")
@@ -26,13 +29,15 @@ log = logging.getLogger("softswitch")
 SetAction = p4r.SetForwardingPipelineConfigRequest
 GetType = p4r.GetForwardingPipelineConfigRequest
 Atomicity = p4r.WriteRequest
-#: Read entity kind -> the P4Info list that declares such objects (None: no P4Info object).
+#: Entity kinds stored by softswitch.externs (the rest of the oneof, but table_entry, is unsupported)
+EXTERN_KINDS = frozenset({"counter_entry", "direct_counter_entry", "meter_entry", "direct_meter_entry",
+                          "register_entry", "digest_entry"})
+#: Read entity kinds we do not implement; they answer empty when the program declares no such
+#: object (clients such as finsy wildcard-read them all) and UNIMPLEMENTED when it does.
 _EMPTY_UNLESS_DECLARED = {
     "packet_replication_engine_entry": None,
     "action_profile_member": "action_profiles", "action_profile_group": "action_profiles",
-    "counter_entry": "counters", "direct_counter_entry": "direct_counters", "meter_entry": "meters",
-    "direct_meter_entry": "direct_meters", "register_entry": "registers", "digest_entry": "digests",
-    "value_set_entry": "value_sets",
+    "value_set_entry": "value_sets", "extern_entry": "externs",
 }
 NO_PIPELINE = "No forwarding pipeline config set for this device"
 
@@ -47,8 +52,16 @@ class WriteFailed(Exception):
 
 @dataclass
 class Pipeline:
+    """A pipeline config with the state Read/Write act on: its tables and externs."""
+
     config: "p4r.ForwardingPipelineConfig"
     index: P4InfoIndex
+    store: TableStore | None = None
+    externs: ExternStore | None = None
+
+    def with_state(self, store: TableStore) -> "Pipeline":
+        self.store, self.externs = store, ExternStore(self.index, store)
+        return self
 
 
 class SoftSwitch:
@@ -61,103 +74,146 @@ class SoftSwitch:
         self.dataplane.packet_in_sink = self._packet_in
         self.pipeline: Pipeline | None = None
         self.saved: Pipeline | None = None  # VERIFY_AND_SAVE'd, waiting for COMMIT
-        self.store: TableStore | None = None
+        self.notifier = Notifier(self._to_primaries)
+        self.dataplane.digest_sink = self.notifier.digest
+
+    @property
+    def store(self) -> TableStore | None:
+        """The committed pipeline's tables (what the data plane executes)."""
+        return self.pipeline.store if self.pipeline else None
+
+    @property
+    def externs(self) -> ExternStore | None:
+        return self.pipeline.externs if self.pipeline else None
 
     # ---- checks shared by RPCs -------------------------------------------------------------------
     def check_device(self, device_id: int) -> None:
         if device_id != self.device_id:
-            raise P4RuntimeError(grpc.StatusCode.NOT_FOUND,
-                                 f"unknown device id {device_id} (this switch is {self.device_id})")
+            raise not_found(f"unknown device id {device_id} (this switch is {self.device_id})")
 
-    def check_primary(self, role: str, election_id: "p4r.Uint128", what: str) -> None:
-        eid = u128(election_id)
+    def check_device_and_role(self, device_id: int, role: str) -> None:
+        """Write / SetForwardingPipelineConfig check 1 (12, 14): unknown device or role is NOT_FOUND."""
+        self.check_device(device_id)
+        if not self.arbiter.knows_role(role):
+            raise not_found(f"unknown role {role!r}: no controller has arbitrated for it")
+
+    def check_primary(self, role: str, election_id: "p4r.Uint128 | None", what: str) -> None:
+        """Check 2 (12, 14): only the primary of (device, role), named by its election id, may write.
+        An unset election id names no client (16.2.1)."""
+        eid = u128(election_id) if election_id is not None else None
         if not self.arbiter.is_primary(role, eid):
             primary = self.arbiter.primary(role)
             who = f"primary has election id {primary.election_id}" if primary else "no controller is primary"
+            given = "unset" if eid is None else str(eid)
             raise P4RuntimeError(grpc.StatusCode.PERMISSION_DENIED,
                                  f"{what} needs the primary controller of role {role!r}: "
-                                 f"election id {eid} is not primary ({who})")
+                                 f"election id {given} is not primary ({who})")
 
     def require_pipeline(self) -> Pipeline:
-        if self.pipeline is None or self.store is None:
+        if self.pipeline is None:
             raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION, NO_PIPELINE)
         return self.pipeline
 
+    def _target(self) -> Pipeline:
+        """What Read/Write act on: the saved config once VERIFY_AND_SAVE has run, else the
+        committed one (14: after VERIFY_AND_SAVE "any subsequent Read / Write requests must refer
+        to fields in the new config"; COMMIT realizes it with the writes made since)."""
+        return self.saved if self.saved is not None else self.require_pipeline()
+
     # ---- pipeline config ----------------------------------------------------------------------
     def set_pipeline(self, req: "p4r.SetForwardingPipelineConfigRequest") -> None:
-        self.check_device(req.device_id)
-        self.check_primary(req.role, req.election_id, "SetForwardingPipelineConfig")
+        self.check_device_and_role(req.device_id, req.role)
+        self.check_primary(req.role, req.election_id if req.HasField("election_id") else None,
+                           "SetForwardingPipelineConfig")
         action = req.action
         if action == SetAction.UNSPECIFIED:
             raise invalid("SetForwardingPipelineConfig: action is UNSPECIFIED")
         if action == SetAction.COMMIT:
-            if self.saved is None:
-                raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION,
-                                     "COMMIT without a config saved by VERIFY_AND_SAVE")
-            self._commit(self.saved, TableStore(self.saved.index))
-            self.saved = None
+            if req.HasField("config"):  # 14: COMMIT carrying a config is INVALID_ARGUMENT
+                raise invalid("SetForwardingPipelineConfig: COMMIT takes no config (it realizes the saved one)")
+            if self.saved is None:  # 14: nothing saved is NOT_FOUND
+                raise not_found("COMMIT without a config saved by VERIFY_AND_SAVE")
+            saved, self.saved = self.saved, None
+            self._commit(saved)
             return
+        if action not in (SetAction.VERIFY, SetAction.VERIFY_AND_SAVE, SetAction.VERIFY_AND_COMMIT,
+                          SetAction.RECONCILE_AND_COMMIT):
+            raise invalid(f"SetForwardingPipelineConfig: unknown action {action}")
         if not req.HasField("config") or not req.config.HasField("p4info"):
             raise invalid("SetForwardingPipelineConfig: config.p4info is missing")
         new = Pipeline(req.config, P4InfoIndex(req.config.p4info))  # raises on a bad P4Info
         if action == SetAction.VERIFY:
             return
         if action == SetAction.VERIFY_AND_SAVE:
-            self.saved = new
+            # writes until COMMIT go to the saved config's (empty) state; the data plane keeps
+            # forwarding with the committed one ("the forwarding state is not modified")
+            self.saved = new.with_state(TableStore(new.index))
             log.info("pipeline %r verified and saved; waiting for COMMIT", new.index.program_name)
             return
         if action == SetAction.VERIFY_AND_COMMIT:
-            self._commit(new, TableStore(new.index))
-        elif action == SetAction.RECONCILE_AND_COMMIT:
-            store = self.store.reconcile(new.index) if self.store is not None else TableStore(new.index)
-            self._commit(new, store)
-        else:
-            raise invalid(f"SetForwardingPipelineConfig: unknown action {action}")
+            new.with_state(TableStore(new.index))
+        else:  # RECONCILE_AND_COMMIT keeps every entry that still fits, or changes nothing
+            current = self._target() if self.pipeline is not None or self.saved is not None else None
+            new.with_state(current.store.reconcile(new.index) if current else TableStore(new.index))
         self.saved = None
+        self._commit(new)
 
     def commit_p4info(self, p4info: "p4i.P4Info", device_config: bytes = b"") -> None:
         """Commit a P4Info directly (``omniplan-switch --p4info``), as a VERIFY_AND_COMMIT would."""
         index = P4InfoIndex(p4info)
-        self._commit(Pipeline(p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config), index),
-                     TableStore(index))
+        pipeline = Pipeline(p4r.ForwardingPipelineConfig(p4info=p4info, p4_device_config=device_config), index)
+        self._commit(pipeline.with_state(TableStore(index)))
 
-    def _commit(self, pipeline: Pipeline, store: TableStore) -> None:
-        self.pipeline, self.store = pipeline, store
-        self.dataplane.load_program(pipeline.index, store)
+    def _commit(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.dataplane.load_program(pipeline.index, pipeline.store, pipeline.externs)
+        self.on_commit(pipeline)
         log.info("pipeline %r committed (cookie %d, %d tables, %d entries kept)",
                  pipeline.index.program_name, pipeline.config.cookie.cookie,
-                 len(pipeline.index.tables), len(store))
+                 len(pipeline.index.tables), len(pipeline.store))
+
+    def on_commit(self, pipeline: Pipeline) -> None:
+        """Digests and idle-timeout notifications follow the committed pipeline."""
+        self.notifier.reset(pipeline.externs.digests, pipeline.store)
 
     def get_pipeline(self, req: "p4r.GetForwardingPipelineConfigRequest") -> "p4r.GetForwardingPipelineConfigResponse":
         self.check_device(req.device_id)
-        pipeline = self.require_pipeline()
+        rt = req.response_type
+        if rt not in (GetType.ALL, GetType.COOKIE_ONLY, GetType.P4INFO_AND_COOKIE, GetType.DEVICE_CONFIG_AND_COOKIE):
+            raise invalid(f"GetForwardingPipelineConfig: unknown response type {rt}")
         resp = p4r.GetForwardingPipelineConfigResponse()
-        cfg, rt = pipeline.config, req.response_type
+        if self.pipeline is None and self.saved is None:
+            # 15: "If a P4Runtime server is in a state where the forwarding-pipeline config is not
+            # known, the top-level config field will be unset in the response" (OK, not an error;
+            # BMv2 answers FAILED_PRECONDITION here: see docs/p4runtime-conformance.md)
+            return resp
+        # After VERIFY_AND_SAVE we answer the saved config, the one Read/Write refer to. The spec
+        # does not say which; BMv2's PI server does the same.
+        cfg = self._target().config
+        resp.config.SetInParent()
         if cfg.HasField("cookie"):
             resp.config.cookie.CopyFrom(cfg.cookie)
         if rt in (GetType.ALL, GetType.P4INFO_AND_COOKIE):
             resp.config.p4info.CopyFrom(cfg.p4info)
         if rt in (GetType.ALL, GetType.DEVICE_CONFIG_AND_COOKIE):
             resp.config.p4_device_config = cfg.p4_device_config
-        if rt not in (GetType.ALL, GetType.COOKIE_ONLY, GetType.P4INFO_AND_COOKIE, GetType.DEVICE_CONFIG_AND_COOKIE):
-            raise invalid(f"GetForwardingPipelineConfig: unknown response type {rt}")
         return resp
 
     # ---- write / read ----------------------------------------------------------------------------
     def write(self, req: "p4r.WriteRequest") -> None:
-        """Apply a Write; raises P4RuntimeError (whole RPC) or WriteFailed (per update)."""
-        self.check_device(req.device_id)
-        self.require_pipeline()
-        self.check_primary(req.role, req.election_id, "Write")
-        if self.saved is not None:
-            raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION,
-                                 "a config saved by VERIFY_AND_SAVE awaits COMMIT; writes are refused until then")
+        """Apply a Write; raises P4RuntimeError (whole RPC) or WriteFailed (per update).
+
+        Checks in the order of section 12: device/role (NOT_FOUND), primary (PERMISSION_DENIED),
+        pipeline set (FAILED_PRECONDITION)."""
+        self.check_device_and_role(req.device_id, req.role)
+        self.check_primary(req.role, req.election_id if req.HasField("election_id") else None, "Write")
+        target = self._target()
         atomic = req.atomicity
         if atomic not in (Atomicity.CONTINUE_ON_ERROR, Atomicity.ROLLBACK_ON_ERROR, Atomicity.DATAPLANE_ATOMIC):
             raise invalid(f"Write: unknown atomicity {atomic}")
         all_or_nothing = atomic != Atomicity.CONTINUE_ON_ERROR
-        store = self.store
-        apply = store.apply
+        apply = target.store.apply
+        externs = target.externs
         undo = []
         errors: dict[int, P4RuntimeError] = {}
         # The whole batch runs without yielding to the event loop, so no packet is processed
@@ -166,10 +222,16 @@ class SoftSwitch:
             try:
                 entity = update.entity
                 kind = entity.WhichOneof("entity")
-                if kind != "table_entry":
-                    raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED,
-                                         f"writing {kind or 'an empty entity'} is not supported")
-                undo.append(apply(update.type, entity.table_entry))
+                if kind == "table_entry":
+                    undo.append(apply(update.type, entity.table_entry))
+                elif kind in EXTERN_KINDS:
+                    if update.type not in (INSERT, MODIFY, DELETE):
+                        raise invalid("update type must be INSERT, MODIFY or DELETE")
+                    undo.append(externs.apply(update.type, kind, entity))
+                elif kind is None:
+                    raise invalid("update has an empty entity")
+                else:
+                    raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"writing {kind} is not supported")
             except P4RuntimeError as exc:
                 errors[i] = exc
                 if all_or_nothing:
@@ -197,30 +259,36 @@ class SoftSwitch:
         Everything is validated before anything is produced, so an error answers the whole RPC.
         """
         self.check_device(req.device_id)
-        self.require_pipeline()
-        if not len(req.entities):
-            raise invalid("Read: no entities requested")
+        target = self._target()
         queries = []
-        p4info = self.store.index.p4info
+        p4info = target.index.p4info
         for entity in req.entities:  # validate every query before answering any
             kind = entity.WhichOneof("entity")
+            if kind is None:  # 13.2: an empty Entity is INVALID_ARGUMENT
+                raise invalid("Read: every entity must set one kind (an empty Entity is not a wildcard)")
             if kind in _EMPTY_UNLESS_DECLARED:
-                # We support none of these objects. A program that declares none of them has
-                # nothing to read (clients such as finsy wildcard-read them all); one that
-                # does gets UNIMPLEMENTED rather than a silently empty answer.
                 declared = _EMPTY_UNLESS_DECLARED[kind]
                 if declared is None or not len(getattr(p4info, declared)):
                     continue
-            if kind != "table_entry":
-                raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED,
-                                     f"reading {kind or 'an empty entity'} is not supported")
-            q = entity.table_entry
-            if q.table_id:
-                self.store.index.table(q.table_id)
-            queries.append(q)
+                raise P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, f"reading {kind} is not supported")
+            if kind == "table_entry":
+                q = entity.table_entry
+                if q.table_id:
+                    target.index.table(q.table_id)
+                target.store.read_raw(q)  # validates the filters; the answer is produced below
+            else:
+                target.externs.check_read(kind, entity)
+            queries.append((kind, entity))
         responses = [p4r.ReadResponse()]
-        for q in queries:
-            for pb, padded in self.store.read_raw(q):
+        for kind, entity in queries:
+            if kind != "table_entry":
+                for out in target.externs.read(kind, entity):
+                    if len(responses[-1].entities) >= chunk:
+                        responses.append(p4r.ReadResponse())
+                    responses[-1].entities.append(out)
+                continue
+            q = entity.table_entry
+            for pb, padded, state in target.store.read_raw(q):
                 entities = responses[-1].entities
                 if len(entities) >= chunk:
                     responses.append(p4r.ReadResponse())
@@ -229,6 +297,8 @@ class SoftSwitch:
                 te.CopyFrom(pb)
                 if padded:
                     canonicalize(te)
+                if state is not None:
+                    state.fill(te, q)
         return responses
 
     # ---- packet I/O ----------------------------------------------------------------------------
@@ -254,8 +324,12 @@ class SoftSwitch:
         msg.packet.payload = payload
         for name, value in metadata.items():
             msg.packet.metadata.add(metadata_id=ids[name], value=encode(value))
-        primaries = self.arbiter.primaries()
-        if not primaries:
+        if not self._to_primaries(msg):
             log.debug("packet-in dropped: no primary controller connected")
+
+    def _to_primaries(self, msg: "p4r.StreamMessageResponse") -> int:
+        """Send a stream message to the primary of every role; returns how many got it."""
+        primaries = self.arbiter.primaries()
         for conn in primaries:
             conn.send(msg)
+        return len(primaries)

@@ -44,7 +44,8 @@ def test_cosine():
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_dominant_objective_activates_a_capability_one_fast_expert(objective):
-    sel = select_experts(Preference({objective: 1.0, **({"latency": 0.3} if objective != "latency" else {})}))
+    # normalised: objective 1 / 1.05 = 0.952 >= tau, latency 0.048
+    sel = select_experts(Preference({objective: 1.0, **({"latency": 0.05} if objective != "latency" else {})}))
     assert sel.rule == "dominant" and sel.dominant == objective and not sel.use_mip
     first = registry.get(sel.fast[0])
     assert first.fast
@@ -56,9 +57,23 @@ def test_dominant_objective_activates_a_capability_one_fast_expert(objective):
 
 
 def test_dominant_respects_tau():
+    # normalised s = (latency 0.85 / 1.05 = 0.81, power 0.19): over 0.8, under 0.9
     pref = Preference({"latency": 0.85, "power": 0.2})
     assert select_experts(pref, tau=0.9).rule == "mixed"
     assert select_experts(pref, tau=0.8).rule == "dominant"
+
+
+@pytest.mark.parametrize("intensity", [0.3, 0.75, 1.0])
+def test_a_single_objective_at_any_intensity_takes_the_fast_channel(intensity):
+    # The paper thresholds s, "a normalized preference vector": "minimize latency" translated to
+    # latency=0.75 and nothing else is one dominant objective (s_latency = 1), not a mixed intent.
+    sel = select_experts(Preference({"latency": intensity}))
+    assert sel.rule == "dominant" and sel.dominant == "latency" and not sel.use_mip
+
+
+def test_two_objectives_asked_alike_take_the_mip_channel():
+    sel = select_experts(Preference({"latency": 1.0, "resources": 0.3}))  # s = (0.77, 0.23)
+    assert sel.rule == "mixed" and sel.use_mip
 
 
 @pytest.mark.parametrize("text", ["latency=1,power=1", "latency=0.5,resources=0.5", "hops=0.3,coverage=0.6,power=0.2"])
@@ -152,6 +167,50 @@ def test_mixed_skips_the_mip_when_the_fast_plan_is_at_the_lower_bound(small, abi
     assert any("MIP was not run" in n for n in res.notes)
 
 
+def test_mip_runs_as_last_resort_when_every_fast_expert_fails(small, abilene, monkeypatch):
+    if not _mip_available():
+        pytest.skip("needs the cpsat expert")
+
+    # A test-only fast expert that always fails stands in for fast experts that cannot place an instance.
+    def fail(request: PlanRequest):
+        raise InfeasibleError("test expert: cannot place")
+
+    broken = Expert("test-broken", "heuristic", capability(latency=1.0), fail)
+    monkeypatch.setattr(registry, "fast_experts", lambda: [broken])
+    monkeypatch.setitem(registry._REGISTRY, broken.name, broken)
+    res = activate(Preference({"latency": 1.0}), small, abilene, time_limit_s=5)
+    assert [(r.name, r.role) for r in res.runs] == [("test-broken", "fast"), (MIP_EXPERT, "mip")]
+    assert res.chosen == MIP_EXPERT and res.chosen_run.ok
+    assert any("MIP ran as last resort" in n for n in res.notes)
+    assert check_plan(res.plan, small, abilene, require_all=True) == []
+
+
+def test_unasked_objectives_are_tie_breakers():
+    from experts.activation import TIE_BREAK_EPS, tie_break
+
+    w = tie_break(Preference({"latency": 1.0}).normalized())
+    assert w[OBJECTIVES.index("latency")] == pytest.approx(1 / (1 + 6 * TIE_BREAK_EPS))
+    assert all(x == pytest.approx(TIE_BREAK_EPS / (1 + 6 * TIE_BREAK_EPS)) for o, x in zip(OBJECTIVES, w) if o != "latency")
+
+
+def test_keep_deployed_when_the_new_plan_is_not_better(small, abilene):
+    from experts.activation import keep_deployed
+    from omniplan.evaluate import evaluate
+
+    pref = Preference({"power": 1.0})
+    req = PlanRequest(small, abilene)
+    consolidated = registry.get("consolidate").solve(req)
+    spread = registry.get("latency-greedy").solve(req)
+    ev_c, ev_s = evaluate(consolidated, small, abilene), evaluate(spread, small, abilene)
+    assert ev_c.objectives["power"] < ev_s.objectives["power"]
+    keep, why = keep_deployed(ev_s, ev_c, pref, small, abilene)
+    assert keep and "keeping the deployed placement" in why
+    keep, why = keep_deployed(ev_c, ev_s, pref, small, abilene)
+    assert not keep and "better" in why
+    keep, _ = keep_deployed(ev_c, ev_c, pref, small, abilene)  # equal: no change for no gain
+    assert keep
+
+
 def test_mixed_without_mip_degrades_with_a_note(small, abilene, monkeypatch):
     monkeypatch.delitem(registry._REGISTRY, MIP_EXPERT, raising=False)
     monkeypatch.setattr(registry, "_load_builtin", lambda: None)
@@ -168,7 +227,10 @@ def test_bad_configure_weights_fall_back_with_a_note(small, abilene):
     res = activate(Preference.parse("latency=0.5,resources=0.5"), small, abilene, time_limit_s=2,
                    configure=lambda p, r: [1.0, -1.0], skip_mip_at_bound=False)
     assert any("weight configuration failed" in n for n in res.notes)
-    assert res.mip_weights == pytest.approx(Preference.parse("latency=0.5,resources=0.5").normalized())
+    # the MIP falls back to the normalised preference, unasked objectives as tie-breakers
+    from experts.activation import tie_break
+
+    assert res.mip_weights == pytest.approx(tie_break(Preference.parse("latency=0.5,resources=0.5").normalized()))
 
 
 def test_run_single(small, abilene):

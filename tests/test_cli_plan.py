@@ -15,7 +15,7 @@ from omniplan.feasibility import check_plan
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan
 from omniplan.topology import load_topology
-from omniplan.workload import generate_workload
+from omniplan.workload import generate_compiled_workload, generate_workload
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,14 +44,14 @@ def test_json_good_path_with_out_and_plot(tmp_path, capsys):
     saved = json.loads(out_file.read_text())
     assert saved == data["plan"]
     topo = load_topology("abilene")
-    w = generate_workload(12, 1, ingress_choices=[d.name for d in topo.devices])
+    w = generate_compiled_workload(12, 1, [d.name for d in topo.devices])
     assert check_plan(Plan.from_dict(saved), w, topo, require_all=True) == []
     assert plot_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.png"]
 
 
 def test_table_output(capsys):
-    rc, out, err = run_cli(capsys, "--topology", "fattree4", "--tasks", "10", "--prefer", "coverage=1,latency=0.2")
+    rc, out, err = run_cli(capsys, "--topology", "fattree4", "--tasks", "10", "--prefer", "coverage=1,latency=0.05")
     assert rc == 0, err
     for o in OBJECTIVES:
         assert o in out
@@ -95,8 +95,27 @@ def test_mixed_preference_runs_cpsat(capsys):
     roles = [r["role"] for r in data["experts"]]
     assert roles[-1] == "mip" and data["experts"][-1]["name"] == "cpsat"
     assert data["experts"][-1]["gap"] is not None
-    assert data["activation"]["mip_weights"] == [0.5, 0, 0, 0.5, 0, 0, 0]
+    # asked objectives share the weight; the unasked ones are epsilon tie-breakers
+    w = data["activation"]["mip_weights"]
+    assert w[0] == w[3] == pytest.approx(0.5 / (1 + 5 * 1e-3)) and all(0 < x < 1e-3 for x in w[1:3] + w[4:])
 
+
+def test_four_single_objectives_give_four_plans_each_best_on_its_own(capsys):
+    """The issue's Done-when: latency / power / resources / coordination on Abilene, 60 tasks, seed 1."""
+    plans, objs, moved = {}, {}, {}
+    for o in ("latency", "power", "resources", "coordination"):
+        rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "60", "--seed", "1", "--prefer", f"{o}=1",
+                               "--json")
+        assert rc == 0, err
+        data = json.loads(out)
+        assert data["activation"]["rule"] == "dominant"
+        plans[o] = json.dumps(data["plan"]["placement"], sort_keys=True)
+        objs[o] = data["objectives"]
+        moved[o] = data["evaluation"]["split_tasks_pct"] + data["evaluation"]["off_path_tasks_pct"]
+    assert len(set(plans.values())) == 4
+    for o in plans:
+        assert objs[o][o] <= min(v[o] for v in objs.values()) + 1e-9, (o, {k: v[o] for k, v in objs.items()})
+    assert max(moved.values()) > 0
 
 def _intent_importable() -> bool:
     try:
@@ -180,3 +199,13 @@ def test_process_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "unknown topology 'nowhere-net'" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scale_forces_splits_and_bad_scale_is_refused(capsys):
+    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "60", "--seed", "1", "--scale", "4",
+                           "--prefer", "latency=1", "--expert", "latency-greedy", "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["evaluation"]["split_tasks_pct"] > 0
+    rc, out, err = run_cli(capsys, "--topology", "abilene", "--tasks", "6", "--scale", "0")
+    assert rc == 2 and "--scale must be > 0" in err

@@ -118,7 +118,7 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
             observations.append((phase, _probe(entries, ctl, tasks, ctl.task_ids(ctl.resolve_workload({"tasks": [t.name for t in tasks]})))))
 
         async with _serving(ctl, tasks) as (url, http):
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"deployed", "failed"})
             assert rec["state"] == "deployed", rec.get("error")
             assert rec["twin"]["ok"] and rec["twin"]["packets"] > 0 and not rec["twin"]["unchecked"]
@@ -132,6 +132,14 @@ def test_lifecycle_make_before_break_withdraw(net, tmp_path):
                 assert sorted(map(repr, actual[dev])) == sorted(map(repr, desired[dev]))
             placement1 = ctl.store.get_plan(rec["plan_id"])["plan"]["placement"]
             assert len(set(placement1.values())) == 3  # tasks run where their traffic enters
+            # /metrics relays each switch's per-class direct counters (inml.p4 label_packets): one
+            # series per (task, class) on the switch that delivers it, 0 before any traffic
+            async with http.get(f"{url}/metrics") as r:
+                text = await r.text()
+            series = [ln for ln in text.splitlines() if ln.startswith("omniplan_inference_packets_total{")]
+            assert {ln.split('task="')[1].split('"')[0] for ln in series} == {t.name for t in tasks}
+            assert len(series) == sum(len(t.program["classes"]) for t in tasks)
+            assert all(ln.endswith(" 0.0") for ln in series)
 
             ctl.options.write_hook = observe
             ctl.options.batch_size = 200
@@ -192,7 +200,7 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
             await wait_for(lambda: ctl.network.health["s3"]["state"] == "down", 10)
             # a new intent does not wait for the dead switch: it is planned around, and the task whose
             # traffic enters there is reported uncovered, with why
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             rec = await _until(http, url, first, {"pending", "failed", "deployed"})
             assert rec["state"] == "deployed", rec.get("error") or rec.get("pending")
             assert rec["uncovered"] == [{"task": "m1", "why": "its traffic enters at s3, which is down"}]

@@ -10,6 +10,8 @@ The fixture stops Mininet and removes every process/interface it created, also o
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from mininet_topos.preflight import mininet_skip_reason
@@ -69,6 +71,7 @@ def test_network_classifies_like_sklearn(scenario):
     assert rec["state"] == "deployed"
     placement = _placement(scenario)
     assert placement, "no active plan after deployment"
+    before = _metrics_counts(scenario)
     scenario.start_sender(rate_pps=300, count=len(scenario.samples.features))
     tx = scenario.stop_sender(timeout_s=30)
     rx = scenario.wait_received(tx["seqs"], timeout_s=10)
@@ -78,6 +81,28 @@ def test_network_classifies_like_sklearn(scenario):
     labels = [rx["packets"][str(s)][0] for s in tx["seqs"]]
     assert labels == [scenario.samples.expected[s % 150] for s in tx["seqs"]]
     assert len(set(labels)) == 3
+    # /metrics relays the switches' own per-class counters: the same counts as the receiver's
+    after = _metrics_counts(scenario)
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    names = [str(c) for c in scenario.samples.classes]
+    want = Counter(names[label] for label in labels)
+    assert {label: n for (task, label), n in delta.items() if task == scenario.task_name and n} == dict(want)
+
+
+def _metrics_counts(sc) -> dict[tuple[str, str], int]:
+    """(task, label) -> packets, summed over switches, from GET /metrics
+    (omniplan_inference_packets_total{task,label,switch})."""
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(sc.api.base + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    out: dict[tuple[str, str], int] = {}
+    for m in re.finditer(r'^omniplan_inference_packets_total\{([^}]*)\} ([0-9.e+]+)$', text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        key = (labels["task"], labels["label"])
+        out[key] = out.get(key, 0) + int(float(m.group(2)))
+    return out
 
 
 def test_live_reconfiguration_at_500pps_loses_nothing(scenario):

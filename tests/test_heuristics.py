@@ -18,7 +18,7 @@ from omniplan.evaluate import evaluate
 from omniplan.feasibility import check_plan
 from omniplan.objectives import OBJECTIVES
 from omniplan.topology import load_topology, line
-from omniplan.workload import MAT, Task, Workload, generate_workload
+from omniplan.workload import MAT, Task, Workload, generate_compiled_workload, generate_workload
 
 TOPOLOGIES = ("abilene", "Abvt", "fattree4")
 
@@ -76,37 +76,34 @@ def test_plans_pass_the_checker(topologies, topo_name, n, seed):
 @pytest.mark.parametrize("topo_name", TOPOLOGIES)
 def test_each_expert_wins_its_own_objective(topologies, topo_name):
     topo = topologies[topo_name]
-    w = workload_for(topo, 40, 5)
+    w = generate_compiled_workload(40, 5, [d.name for d in topo.devices])
     ev = {e.name: evaluate(e.solve(PlanRequest(w, topo)), w, topo).objectives for e in heuristics()}
-    # Everything fits whole: the ingress device itself for every task = one device pass each.
+    # Every task on its ingress -> egress path where it fits: the shortest walk each.
     assert ev["latency-greedy"]["latency"] == min(o["latency"] for o in ev.values())
-    assert ev["latency-greedy"]["hops"] == 0.0
     assert ev["consolidate"]["power"] <= min(o["power"] for o in ev.values()) + 1e-9
     assert ev["hermes"]["coordination"] == 0.0
-    assert ev["bandwidth-aware"]["throughput"] == 100.0
+    assert ev["bandwidth-aware"]["throughput"] == max(o["throughput"] for o in ev.values())
     # spd-h keeps every task whole: minimum SRAM (one dispatch table per task).
     assert ev["spd-h"]["resources"] == min(o["resources"] for o in ev.values())
     assert ev["spd-h"]["latency"] < ev["consolidate"]["latency"]
-    # Consolidation uses far fewer devices than spreading to each ingress.
+    # Consolidation uses far fewer devices than placing every task on its flow path.
     assert ev["consolidate"]["power"] < 0.6 * ev["latency-greedy"]["power"]
 
 
-@pytest.mark.parametrize("topo_name,seed,scale", [("fattree4", 1, 12), ("Abvt", 2, 25), ("abilene", 1, 12)])
-def test_tight_instances_split_and_stay_valid(topologies, topo_name, seed, scale):
+@pytest.mark.parametrize("topo_name,n,scale", [("abilene", 60, 4), ("Abvt", 80, 4)])
+def test_tight_instances_split_or_move_and_stay_valid(topologies, topo_name, n, scale):
+    # Compiled tasks at 4x their tables, Zipf ingress: the busy ingress switches cannot hold theirs.
     topo = topologies[topo_name]
-    w = sized_workload(topo, 0.9, seed, scale)
-    placed_all = 0
-    splits = 0
+    w = generate_compiled_workload(n, 1, [d.name for d in topo.devices], scale=scale)
+    moved = {}
     for e in heuristics():
-        try:
-            plan = e.solve(PlanRequest(w, topo))
-        except InfeasibleError as exc:
-            assert "cannot place every task" in str(exc)
-            continue
-        placed_all += 1
-        splits += len(plan.info["split_tasks"])
+        plan = e.solve(PlanRequest(w, topo))
         assert check_plan(plan, w, topo, require_all=True) == [], e.name
-    assert placed_all >= 4
+        ev = evaluate(plan, w, topo)
+        moved[e.name] = (ev.split_pct, ev.off_path_pct)
+    # latency-greedy splits along the flow path before it takes a detour
+    assert moved["latency-greedy"][0] > 0, moved
+    assert all(s + o > 0 for s, o in moved.values()), moved
 
 
 def three_forests(topo):
@@ -120,7 +117,8 @@ def three_forests(topo):
     cap = topo.devices[0].profile.sram_bits
     tasks = []
     for i in range(3):
-        mats = tuple(MAT(n, sram_bits=int(0.15 * cap), phv_bits=8) for n in "abcd")
+        # 15 % of a device is more than one stage's SRAM: each table spans two stages
+        mats = tuple(MAT(n, sram_bits=int(0.15 * cap), phv_bits=8, stages=2) for n in "abcd")
         deps = tuple(Dependency(s, d, 8) for s in "ab" for d in "cd")
         tasks.append(Task(f"t{i}", "rf", mats, deps, ingress=topo.devices[0].name, rate_mpps=10.0))
     return Workload(tuple(tasks))
@@ -144,7 +142,10 @@ def test_hermes_finds_the_minimum_cut():
     topo = line(2)
     w = three_forests(topo)
     cuts = {e.name: evaluate(e.solve(PlanRequest(w, topo)), w, topo).coordination_bits for e in heuristics()}
-    assert cuts["hermes"] == 16
+    # The split task's packet walks s1 -> s2 -> s1 (its egress is its ingress). Two 2-stage tables
+    # cannot share a stage, so only 2 + 2 splits fit the stages left: {a,b} | {c,d} carries all four
+    # dependencies (32 bits); {a,c} | {b,d} (or {a,d} | {b,c}) three of them (24 bits): the minimum.
+    assert cuts["hermes"] == 24
     assert cuts["hermes"] == min(cuts.values())
 
 

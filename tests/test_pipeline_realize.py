@@ -16,14 +16,16 @@ from mlcompiler.replay import CompiledModel
 from mlcompiler.spec import spec_from_estimator
 from omniplan.errors import InputError
 from omniplan.plan import complete_plan
-from omniplan.topology import line
+from omniplan.topology import BMV2, line
 from omniplan.workload import Workload, mat_id
 from p4src import layout
 from p4src.chain import SwitchChain
 from p4src.pipeline import build_packet, parse_inml
 
 warnings.filterwarnings("ignore")
-TOPO = line(3)
+# BMv2 profile (the software switch these tables run on): per-stage capacity is checked now, and a
+# Tofino-like stage holds 24 TCAM blocks, too few for rf/digits' 64 range tables plus trees in 12 stages.
+TOPO = line(3, profile=BMV2)
 PORTS = {"s1": {"h1": 1, "s2": 2}, "s2": {"s1": 1, "s3": 2}, "s3": {"s2": 1, "h3": 3}}
 
 

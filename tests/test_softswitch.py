@@ -7,7 +7,7 @@ what crossed the wire.
 from __future__ import annotations
 
 import contextlib
-import re
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ import grpc
 import pytest
 from google.protobuf import text_format
 
+from softswitch import reference
 from softswitch.client import P4RuntimeClient, WriteError, update
 from softswitch.demo_p4info import ACL, DROP, FORWARD, FWD, NO_ACTION, ROUTE, demo_p4info
 from softswitch.proto import p4r
@@ -30,34 +31,14 @@ GET = p4r.GetForwardingPipelineConfigRequest
 C = grpc.StatusCode
 
 
-def start_switch(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([*SWITCH, "--grpc-port", "0", "--device-id", str(DEVICE), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    line = proc.stdout.readline()
-    m = re.search(r"listening on ([\d.]+:\d+)", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError(f"switch did not start: {line!r} {proc.stderr.read()}")
-    return proc, m.group(1)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @contextlib.contextmanager
 def running_switch(*args: str) -> Iterator[str]:
     """An omniplan-switch for the block, stopped however the block ends (every switch fixture's frame)."""
-    proc, addr = start_switch(*args)
+    proc, addr = reference.start("omniplan-switch", DEVICE, args=args, log_level="info")
     try:
         yield addr
     finally:
-        stop(proc)
+        reference.stop(proc)
 
 
 def write_demo_p4info(path: Path) -> Path:
@@ -72,9 +53,14 @@ def address():
         yield addr
 
 
+_ELECTION_IDS = itertools.count(1000, 1000)
+
+
 @pytest.fixture
 def primary(address):
-    c = P4RuntimeClient(address, device_id=DEVICE, election_id=100)
+    # The switch remembers the highest election id it ever saw (spec 5.3), so every test's
+    # primary bids higher than the last one's.
+    c = P4RuntimeClient(address, device_id=DEVICE, election_id=next(_ELECTION_IDS))
     try:
         assert c.arbitrate().status.code == 0
         c.set_pipeline(demo_p4info(), device_config=b"demo-bytes", cookie=42)  # also clears the tables
@@ -115,10 +101,9 @@ def test_capabilities_and_no_pipeline_errors(address):
     with running_switch() as addr:
         with P4RuntimeClient(addr, device_id=DEVICE) as c:
             assert c.stub.Capabilities(p4r.CapabilitiesRequest()).p4runtime_api_version.startswith("1.")
-            with pytest.raises(grpc.RpcError) as info:
-                c.get_pipeline()
-            assert info.value.code() == C.FAILED_PRECONDITION
-            assert "No forwarding pipeline config" in info.value.details()
+            # spec 15: no pipeline yet -> OK with the config unset (BMv2: FAILED_PRECONDITION)
+            resp = c.stub.GetForwardingPipelineConfig(p4r.GetForwardingPipelineConfigRequest(device_id=DEVICE))
+            assert not resp.HasField("config")
             with pytest.raises(grpc.RpcError) as info:
                 c.read_table()
             assert info.value.code() == C.FAILED_PRECONDITION
@@ -150,17 +135,18 @@ def test_verify_save_commit_and_reconcile(primary):
     assert info.value.code() == C.INVALID_ARGUMENT and "unknown action id 9999" in info.value.details()
     primary.set_pipeline(demo_p4info(), cookie=1, action=SET.VERIFY)
     assert len(primary.read_table()) == 1 and primary.get_pipeline(GET.COOKIE_ONLY).cookie.cookie == 42
-    # COMMIT without a saved config
+    # COMMIT without a saved config (spec 14: NOT_FOUND)
     with pytest.raises(grpc.RpcError) as info:
         primary.set_pipeline(None, action=SET.COMMIT)
-    assert info.value.code() == C.FAILED_PRECONDITION
-    # VERIFY_AND_SAVE: writes refused until COMMIT, which installs the saved config with empty tables
+    assert info.value.code() == C.NOT_FOUND
+    # VERIFY_AND_SAVE: Read/Write act on the saved config, COMMIT realizes it with those writes
     primary.set_pipeline(demo_p4info(), cookie=7, action=SET.VERIFY_AND_SAVE)
-    err = one_error(primary, [update(INSERT, fwd(0xA2))])
-    assert err.code == C.FAILED_PRECONDITION
+    assert primary.read_table() == []
+    primary.write([update(INSERT, fwd(0xA2))])
     primary.set_pipeline(None, action=SET.COMMIT)
     assert primary.get_pipeline(GET.COOKIE_ONLY).cookie.cookie == 7
-    assert primary.read_table() == []
+    assert [e.match[0].exact.value for e in primary.read_table()] == [b"\xa2"]
+    primary.write([update(DELETE, fwd(0xA2))])
     # RECONCILE_AND_COMMIT keeps entries that still fit the new P4Info ...
     primary.write([update(INSERT, fwd(0xA3))])
     primary.set_pipeline(demo_p4info(), cookie=8, action=SET.RECONCILE_AND_COMMIT)
@@ -214,7 +200,7 @@ BAD_FWD = [
     ("unknown action", lambda e: setattr(e.action.action, "action_id", 2777), C.NOT_FOUND, "unknown action"),
     ("action not in table", lambda e: None, C.INVALID_ARGUMENT, "not allowed"),  # patched below
     ("default-only action", lambda e: (e.action.action.ClearField("params"),
-                                       setattr(e.action.action, "action_id", NO_ACTION)), C.INVALID_ARGUMENT, "default"),
+                                       setattr(e.action.action, "action_id", NO_ACTION)), C.PERMISSION_DENIED, "default"),  # spec 9.1.2
     ("unknown param id", lambda e: setattr(e.action.action.params[0], "param_id", 9), C.INVALID_ARGUMENT, "no param id"),
     ("missing param", lambda e: e.action.action.ClearField("params"), C.INVALID_ARGUMENT, "missing param"),
     ("param too wide", lambda e: setattr(e.action.action.params[0], "value", b"\x02\x00"), C.OUT_OF_RANGE, "9 bits"),
@@ -310,7 +296,8 @@ def test_default_action_modify_read_and_rules(primary):
     assert one_error(primary, [update(MODIFY, const)]).errors[0].code == C.PERMISSION_DENIED
     table_only = p4r.TableEntry(table_id=ACL, is_default_action=True)
     table_only.action.action.action_id = DROP
-    assert "cannot be the default" in one_error(primary, [update(MODIFY, table_only)]).errors[0].message
+    scope_err = one_error(primary, [update(MODIFY, table_only)]).errors[0]
+    assert scope_err.code == C.PERMISSION_DENIED and "cannot be the default" in scope_err.message  # 9.1.2
     primary.write([update(MODIFY, p4r.TableEntry(table_id=FWD, is_default_action=True))])  # reset
     (reset,) = primary.read([p4r.Entity(table_entry=entry)])
     assert reset.table_entry.action.action.action_id == NO_ACTION
@@ -323,7 +310,9 @@ def test_read_wildcards_and_match_filters(primary):
     assert len(primary.read_table(FWD)) == 6
     q = p4r.TableEntry(table_id=FWD)
     q.match.add(field_id=1).exact.value = b"\x02"
-    assert len(primary.read([p4r.Entity(table_entry=q)])) == 2
+    with pytest.raises(grpc.RpcError) as info:  # spec 9.1.6: a match filter must be a whole key
+        primary.read([p4r.Entity(table_entry=q)])
+    assert info.value.code() == C.INVALID_ARGUMENT
     q.match.add(field_id=2).exact.value = b"\x00\x01"  # filter values may be padded too
     (hit,) = primary.read([p4r.Entity(table_entry=q)])
     assert hit.table_entry.match[1].exact.value == b"\x01"
@@ -335,7 +324,7 @@ def test_read_wildcards_and_match_filters(primary):
                          p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry())]) == []
     with pytest.raises(grpc.RpcError) as info:
         primary.read([p4r.Entity()])
-    assert info.value.code() == C.UNIMPLEMENTED
+    assert info.value.code() == C.INVALID_ARGUMENT  # spec 13.2
 
 
 def test_device_id_mismatch(address, primary):
@@ -351,32 +340,30 @@ def test_device_id_mismatch(address, primary):
 
 
 # ---- arbitration --------------------------------------------------------------------------------
-def test_arbitration_primary_backup_and_reelection(address, primary):
-    backup = P4RuntimeClient(address, device_id=DEVICE, election_id=50)
-    newer = P4RuntimeClient(address, device_id=DEVICE, election_id=200)
+def test_arbitration_primary_backup_and_takeover(address, primary):
+    """The rules one by one are in test_p4runtime_conformance.py; this is the everyday flow."""
+    eid = primary.election_id
+    backup = P4RuntimeClient(address, device_id=DEVICE, election_id=eid - 50)
+    newer = P4RuntimeClient(address, device_id=DEVICE, election_id=eid + 100)
     try:
         ans = backup.arbitrate()
-        assert ans.status.code == C.ALREADY_EXISTS.value[0] and ans.election_id.low == 100
-        err = one_error(backup, [update(INSERT, fwd(1))])
-        assert err.code == C.PERMISSION_DENIED
+        assert ans.status.code == C.ALREADY_EXISTS.value[0] and ans.election_id.low == eid
+        assert one_error(backup, [update(INSERT, fwd(1))]).code == C.PERMISSION_DENIED
         with pytest.raises(grpc.RpcError) as info:
             backup.set_pipeline(demo_p4info())
         assert info.value.code() == C.PERMISSION_DENIED
-        # a backup can still read
         primary.write([update(INSERT, fwd(1))])
-        assert len(backup.read_table()) == 1
-        # a higher election id takes over; everyone is told
-        assert newer.arbitrate().status.code == 0
+        assert len(backup.read_table()) == 1  # a backup can still read
+        assert newer.arbitrate().status.code == 0  # a higher id takes over; everyone is told
         demoted = primary.next_stream("arbitration").arbitration
-        assert demoted.status.code == C.ALREADY_EXISTS.value[0] and demoted.election_id.low == 200
-        assert backup.next_stream("arbitration").arbitration.election_id.low == 200
+        assert demoted.status.code == C.ALREADY_EXISTS.value[0] and demoted.election_id.low == eid + 100
+        assert backup.next_stream("arbitration").arbitration.election_id.low == eid + 100
         assert one_error(primary, [update(INSERT, fwd(2))]).code == C.PERMISSION_DENIED
-        # the primary's stream closes: the next highest (100) is promoted
-        newer.close()
-        promoted = primary.next_stream("arbitration").arbitration
-        assert promoted.status.code == 0 and promoted.election_id.low == 100
-        told = backup.next_stream("arbitration").arbitration
-        assert told.status.code == C.ALREADY_EXISTS.value[0] and told.election_id.low == 100
+        newer.close()  # the primary leaves: nobody is promoted (spec 5), everyone hears NOT_FOUND
+        told = primary.next_stream("arbitration").arbitration
+        assert told.status.code == C.NOT_FOUND.value[0] and told.election_id.low == eid + 100
+        assert one_error(primary, [update(INSERT, fwd(2))]).code == C.PERMISSION_DENIED
+        assert primary.arbitrate(eid + 100).status.code == 0  # taking over needs the highest id
         primary.write([update(INSERT, fwd(2))])
     finally:
         backup.close()
@@ -384,7 +371,7 @@ def test_arbitration_primary_backup_and_reelection(address, primary):
 
 
 def test_election_id_in_use_closes_the_stream(address, primary):
-    with P4RuntimeClient(address, device_id=DEVICE, election_id=100) as twin:
+    with P4RuntimeClient(address, device_id=DEVICE, election_id=primary.election_id) as twin:
         with pytest.raises(grpc.RpcError) as info:
             twin.arbitrate()
         assert info.value.code() == C.INVALID_ARGUMENT and "already used" in info.value.details()
@@ -398,7 +385,7 @@ def test_roles_have_separate_primaries(address, primary):
 
 
 def test_packet_out_errors_reported_on_stream(address, primary):
-    with P4RuntimeClient(address, device_id=DEVICE, election_id=5) as backup:
+    with P4RuntimeClient(address, device_id=DEVICE, election_id=primary.election_id - 1) as backup:
         backup.arbitrate()
         backup.packet_out(b"\x00" * 20, {1: b"\x01"})
         err = backup.next_stream("error").error

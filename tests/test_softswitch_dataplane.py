@@ -105,19 +105,17 @@ def test_write_after_packets_is_seen_by_the_next_packet(sw):
 
 
 @pytest.mark.slow
-def test_compiled_model_over_p4runtime_classifies_like_sklearn(sw):
-    """Realizer entries for a one-switch placement, pushed over P4Runtime, label frames as sklearn does."""
+def _push_demo_model(c, index: P4InfoIndex, n_samples: int):
+    """Realizer entries for a one-switch placement of the demo decision tree, written over P4Runtime."""
     demo = pytest.importorskip("mininet_topos.demo_model")
     realize_mod = pytest.importorskip("mlcompiler.realize")
     from controller.config import parse_switches, port_map
     from mininet_topos.layout import build_layout
-    from mininet_topos.traffic import decode_frame, encode_frame
     from omniplan.plan import complete_plan
     from omniplan.workload import Workload, mat_id
 
-    e, c, index = sw
     layout = build_layout("line3")
-    task, samples = demo.build("dt", ingress="s1", n_samples=20)
+    task, samples = demo.build("dt", ingress="s1", n_samples=n_samples)
     wl = Workload((task,))
     placement = {mat_id(task.name, m.name): "s1" for m in task.mats}
     plan = complete_plan(wl, layout.topology, placement, "test")
@@ -127,12 +125,70 @@ def test_compiled_model_over_p4runtime_classifies_like_sklearn(sw):
     for start in range(0, len(updates), 500):
         c.write(updates[start:start + 500])
     assert len(c.read_table()) == len(entries)
+    return layout, task, samples
+
+
+def test_compiled_model_over_p4runtime_classifies_like_sklearn(sw):
+    """Realizer entries for a one-switch placement, pushed over P4Runtime, label frames as sklearn does."""
+    from mininet_topos.traffic import decode_frame, encode_frame
+
+    e, c, index = sw
+    layout, task, samples = _push_demo_model(c, index, 20)
     h1 = layout.host("h1")
     for seq, (feats, want) in enumerate(zip(samples.features, samples.expected)):
         out = e.inject(h1.port, encode_frame("ff:ff:ff:ff:ff:ff", h1.mac, samples.task_id, feats, seq, seq))
         assert len(out) == 1 and out[0][0] == h1.port
         d = decode_frame(out[0][1])
         assert d is not None and d.label == want, (seq, d, want)
+
+
+def test_inference_direct_counters_equal_what_the_receiver_got(sw, tmp_path):
+    """inml.p4's direct counters, read over P4Runtime (raw DirectCounterEntry and the controller's
+    finsy driver), count per task the fresh packets (dispatch) and per class the delivered ones."""
+    import asyncio
+    from collections import Counter
+
+    import finsy as fy
+    from google.protobuf import text_format
+
+    from controller.config import SwitchConfig
+    from controller.southbound import FinsyDriver
+    from mininet_topos.traffic import decode_frame, encode_frame
+
+    e, c, index = sw
+    layout, task, samples = _push_demo_model(c, index, 40)
+    h1 = layout.host("h1")
+    received: Counter = Counter()
+    for seq, feats in enumerate(samples.features):
+        for egress, data in e.inject(h1.port, encode_frame("ff:ff:ff:ff:ff:ff", h1.mac, samples.task_id, feats, seq, seq)):
+            received[decode_frame(data).label] += 1
+    e.inject(h1.port, encode_frame("ff:ff:ff:ff:ff:ff", h1.mac, samples.task_id + 1, samples.features[0], 0, 0))
+    assert sum(received.values()) == len(samples.features) and len(received) > 1
+
+    def direct(counter: str) -> dict[tuple, int]:
+        table = index.tables[index.direct_counters[next(i for i, d in index.direct_counters.items()
+                                                           if d.name == counter)].size]
+        q = p4r.Entity()
+        q.direct_counter_entry.table_entry.table_id = table.id
+        return {tuple(int.from_bytes(m.exact.value, "big") for m in x.direct_counter_entry.table_entry.match):
+                x.direct_counter_entry.data.packet_count for x in c.read([q])}
+
+    per_label = direct("MyIngress.label_packets")
+    assert {label: n for (tid, label), n in per_label.items() if n} == dict(received)
+    assert all(tid == samples.task_id for tid, _ in per_label)
+    assert direct("MyIngress.dispatch_packets") == {(samples.task_id,): len(samples.features)}  # not the unknown task
+
+    p4info_path = tmp_path / "inml.p4info.txtpb"
+    p4info_path.write_text(text_format.MessageToString(load_p4info(INML_P4INFO)))
+
+    async def via_controller_driver():
+        opts = fy.SwitchOptions(p4info=p4info_path, device_id=0, initial_election_id=1)
+        async with fy.Switch("s1", e.address, opts) as switch:  # a backup: reading needs no primary
+            driver = FinsyDriver(SwitchConfig(name="s1", device="s1", device_id=0, grpc=e.address), switch)
+            return await driver.read_direct_counter("MyIngress.label_packets")
+
+    rows = asyncio.run(via_controller_driver())
+    assert {m["final_label"]: n for m, n in rows if n} == dict(received)
 
 
 # ---- raw AF_PACKET ports on veth pairs --------------------------------------------------------
@@ -220,3 +276,29 @@ def test_raw_socket_ports_forward_between_veth_pairs(veths, inml, tmp_path):
     counters = re.search(r"port counters: (\{.*\})", err)
     assert counters, err[-2000:]
     assert "1: {'rx_packets':" in counters.group(1)
+
+
+def test_controller_hears_of_packets_for_an_unknown_task():
+    """inml.p4 digests a fresh packet of a task without a dispatch entry; the controller's southbound
+    enables that digest when it becomes primary and records the task and the port it arrived on."""
+    import asyncio
+
+    from controller.config import SwitchConfig
+    from controller.southbound import Southbound
+    from controller.testing import wait_for
+    from p4src.pipeline import build_packet
+
+    with EmbeddedSwitch(device_id=0) as e:
+        async def main() -> dict:
+            sb = Southbound([SwitchConfig("s1", 0, e.address, "s1", {}, election_id=5)])
+            await sb.start()
+            try:
+                await wait_for(lambda: sb.drivers["s1"].is_ready(), 20)
+                await asyncio.to_thread(e.inject, 3, build_packet(42, [1, 2, 3]))
+                await wait_for(lambda: "42" in sb.drivers["s1"].info.get("unknown_tasks", {}), 10)
+                return sb.drivers["s1"].info["unknown_tasks"]["42"]
+            finally:
+                await sb.stop()
+
+        seen = asyncio.run(main())
+    assert seen["ingress_port"] == 3 and seen["reports"] == 1

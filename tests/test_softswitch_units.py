@@ -84,7 +84,7 @@ def _last_status(conn: Connection) -> tuple[int, int]:
     return msg.arbitration.status.code, msg.arbitration.election_id.low
 
 
-def test_arbiter_primary_per_role_and_promotion():
+def test_arbiter_primary_per_role_and_no_promotion():
     arb = Arbiter(device_id=1)
     a, b, c = Connection(peer="a"), Connection(peer="b"), Connection(peer="c")
     arb.arbitrate(a, _arb(1, 10))
@@ -93,10 +93,12 @@ def test_arbiter_primary_per_role_and_promotion():
     assert _last_status(b) == (0, 20)
     arb.arbitrate(c, _arb(1, 5, role="reader"))
     assert arb.primary("reader") is c and arb.primary("") is b
-    arb.remove(b)
-    assert arb.primary("") is a and _last_status(a) == (0, 10)
+    arb.remove(b)  # spec 5: no promotion; the backup hears NOT_FOUND with the highest id ever seen
+    assert arb.primary("") is None and _last_status(a) == (grpc.StatusCode.NOT_FOUND.value[0], 20)
+    arb.arbitrate(a, _arb(1, 20))  # re-arbitrating with the highest id takes over
+    assert arb.primary("") is a and _last_status(a) == (0, 20)
     with pytest.raises(P4RuntimeError) as info:
-        arb.arbitrate(Connection(), _arb(1, 10))
+        arb.arbitrate(Connection(), _arb(1, 20))
     assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(P4RuntimeError) as info:
         arb.arbitrate(a, _arb(1, 10, role="reader"))

@@ -17,8 +17,10 @@ from typing import Callable, Iterable, Sequence
 from experts.registry import PlanRequest
 from omniplan.diagnose import diagnose
 from omniplan.errors import InfeasibleError
-from omniplan.plan import Plan
-from omniplan.workload import MAT, Task, dep_id, ingress_dep_id, mat_id
+from omniplan.feasibility import check_plan
+from omniplan.plan import Plan, shortest_routes, stage_demand
+from omniplan.walk import crossing_bits
+from omniplan.workload import MAT, Task, dep_id, mat_id
 
 from experts.heuristics.ledger import Ledger, TopologyCache, cache_for
 
@@ -43,6 +45,10 @@ class TaskProfile:
     dep_bits: int
     #: Largest share of the mean device's SRAM/TCAM/PHV the task needs (kept whole).
     size: float = 0.0
+    #: MAT names in a topological order (stage packing)
+    topo: list[str] = field(default_factory=list)
+    #: Sum over MATs of the per-stage SRAM, TCAM and entries (omniplan.plan.stage_demand)
+    stage_need: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def name(self) -> str:
@@ -53,7 +59,22 @@ class TaskProfile:
         return max(self.level.values()) + 1
 
 
+#: Where the topology-independent part of a task's profile is kept on the (frozen) Task object, like
+#: a cached_property: the fast experts profile the same tasks on every solve.
+_PROFILE_KEY = "_engine_profile"
+
+
 def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfile:
+    base = task.__dict__.get(_PROFILE_KEY)
+    if base is None:
+        base = task.__dict__[_PROFILE_KEY] = _profile_base(task)
+    order, level, preds, mats, sram, tcam, phv, depth, start, bits, topo, stage_need = base
+    cs, ct, cp = mean_caps
+    size = max((sram + task.dispatch_sram_bits) / cs if cs else 0.0, tcam / ct if ct else 0.0, phv / cp if cp else 0.0)
+    return TaskProfile(task, order, level, preds, mats, sram, tcam, phv, depth, start, bits, size, topo, stage_need)
+
+
+def _profile_base(task: Task) -> tuple:
     mats = {m.name: m for m in task.mats}
     preds: dict[str, list[tuple[str, int]]] = {m: [] for m in mats}
     indegree = dict.fromkeys(mats, 0)
@@ -66,8 +87,10 @@ def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfi
     ready = [n for n in mats if indegree[n] == 0]
     level: dict[str, int] = {}
     start: dict[str, int] = {}
+    topo: list[str] = []
     while ready:
         n = ready.pop()
+        topo.append(n)
         level[n] = max((level[p] + 1 for p, _ in preds[n]), default=0)
         start[n] = max((start[p] + mats[p].stages for p, _ in preds[n]), default=0)
         for v in succs[n]:
@@ -81,10 +104,9 @@ def profile_task(task: Task, mean_caps: tuple[float, float, float]) -> TaskProfi
     tcam = sum(m.tcam_bits for m in task.mats)
     phv = sum(m.phv_bits for m in task.mats)
     depth = max(start[n] + mats[n].stages for n in mats)
-    cs, ct, cp = mean_caps
-    size = max((sram + task.dispatch_sram_bits) / cs if cs else 0.0, tcam / ct if ct else 0.0, phv / cp if cp else 0.0)
-    return TaskProfile(task, order, level, preds, mats, sram, tcam, phv, depth, start,
-                       sum(d.bits for d in task.deps), size)
+    need = [stage_demand(m) for m in task.mats]
+    stage_need = (sum(n[0] for n in need), sum(n[1] for n in need), sum(n[2] for n in need))
+    return (order, level, preds, mats, sram, tcam, phv, depth, start, sum(d.bits for d in task.deps), topo, stage_need)
 
 
 #: candidate devices for one MAT of a split task: (profile, mat name, assignment so far, hosts in order) -> devices
@@ -129,20 +151,26 @@ class Placer:
         self.routes: dict[str, list[str]] = {}
         self.unplaced: dict[str, str] = {}
         self.split_tasks: list[str] = []
+        #: (task, device) -> (stage-book version, stage-packing verdict) of the last trial
+        self._pack_memo: dict[tuple[str, str], tuple[int, str | None]] = {}
 
     # ------------------------------------------------------------------ helpers for orders
     def ingress_latency(self, prof: TaskProfile, device: str) -> float:
-        """Latency (us) from the task's ingress to ``device``, 0 without an ingress."""
-        ing = prof.task.ingress
-        if ing is None or ing not in self.cache.latency_us:
+        """Detour (us) of the task's walk when it visits ``device``: ingress -> device -> egress
+        minus ingress -> egress (0 on a lowest-latency path; 0 without an ingress)."""
+        ing, egr = prof.task.ingress, prof.task.exit
+        lat = self.cache.latency_us
+        if ing is None or ing not in lat or egr not in lat:
             return 0.0
-        return self.cache.latency_us[ing][device]
+        return lat[ing][device] + lat[device][egr] - lat[ing][egr]
 
     def ingress_hops(self, prof: TaskProfile, device: str) -> int:
-        ing = prof.task.ingress
-        if ing is None or ing not in self.cache.hops:
+        """Extra links of the walk when it visits ``device`` (see ingress_latency)."""
+        ing, egr = prof.task.ingress, prof.task.exit
+        hops = self.cache.hops
+        if ing is None or ing not in hops or egr not in hops:
             return 0
-        return self.cache.hops[ing][device]
+        return hops[ing][device] + hops[device][egr] - hops[ing][egr]
 
     def leftover(self, prof: TaskProfile, device: str) -> float:
         """Scarcest free share the device would keep after taking the whole task (best-fit key)."""
@@ -163,7 +191,7 @@ class Placer:
             return "SRAM"
         if led.free_tcam(device) < tcam:
             return "TCAM"
-        if led.free_phv(device) < phv:
+        if led.cap_phv[device] < phv:  # PHV is per packet: the task's own fields on this device
             return "PHV"
         return None
 
@@ -171,10 +199,10 @@ class Placer:
         led = self.ledger
         led.add(led.sram, device, sram)
         led.add(led.tcam, device, tcam)
-        led.add(led.phv, device, phv)
 
     # ------------------------------------------------------------------ whole tasks
-    def whole_problem(self, prof: TaskProfile, device: str) -> str | None:
+    def memory_problem(self, prof: TaskProfile, device: str) -> str | None:
+        """The pooled part of whole_problem (memory and pipeline depth): cheap enough to sort by."""
         short = self._short_of(device, prof.sram + prof.task.dispatch_sram_bits, prof.tcam, prof.phv)
         if short:
             return short
@@ -182,16 +210,80 @@ class Placer:
             return "stages"
         return None
 
+    def whole_problem(self, prof: TaskProfile, device: str) -> str | None:
+        short = self.memory_problem(prof, device)
+        if short:
+            return short
+        if self._walk_problem(prof, [device]):
+            return "bandwidth"
+        if all(n <= f for n, f in zip(prof.stage_need, self.ledger.book.min_free(device))):
+            return None  # even stacked in one stage the task fits: the ASAP schedule does
+        book = self.ledger.book
+        key = (prof.name, device)
+        memo = self._pack_memo.get(key)
+        if memo is not None and memo[0] == book.version[device]:
+            return memo[1]
+        mark = book.mark()
+        starts = self._pack_stages(prof, device)
+        book.rollback(mark)
+        why = None if starts is not None else "stages"
+        self._pack_memo[key] = (book.version[device], why)  # the state after rollback = before the trial
+        return why
+
+    def _walk_arcs(self, prof: TaskProfile, stops: Sequence[str]) -> list[tuple[str, str]]:
+        """Arcs of the walk ingress -> stops -> egress on lowest-latency legs."""
+        t = prof.task
+        seq = [s for s in ([t.ingress] if t.ingress else []) + list(stops) + ([t.exit] if t.exit else [])]
+        arcs: list[tuple[str, str]] = []
+        for a, b in zip(seq, seq[1:]):
+            if a != b:
+                p = self.cache.paths[a][b]
+                arcs.extend(zip(p, p[1:]))
+        return arcs
+
+    def _walk_problem(self, prof: TaskProfile, stops: Sequence[str]) -> bool:
+        """True when the task's packets (rate x packet size) would overload an arc of the walk."""
+        load = prof.task.rate_mpps * prof.task.packet_bits
+        if load <= 0:
+            return False
+        led = self.ledger
+        extra: dict[tuple[str, str], float] = {}
+        for arc in self._walk_arcs(prof, stops):
+            extra[arc] = extra.get(arc, 0.0) + load
+        return any(led.arc_load[a] + x > self.cache.arc_cap_mbps[a] + 1e-9 for a, x in extra.items())
+
+    def _charge_walk(self, prof: TaskProfile, stops: Sequence[str]) -> None:
+        load = prof.task.rate_mpps * prof.task.packet_bits
+        if load > 0:
+            for arc in self._walk_arcs(prof, stops):
+                self.ledger.add(self.ledger.arc_load, arc, load)
+
+    def _pack_stages(self, prof: TaskProfile, device: str) -> dict[str, int] | None:
+        """First-fit every MAT of the whole task into the device's stages (charged); None if one fits nowhere."""
+        book = self.ledger.book
+        starts: dict[str, int] = {}
+        for name in prof.topo:
+            earliest = max((starts[p] + prof.mats[p].stages for p, _ in prof.preds[name]), default=0)
+            s = book.first_fit(device, prof.mats[name], earliest)
+            if s is None:
+                return None
+            book.charge(device, s, prof.mats[name])
+            starts[name] = s
+        return starts
+
     def place_whole(self, prof: TaskProfile, device: str) -> None:
         led = self.ledger
         t = prof.task
+        starts = self._pack_stages(prof, device)
+        assert starts is not None, "place_whole after whole_problem said it fits"
         self._charge(device, prof.sram + t.dispatch_sram_bits, prof.tcam, prof.phv)
+        self._charge_walk(prof, [device])
         led.add(led.task_count, device, 1)
-        led.raise_stage_end(device, prof.depth)
+        led.raise_stage_end(device, max(starts[n] + prof.mats[n].stages for n in starts))
         for name in prof.mats:
             mid = mat_id(t.name, name)
             self.placement[mid] = device
-            self.stages[mid] = prof.whole_stages[name]
+            self.stages[mid] = starts[name]
 
     def try_whole(self, prof: TaskProfile, devices: Iterable[str]) -> str | None:
         """First fit over ``devices``; returns the device used or None."""
@@ -222,14 +314,19 @@ class Placer:
         led = self.ledger
         t = prof.task
         m = prof.mats[name]
-        start = max((local_stage[p] + prof.mats[p].stages for p, _ in prof.preds[name] if assigned[p] == device), default=0)
-        if start + m.stages > led.cap_stages[device]:
+        earliest = max((local_stage[p] + prof.mats[p].stages for p, _ in prof.preds[name] if assigned[p] == device), default=0)
+        start = led.book.first_fit(device, m, earliest)
+        if start is None:
             return "stages"
         extra_sram = m.sram_bits + (0 if device in hosts else t.dispatch_sram_bits)
-        short = self._short_of(device, extra_sram, m.tcam_bits, m.phv_bits)
+        here_phv = sum(prof.mats[n].phv_bits for n, d in assigned.items() if d == device)
+        carried = sum(bits for n in prof.mats for p, bits in prof.preds[n] if assigned.get(p) not in (None, device)
+                      and (n == name or assigned.get(n) == device))
+        short = self._short_of(device, extra_sram, m.tcam_bits, here_phv + m.phv_bits + carried)
         if short:
             return short
         mark = led.mark()
+        led.book.charge(device, start, m)
         self._charge(device, extra_sram, m.tcam_bits, m.phv_bits)
         new_routes = {}
         for p, bits in prof.preds[name]:
@@ -277,7 +374,11 @@ class Placer:
                 led.rollback(mark)
                 top = ", ".join(f"{k} on {v} device(s)" for k, v in reasons.most_common()) or "no candidate device"
                 return SplitResult(False, reason=f"MAT {mat_id(prof.name, name)} fits nowhere ({top})")
-        cut = sum(d.bits for d in prof.task.deps if assigned[d.src] != assigned[d.dst])
+        cut = crossing_bits(prof.task, assigned)
+        if self._walk_problem(prof, hosts):
+            led.rollback(mark)
+            return SplitResult(False, reason="its walk through " + " -> ".join(hosts) + " overloads a link")
+        self._charge_walk(prof, hosts)
         if not commit:
             led.rollback(mark)
             return SplitResult(True, cut, hosts, assignment=dict(assigned))
@@ -322,9 +423,9 @@ class Placer:
 
     def blocked(self, prof: TaskProfile) -> str | None:
         """A reason the task can never be placed here (unknown ingress), or None."""
-        ing = prof.task.ingress
-        if ing is not None and ing not in self.ledger.cap_sram:
-            return f"ingress {ing!r} is not a device of {self.topology.name}"
+        for label, dev in (("ingress", prof.task.ingress), ("egress", prof.task.egress)):
+            if dev is not None and dev not in self.ledger.cap_sram:
+                return f"{label} {dev!r} is not a device of {self.topology.name}"
         return None
 
     def place_task(self, prof: TaskProfile, devices: Sequence[str], split: SplitOrder | None = None) -> bool:
@@ -358,27 +459,28 @@ class Placer:
             more = f" (and {len(names) - 1} more task(s) unplaced)" if len(names) > 1 else ""
             raise InfeasibleError(f"{self.expert}: cannot place every task: {first}{more}; "
                                   "rerun with --allow-partial to place as many as fit")
-        for prof in self.profiles:
-            t = prof.task
-            if t.ingress is None or mat_id(t.name, prof.order[0]) not in self.placement:
-                continue
-            for root in t.roots():
-                dev = self.placement[mat_id(t.name, root)]
-                if dev != t.ingress:
-                    self.routes[ingress_dep_id(t.name, root)] = list(self.cache.paths[t.ingress][dev])
+        # Walks (ingress -> hosts in DAG order -> egress) on lowest-latency legs: the one traffic model.
+        self.routes = shortest_routes(self.workload, self.topology, self.placement)
         info = dict(info)
         info.setdefault("status", "FEASIBLE")
         info["split_tasks"] = list(self.split_tasks)
         info["unplaced"] = dict(self.unplaced)
         if self.problems:
             info["diagnosis"] = list(self.problems)
-        return Plan(placement=dict(self.placement), stages=dict(self.stages), routes=dict(self.routes),
+        plan = Plan(placement=dict(self.placement), stages=dict(self.stages), routes=dict(self.routes),
                     expert=self.expert, info=info)
+        broken = check_plan(plan, self.workload, self.topology)
+        if broken:
+            # The ledger guides placement; the walk's packet load (and its PHV) is only known once
+            # every MAT sits somewhere, so the independent checker has the last word.
+            raise InfeasibleError(f"{self.expert}: plan violates {broken[0]}"
+                                  + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""))
+        return plan
 
 
 def best_fit(placer: Placer, prof: TaskProfile) -> list[str]:
     """Devices the whole task fits first, tightest fit first (keeps big holes for big tasks)."""
-    return sorted(placer.devices, key=lambda d: (placer.whole_problem(prof, d) is not None, placer.leftover(prof, d),
+    return sorted(placer.devices, key=lambda d: (placer.memory_problem(prof, d) is not None, placer.leftover(prof, d),
                                                  placer.ingress_latency(prof, d), d))
 
 

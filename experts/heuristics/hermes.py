@@ -1,4 +1,4 @@
-"""HMS: Hermes-style partitioning that minimises metadata crossing devices.
+"""HMS: Hermes (chen2024hermes, the paper's section 7.1 baseline) - minimise metadata crossing devices.
 
 A task kept whole sends no metadata between devices, so tasks go largest first onto the device
 they fit most tightly (best fit keeps large holes open for the large tasks that follow, which is
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, nearest_then_packed
+from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, best_fit
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
-from omniplan.workload import mat_id
+from omniplan.walk import crossing_bits
 
 #: How many seed devices a split partition is grown from.
 SPLIT_SEEDS = 3
@@ -39,7 +39,9 @@ def min_cut_order(placer: Placer, seed: str) -> SplitOrder:
 
 
 def cut_bits(prof: TaskProfile, assignment: dict[str, str]) -> int:
-    return sum(d.bits for d in prof.task.deps if assignment[d.src] != assignment[d.dst])
+    """Metadata bits the task's packet carries between devices (dependencies whose MATs run at
+    different positions of its walk, ``omniplan.walk``): Hermes' objective."""
+    return crossing_bits(prof.task, assignment)
 
 
 def refine(placer: Placer, prof: TaskProfile, assignment: dict[str, str], hosts: list[str]) -> dict[str, str]:
@@ -114,10 +116,6 @@ def split_min_cut(placer: Placer, prof: TaskProfile) -> bool:
     return placer.try_split(prof, min_cut_order(placer, best[1])).ok
 
 
-def nearest_fit(placer: Placer, prof: TaskProfile) -> list[str]:
-    return sorted(placer.devices, key=lambda d: (placer.ingress_latency(prof, d), placer.leftover(prof, d) < 0, d))
-
-
 def _run(request: PlanRequest, device_order) -> Placer:
     placer = Placer(request, "hermes")
     for prof in sorted(placer.profiles, key=lambda p: (-p.size, p.name)):
@@ -131,19 +129,12 @@ def _run(request: PlanRequest, device_order) -> Placer:
 
 
 def solve(request: PlanRequest) -> Plan:
-    # Loose networks: every task whole near its ingress (no crossing metadata, low latency). Only
-    # when that forces a split or leaves a task out is best-fit packing worth its longer paths.
-    placer, mode = nearest_then_packed(lambda order: _run(request, order), nearest_fit, _cut_bits)
-    return placer.finish(heuristic=f"{mode} + greedy min-cut split")
-
-
-def _cut_bits(placer: Placer) -> int:
-    total = 0
-    for prof in placer.profiles:
-        if prof.name in placer.split_tasks:
-            total += sum(d.bits for d in prof.task.deps
-                         if placer.placement[mat_id(prof.name, d.src)] != placer.placement[mat_id(prof.name, d.dst)])
-    return total
+    # The paper's Hermes (section 7.1: "minimizes inter-device coordination overhead via a greedy
+    # heuristic") has no latency term: tasks are packed best-fit decreasing (whole tasks send no
+    # metadata, and tight packing keeps room for the big ones), splits take the greedy min cut.
+    # Device order breaks ties on the walk's detour only (engine.best_fit's last keys).
+    placer = _run(request, best_fit)
+    return placer.finish(heuristic="best-fit decreasing + greedy min-cut split")
 
 
 EXPERT = register(Expert(

@@ -1,8 +1,9 @@
-"""Latency-greedy: every task as close to its ingress as it fits.
+"""Latency-greedy: every task on its flow path (ingress -> egress) where it fits.
 
-A packet pays one device pass per device entered plus link latency, so the best a task can do is
-sit whole on its ingress device (one pass, zero hops); failing that, the nearest device by path
-latency, then hop count. Large tasks go first so they still find room near their ingress.
+A packet walks ingress -> hosts -> egress (omniplan.walk), so any device on the task's
+lowest-latency path costs no extra latency: the task goes whole on such a device; failing that it
+is split across the path's devices in path order (still no detour); only then does it move off the
+path, to the device with the smallest detour. Large tasks go first so they still find room.
 """
 
 from __future__ import annotations
@@ -17,10 +18,27 @@ def nearest(placer: Placer, prof: TaskProfile) -> list[str]:
                                                  placer.ingress_hops(prof, d), -placer.ledger.free_fraction(d), d))
 
 
+def on_path(placer: Placer, prof: TaskProfile) -> list[str]:
+    """The devices of the task's lowest-latency ingress -> egress path, in path order."""
+    t = prof.task
+    if t.ingress is None or t.ingress not in placer.cache.paths:
+        return []
+    return list(placer.cache.paths[t.ingress][t.exit])
+
+
 def solve(request: PlanRequest) -> Plan:
     placer = Placer(request, "latency-greedy")
-    placer.place_all(lambda p: (-p.size, p.name), nearest)
-    return placer.finish(heuristic="nearest-to-ingress")
+    for prof in sorted(placer.profiles, key=lambda p: (-p.size, p.name)):
+        path = on_path(placer, prof)
+        if path and placer.blocked(prof) is None:
+            if placer.try_whole(prof, path) is not None:
+                continue
+            # split along the path in path order: the walk stays the shortest one
+            if placer.try_split(prof, lambda pr, name, assigned, hosts, path=path:
+                                path[path.index(hosts[-1]):] if hosts else path).ok:
+                continue
+        placer.place_task(prof, nearest(placer, prof))
+    return placer.finish(heuristic="on-path whole, on-path split, then nearest detour")
 
 
 EXPERT = register(Expert(

@@ -1,9 +1,9 @@
 """Capacity bookkeeping shared by the fast experts: what each device and arc has left.
 
-The ledger charges exactly what ``omniplan.feasibility.check_plan`` later recomputes (SRAM incl.
-one dispatch table per task per hosting device, TCAM, PHV incl. the metadata of every routed
-dependency entering a device, stages, arc bandwidth), so a heuristic that only commits charges
-the ledger accepts produces plans the independent checker accepts. Every charge is logged so a
+The ledger charges what ``omniplan.feasibility.check_plan`` later recomputes (SRAM incl. one
+dispatch table per task per hosting device, TCAM, per-stage SRAM/TCAM/entries through a
+``StageBook``, arc bandwidth of split metadata); PHV is per packet (checked per task, not
+pooled). The engine's final plan is checked by ``check_plan`` before it is returned. Every charge is logged so a
 tentative placement (a MAT, a whole split attempt) can be rolled back in O(changes).
 """
 
@@ -16,6 +16,7 @@ from itertools import islice
 import networkx as nx
 
 from omniplan.evaluate import device_pass_ns
+from omniplan.plan import StageBook
 from omniplan.topology import Topology
 
 _CACHE_KEY = "_fast_expert_cache"
@@ -121,6 +122,8 @@ class Ledger:
 
     def __init__(self, topology: Topology, cache: TopologyCache):
         self.cache = cache
+        #: per-stage SRAM/TCAM/entries (the first-fit stage schedule of omniplan.plan)
+        self.book = StageBook(topology)
         self.cap_sram = {d.name: d.profile.sram_bits for d in topology.devices}
         self.cap_tcam = {d.name: d.profile.tcam_bits for d in topology.devices}
         self.cap_phv = {d.name: d.profile.phv_bits for d in topology.devices}
@@ -134,13 +137,14 @@ class Ledger:
         self._log: list[tuple[dict, object, float]] = []
 
     # -- undo log
-    def mark(self) -> int:
-        return len(self._log)
+    def mark(self) -> tuple[int, int]:
+        return len(self._log), self.book.mark()
 
-    def rollback(self, mark: int) -> None:
-        while len(self._log) > mark:
+    def rollback(self, mark: tuple[int, int]) -> None:
+        while len(self._log) > mark[0]:
             table, key, old = self._log.pop()
             table[key] = old
+        self.book.rollback(mark[1])
 
     def _set(self, table: dict, key: object, value: float) -> None:
         self._log.append((table, key, table[key]))
@@ -193,8 +197,6 @@ class Ledger:
     def charge_route(self, path: list[str], bits: int, rate_mpps: float) -> None:
         if bits <= 0:
             return
-        for v in path[1:]:
-            self.add(self.phv, v, bits)
         load = rate_mpps * bits
         for arc in zip(path, path[1:]):
             self.add(self.arc_load, arc, load)

@@ -1,5 +1,12 @@
 """SPD-H: SPEED's first-fit-by-level-and-size (FFLS) with NodeRank device ordering.
 
+Sources: the paper's section 7.1 ("We combine the first-fit-by-level-and-size (FFLS) heuristic
+(jose2015compiling) and the NodeRank heuristic (liu2024speed) for minimizing device resource
+consumption and end-to-end latency") and section 5 (node-level intents: Priority(v) = -a l(v) -
+b r(v), deeper and larger first). SPEED's own NodeRank weights are not given in the paper: the
+three terms below (free capacity, closeness centrality, the walk's detour for the latency part)
+and their weights are ours.
+
 Tasks are taken in the paper's priority order, Priority(v) = -a*level(v) - b*r(v), used as a sort
 key so deeper and larger tasks go first (the paper: "we prioritize tasks with higher dependency
 levels and larger resource demands"); inside a task, MATs follow FFLS (level, then size). Devices

@@ -419,12 +419,18 @@ def _switch_row(s: dict[str, Any]) -> tuple[str, ...]:
     note = s.get("unavailable") or s.get("health_reason") or s.get("last_error") or ""
     return (s["name"], s["device"], s["grpc"], s.get("health") or ("up" if s.get("connected") else "down"), role,
             "-" if ours is None else str(ours), f"{cookie:#x}" if isinstance(cookie, int) else "-",
-            str(s.get("entries_deployed", 0)), note)
+            str(s.get("entries_deployed", 0)), _inference_cell(s.get("inference_packets") or {}), note)
+
+
+def _inference_cell(per_task: dict[str, dict[str, int]]) -> str:
+    """``task: label=packets ...`` per task, from the switch's per-class direct counters."""
+    return "; ".join(f"{task}: " + " ".join(f"{label}={n}" for label, n in labels.items())
+                     for task, labels in sorted(per_task.items())) or "-"
 
 
 def _show_switches(answer: dict[str, Any]) -> None:
     _print_table("switches", ("name", "device", "grpc", "health", "mastership", "our election id", "cookie", "entries",
-                              "note"), map(_switch_row, answer["switches"]))
+                              "classified (task: label=packets)", "note"), map(_switch_row, answer["switches"]))
 
 
 def run_switches(args: argparse.Namespace) -> int:

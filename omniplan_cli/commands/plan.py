@@ -31,6 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     src.add_argument("--tasks", type=int, default=None, help="generate this many tasks (default 20)")
     src.add_argument("--workload", metavar="FILE", help="omniplan-workload/1 JSON or YAML file")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated workload and of the solvers")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="multiply the generated tasks' compiled table sizes (1 = as compiled; 4 forces splits)")
     want = p.add_mutually_exclusive_group()
     want.add_argument("--prefer", default="", metavar="OBJ=V,...",
                       help="objective intensities in [0,1], e.g. latency=1,resources=0.5")
@@ -85,7 +87,7 @@ def _preference(args: argparse.Namespace):
 
 def _inputs(args: argparse.Namespace):
     from omniplan.topology import PROFILES, load_topology
-    from omniplan.workload import generate_workload, load_workload
+    from omniplan.workload import generate_compiled_workload, load_workload
 
     if args.tau is not None and not 0.0 <= args.tau <= 1.0:
         raise InputError(f"--tau must be in [0, 1], got {args.tau}")
@@ -95,6 +97,8 @@ def _inputs(args: argparse.Namespace):
         raise InputError(f"--devices must be >= 1, got {args.devices}")
     if args.tasks is not None and args.tasks < 1:
         raise InputError(f"--tasks must be >= 1, got {args.tasks}")
+    if not args.scale > 0:
+        raise InputError(f"--scale must be > 0, got {args.scale}")
     out = _check_output_path(args.out, "--out") if args.out else None
     plot = _check_output_path(args.plot, "--plot") if args.plot else None
     if plot is not None:
@@ -116,7 +120,9 @@ def _inputs(args: argparse.Namespace):
     if args.workload:
         workload = load_workload(args.workload)
     else:
-        workload = generate_workload(args.tasks or 20, args.seed, ingress_choices=[d.name for d in topology.devices])
+        # Tasks sized by our compiler, each with an ingress and an egress (omniplan.workload).
+        workload = generate_compiled_workload(args.tasks or 20, args.seed, [d.name for d in topology.devices],
+                                              scale=args.scale)
     return pref, translation, topology, workload, out, plot
 
 
@@ -136,7 +142,8 @@ def _report(result, topology, workload, translation) -> dict[str, Any]:
         "objectives": dict(ev.objectives),
         "units": dict(UNITS),
         "evaluation": {"phv_pct": ev.phv_pct, "max_link_util_pct": ev.max_link_util_pct,
-                       "placed_tasks": ev.placed_tasks, "total_tasks": ev.total_tasks},
+                       "placed_tasks": ev.placed_tasks, "total_tasks": ev.total_tasks,
+                       "split_tasks_pct": ev.split_pct, "off_path_tasks_pct": ev.off_path_pct},
         "plan": result.plan.to_dict(),
     }
     if translation is not None:
@@ -190,7 +197,8 @@ def _print_tables(result, topology, workload, translation=None) -> None:
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     ev = result.evaluation
-    console.print(f"placed {ev.placed_tasks}/{ev.total_tasks} tasks; PHV {ev.phv_pct:.1f}%; "
+    console.print(f"placed {ev.placed_tasks}/{ev.total_tasks} tasks; split {ev.split_pct:.1f}%; "
+                  f"off their flow path {ev.off_path_pct:.1f}%; PHV {ev.phv_pct:.1f}%; "
                   f"busiest link {ev.max_link_util_pct:.1f}%", highlight=False)
 
 

@@ -1,0 +1,380 @@
+"""The paper's planning experiments, reproduced on our model: Tables 1, 2-3, 6, 7 and 9 beside the
+paper's figures, with the ratio ours / paper per cell.
+
+* Table 1 - latency and SRAM on Internet2 (Abilene), 60 tasks, under the intents U#1-U#3;
+* Tables 2-3 - SRAM and PHV vs task count (intent "offloading more ML inference tasks");
+* Table 6 - execution time of the fast and the optimal channel vs device count (GEANT subsets);
+* Table 7 - DRL weight configuration epoch by epoch for "I want to maximize the bandwidth with the
+  highest priority, and then minimize the latency and SRAM usage as possible" (Internet2, 60 tasks);
+* Table 9 - static MIP weights (Equal / 50 % on one of latency, throughput, SRAM) vs OmniPlan on U#1.
+
+Methods: SPD-O (the MIP with SPEED's 0.5 SRAM + 0.5 latency), SPD-H (FFLS + NodeRank), HMS
+(Hermes), DP (stand-in: our PPO latency placement policy ``drl-latency``; the paper adapts Dapper,
+a DRL SFC placer, "to minimize latency"), OmniPlan (intent -> Algorithm 1 -> experts).
+Workloads: ``generate_compiled_workload`` (tasks sized by our compiler), ``--scale`` times the
+compiled tables. Absolute numbers are not the paper's testbed's (its tasks fill 42 % of Internet2's
+SRAM at 60 tasks); the ratios say how far, and the rankings are what to compare.
+
+    .venv/bin/python bench/bench_paper.py --quick      # < 10 min on 2 cores
+Writes bench/results/paper_*.csv and paper.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from bench.common import write_csv  # noqa: E402
+from experts.registry import PlanRequest, get  # noqa: E402
+from omniplan.errors import OmniPlanError  # noqa: E402
+from omniplan.evaluate import evaluate  # noqa: E402
+from omniplan.feasibility import check_plan  # noqa: E402
+from omniplan.objectives import OBJECTIVES, Preference  # noqa: E402
+from omniplan.topology import Topology, load_topology  # noqa: E402
+from omniplan.workload import Workload, generate_compiled_workload  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+console = Console(width=180)
+METHODS = ("SPD-O", "SPD-H", "HMS", "DP", "OmniPlan")
+EXPERT_OF = {"SPD-O": "spd-o", "SPD-H": "spd-h", "HMS": "hermes", "DP": "drl-latency"}
+INTENTS = {
+    "U#1": "Offload some ML inference tasks with high service performance",
+    "U#2": "Offload some tasks with higher throughput",
+    "U#3": "In a data center, offload multiple ML tasks with low latency.",
+}
+MORE_TASKS = "offloading more ML inference tasks"
+BANDWIDTH_INTENT = ("I want to maximize the bandwidth with the highest priority, and then minimize the latency "
+                    "and SRAM usage as possible")
+
+# --------------------------------------------------------------------------- the paper's figures
+PAPER_T1 = {  # method -> (latency ms, SRAM %); the baselines are the same under all three intents
+    "SPD-O": (327.0, 42.701), "SPD-H": (4420.8, 43.376), "HMS": (13495.0, 46.401), "DP": (949.0, 43.100),
+    "OmniPlan@U#1": (294.4, 42.547), "OmniPlan@U#2": (420.6, 42.512), "OmniPlan@U#3": (382.0, 42.490),
+}
+PAPER_TASKS = (20, 40, 60, 80, 100)
+PAPER_T2 = {"SPD-O": (14.1, 21.4, 42.7, 60.9, 71.9), "SPD-H": (14.3, 21.9, 43.4, 61.9, 71.6),
+            "HMS": (15.3, 23.8, 46.4, 66.0, 76.3), "DP": (14.1, 23.0, 43.1, 62.3, 79.2),
+            "OmniPlan": (13.9, 21.3, 42.6, 61.0, 74.0)}
+PAPER_T3 = {"SPD-O": (13.2, 25.0, 40.9, 53.2, 68.9), "SPD-H": (13.6, 26.0, 42.0, 54.8, 69.3),
+            "HMS": (14.9, 28.6, 46.1, 60.0, 75.6), "DP": (13.8, 25.2, 41.6, 53.9, 72.7),
+            "OmniPlan": (13.1, 25.0, 40.7, 53.1, 72.4)}
+PAPER_DEVICES = (8, 16, 24, 32)
+PAPER_T6 = {"fast:SPD-H": (0.026, 0.028, 0.029, 0.039), "fast:HMS": (0.013, 0.022, 0.028, 0.038),
+            "fast:DP": (4.519, 4.957, 4.633, 4.435), "fast:OmniPlan": (0.013, 0.022, 0.028, 0.038),
+            "opt:SPD-O": (170.4, 601.6, 602.5, 602.9), "opt:OmniPlan": (78.3, 245.7, 379.0, 435.0)}
+PAPER_T7 = {"SRAM %": (42.6, 42.4, 42.6, 42.5, 42.4, 42.8, 42.4), "latency ms": (691, 310, 310, 509, 255, 314, 258),
+            "thpt Gbps": (3.0, 9.0, 9.0, 6.0, 7.0, 9.0, 9.0)}
+PAPER_T9 = {"Equal": (883.5, 42.568, 2.1), "Latency": (319.2, 42.478, 3.0), "Throughput": (361.8, 42.437, 4.0),
+            "Resource": (502.8, 42.591, 6.0), "OmniPlan": (310.0, 42.534, 6.0)}
+
+
+def _w(**kw: float) -> list[float]:
+    return [kw.get(o, 0.0) for o in OBJECTIVES]
+
+
+STATIC = {"Equal": _w(latency=1, throughput=1, resources=1), "Latency": _w(latency=0.5, throughput=0.25, resources=0.25),
+          "Throughput": _w(latency=0.25, throughput=0.5, resources=0.25),
+          "Resource": _w(latency=0.25, throughput=0.25, resources=0.5)}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def translate_all(texts: list[str]) -> dict[str, Preference]:
+    """Our intent translator on the paper's intents (the real pipeline, embedded backend)."""
+    from intent.translate import translate_batch
+
+    return {t: tr.preference for t, tr in zip(texts, translate_batch(texts))}
+
+
+def instance(topo: Topology, n: int, args) -> Workload:
+    return generate_compiled_workload(n, args.seed, [d.name for d in topo.devices], scale=args.scale)
+
+
+def metrics(plan, wl: Workload, topo: Topology) -> dict:
+    ev = evaluate(plan, wl, topo)
+    bw = min((l.bandwidth_gbps for l in topo.links), default=10.0)
+    return {"latency_ms": ev.objectives["latency"] / 1000.0, "sram_pct": ev.objectives["resources"],
+            "phv_pct": ev.phv_pct, "thpt_gbps": bw * ev.objectives["throughput"] / 100.0,
+            "coverage_pct": ev.objectives["coverage"], "split_pct": ev.split_pct, "off_path_pct": ev.off_path_pct,
+            "violations": len(check_plan(plan, wl, topo, require_all=True))}
+
+
+def run(method: str, wl: Workload, topo: Topology, args, pref: Preference | None = None, **kw) -> dict:
+    """One method on one instance: metrics + wall time (an error is recorded, not raised)."""
+    t0 = time.perf_counter()
+    try:
+        if method == "OmniPlan":
+            from experts.activation import activate
+
+            res = activate(pref or Preference({}), wl, topo, time_limit_s=args.mip_time, workers=args.workers, **kw)
+            plan = res.plan
+            extra = {"chosen": res.chosen, "rule": res.selection.rule,
+                     "fast_s": next((r.solve_time_s for r in res.runs if r.role == "fast" and r.ok), None),
+                     "mip_s": next((r.solve_time_s for r in res.runs if r.role == "mip"), None)}
+        else:
+            plan = get(EXPERT_OF[method]).solve(PlanRequest(wl, topo, time_limit_s=args.mip_time, workers=args.workers))
+            extra = {"chosen": EXPERT_OF[method], "status": plan.info.get("status")}
+    except OmniPlanError as exc:
+        return {"method": method, "error": str(exc)[:100], "time_s": time.perf_counter() - t0}
+    return {"method": method, "time_s": time.perf_counter() - t0, **metrics(plan, wl, topo), **extra}
+
+
+def ratio(ours, paper) -> str:
+    if ours is None or paper in (None, 0):
+        return "-"
+    return f"{ours / paper:.2f}x"
+
+
+def fmt(v, spec=".2f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+# --------------------------------------------------------------------------- tables
+
+def table1(args, prefs) -> list[dict]:
+    topo = load_topology("abilene")
+    wl = instance(topo, 60, args)
+    rows = [dict(run(m, wl, topo, args), intent="all") for m in METHODS if m != "OmniPlan"]
+    for u, text in INTENTS.items():
+        rows.append(dict(run("OmniPlan", wl, topo, args, prefs[text]), intent=u,
+                         preference=",".join(f"{k}={v:g}" for k, v in prefs[text].as_dict().items() if v)))
+    t = Table(title=f"Table 1: Internet2 (Abilene), 60 tasks, scale {args.scale:g}")
+    for c in ("intent", "method", "latency ms", "paper", "ratio", "SRAM %", "paper", "ratio", "split %", "off-path %", "note"):
+        t.add_column(c)
+    for r in rows:
+        key = r["method"] if r["method"] != "OmniPlan" else f"OmniPlan@{r['intent']}"
+        pl, ps = PAPER_T1.get(key, (None, None))
+        t.add_row(r["intent"], r["method"], fmt(r.get("latency_ms"), ".1f"), fmt(pl, ".1f"), ratio(r.get("latency_ms"), pl),
+                  fmt(r.get("sram_pct"), ".3f"), fmt(ps, ".3f"), ratio(r.get("sram_pct"), ps),
+                  fmt(r.get("split_pct"), ".1f"), fmt(r.get("off_path_pct"), ".1f"),
+                  (r.get("error") or f"{r.get('chosen')} {r.get('preference', '')}")[:50])
+    console.print(t)
+    return rows
+
+
+def table23(args, prefs) -> list[dict]:
+    topo = load_topology("abilene")
+    rows = []
+    for n in args.tasks:
+        wl = instance(topo, n, args)
+        for m in METHODS:
+            rows.append(dict(run(m, wl, topo, args, prefs[MORE_TASKS]), tasks=n))
+    for label, key, paper in (("Table 2: SRAM %", "sram_pct", PAPER_T2), ("Table 3: PHV %", "phv_pct", PAPER_T3)):
+        grid_table(f"{label} vs tasks, Internet2 (Abilene), intent {MORE_TASKS!r}", rows, key,
+                   [(m, lambda r, m=m: r["method"] == m) for m in METHODS], "tasks", args.tasks,
+                   lambda m, n, paper=paper: paper[m][PAPER_TASKS.index(n)] if n in PAPER_TASKS else None, ".2f")
+    return rows
+
+
+def grid_table(title: str, rows: list[dict], key: str, lines: list, col: str, cols: list, paper, spec: str) -> None:
+    """One row per (label, row filter), per column value: ours, the paper's figure, the ratio."""
+    t = Table(title=title)
+    t.add_column("method")
+    for c in cols:
+        t.add_column(f"{c}")
+        t.add_column("paper")
+        t.add_column("ratio")
+    for label, keep in lines:
+        cells = []
+        for c in cols:
+            r = next((x for x in rows if keep(x) and x[col] == c), {})
+            p = paper(label, c)
+            cells += [fmt(r.get(key), spec) if "error" not in r else "fail", fmt(p, spec), ratio(r.get(key), p)]
+        t.add_row(label, *cells)
+    console.print(t)
+
+
+def table6(args) -> list[dict]:
+    base = load_topology("geant2012")
+    rows = []
+    dominant = Preference({"resources": 1.0})
+    for nd in args.devices:
+        topo = base.subset(nd)
+        wl = instance(topo, args.t6_tasks, args)
+        for m in ("SPD-H", "HMS", "DP"):
+            r = run(m, wl, topo, args)
+            rows.append(dict(r, devices=nd, channel="fast"))
+        r = run("OmniPlan", wl, topo, args, dominant)
+        rows.append(dict(r, devices=nd, channel="fast", time_s=r.get("fast_s") or r["time_s"]))
+        rows.append(dict(run("SPD-O", wl, topo, args), devices=nd, channel="opt"))
+        r = run("OmniPlan", wl, topo, args, Preference.parse("resources=0.5,latency=0.5"), skip_mip_at_bound=False)
+        rows.append(dict(r, devices=nd, channel="opt", time_s=r.get("mip_s") or r["time_s"]))
+    grid_table(f"Table 6: execution time (s) vs devices, GEANT subsets, {args.t6_tasks} tasks, "
+               f"MIP limit {args.mip_time:g} s (paper: Gurobi, limit ~600 s)", rows, "time_s",
+               [(key, lambda r, key=key: f"{r['channel']}:{r['method']}" == key) for key in PAPER_T6], "devices",
+               args.devices, lambda key, nd: PAPER_T6[key][PAPER_DEVICES.index(nd)] if nd in PAPER_DEVICES else None,
+               ".3f")
+    return rows
+
+
+def table7(args, prefs) -> list[dict]:
+    from experts.configure import configure_weights
+
+    topo = load_topology("abilene")
+    wl = instance(topo, 60, args)
+    pref = prefs[BANDWIDTH_INTENT]
+    req = PlanRequest(wl, topo, time_limit_s=args.t7_step, workers=args.workers)
+    res = configure_weights(pref, req, epochs=args.t7_epochs, step_time_limit_s=args.t7_step)
+    bw = min(l.bandwidth_gbps for l in topo.links)
+    rows = []
+    for rec in res.history:
+        o = rec.objectives
+        rows.append({"epoch": rec.epoch, "weights": ",".join(f"{x:.3f}" for x in rec.weights), "score": rec.score,
+                     "sram_pct": o.get("resources"), "latency_ms": (o.get("latency") or 0) / 1000.0,
+                     "thpt_gbps": bw * (o.get("throughput") or 0) / 100.0, "violations": rec.violations})
+    t = Table(title=f"Table 7: weight configuration per epoch ({pref.as_dict()}); stop: {res.stop_reason}, "
+                    f"best epoch {res.best_epoch}")
+    for c in ("epoch", "SRAM %", "paper", "latency ms", "paper", "thpt Gbps", "paper", "score"):
+        t.add_column(c)
+    for r in rows:
+        i = r["epoch"] if r["epoch"] >= 0 else 0
+        ps = PAPER_T7["SRAM %"][i] if 0 <= i < 7 else None
+        pl = PAPER_T7["latency ms"][i] if 0 <= i < 7 else None
+        pt = PAPER_T7["thpt Gbps"][i] if 0 <= i < 7 else None
+        t.add_row(str(r["epoch"]), fmt(r["sram_pct"], ".3f"), fmt(ps, ".1f"), fmt(r["latency_ms"], ".1f"), fmt(pl, ".0f"),
+                  fmt(r["thpt_gbps"], ".2f"), fmt(pt, ".1f"), fmt(r["score"], ".4f"))
+    console.print(t)
+    return rows
+
+
+def table9(args, prefs) -> list[dict]:
+    from experts.mip import solve_mip
+
+    topo = load_topology("abilene")
+    wl = instance(topo, 60, args)
+    rows = []
+    for label, w in STATIC.items():
+        t0 = time.perf_counter()
+        try:
+            plan = solve_mip(PlanRequest(wl, topo, weights=w, time_limit_s=args.mip_time, workers=args.workers,
+                                         warm_start=get("spd-h").solve(PlanRequest(wl, topo))))
+            rows.append({"method": label, "time_s": time.perf_counter() - t0, **metrics(plan, wl, topo),
+                         "status": plan.info.get("status")})
+        except OmniPlanError as exc:
+            rows.append({"method": label, "error": str(exc)[:100]})
+    rows.append(run("OmniPlan", wl, topo, args, prefs[INTENTS["U#1"]]))
+    t = Table(title="Table 9: static weights vs OmniPlan (U#1), Internet2, 60 tasks")
+    for c in ("method", "latency ms", "paper", "ratio", "SRAM %", "paper", "ratio", "thpt Gbps", "paper", "ratio", "note"):
+        t.add_column(c)
+    for r in rows:
+        pl, ps, pt = PAPER_T9[r["method"]]
+        t.add_row(r["method"], fmt(r.get("latency_ms"), ".1f"), fmt(pl, ".1f"), ratio(r.get("latency_ms"), pl),
+                  fmt(r.get("sram_pct"), ".3f"), fmt(ps, ".3f"), ratio(r.get("sram_pct"), ps),
+                  fmt(r.get("thpt_gbps"), ".2f"), fmt(pt, ".1f"), ratio(r.get("thpt_gbps"), pt),
+                  (r.get("error") or r.get("status") or r.get("chosen") or "")[:40])
+    console.print(t)
+    return rows
+
+
+# --------------------------------------------------------------------------- plot
+
+def plot(t1, t23, t6, t7, t9, path: Path) -> None:
+    panels = []
+    if t1:
+        panels.append(("Table 1: latency (ms), Abilene 60 tasks", lambda ax: _bars(ax, t1, "latency_ms", "intent")))
+    if t23:
+        panels.append(("Table 2: SRAM % vs tasks", lambda ax: _lines(ax, t23, "tasks", "sram_pct")))
+        panels.append(("Table 3: PHV % vs tasks", lambda ax: _lines(ax, t23, "tasks", "phv_pct")))
+    if t6:
+        panels.append(("Table 6: time (s) vs devices", lambda ax: _t6(ax, t6)))
+    if t7:
+        panels.append(("Table 7: per configuration epoch", lambda ax: _t7(ax, t7)))
+    if t9:
+        panels.append(("Table 9: latency (ms)", lambda ax: _bars(ax, t9, "latency_ms", None)))
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4))
+    for ax, (title, draw) in zip(axes if len(panels) > 1 else [axes], panels):
+        draw(ax)
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _bars(ax, rows, key, tag):
+    ok = [r for r in rows if r.get(key) is not None]
+    labels = [r["method"] + (f"\n{r[tag]}" if tag and r.get(tag) not in (None, "all") else "") for r in ok]
+    ax.bar(range(len(ok)), [r[key] for r in ok])
+    ax.set_xticks(range(len(ok)), labels, fontsize=7, rotation=30)
+    ax.set_yscale("log")
+
+
+def _lines(ax, rows, x, y):
+    for m in dict.fromkeys(r["method"] for r in rows):
+        pts = [(r[x], r[y]) for r in rows if r["method"] == m and r.get(y) is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=m)
+    ax.set_xlabel(x)
+    ax.legend(fontsize=7)
+
+
+def _t6(ax, rows):
+    for ch in ("fast", "opt"):
+        for m in dict.fromkeys(r["method"] for r in rows if r["channel"] == ch):
+            pts = [(r["devices"], r["time_s"]) for r in rows if r["channel"] == ch and r["method"] == m and r.get("time_s")]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=f"{ch}:{m}")
+    ax.set_yscale("log")
+    ax.set_xlabel("devices")
+    ax.legend(fontsize=6)
+
+
+def _t7(ax, rows):
+    xs = [r["epoch"] for r in rows]
+    ax.plot(xs, [r["thpt_gbps"] for r in rows], marker="o", label="thpt Gbps")
+    ax2 = ax.twinx()
+    ax2.plot(xs, [r["latency_ms"] for r in rows], marker="s", color="tab:red", label="latency ms")
+    ax.set_xlabel("epoch")
+    ax.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=7, loc="upper right")
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer task counts, 10 s MIP limits (< 10 min)")
+    ap.add_argument("--tables", default="1,23,6,7,9")
+    ap.add_argument("--scale", type=float, default=2.0, help="compiled table size multiplier (see module doc)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.tasks, args.devices, args.mip_time, args.t6_tasks = [20, 60, 100], [8, 16, 24, 32], 10.0, 60
+        args.t7_epochs, args.t7_step = 6, 4.0
+    else:
+        args.tasks, args.devices, args.mip_time, args.t6_tasks = list(PAPER_TASKS), list(PAPER_DEVICES), 60.0, 60
+        args.t7_epochs, args.t7_step = 10, 15.0
+    tables = set(args.tables.split(","))
+    t0 = time.perf_counter()
+    prefs = translate_all([*INTENTS.values(), MORE_TASKS, BANDWIDTH_INTENT])
+    console.print("intents: " + "; ".join(f"{t[:40]!r} -> {p.as_dict()}" for t, p in prefs.items()))
+    tag = "" if args.scale == 2.0 else f"_s{args.scale:g}"
+    out = {}
+    for key, fn in (("1", lambda: table1(args, prefs)), ("23", lambda: table23(args, prefs)), ("6", lambda: table6(args)),
+                    ("7", lambda: table7(args, prefs)), ("9", lambda: table9(args, prefs))):
+        if key in tables:
+            out[key] = fn()
+            console.print(f"wrote {write_csv(RESULTS / f'paper_table{key}{tag}.csv', out[key])}  "
+                          f"[{time.perf_counter() - t0:.0f} s]")
+    png = RESULTS / f"paper{tag}.png"
+    plot(out.get("1"), out.get("23"), out.get("6"), out.get("7"), out.get("9"), png)
+    console.print(f"wrote {png}; total {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
