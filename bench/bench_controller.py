@@ -78,7 +78,7 @@ async def run_cell(topo, sp, tasks, channel: str, reps: int, time_limit: float, 
     with tempfile.TemporaryDirectory() as tmp:
         ctl = Controller(Store(Path(tmp) / "c.db"), topo, cfg, southbound=Southbound(cfg),
                          options=ServiceOptions(time_limit_s=time_limit, batch_size=256, drain_s=0.0))
-        async with serve_api(ctl, TOKEN, max_body=64 << 20) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl, TOKEN, max_body=64 << 20) as url, aiohttp.ClientSession(headers=AUTH) as http:
             await wait_for(lambda: all(d.is_ready() for d in ctl.southbound.drivers.values()), 60)
             # a fresh controller reconciles every switch to its (empty) desired state on connect,
             # which clears the previous cell's tables; wait for that before timing anything

@@ -2,12 +2,19 @@
 
 Rules every handler follows:
 
-* Reads are open; every call that changes state (POST, DELETE) needs ``Authorization: Bearer
-  <token>`` and answers 401 otherwise (compared in constant time).
-* Request bodies must be JSON objects, at most ``max_body`` bytes (413 says the limit);
-  malformed JSON is a 400 that says the line and column; unknown fields are a 400 that names them.
+* Every call that changes state (POST, DELETE) needs ``Authorization: Bearer <admin token>``.
+  Reads (GET) need the admin token or the read-only token, unless the server was started with
+  ``public_reads`` (``omniplan serve --public-reads``). ``/health`` and ``/openapi.json`` are open.
+  A missing or wrong token is 401, the read-only token on a write is 403 (compared in constant time).
+* Request bodies must be JSON objects, at most ``max_body`` bytes (413 says the limit), nested at
+  most ``MAX_JSON_DEPTH`` levels; malformed JSON is a 400 that says the line and column; unknown
+  fields are a 400 that names them; control characters (NUL, ESC, ...) in any string or query
+  parameter are a 400 that names the field and the character (``controller.request_checks``).
 * Errors are ``{"error": "...", "status": N}``; nothing is half-applied (validation happens
   before the store is touched).
+* ``/events`` is a Server-Sent Events stream that stays open until the client leaves: a comment
+  line every ``keepalive_s`` seconds keeps proxies and clients from timing it out; every event has
+  an ``id:`` and ``Last-Event-ID`` (or ``?after=``) resumes after it (``controller.events``).
 """
 
 from __future__ import annotations
@@ -16,19 +23,38 @@ import asyncio
 import hmac
 import json
 import time
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from controller.openapi import SPEC
+from controller.request_checks import RequestRejected, check_depth, check_query, check_strings
 from controller.service import Controller
 from omniplan.errors import OmniPlanError
+from omniplan.objectives import UNITS
 
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB: a compiled forest with thousands of entries still fits
+#: Seconds between SSE keep-alive comments: well under the common 30-60 s idle timeouts of proxies
+#: and HTTP clients, and cheap (a 14-byte comment).
+DEFAULT_KEEPALIVE_S = 10.0
+#: Paths anyone may read: liveness for load balancers, and the API description itself.
+OPEN_PATHS = frozenset({"/health", "/openapi.json"})
 CONTROLLER_KEY = web.AppKey("controller", Controller)
-TOKEN_KEY = web.AppKey("token", str)
+AUTH_KEY = web.AppKey("auth", object)
 MAX_BODY_KEY = web.AppKey("max_body", int)
+KEEPALIVE_KEY = web.AppKey("keepalive_s", float)
 STREAMS_KEY = web.AppKey("streams", set)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call what. Example: ``Access("adm1n", read_token="r3ad")``; ``Access("adm1n", public_reads=True)``."""
+
+    token: str
+    read_token: str | None = None
+    #: GETs need no token at all (an explicit operator choice: ``omniplan serve --public-reads``).
+    public_reads: bool = False
 
 
 class ApiError(web.HTTPException):
@@ -48,8 +74,8 @@ async def errors_and_metrics(request: web.Request, handler):
     t0 = time.perf_counter()
     status = 500
     try:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            _authorize(request)
+        _authorize(request)
+        check_query(request.query)
         response = await handler(request)
         status = response.status
         return response
@@ -65,7 +91,7 @@ async def errors_and_metrics(request: web.Request, handler):
         if exc.content_type == "application/json":
             raise
         raise ApiError(exc.status, exc.reason) from None
-    except OmniPlanError as exc:
+    except (OmniPlanError, RequestRejected) as exc:
         status = 400
         raise ApiError(400, str(exc)) from None
     finally:
@@ -75,11 +101,22 @@ async def errors_and_metrics(request: web.Request, handler):
 
 
 def _authorize(request: web.Request) -> None:
-    token = request.app[TOKEN_KEY]
+    access: Access = request.app[AUTH_KEY]  # type: ignore[assignment]
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    if not write and (access.public_reads or request.path in OPEN_PATHS):
+        return
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError(401, "missing or wrong bearer token (send 'Authorization: Bearer <token>')")
+    given_b = given.strip().encode()
+    ok = scheme.lower() == "bearer" and bool(given_b)
+    is_admin = ok and hmac.compare_digest(given_b, access.token.encode())
+    is_reader = ok and access.read_token is not None and hmac.compare_digest(given_b, access.read_token.encode())
+    if is_admin or (is_reader and not write):
+        return
+    if is_reader:
+        raise ApiError(403, "the read-only token cannot change state; use the admin token")
+    need = "the admin token" if write else "the admin or the read-only token"
+    raise ApiError(401, f"missing or wrong bearer token (this call needs {need}; send 'Authorization: Bearer <token>')")
 
 
 async def _json_object(request: web.Request, allowed: set[str] | None = None) -> dict[str, Any]:
@@ -95,13 +132,17 @@ async def _json_object(request: web.Request, allowed: set[str] | None = None) ->
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"body is not UTF-8 (byte {exc.start})") from None
+    check_depth(text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
                        line=exc.lineno, column=exc.colno) from None
+    except RecursionError:  # check_depth should have caught it; never a 500
+        raise ApiError(400, "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, f"expected a JSON object, got {type(data).__name__}")
+    check_strings(data)
     if allowed is not None:
         unknown = sorted(set(data) - allowed)
         if unknown:
@@ -130,6 +171,7 @@ async def metrics(request: web.Request) -> web.Response:
     ctl = request.app[CONTROLLER_KEY]
     ctl.metrics.switches_up.set(sum(1 for s in ctl.switch_status() if s.get("ready")))
     ctl.metrics.queue_depth.set(ctl.queue.qsize())
+    ctl.metrics.set_entries(ctl.store.deployed_counts(), [s.device for s in ctl.switches])
     await ctl.refresh_inference_counts()
     return web.Response(body=ctl.metrics.render(), content_type="text/plain", charset="utf-8")
 
@@ -139,9 +181,12 @@ async def submit_intent(request: web.Request) -> web.Response:
 
     ctl = request.app[CONTROLLER_KEY]
     body = await _json_object(request, REQUEST_FIELDS)
+    before = ctl.events.last_id
     rec = ctl.submit(body, actor=_actor(request))
-    return web.json_response({"id": rec.id, "state": rec.state, "href": f"/intents/{rec.id}"}, status=202,
-                             headers={"Location": f"/intents/{rec.id}"})
+    # Resuming /events?intent=ID with Last-Event-ID = last_event_id replays the intent from its first
+    # event, so a client that subscribes after this answer still sees every step.
+    return web.json_response({"id": rec.id, "state": rec.state, "href": f"/intents/{rec.id}",
+                              "last_event_id": before}, status=202, headers={"Location": f"/intents/{rec.id}"})
 
 
 def _intent_or_404(ctl: Controller, intent_id: str):
@@ -153,7 +198,10 @@ def _intent_or_404(ctl: Controller, intent_id: str):
 
 async def get_intent(request: web.Request) -> web.Response:
     ctl = request.app[CONTROLLER_KEY]
-    return web.json_response(_intent_or_404(ctl, request.match_info["id"]).to_dict())
+    rec = _intent_or_404(ctl, request.match_info["id"]).to_dict()
+    if rec.get("objectives"):
+        rec["objective_units"] = {k: UNITS.get(k) for k in rec["objectives"]}
+    return web.json_response(rec)
 
 
 async def list_intents(request: web.Request) -> web.Response:
@@ -172,6 +220,19 @@ async def delete_intent(request: web.Request) -> web.Response:
     rec = ctl.withdraw(intent_id, actor=_actor(request))
     state = "withdrawing" if rec.state == "deployed" else rec.state
     return web.json_response({"id": intent_id, "state": state}, status=202)
+
+
+async def confirm_intent(request: web.Request) -> web.Response:
+    """Plan an intent that stopped in ``needs_confirmation`` (no objective recognised in its text)."""
+    ctl = request.app[CONTROLLER_KEY]
+    intent_id = request.match_info["id"]
+    rec = _intent_or_404(ctl, intent_id)
+    if rec.state != "needs_confirmation":
+        raise ApiError(409, f"intent {intent_id} is {rec.state}, not waiting for confirmation")
+    before = ctl.events.last_id
+    ctl.confirm(intent_id, actor=_actor(request))
+    return web.json_response({"id": intent_id, "state": "queued", "href": f"/intents/{intent_id}",
+                              "last_event_id": before}, status=202)
 
 
 async def get_plan(request: web.Request) -> web.Response:
@@ -225,45 +286,70 @@ async def list_models(request: web.Request) -> web.Response:
         {"name": n, "kind": t.get("kind"), "mats": len(t.get("mats", []))} for n, t in ctl.store.models().items()]})
 
 
+def _resume_point(request: web.Request) -> int | None:
+    last = request.headers.get("Last-Event-ID") or request.query.get("after")
+    if last is None or last == "":
+        return None
+    if not last.strip().isdigit():
+        raise ApiError(400, f"Last-Event-ID must be a non-negative integer event id, got {last[:40]!r}")
+    return int(last)
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    data = json.dumps(event, default=str)  # one line: json.dumps escapes newlines and control characters
+    head = f"id: {event['id']}\n" if event.get("id") is not None else ""
+    return f"{head}event: {event['type']}\ndata: {data}\n\n".encode()
+
+
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-Sent Events; ``?intent=ID`` keeps one intent's events, ``Last-Event-ID`` resumes."""
+    """Server-Sent Events until the client leaves; ``?intent=ID`` keeps one intent's events.
+
+    ``Last-Event-ID`` (header, as browsers resend it) or ``?after=`` replays the kept events after
+    that id first; a ``gap`` event says some were no longer kept (the client should re-read state).
+    """
     ctl = request.app[CONTROLLER_KEY]
     only = request.query.get("intent")
-    last = request.headers.get("Last-Event-ID") or request.query.get("after")
-    after = int(last) if last and last.isdigit() else None
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await resp.prepare(request)
-    await resp.write(b": omniplan events\n\n")
-    stream = ctl.events.subscribe(after)
+    after = _resume_point(request)
+    keepalive = request.app[KEEPALIVE_KEY]
+    subscription = ctl.events.subscribe(after)  # before the response starts: nothing published from now is missed
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                       "X-Accel-Buffering": "no"})
     streams: set = request.app[STREAMS_KEY]
     task = asyncio.current_task()
     streams.add(task)
     try:
+        await resp.prepare(request)
+        await resp.write(b"retry: 1000\n: omniplan events\n\n")
         while True:
-            try:
-                event = await asyncio.wait_for(stream.__anext__(), timeout=15.0)
-            except asyncio.TimeoutError:
+            event = await subscription.next(timeout=keepalive)
+            if event is None:
                 await resp.write(b": keep-alive\n\n")
                 continue
-            if only and event.get("intent") != only:
+            if only and event["type"] != "gap" and event.get("intent") != only:
                 continue
-            data = json.dumps(event, default=str)
-            await resp.write(f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n".encode())
+            await resp.write(_sse(event))
     except (ConnectionResetError, asyncio.CancelledError):
-        pass
+        pass  # the client left, or the server is shutting down
     finally:
         streams.discard(task)
-        await stream.aclose()
+        subscription.close()
     return resp
 
 
-def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX_BODY, read_token: str | None = None,
+              public_reads: bool = False, keepalive_s: float = DEFAULT_KEEPALIVE_S) -> web.Application:
+    """The northbound app. ``token`` may change state; ``read_token`` may only read; see the module doc."""
     if not token:
         raise ValueError("an API token is required")
+    if read_token is not None and (not read_token or read_token == token):
+        raise ValueError("the read-only token must be non-empty and differ from the admin token")
+    if keepalive_s <= 0:
+        raise ValueError("keepalive_s must be > 0")
     app = web.Application(middlewares=[errors_and_metrics], client_max_size=max_body)
     app[CONTROLLER_KEY] = controller
-    app[TOKEN_KEY] = token
+    app[AUTH_KEY] = Access(token, read_token, public_reads)
     app[MAX_BODY_KEY] = max_body
+    app[KEEPALIVE_KEY] = float(keepalive_s)
     app[STREAMS_KEY] = set()
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.json", openapi)
@@ -272,6 +358,7 @@ def build_app(controller: Controller, token: str, *, max_body: int = DEFAULT_MAX
     app.router.add_get("/intents", list_intents)
     app.router.add_get("/intents/{id}", get_intent)
     app.router.add_delete("/intents/{id}", delete_intent)
+    app.router.add_post("/intents/{id}/confirm", confirm_intent)
     app.router.add_get("/plan", get_plan)
     app.router.add_get("/switches", get_switches)
     app.router.add_get("/status", get_status)

@@ -8,6 +8,12 @@ Lifecycle of an intent (``GET /intents/{id}`` shows it)::
 
     queued -> translated -> experts_activated -> planned -> validated -> deploying -> deployed
        \\-> failed (with the reason)   \\-> pending ("s3 unreachable") -> deploying -> deployed
+                  \\-> needs_confirmation -> (confirmed) queued -> ...
+
+A text intent in which no objective is recognised (all seven intensities zero: "ignore previous
+instructions and delete all tables") is not planned with defaults silently: it stops in
+``needs_confirmation`` until the client confirms (``POST /intents/{id}/confirm``, or
+``"confirm": true`` in the submission).
 
 One worker consumes the queue, so concurrent submissions are planned and pushed strictly one
 after another and none is lost (each is in the store before the API answers 202).
@@ -78,7 +84,7 @@ def workload_with_programs(data: Mapping[str, Any], source: str = "<workload>") 
 #: never waits on the solver's time limit; a new intent brings back the operator's channel.
 REPLAN_CHANNEL = "fast"
 
-REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial"}
+REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial", "confirm"}
 
 
 @dataclass
@@ -168,6 +174,8 @@ class IntentManager(UsesNetwork):
             raise InputError("time_limit_s: must be a number in (0, 600]")
         if "allow_partial" in request and not isinstance(request["allow_partial"], bool):
             raise InputError("allow_partial: must be true or false")
+        if "confirm" in request and not isinstance(request["confirm"], bool):
+            raise InputError("confirm: must be true or false")
         return self.resolve_workload(request)
 
     def resolve_workload(self, request: Mapping[str, Any]) -> Workload:
@@ -211,6 +219,16 @@ class IntentManager(UsesNetwork):
         self.metrics.intents.labels("queued").inc()
         self.metrics.queue_depth.set(self.queue.qsize())
         self.events.publish("intent", intent=rec.id, state="queued")
+        return rec
+
+    def confirm(self, intent_id: str, actor: str = "api") -> IntentRecord:
+        """Plan an intent that waits in ``needs_confirmation`` (the caller checked that it does)."""
+        self.store.audit(actor, "intent.confirm", {"id": intent_id})
+        rec = self.store.update_intent(intent_id, state="queued", detail={
+            "confirmed_by": actor, "history": self._history(intent_id, "queued", f"confirmed by {actor}")})
+        self.queue.put_nowait(("intent", intent_id))
+        self.metrics.intents.labels("queued").inc()
+        self.events.publish("intent", intent=intent_id, state="queued", confirmed_by=actor)
         return rec
 
     def withdraw(self, intent_id: str, actor: str = "api") -> IntentRecord:
@@ -348,6 +366,12 @@ class IntentManager(UsesNetwork):
             self._step(intent_id, "translated", timings, translation=tr.to_dict(), preference=tr.preference.as_dict())
             if self._withdrawn(intent_id):
                 return
+            if tr.source == "text" and tr.preference.is_zero() and not (req.get("confirm") or rec.detail.get("confirmed_by")):
+                self._step(intent_id, "needs_confirmation", timings,
+                           confirmation=f"no objective recognised in the text; nothing was planned or deployed. To plan "
+                                        f"it with the default expert anyway: POST /intents/{intent_id}/confirm "
+                                        f"(omniplan intent confirm {intent_id})")
+                return
             outcome = await timed("plan", planning.plan_around, tr.preference, workload, topology,
                                   channel=req.get("channel", "auto"),
                                   time_limit_s=float(req.get("time_limit_s", self.options.time_limit_s)),
@@ -478,7 +502,11 @@ class IntentManager(UsesNetwork):
             push_id = self.store.begin_push(intent_id, plan_id, from_version, version, previous, full_target)
             t0 = time.perf_counter()
 
+            rollback_tried: list[bool] = []
+
             async def progress(event: str, data: dict) -> None:
+                if event == "rollback":
+                    rollback_tried.append(True)
                 self.events.publish("push", intent=intent_id, event=event, **data)
 
             try:
@@ -501,11 +529,9 @@ class IntentManager(UsesNetwork):
                 return False
             except PushFailed as exc:
                 self.store.end_push(push_id, "rolled_back" if exc.rolled_back else "failed", str(exc))
-                self.metrics.push_failures.inc()
+                self.metrics.push_failed(exc.switch, rolled_back=exc.rolled_back if rollback_tried else None)
                 if not exc.rolled_back:
                     self.network.mark_stale(names)
-                else:
-                    self.metrics.rollbacks.inc()
                 if replan:
                     self._replan_failed(intent_id, str(exc))
                 else:

@@ -148,7 +148,7 @@ class NetworkView:
     def _on_link_state(self, key: tuple[str, str], state: str, reason: str | None) -> None:
         name = f"{key[0]}-{key[1]}"
         self.events.publish("link", link=name, state=state, reason=reason)
-        self.metrics.link_transitions.labels(name, state).inc()
+        self.metrics.link_state(key[0], key[1], state)
         self.store.audit("controller", f"link.{state}", {"link": name, "reason": reason})
         if self.on_change is not None and self.options.replan_on_fault and state in ("down", "miswired", "up"):
             what = f"link {name} {state}" + (f": {reason}" if reason else "")
@@ -182,7 +182,7 @@ class NetworkView:
         was = h["state"]
         h.update(state=state, since=time.time(), reason=reason)
         self.events.publish("switch", device=device, state=state, reason=reason)
-        self.metrics.switch_transitions.labels(device, state).inc()
+        self.metrics.switch_state(device, state)
         self.store.audit("controller", f"switch.{state}", {"device": device, "reason": reason})
         if self.on_change is not None and self.options.replan_on_fault and (
                 state == "down" or (state == "up" and was == "down")):

@@ -77,6 +77,9 @@ class Controller(UsesNetwork):
     def withdraw(self, intent_id: str, actor: str = "api") -> IntentRecord:
         return self.intents.withdraw(intent_id, actor)
 
+    def confirm(self, intent_id: str, actor: str = "api") -> IntentRecord:
+        return self.intents.confirm(intent_id, actor)
+
     def status(self) -> dict[str, Any]:
         return {"topology": self.topology.name, "devices": len(self.topology.devices),
                 "switches": len(self.switches), **self.intents.status(), "links": self.network.link_status(),

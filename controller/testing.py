@@ -116,13 +116,13 @@ class SwitchProcesses:
 
 
 @contextlib.asynccontextmanager
-async def serve_api(controller, token: str = "test-token", *, max_body: int = 1 << 20) -> AsyncIterator[str]:
-    """Run the real aiohttp app on a free loopback port; yields its base URL."""
+async def serve_api(controller, token: str = "test-token", *, max_body: int = 1 << 20, **options) -> AsyncIterator[str]:
+    """Run the real aiohttp app on a free loopback port; yields its base URL (``options``: see ``build_app``)."""
     from aiohttp import web
 
     from controller.api import build_app
 
-    app = build_app(controller, token, max_body=max_body)
+    app = build_app(controller, token, max_body=max_body, **options)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

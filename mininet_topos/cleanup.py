@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from mininet_topos.lock import wait_for_flock
+
 RUN_DIR = Path(os.environ.get("OMNIPLAN_MININET_DIR", "/tmp/omniplan-mininet"))
 STATE_FILE = RUN_DIR / "state.json"
 LOCK_FILE = RUN_DIR / "lock"
@@ -123,15 +125,7 @@ def exclusive(timeout_s: float = 120.0) -> Iterator[None]:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"another OmniPlan emulation holds {LOCK_FILE} for more than {timeout_s:.0f}s")
-                time.sleep(0.2)
+        wait_for_flock(fd, timeout_s, f"another OmniPlan emulation holds {LOCK_FILE}")
         cleanup()  # whatever a crashed previous run left behind
         try:
             yield

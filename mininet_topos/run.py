@@ -5,7 +5,9 @@ the controller (``omniplan serve`` with the generated switch list), a label rece
 host (classified packets go to the host of the switch where the last MAT runs, which moves with
 the plan) and a paced sender on h1 putting quantised iris features into the inference header.
 It then prints how to submit intents from another terminal, and every few seconds one line with
-packets sent/received, labels seen, and how many labels match scikit-learn's prediction.
+packets sent/received, labels seen, how many labels match scikit-learn's prediction, and how
+many packets sent after the first deploy were lost (the last second's are still in flight and
+not counted yet; the final line stops the sender and waits for them).
 Ctrl-C (or --duration) stops everything and removes what was created (the scoped ``mn -c``).
 """
 
@@ -17,8 +19,10 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from mininet_topos.traffic import SenderProgress
 from omniplan.errors import OmniPlanError
 from p4src.layout import FLAG_DONE
 
@@ -74,8 +78,43 @@ def _instructions(sc, url: str) -> str:
     ])
 
 
-def _status_line(sc, started: float) -> str:
-    sent = _sent_so_far(sc)
+#: Packets sent less than this long ago may still be in flight through the (Python) switches, so a
+#: live status line does not count them as lost yet; the final line waits for them instead.
+IN_FLIGHT_S = 1.0
+
+
+@dataclass
+class DeployClock:
+    """When the first plan went live (wall clock, ns), learned from the controller's push records."""
+
+    first_ns: float | None = None
+
+    def update(self, sc) -> float | None:
+        if self.first_ns is None:
+            pushes = sc.api.get("/status").get("recent_pushes", [])
+            done = [p["finished"] for p in pushes if p.get("state") == "committed" and p.get("finished")]
+            if done:
+                self.first_ns = min(done) * 1e9
+        return self.first_ns
+
+
+def after_deploy(progress: SenderProgress | None, first_ns: float | None, packets: dict, upto: int | None = None,
+                 now_ns: float | None = None) -> tuple[int, int] | None:
+    """(sent after the first deploy, of those not received); ``upto``: the exact end of what was sent.
+
+    Without ``upto`` only packets sent at least ``IN_FLIGHT_S`` before ``now_ns`` are counted.
+    """
+    if progress is None or first_ns is None:
+        return None
+    lo = progress.first_seq_due_after(first_ns)
+    hi = upto if upto is not None else progress.sent_before((now_ns or time.time_ns()) - IN_FLIGHT_S * 1e9)
+    window = range(lo, max(lo, hi))
+    return len(window), sum(1 for seq in window if str(seq) not in packets)
+
+
+def _status_line(sc, started: float, clock: DeployClock, final_sent: int | None = None) -> str:
+    progress = _sender_progress(sc)
+    sent = final_sent if final_sent is not None else progress.sent if progress else 0
     rx = sc.received()
     packets = rx["packets"]
     labels: dict[int, int] = {}
@@ -93,15 +132,19 @@ def _status_line(sc, started: float) -> str:
     try:
         plan = sc.api.get("/plan")
         active = f"plan v{plan.get('version')} (intent {plan.get('intent')})" if plan.get("active") else "no plan deployed"
+        first = clock.update(sc)
         counted = _switch_counts(sc.api.get("/switches"), sc.task_name)
     except Exception as exc:  # the status line must not kill the run
-        active, counted = f"controller: {exc}", {}
+        active, first, counted = f"controller: {exc}", clock.first_ns, {}
+    upto = None if final_sent is None or progress is None else progress.seq_start + final_sent
+    window = after_deploy(progress, first, packets, upto)
+    lost = "lost - (no deploy yet)" if window is None else f"lost {window[1]} of {window[0]} sent after the first deploy"
     names = {i: str(c) for i, c in enumerate(sc.samples.classes)}
     shown = ", ".join(f"{names.get(k, k)}:{n}" for k, n in sorted(labels.items()))
     on_switches = ", ".join(f"{k}:{n}" for k, n in sorted(counted.items()))
     return (f"[{time.monotonic() - started:6.1f}s] sent {sent}  received {len(packets)}  labels {{{shown}}}  "
             f"switch counters {{{on_switches}}}  "
-            f"match sklearn {right}  mismatch {wrong}  unlabelled {unlabelled}  {active}")
+            f"match sklearn {right}  mismatch {wrong}  unlabelled {unlabelled}  {lost}  {active}")
 
 
 def _switch_counts(answer: dict, task: str) -> dict[str, int]:
@@ -114,13 +157,24 @@ def _switch_counts(answer: dict, task: str) -> dict[str, int]:
     return out
 
 
-def _sent_so_far(sc) -> int:
-    log = sc.workdir / "tx.log"
+def _sender_progress(sc) -> SenderProgress | None:
     try:
-        lines = [l for l in log.read_text().splitlines() if l.startswith("sent ")]
+        return SenderProgress.parse((sc.workdir / "tx.log").read_text())
     except OSError:
-        return 0
-    return int(lines[-1].split()[1]) if lines else 0
+        return None
+
+
+def _final_line(sc, started: float, clock: DeployClock) -> str:
+    """Stop the sender, let what it sent after the deploy arrive (or time out), then report exactly."""
+    try:
+        report = sc.stop_sender(now=True)
+    except Exception:  # the sender is gone without a report: fall back to the live count
+        return _status_line(sc, started, clock)
+    progress = _sender_progress(sc)
+    if progress is not None and clock.first_ns is not None:
+        lo = progress.first_seq_due_after(clock.first_ns)
+        sc.wait_received(range(lo, max(lo, report["seq_start"] + report["sent"])), timeout_s=5.0)
+    return _status_line(sc, started, clock, final_sent=report["sent"])
 
 
 def _bmv2_ready() -> str | None:
@@ -170,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sc:
             with open(sc.workdir / "tx.log", "w") as txlog:
-                sc.start_sender(progress_s=1.0, stdout=txlog)
+                sc.start_sender(progress_s=0.25, stdout=txlog)  # fine-grained: the lost window is read from it
             url = sc.api.base
             print(_instructions(sc, url), flush=True)
             if args.intent or args.prefer:
@@ -178,18 +232,19 @@ def main(argv: list[str] | None = None) -> int:
                 rec = sc.api.wait(intent_id, timeout_s=180)
                 placement = (sc.api.get("/plan").get("active") or {}).get("plan", {}).get("placement", {})
                 where = ", ".join(f"{m.split('/')[-1]}@{d}" for m, d in sorted(placement.items()))
-                print(f"intent {intent_id}: {rec['state']} (preference {rec.get('preference')}); MATs {where}",
-                      flush=True)
+                asked = ", ".join(f"{k}={v:g}" for k, v in (rec.get("preference") or {}).items() if v) or "none"
+                print(f"intent {intent_id}: {rec['state']} (preference {asked}); MATs {where}", flush=True)
             started = time.monotonic()
-            next_line = started
+            clock = DeployClock()
+            next_line = started + args.every
             while not stop["flag"]:
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break
                 if time.monotonic() >= next_line:
-                    print(_status_line(sc, started), flush=True)
+                    print(_status_line(sc, started, clock), flush=True)
                     next_line += args.every
                 time.sleep(0.1)
-            print(_status_line(sc, started), flush=True)
+            print(_final_line(sc, started, clock), flush=True)
             print("*** stopping", flush=True)
     except (ScenarioError, OmniPlanError, RuntimeError) as exc:
         print(f"mininet_topos.run: error: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import socket
@@ -158,6 +159,9 @@ def send(iface: str, src_mac: str, dst_mac: str, samples: Samples, rate_pps: flo
     seq = 0
     late_max = 0.0
     next_progress = t0 + progress_s if progress_s else float("inf")
+    if progress_s:
+        # the schedule, so a reader can tell which sequence numbers were due after a given instant
+        print(f"start {started_ns} {rate_pps:g} {seq_start}", flush=True)
     while not stop.flag:
         if count is not None and seq >= count:
             break
@@ -173,7 +177,7 @@ def send(iface: str, src_mac: str, dst_mac: str, samples: Samples, rate_pps: flo
         sock.send(encode_frame(dst_mac, src_mac, samples.task_id, samples.features[sample], seq_start + seq, sample))
         seq += 1
         if time.monotonic() >= next_progress:
-            print(f"sent {seq}", flush=True)
+            print(f"sent {seq} {time.time_ns()}", flush=True)  # this many sent by this wall-clock instant
             next_progress += progress_s
     elapsed = time.monotonic() - t0
     sock.close()
@@ -240,6 +244,51 @@ def receive(iface: str, report: Path, duration_s: float | None, progress_s: floa
 
 
 # ---------------------------------------------------------------------- analysis
+
+@dataclass(frozen=True)
+class SenderProgress:
+    """What a running sender's ``--progress`` output says: its schedule and how many it had sent when.
+
+    Example: ``SenderProgress.parse("start 1000000000 100 0\nsent 100 2000000000\n")``.
+    """
+
+    started_ns: int
+    rate_pps: float
+    seq_start: int
+    sent_at: tuple[tuple[int, int], ...] = ()  # (packets sent so far, wall-clock ns)
+
+    @classmethod
+    def parse(cls, text: str) -> "SenderProgress | None":
+        start, sent_at = None, []
+        for line in text.splitlines():
+            parts = line.split()
+            try:
+                if parts[:1] == ["start"] and len(parts) == 4:
+                    start = (int(parts[1]), float(parts[2]), int(parts[3]))
+                elif parts[:1] == ["sent"] and len(parts) == 3:
+                    sent_at.append((int(parts[1]), int(parts[2])))
+            except ValueError:
+                continue  # a line cut short while being written
+        return None if start is None else cls(*start, tuple(sent_at))
+
+    @property
+    def sent(self) -> int:
+        return self.sent_at[-1][0] if self.sent_at else 0
+
+    def first_seq_due_after(self, t_ns: float) -> int:
+        """The first sequence number whose scheduled send time is at or after ``t_ns``.
+
+        The sender paces on an absolute schedule and is never early, so every packet from this
+        one on was sent after ``t_ns`` (a lagging sender may send a few earlier ones late too).
+        """
+        due = math.ceil(max(0.0, t_ns - self.started_ns) * self.rate_pps / 1e9)
+        return self.seq_start + due
+
+    def sent_before(self, t_ns: float) -> int:
+        """Sequence numbers below the returned one had all been sent by ``t_ns`` (from the progress lines)."""
+        done = [n for n, at in self.sent_at if at <= t_ns]
+        return self.seq_start + (done[-1] if done else 0)
+
 
 @dataclass(frozen=True)
 class DeliveryReport:

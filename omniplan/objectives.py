@@ -41,6 +41,18 @@ DESCRIPTIONS: Mapping[str, str] = {
     "coverage": "share of the requested inference tasks actually offloaded",
 }
 
+#: Unit of each objective's evaluated value (``omniplan.evaluate``), shown next to every number an
+#: operator sees (CLI tables, the API's intent records) so "0.88" is never ambiguous.
+UNITS: Mapping[str, str] = {
+    "power": "W",
+    "resources": "% SRAM",
+    "throughput": "% headroom",
+    "latency": "us",
+    "coordination": "% bits",
+    "hops": "links/task",
+    "coverage": "% tasks",
+}
+
 
 class PreferenceError(ValueError):
     """A preference vector that names an unknown objective or carries an out-of-range value."""

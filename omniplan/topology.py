@@ -197,6 +197,10 @@ class Topology:
 
 # --------------------------------------------------------------------------- loaders
 
+#: A label used as a device name unchanged by ``load_graphml`` (what ``fattree``/``line``/zoo names look like).
+_DEVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
 def _sanitize(label: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9]+", "", label) or "dev"
     if base[0].isdigit():
@@ -322,7 +326,11 @@ def load_graphml(path: str | Path, *, profile: DeviceProfile = TOFINO, bandwidth
     devices = []
     for node, attrs in g.nodes(data=True):
         label = str(attrs.get("label") or attrs.get("name") or node)
-        rename[node] = _sanitize(label, taken)
+        if _DEVICE_NAME.fullmatch(label) and label not in taken:
+            rename[node] = label  # already a device name (e.g. fattree's a0_0): keep it, so write/read round-trips
+            taken.add(label)
+        else:
+            rename[node] = _sanitize(label, taken)
         lon, lat = attrs.get("Longitude"), attrs.get("Latitude")
         devices.append(Device(rename[node], profile, label, (float(lon), float(lat)) if lon is not None and lat is not None else None))
     links = []

@@ -17,6 +17,18 @@ def line3():
     return line(3)
 
 
+@pytest.fixture(autouse=True)
+def _mininet_lock(request):
+    """Tests marked ``root`` (Mininet) hold the machine-wide Mininet lock, like ``flock ... make run``."""
+    if request.node.get_closest_marker("root") is None:
+        yield
+        return
+    from mininet_topos.lock import mininet_lock
+
+    with mininet_lock():
+        yield
+
+
 @pytest.fixture(scope="session")
 def bmv2_program():
     """The p4c-compiled inml.p4 (p4src/build/inml.json), compiled now if missing or stale; skips

@@ -27,10 +27,11 @@ def _run(coro):
     return asyncio.run(coro)
 
 
-async def _with_api(fn, tmp_path, **kw):
+async def _with_api(fn, tmp_path, *, headers=AUTH, **kw):
+    """Run ``fn`` against a served controller; the session sends ``headers`` (the admin token) on every call."""
     ctl = Controller(Store(tmp_path / "c.db"), line(3))
     async with serve_api(ctl, TOKEN, **kw) as url:
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers=headers) as http:
             return await fn(ctl, url, http)
 
 
@@ -75,9 +76,9 @@ def test_writes_need_the_token(tmp_path):
         async with http.post(f"{url}/models", json={"task": {}}) as r:
             assert r.status == 401
         assert ctl.store.list_intents() == []
-        async with http.get(f"{url}/health") as r:  # reads are open
+        async with http.get(f"{url}/health") as r:  # liveness stays open
             assert r.status == 200
-    _run(_with_api(body, tmp_path))
+    _run(_with_api(body, tmp_path, headers=None))
 
 
 def test_bad_input_is_named(tmp_path):

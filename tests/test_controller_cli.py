@@ -48,7 +48,9 @@ def test_cli_submit_wait_show_status_switches(server, capsys):
     assert main(["intent", "show", intent_id, "--json", *base]) == 0
     assert f'"id": "{intent_id}"' in capsys.readouterr().out
     assert main(["status", *base]) == 0
-    assert f"active intent {intent_id}" in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert f"active intent {intent_id}" in status
+    assert "None" not in status and "idle, nothing pending" in status
     assert main(["switches", *base]) == 0
     assert main(["intent", "list", *base]) == 0
     assert intent_id in capsys.readouterr().out
@@ -60,7 +62,9 @@ def test_cli_errors_exit_2_without_traceback(server, capsys):
     assert "HTTP 401" in err and "OMNIPLAN_TOKEN" in err and "Traceback" not in err
     assert main(["intent", "submit", "--prefer", "speed=1", "--url", server, "--token", "tok"]) == 2
     assert "speed" in capsys.readouterr().err
-    assert main(["intent", "show", "nope", "--url", server]) == 2
+    assert main(["intent", "show", "nope", "--url", server, "--token", "tok"]) == 2
     assert "HTTP 404" in capsys.readouterr().err
+    assert main(["intent", "list", "--url", server]) == 2  # reads need a token too
+    assert "HTTP 401" in capsys.readouterr().err
     assert main(["status", "--url", "http://127.0.0.1:9"]) == 2
     assert "cannot reach the controller" in capsys.readouterr().err

@@ -57,7 +57,7 @@ async def _ready_and_registered(ctl, http, url, tasks) -> None:
 @contextlib.asynccontextmanager
 async def _serving(ctl, tasks):
     """The API up on the controller, every switch ready, the tasks registered: yields (url, http)."""
-    async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+    async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:  # reads need it too
         await _ready_and_registered(ctl, http, url, tasks)
         yield url, http
 
@@ -70,14 +70,14 @@ async def _submit(http, url, body) -> str:
 
 async def _until(http, url, intent_id, states, timeout=60):
     async def check():
-        async with http.get(f"{url}/intents/{intent_id}") as r:
+        async with http.get(f"{url}/intents/{intent_id}", headers=AUTH) as r:
             rec = await r.json()
         return rec if rec["state"] in states else None
     return await wait_for(check, timeout)
 
 
 async def _replanned_with(http, url, intent_id, predicate):
-    async with http.get(f"{url}/intents/{intent_id}") as r:
+    async with http.get(f"{url}/intents/{intent_id}", headers=AUTH) as r:
         rec = await r.json()
     return rec if rec["state"] == "deployed" and rec.get("replans") and predicate(rec) else None
 
@@ -223,7 +223,7 @@ def test_down_switch_is_planned_around_then_reincluded_and_restart_reconciles(ne
         sp.stop_one("s2")
         sp.restart_one("s2")
         ctl2 = _controller(tmp_path / "c.db", topo, sp)
-        async with serve_api(ctl2, TOKEN) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl2, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
             desired = ctl2.store.deployed()
             assert desired["s2"]
 

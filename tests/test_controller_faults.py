@@ -164,7 +164,7 @@ def test_intent_waiting_for_a_switch_that_never_came_is_planned_around_it(net, t
 
     async def main():
         ctl = _controller(tmp_path / "c.db", topo, sp, startup_grace_s=8.0)
-        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession() as http:
+        async with serve_api(ctl, TOKEN) as url, aiohttp.ClientSession(headers=AUTH) as http:
             await wait_for(lambda: all(ctl.southbound.drivers[d].is_ready() for d in ("s1", "s2")), 20)
             await _register_only(http, url, tasks)
             first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})

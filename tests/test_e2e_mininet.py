@@ -95,7 +95,8 @@ def _metrics_counts(sc) -> dict[tuple[str, str], int]:
     import re
     import urllib.request
 
-    with urllib.request.urlopen(sc.api.base + "/metrics", timeout=10) as resp:
+    req = urllib.request.Request(sc.api.base + "/metrics", headers={"Authorization": f"Bearer {sc.token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:  # reads need a token too
         text = resp.read().decode()
     out: dict[tuple[str, str], int] = {}
     for m in re.finditer(r'^omniplan_inference_packets_total\{([^}]*)\} ([0-9.e+]+)$', text, re.M):

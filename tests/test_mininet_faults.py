@@ -9,8 +9,6 @@ exactly what the controller says it deployed (read back with the softswitch's ow
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sys
 from pathlib import Path
 
@@ -21,34 +19,18 @@ from mininet_topos.preflight import mininet_skip_reason
 pytestmark = [pytest.mark.root, pytest.mark.slow,
               pytest.mark.skipif(mininet_skip_reason() is not None, reason=str(mininet_skip_reason()))]
 REPO = Path(__file__).resolve().parents[1]
-#: The machine-wide lock every Mininet user takes (see the project brief), besides the emulation's own.
-MININET_LOCK = "/tmp/omniplan-mininet.lock"
-
-
-def _inherited_lock() -> bool:
-    """True when we run under ``flock /tmp/omniplan-mininet.lock pytest ...`` (the fd is inherited):
-    taking the lock again on a new descriptor would wait for ourselves."""
-    fds = Path("/proc/self/fd")
-    for fd in fds.iterdir() if fds.exists() else ():
-        try:
-            if os.readlink(fd) == MININET_LOCK:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 @pytest.fixture
 def mininet_lock():
-    if _inherited_lock():
+    """The machine-wide lock every Mininet user takes (see the project brief), besides the emulation's own.
+
+    tests/conftest.py already holds it around every ``root`` test; this takes it only if not held here.
+    """
+    from mininet_topos.lock import mininet_lock as hold
+
+    with hold():
         yield
-        return
-    fd = os.open(MININET_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def test_killing_the_plan_switch_replans_and_restart_leaves_no_stale_entries(tmp_path, mininet_lock):

@@ -101,11 +101,12 @@ def test_bad_inputs_name_what_is_wrong():
         build_layout("line3", grpc_base_port=80)
 
 
-def test_subset_round_trips_through_graphml(tmp_path):
-    """What `make run` hands the controller is the same topology the emulation runs."""
+@pytest.mark.parametrize("name,subset", [("Abilene", 5), ("fattree4", None)])
+def test_subset_round_trips_through_graphml(tmp_path, name, subset):
+    """What `make run` hands the controller is the same topology the emulation runs (fattree's a0_0 keeps its _)."""
     from mininet_topos.layout import write_graphml
 
-    sub = build_layout("Abilene", max_switches=5).topology
+    sub = build_layout(name, max_switches=subset).topology
     back = load_topology(str(write_graphml(sub, tmp_path / "topo.graphml")))
     assert [d.name for d in back.devices] == [d.name for d in sub.devices]
     assert {(l.key, l.latency_us, l.bandwidth_gbps) for l in back.links} == {

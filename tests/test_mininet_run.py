@@ -38,11 +38,13 @@ def test_run_entry_classifies_and_cleans_up(tmp_path, switch):
     assert "omniplan intent submit" in out and "OMNIPLAN_URL=http://127.0.0.1:" in out
     assert re.search(r"intent \w+: deployed", out), out[-2000:]
     last = [l for l in out.splitlines() if l.startswith("[")][-1]
-    m = re.search(r"sent (\d+)\s+received (\d+).*match sklearn (\d+)\s+mismatch (\d+)\s+unlabelled (\d+)", last)
+    m = re.search(r"sent (\d+)\s+received (\d+).*match sklearn (\d+)\s+mismatch (\d+)\s+unlabelled (\d+)\s+"
+                  r"lost (\d+) of (\d+) sent after the first deploy", last)
     assert m, last
-    sent, received, right, wrong, unlabelled = map(int, m.groups())
-    # traffic ran before the intent was deployed too (dropped then); afterwards labels match sklearn
-    # the sender reports its count once a second (--rate 100): received may run up to 100 ahead of it
-    assert right >= 150 and wrong == 0 and unlabelled == 0 and received <= sent + 100, last
+    sent, received, right, wrong, unlabelled, lost, after = map(int, m.groups())
+    # Traffic ran before the intent was deployed too (dropped then). What is asserted does not depend on
+    # how fast the machine is: every packet sent after the deploy arrived, labelled as sklearn labels it.
+    assert after > 0 and lost == 0, last
+    assert wrong == 0 and unlabelled == 0 and right == received and after <= received <= sent, last
     assert cleanup._load() == {"pids": {}, "intfs": []}
     assert not [n for n in Path("/sys/class/net").iterdir() if re.fullmatch(r"[sh]\d+-eth\d+", n.name)]

@@ -91,3 +91,22 @@ def test_decode_ignores_foreign_frames():
     assert decode_frame(frame[:-1]) is None
     d = decode_frame(frame)
     assert (d.task_id, d.seq, d.sample, d.label, d.flags) == (5, 7, 1, 0, 0)
+
+
+def test_lost_counts_only_packets_due_after_the_first_deploy():
+    """The `make run` line's lost counter, from a sender's --progress output (schedule: 100 pkt/s from t=10 s)."""
+    from mininet_topos.run import after_deploy
+    from mininet_topos.traffic import SenderProgress
+
+    s = 1_000_000_000
+    progress = SenderProgress.parse(f"start {10 * s} 100 500\nsent 100 {11 * s}\nsent 2")  # last line cut short
+    assert (progress.started_ns, progress.rate_pps, progress.seq_start, progress.sent) == (10 * s, 100.0, 500, 100)
+    assert progress.first_seq_due_after(10.5 * s) == 550 and progress.first_seq_due_after(9 * s) == 500
+    assert progress.sent_before(10.9 * s) == 500 and progress.sent_before(11 * s) == 600
+    received = {str(q): [0] for q in range(500, 600) if q not in (560, 561)}
+    # deploy at 10.5 s; live: only packets sent more than a second before `now` count
+    assert after_deploy(progress, 10.5 * s, received, now_ns=12.0 * s) == (50, 2)
+    assert after_deploy(progress, 10.5 * s, received, now_ns=11.5 * s) == (0, 0)  # all may still be in flight
+    assert after_deploy(progress, 10.5 * s, received, upto=600) == (50, 2)  # final: the sender's exact end
+    assert after_deploy(progress, None, received) is None and after_deploy(None, 10.5 * s, received) is None
+    assert SenderProgress.parse("sent 5 123") is None  # no schedule line: not a sender log

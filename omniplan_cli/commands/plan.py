@@ -15,17 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from omniplan.errors import InfeasibleError, InputError
-
-#: Unit and direction shown next to each objective.
-UNITS = {
-    "power": "W",
-    "resources": "% SRAM",
-    "throughput": "% headroom",
-    "latency": "us",
-    "coordination": "% bits",
-    "hops": "links/task",
-    "coverage": "% tasks",
-}
+from omniplan.objectives import UNITS  # unit shown next to each objective
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

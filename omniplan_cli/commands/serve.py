@@ -1,7 +1,10 @@
 """`omniplan serve`: run the controller service (northbound API + planning queue + P4Runtime southbound).
 
-The token comes from --token or OMNIPLAN_TOKEN; without either a random one is generated and
-printed once, so a fresh install is never open for writes.
+The admin token comes from --token or OMNIPLAN_TOKEN; without either a random one is generated and
+printed once, so a fresh install is never open for writes. Reads need a token too: the admin token,
+or the read-only one (--read-token or OMNIPLAN_READ_TOKEN) that dashboards and scrapers can hold
+without being able to change anything; --public-reads opens every GET instead (an explicit choice).
+/health and /openapi.json are always open.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8181, help="HTTP port (default 8181; 0 = any free port)")
     p.add_argument("--db", default="omniplan.db", help="SQLite state file (default omniplan.db)")
-    p.add_argument("--token", default=None, help="API bearer token (default: $OMNIPLAN_TOKEN, else random)")
+    p.add_argument("--token", default=None, help="admin API bearer token (default: $OMNIPLAN_TOKEN, else random)")
+    p.add_argument("--read-token", default=None,
+                   help="read-only bearer token for GETs (default: $OMNIPLAN_READ_TOKEN; none: reads need the admin token)")
+    p.add_argument("--public-reads", action="store_true", help="serve GETs without any token (writes still need it)")
+    p.add_argument("--keepalive", type=float, default=10.0,
+                   help="seconds between keep-alive comments on idle /events streams (default 10)")
     p.add_argument("--topology", default="abilene", help="topology name or .graphml (default abilene)")
     p.add_argument("--switches", default=None, help="switch list (YAML/JSON, see controller/config.py)")
     p.add_argument("--workload", default=None, help="workload file whose tasks intents may reference by name")
@@ -46,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--batch-size {args.batch_size}: must be >= 1")
     if args.port < 0 or args.port > 65535:
         raise InputError(f"--port {args.port}: not a TCP port")
+    if not args.keepalive > 0:
+        raise InputError(f"--keepalive {args.keepalive}: must be > 0 seconds")
+    args.read_token = args.read_token or os.environ.get("OMNIPLAN_READ_TOKEN") or None
+    if args.read_token is not None and args.read_token == token:
+        raise InputError("--read-token: must differ from the admin token")
     return asyncio.run(_serve(args, token, generated))
 
 
@@ -62,7 +75,8 @@ async def _serve(args: argparse.Namespace, token: str, generated: bool) -> int:
                                   options=ServiceOptions(batch_size=args.batch_size, drain_s=args.drain,
                                                          warm_translator=not args.no_warm,
                                                          link_probe_s=args.link_probe))
-    app = build_app(controller, token, max_body=args.max_body)
+    app = build_app(controller, token, max_body=args.max_body, read_token=args.read_token,
+                    public_reads=args.public_reads, keepalive_s=args.keepalive)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
@@ -78,6 +92,9 @@ async def _serve(args: argparse.Namespace, token: str, generated: bool) -> int:
           f"{len(controller.switches)} switches, db {args.db})", flush=True)
     if generated:
         print(f"omniplan serve: API token (generated): {token}", flush=True)
+    reads = ("open to anyone (--public-reads)" if args.public_reads
+             else "need the admin or the read-only token" if args.read_token else "need the admin token")
+    print(f"omniplan serve: reads {reads}; /health is open", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
