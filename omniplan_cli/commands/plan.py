@@ -192,6 +192,10 @@ def _print_tables(result, topology, workload, translation=None) -> None:
                       f"{sel.similarities[r.name]:.3f}" if r.name in sel.similarities else "-")
     console.print(solve)
     console.print(f"activation: [bold]{sel.rule}[/bold] - {sel.reason}", highlight=False)
+    # The rule says which experts the channel calls for; this line says which actually ran (the MIP
+    # may be skipped at the bound, and fast experts may fall through), so the two never get confused.
+    ran = ", ".join(f"{r.name} ({r.role})" for r in result.runs)
+    console.print(f"experts that ran: {ran}; chosen: {result.chosen}", highlight=False)
     top = sorted(sel.similarities.items(), key=lambda kv: -kv[1])[:6]
     console.print("cosine similarity: " + ", ".join(f"{k} {v:.3f}" for k, v in top), highlight=False)
     for note in result.notes:
