@@ -210,6 +210,10 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|th
                              re.I)
 
 
+# "..., if there is any slack, trim the energy": a condition that opens a clause after a comma grades what follows.
+_LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
+
+
 def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     """Attach clauses that name no objective but grade one to the clause they grade.
 
@@ -225,8 +229,9 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
         kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
         short = len(lower.split()) <= 5 and not DISMISSAL.search(lower)
+        leading_condition = bool(_LEADING_CONDITION.match(clause.text)) and len(merged) + 1 < len(clauses)
         if names_nothing and kinds and short and not _BACK_REFERENCE.match(clause.text) \
-                and kinds <= {"primary", "secondary", "tertiary"}:
+                and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue
         if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)):

@@ -183,6 +183,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
         r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b", 1, "degree"),
+    # conditions on slack: the objective is wanted only when it costs nothing ("fewer hops only if it costs
+    # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
+    Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
+        r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity) (?:left|to spare)?"
+        r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
@@ -240,7 +245,7 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
-    r"|\s+if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
+    r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
     re.IGNORECASE,
 )
 
