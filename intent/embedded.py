@@ -31,7 +31,7 @@ from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, 
 from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
-                            RANKED_BELOW, SEQUENCE_START)
+                            ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -487,6 +487,8 @@ class EmbeddedTranslator:
                 if levels[o] == 3:
                     levels[o] = 4
                     evidence[o].append("(ranked first)")
+        _stated_order(reading, mentions, levels, evidence)
+        _comparative_tails(clauses, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
             keep = {m.objective for m in mentions if clauses[m.clause].exclusive_only or clauses[m.clause].drop_others}
@@ -526,6 +528,46 @@ class EmbeddedTranslator:
             if not levels[o] and not any(w.startswith("dismissed") for w in words):
                 words.append("dismissed")
         return levels, evidence, notes, max(0.0, min(1.0, confidence)), custom_levels, oos_levels
+
+
+def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, int],
+                  evidence: dict[str, list[str]]) -> None:
+    """"In this order: A, B and C": the conventions' first 4, second 2, third and later 1.
+
+    Objectives are ranked by where they are first named; a hedge already below the rank is kept.
+    """
+    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
+        return
+    firsts: dict[str, tuple[int, int]] = {}
+    for m in mentions:
+        if m.dismissed or not levels[m.objective]:
+            continue
+        r = reading.clauses[m.clause]
+        pos = min(x.start() for x in _objective_regex(m.objective).finditer(r.lower))
+        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    ordered = sorted(firsts, key=firsts.get)
+    if len(ordered) < 2:
+        return
+    for rank, o in enumerate(ordered):
+        levels[o] = 4 if rank == 0 else min(levels[o], 2 if rank == 1 else 1)
+        evidence.setdefault(o, []).append(f"(stated order: item {rank + 1})")
+
+
+def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:
+    """"..., but delay more": the objective the comparing clause names stays asked for (3), the others drop to 2."""
+    for k, r in enumerate(clauses):
+        if r.dismissed or not r.objectives or not COMPARATIVE_TAIL.search(r.lower) or k == 0 and len(clauses) == 1:
+            continue
+        favoured = set(r.objectives)
+        others = [o for o in OBJECTIVES if o not in favoured and levels[o] == 3]
+        if not others:
+            continue
+        for o in favoured:
+            if 0 < levels[o] < 3:
+                levels[o] = 3
+        for o in others:
+            levels[o] = 2
+            evidence.setdefault(o, []).append(f"(ranked below {', '.join(sorted(favoured))})")
 
 
 ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"

@@ -226,7 +226,9 @@ DISMISSAL = re.compile(
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
-RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to)\b"
+RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
+                          r"|more (?:important|critical|urgent|pressing|valuable) than|(?:higher|greater|bigger) priority than"
+                          r"|outweighs?|outranks?|trumps|matters? more than|counts? more than|weighs? more than)\b"
                           r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
 
 # "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.
@@ -234,6 +236,17 @@ LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\b
 
 # Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
 SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|once that'?s (?:settled|done))\b")
+
+# An order stated for the whole list ("three things in this order: A, B and C"): the conventions grade the
+# first item 4, the second 2 and the rest 1.
+ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly this|strict) order\b"
+                          r"|\bin order of (?:priority|importance|preference)\b|\bin (?:descending|decreasing) (?:order of )?"
+                          r"(?:priority|importance)\b|\bby (?:priority|importance):")
+
+# A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
+# "but the quick is more important"): the objective it names is ranked above the others.
+COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please| pls)?\s*[.!]*$|\b(?:is|are) (?:the )?more important\b"
+                              r"|\b(?:weighs|counts|matters) more\s*[.!]*$")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")
