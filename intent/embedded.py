@@ -47,7 +47,7 @@ SUBJECTS: dict[str, str] = {
     "coverage": "high coverage of offloaded tasks",
 }
 
-_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#]?\d)")  # ticket ids ("TICKET-9021", "INC-2207") are not shouting
 
 
 @dataclass
@@ -159,7 +159,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         return max(i for i, b in enumerate(bounds[:-1]) if b <= pos)
     where = {o: {conjunct(m.start()) for m in _objective_regex(o).finditer(lower)} for o in objectives}
     occupied = set().union(*where.values()) if where else set()
-    local = len(occupied) >= 2
+    # "memory and hops could each improve slightly": a distributive word spreads the softener over all of them
+    local = len(occupied) >= 2 and not re.search(r"\b(?:each|both|all of them|all three|either)\b", lower)
     clause_levels = [lvl for lvl, kind, pos in cues
                      if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied)]
 
@@ -206,7 +207,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
                          drop_others, oos, custom, objective_levels)
 
 
-_BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
                              re.I)
 
 
@@ -229,16 +230,22 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
         kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
         short = len(lower.split()) <= 5 and not DISMISSAL.search(lower)
-        leading_condition = bool(_LEADING_CONDITION.match(clause.text)) and len(merged) + 1 < len(clauses)
+        condition = names_nothing and bool(kinds) and bool(_LEADING_CONDITION.match(clause.text))
+        leading_condition = condition and clause.after_pause and clause.index + 1 < len(clauses)
+        if condition and not leading_condition and merged:
+            # "power and memory only if they come for free": a trailing condition grades the clause before
+            previous = merged[-1]
+            merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
+            continue
         if names_nothing and kinds and short and not _BACK_REFERENCE.match(clause.text) \
                 and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue
         if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)):
             previous = merged[-1]
-            merged[-1] = Clause(previous.index, f"{previous.text}, {text}")
+            merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
-            merged.append(Clause(len(merged), text))
+            merged.append(Clause(len(merged), text, clause.after_pause))
     if prefix:  # a rank label with nothing after it grades the clause before
         if merged:
             merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {prefix}")

@@ -136,6 +136,7 @@ class Clause:
 
     index: int
     text: str
+    after_pause: bool = True  # the clause opens the text or follows punctuation (",", ";", ".") rather than a bare word
 
 
 def split_clauses(text: str) -> list[Clause]:
@@ -150,10 +151,37 @@ def split_clauses(text: str) -> list[Clause]:
             starts.append(m.start())
     starts.append(len(text))
     pieces = [text[a:b] for a, b in zip(starts, starts[1:])]
-    clauses = []
+    # A short label before a colon belongs to what it labels: "memory: don't care", "Nice to have: less TCAM".
+    joined: list[str] = []
     for piece in pieces:
+        if joined and joined[-1].rstrip().endswith(":") and len(_WORD.findall(joined[-1])) <= LABEL_WORDS:
+            joined[-1] = joined[-1].rstrip().rstrip(":") + " " + piece.strip(" \t\n:")
+        else:
+            joined.append(piece)
+    clauses = []
+    after_pause = True
+    carried = ""  # a bare connective (", and" before " if ...") opens the next clause
+    for piece in joined:
         cleaned = piece.strip(" \t\n.;:!?")
         cleaned = cleaned.lstrip(",").strip()
+        if cleaned.lower() in _BARE_CONNECTIVES:
+            carried = f"{carried} {cleaned}".strip()
+            after_pause = after_pause or piece.lstrip().startswith(_PAUSES)
+            continue
         if cleaned:
-            clauses.append(Clause(len(clauses), cleaned))
+            opened = after_pause or piece.lstrip().startswith(_PAUSES)
+            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened))
+            carried = ""
+        after_pause = piece.rstrip().endswith(_PAUSES)
+    if carried and clauses:
+        last = clauses[-1]
+        clauses[-1] = Clause(last.index, f"{last.text} {carried}", last.after_pause)
     return clauses
+
+
+_PAUSES = (",", ";", ":", ".", "!", "?", "\n")
+_BARE_CONNECTIVES = frozenset({"and", "but", "so", "or", "also", "and also", "yet"})
+
+
+#: the most words a label before a colon has ("memory:", "nice to have:", "Must have:") to be read with what follows
+LABEL_WORDS = 3
