@@ -95,6 +95,9 @@ TYPO_TARGETS: tuple[str, ...] = (
     "traffic", "efficiency", "footprint", "electricity", "security", "reliability", "availability", "privacy",
     "switches", "packets", "overhead", "usage", "classification", "minimise", "maximise", "bandwidth", "count",
     "utilization", "consumption", "synchronisation", "milliseconds", "classifier", "pipeline",
+    # grading and placement words whose typos hide a rank or an objective ("secondry", "modles accross")
+    "secondary", "primary", "essential", "necessary", "models", "across", "between", "every", "classified",
+    "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -177,7 +180,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
-        r"|\bless so\b|\bcomes? (?:second|after|later|next)\b", 2, "secondary"),
+        r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
+        r"|\b(?:is|are) secondary to\b", 2, "secondary"),
     Cue(r"\bthird(?:ly)?\b|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
@@ -187,6 +191,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
     Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
         r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity) (?:left|to spare)?"
+        r"|\b(?:still |any |some )(?:freedom|leeway|latitude|wiggle room|margin)\b"
         r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
@@ -218,7 +223,10 @@ DISMISSAL = re.compile(
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
     r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost))|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
-    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\bregardless of\b"
+    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))"
+    # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
+    r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
+    r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
     r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"

@@ -90,8 +90,13 @@ def _repair_word(word: str) -> str:
     lower = word.lower()
     if lower in SLANG:
         return SLANG[lower]
-    if len(lower) < 5 or lower in known_words() or _derived(lower):
+    if len(lower) < 4 or lower in known_words() or _derived(lower):
         return word
+    if len(lower) == 4:
+        # four letters: only a dropped letter is repaired ("powr", "enrgy" is longer), never a swap, so
+        # unknown short words do not drift onto domain words
+        return next((t for t in TYPO_TARGETS if len(t) == 5 and any(t[:i] + t[i + 1:] == lower for i in range(5))),
+                    word)
     match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
     return match[0] if match else word
 
