@@ -550,7 +550,7 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
         if m.dismissed or not levels[m.objective]:
             continue
         r = reading.clauses[m.clause]
-        pos = min(x.start() for x in _objective_regex(m.objective).finditer(r.lower))
+        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
         firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
     ordered = sorted(firsts, key=firsts.get)
     if len(ordered) < 2:
