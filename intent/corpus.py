@@ -190,7 +190,11 @@ CHATTER = ("offload the models", "please deploy the classifier", "place the fore
            "offload multiple ML tasks", "offloading more tasks", "place the tasks on the switches",
            "offload as usual", "deploy the models with default settings", "host the inference tasks",
            "run the classifiers on the edge", "delay the meeting to friday",
-           "our memory of the incident", "the latest tower firmware", "cover the basics in the doc")
+           "our memory of the incident", "the latest tower firmware", "cover the basics in the doc",
+           # no objective at all, said casually: "any placement will do" asks for nothing
+           "any layout will do", "whatever placement you pick is ok", "no preference on where things go",
+           "do what you think is best", "surprise me", "any reasonable plan works", "just get it deployed",
+           "we have no special requirements", "the default plan is fine by us", "nothing in particular")
 
 #: frames around a clause: ticket prefixes, politeness, context.
 FRAMES = ("{c}", "{c}", "{c}", "please {c}", "{c} please", "we need to {c}", "for this rollout, {c}",

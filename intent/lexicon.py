@@ -111,9 +111,12 @@ SLANG: dict[str, str] = {
     "dosnt": "doesn't", "doesnt": "doesn't", "isnt": "isn't", "arent": "aren't", "dont": "don't", "bout": "about",
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
+    "shd": "should", "b": "be", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
+#: other slashed chat abbreviations, read as the word they stand for ("fine w/ higher power")
+SLASHED_WORDS: dict[str, str] = {"w/o": "without", "w/": "with"}
 
 # Acronyms and units that are written in capitals without shouting.
 ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, TYPO_TARGETS
+from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -115,6 +115,11 @@ def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
     slashed = SLASHED_SLANG.sub("bandwidth", text)
     if slashed != text:
         fixes.append(("b/w", "bandwidth"))
+    for short, word in SLASHED_WORDS.items():
+        expanded = re.sub(rf"(?<![\w/]){re.escape(short)}(?=\s|$)", word, slashed, flags=re.I)
+        if expanded != slashed:
+            fixes.append((short, word))
+            slashed = expanded
     return _WORD.sub(fix, slashed), fixes
 
 
