@@ -237,7 +237,8 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
             continue
-        if names_nothing and kinds and short and not _BACK_REFERENCE.match(clause.text) \
+        if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
+                and not _BACK_REFERENCE.match(clause.text) \
                 and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue

@@ -164,8 +164,10 @@ def split_clauses(text: str) -> list[Clause]:
     # A short label before a colon belongs to what it labels: "memory: don't care", "Nice to have: less TCAM".
     joined: list[str] = []
     for piece in pieces:
-        if joined and joined[-1].rstrip().endswith(":") and len(_WORD.findall(joined[-1])) <= LABEL_WORDS:
-            joined[-1] = joined[-1].rstrip().rstrip(":") + " " + piece.strip(" \t\n:")
+        label = joined[-1].strip(" \t\n.;,") if joined else ""
+        if label and piece.lstrip().startswith(":") and not any(ch.isdigit() for ch in label) \
+                and len(_WORD.findall(label)) <= LABEL_WORDS and len(_WORD.findall(piece)) <= LABELLED_WORDS:
+            joined[-1] = joined[-1].rstrip() + " " + piece.strip(" \t\n:")
         else:
             joined.append(piece)
     clauses = []
@@ -195,3 +197,6 @@ _BARE_CONNECTIVES = frozenset({"and", "but", "so", "or", "also", "and also", "ye
 
 #: the most words a label before a colon has ("memory:", "nice to have:", "Must have:") to be read with what follows
 LABEL_WORDS = 3
+#: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
+#: ("not the latency, not the throughput: the power draw is what we need to fix")
+LABELLED_WORDS = 6
