@@ -207,7 +207,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
                          drop_others, oos, custom, objective_levels)
 
 
-_BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
                              re.I)
 
 
@@ -480,7 +480,9 @@ class EmbeddedTranslator:
         positive = [m for m in mentions if not m.dismissed]
         if len({m.objective for m in positive}) == 1 and len({m.clause for m in positive}) >= 2 \
                 and all(m.level == 3 for m in positive) \
-                and len({reading.clauses[m.clause].lower.strip(" !.") for m in positive}) == 1:
+                and (len({reading.clauses[m.clause].lower.strip(" !.") for m in positive}) == 1
+                     or all(len(reading.clauses[m.clause].lower.split()) <= 3 for m in positive)
+                     and len({w.lower() for m in positive for w in reading.clauses[m.clause].objectives[m.objective]}) == 1):
             o = positive[0].objective
             levels[o] = 4
             evidence[o].append("(repeated)")

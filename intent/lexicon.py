@@ -172,9 +172,17 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
-        r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
+        r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
     Cue(r"\bat the (?:expense|cost|detriment) of\b", 2, "constraint"),
+    # keeping a metric where it is, not improving it: "keep latency roughly where it is", "within the current SLO"
+    Cue(r"\b(?:roughly |about |more or less )?(?:where|as) (?:it|they) (?:is|are)(?: now| today)?\b|\bwithin (?:the |our )?current\b"
+        r"|\bat (?:its|their|the) current (?:level|value)s?\b|\b(?:can'?t|cannot|don'?t|do not) let (?:it|them|\w+) (?:drop|slip|degrade|get worse)"
+        r"(?: \w+)?(?: much| too much| a lot)\b|\bnot (?:get|become) (?:much )?worse\b", 2, "constraint"),
+    # priority labels after an objective ("power P3"): P1 is the plain ask, P2 a moderate one, P3 and below a
+    # small one; a ticket's own priority at the head of its line ("P2 | edge-03 | ...") grades nothing
+    Cue(r"(?<=\w )(?:p2|prio(?:rity)? 2)\b", 2, "degree"),
+    Cue(r"(?<=\w )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
     Cue(r"(?:^|\s)>+(?=\s)(?!\s*(?:everything|anything|all)\b)", 2, "secondary"),  # "latency > power": ranked after
     Cue(r">+\s*(?:everything|anything|all)(?: else)?\b", 4, "primary"),  # "throughput > everything"
     Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
@@ -184,7 +192,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
-        r"|\b(?:is|are) secondary to\b", 2, "secondary"),
+        r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
+        r"|\bless important than\b", 2, "secondary"),
     Cue(r"\bthird(?:ly)?\b|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
