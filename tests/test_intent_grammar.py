@@ -46,6 +46,11 @@ CASES = [
     ("Lower the delay; energy and memory could both drop slightly.", {"latency": 3, "power": 1, "resources": 1}),
     # declining the optimisation itself
     ("Do not maximise throughput, just reduce the metadata between switches.", {"coordination": 3}),
+    # keeping a metric where it is asks for little; priority labels after an objective grade it
+    ("Raise the packet rate, and hold delay about where it is now.", {"throughput": 3, "latency": 2}),
+    ("memory P1, hops P3", {"resources": 3, "hops": 1}),
+    # one word repeated over short clauses is emphasis
+    ("Coverage. Coverage. Coverage.", {"coverage": 4}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
