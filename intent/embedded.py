@@ -215,6 +215,9 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
+_ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
+
+
 def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     """Attach clauses that name no objective but grade one to the clause they grade.
 
@@ -242,7 +245,13 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
                 and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue
-        if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)):
+        # "lat? meh.", "memory - irrelevant": a bare dismissal after a bare objective dismisses it;
+        # "It's fine" before "if packets take extra hops" is read with the condition it accepts
+        bare_dismissal = names_nothing and len(lower.split()) <= 2 and bool(DISMISSAL.search(lower)) \
+            and bool(merged) and len(merged[-1].text.split()) <= 3
+        accepting = bool(merged) and bool(_ACCEPTANCE.match(merged[-1].text)) and lower.startswith("if ")
+        if merged and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)) or bare_dismissal
+                       or accepting):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:

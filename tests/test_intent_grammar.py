@@ -51,6 +51,16 @@ CASES = [
     ("memory P1, hops P3", {"resources": 3, "hops": 1}),
     # one word repeated over short clauses is emphasis
     ("Coverage. Coverage. Coverage.", {"coverage": 4}),
+    # tolerance and bare dismissals
+    # (the condition everything else hangs on, "as long as", is the greatest demand, as the held-out sets label it)
+    ("It's okay if flows cross a few more switches, as long as delay goes down.", {"latency": 4}),
+    ("pwr? nah. delay? meh. coverage - yes, all of it", {"coverage": 3}),
+    ("Energy isn't the bottleneck; shorter paths are what we need.", {"hops": 3}),
+    # "hop" as a place names no hop-count demand
+    ("less metadata carried across hops would be nice", {"coordination": 2}),
+    pytest.param("less state handed along hop to hop would be nice", {"coordination": 2},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss: the lexicon skips 'hop to hop' but the "
+                                                             "learned objective head reads it as hop count")),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
@@ -86,4 +96,5 @@ def test_none_of_these_sentences_is_in_the_training_corpus():
     from intent.corpus import generate_corpus
 
     corpus = {row.text.lower().strip() for row in generate_corpus()}
-    assert not [t for t, _ in CASES if t.lower().strip() in corpus]
+    texts = [(c.values[0] if hasattr(c, "values") else c[0]) for c in CASES]
+    assert not [t for t in texts if t.lower().strip() in corpus]
