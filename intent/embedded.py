@@ -31,7 +31,7 @@ from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, 
 from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
-                            ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL)
+                            ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -194,6 +194,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             level = 4
             objective_levels = {o: 4 for o in objectives}
             degree_words.extend(shouted or ["(repeated)"])
+    if "coverage" in objectives and not cues and not rank and UNIVERSAL.search(lower):
+        objective_levels["coverage"] = 4
+        degree_words.append(UNIVERSAL.search(lower).group(0))
     dismissal = DISMISSAL.search(lower)
     if dismissal and objectives and EXCEPT_ONLY.search(lower):
         # "don't care about anything except X" = "only X matters"

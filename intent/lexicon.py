@@ -271,6 +271,15 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please| pls)?\s*[.!]*$|\b(?:is|are) (?:the )?more important\b"
                               r"|\b(?:weighs|counts|matters) more\s*[.!]*$")
 
+# Coverage asked for as "none may be missed" ("no flow can be missing", "don't leave any model unplaced",
+# "not a single task dropped", "every single one"): a demand stated twice over (a universal and a negated
+# absence) is absolute, and the dev set's conventions give an absolute demand the greatest level. A plain
+# "every flow" or "all tasks" stays 3, as the older held-out sets label it.
+UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
+                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
+                       r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
+                       r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b")
+
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")
 
