@@ -278,7 +278,8 @@ COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please|
 UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
                        r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
                        r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
-                       r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b")
+                       r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b"
+                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")

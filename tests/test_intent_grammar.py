@@ -64,6 +64,8 @@ CASES = [
     # coverage asked as "none may be missed" is absolute; a plain "every flow" stays 3
     ("No tenant's flows may be left unclassified.", {"coverage": 4}),
     ("Raise coverage for every tenant.", {"coverage": 3}),
+    # the learned head's "greatest demand" beside a hedged second ask is a contrast, read as plain 3
+    ("Shorter routes are the actual aim here; a smaller TCAM footprint would be appreciated.", {"hops": 3, "resources": 1}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
