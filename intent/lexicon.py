@@ -140,6 +140,9 @@ class Cue:
 _SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximum|maximal|best|fastest|shortest|most"
                 r"|largest|greatest|biggest|tiniest|quickest|smallest possible)")
 
+# "a bit more weight to X than to Y", "slightly more emphasis on X": a comparison, not a softener
+_NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|attention|important))"
+
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
@@ -175,6 +178,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
+    # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)
+    Cue(r"\bnot (?:to )?(?:use|using|spend|spending|take|taking|consume|consuming|eat|eating|need|needing|burn|burning)"
+        r" (?:so|too|that) much\b", 3, "degree"),
     Cue(r"\bat the (?:expense|cost|detriment) of\b", 2, "constraint"),
     # keeping a metric where it is, not improving it: "keep latency roughly where it is", "within the current SLO"
     Cue(r"\b(?:roughly |about |more or less )?(?:where|as) (?:it|they) (?:is|are)(?: now| today)?\b|\bwithin (?:the |our )?current\b"
@@ -206,7 +212,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity) (?:left|to spare)?"
         r"|\b(?:still |any |some )(?:freedom|leeway|latitude|wiggle room|margin)\b"
         r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
-    Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
+    Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
 )
@@ -251,7 +257,9 @@ DISMISSAL = re.compile(
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
                           r"|more (?:important|critical|urgent|pressing|valuable) than|(?:higher|greater|bigger) priority than"
-                          r"|outweighs?|outranks?|trumps|matters? more than|counts? more than|weighs? more than)\b"
+                          r"|outweighs?|outranks?|trumps|matters? more than|counts? more than|weighs? more than"
+                          # "more weight to coverage than to latency": what follows "than" is ranked below
+                          r"|(?<!less )(?<!fewer )(?<!less important )than(?: to| on| for)?)\b"
                           r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
 
 # "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.

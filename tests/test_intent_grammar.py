@@ -66,6 +66,9 @@ CASES = [
     ("Raise coverage for every tenant.", {"coverage": 3}),
     # the learned head's "greatest demand" beside a hedged second ask is a contrast, read as plain 3
     ("Shorter routes are the actual aim here; a smaller TCAM footprint would be appreciated.", {"hops": 3, "resources": 1}),
+    # "slightly more emphasis on X than on Y" compares, it does not soften; "not use so much X" asks for less X
+    ("Put slightly more emphasis on bandwidth than on delay.", {"throughput": 3, "latency": 2}),
+    ("Please do not burn so much energy.", {"power": 3}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
