@@ -69,6 +69,9 @@ CASES = [
     # "slightly more emphasis on X than on Y" compares, it does not soften; "not use so much X" asks for less X
     ("Put slightly more emphasis on bandwidth than on delay.", {"throughput": 3, "latency": 2}),
     ("Please do not burn so much energy.", {"power": 3}),
+    # ruling out falling short is the greatest demand; "acceptable" alone stays moderate
+    ("A slow verdict is a deal-breaker for us.", {"latency": 4}),
+    ("Energy draw that is acceptable, and fewer hops.", {"power": 2, "hops": 3}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
