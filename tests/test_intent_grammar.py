@@ -11,22 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from intent import translate
 from intent.text import repair_typos, split_clauses
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loaded(tmp_path_factory):
-    import os
-
-    from intent import embedded_translator
-
-    os.environ.setdefault("OMNIPLAN_HOME", str(tmp_path_factory.mktemp("home")))
-    return embedded_translator()
-
-
-def nonzero(text: str) -> dict[str, int]:
-    return {o: v for o, v in translate(text).levels().items() if v}
+from tests.test_intent_generalise import loaded, nonzero  # noqa: F401 (autouse fixture: one loaded translator)
 
 
 CASES = [
@@ -104,8 +90,6 @@ def test_stated_order_with_an_objective_only_the_learned_head_names():
 
 
 def test_none_of_these_sentences_is_in_the_training_corpus():
-    from intent.corpus import generate_corpus
+    from tests.test_intent_generalise import sentences_in_corpus
 
-    corpus = {row.text.lower().strip() for row in generate_corpus()}
-    texts = [(c.values[0] if hasattr(c, "values") else c[0]) for c in CASES]
-    assert not [t for t in texts if t.lower().strip() in corpus]
+    assert sentences_in_corpus(CASES) == []
