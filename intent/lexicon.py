@@ -156,7 +156,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
     # added after the held-out first run (after-tuning): idioms that single one objective out
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
-        r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b|\bis king\b|\bnorth star\b"
+        r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
+        r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),

@@ -58,6 +58,7 @@ CASES = [
     # ruling out falling short is the greatest demand; "acceptable" alone stays moderate
     ("A slow verdict is a deal-breaker for us.", {"latency": 4}),
     ("Energy draw that is acceptable, and fewer hops.", {"power": 2, "hops": 3}),
+    ("Keeping hops low is more important than anything else.", {"hops": 4}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
