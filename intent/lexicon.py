@@ -26,6 +26,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpower\b(?! of)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
+        # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
+        r"\b(?:fewer|less|no more|minimum of|minimal) (?:\w+ )?(?:switches|devices|boxes|racks|fans|line cards|chassis|nodes)"
+        r" (?:(?:left|kept) )?(?:powered(?: on| up)?|switched on|turned on|running|spinning|humming|awake|lit|drawing)\b",
+        r"\b(?:run|keep|make|stay)\w* (?:\w+ ){0,4}cooler\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
@@ -69,7 +73,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
-        r"\bpath (?:stretch|length)\b", r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b",
+        r"\bpath (?:stretch|length)\b",
+        r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?"

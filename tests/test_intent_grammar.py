@@ -59,6 +59,9 @@ CASES = [
     ("A slow verdict is a deal-breaker for us.", {"latency": 4}),
     ("Energy draw that is acceptable, and fewer hops.", {"power": 2, "hops": 3}),
     ("Keeping hops low is more important than anything else.", {"hops": 4}),
+    # devices kept running are energy, not hop count; "fewest switches on each path" stays hops
+    ("Keep fewer boxes powered up overnight.", {"power": 3}),
+    ("Use the fewest switches on each path.", {"hops": 3}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
