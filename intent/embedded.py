@@ -505,6 +505,19 @@ class EmbeddedTranslator:
         if ranked:
             head = [m for m in mentions if m.clause < ranked[0] and not m.dismissed]
             head_objectives = {m.objective for m in head}
+            if len(head_objectives) > 1 and SEQUENCE_START.search(clauses[ranked[0]].lower):
+                # "..., but when forced to choose pick latency, then power": the list head is the clause
+                # just before the first "then", not the context said before it
+                head = [m for m in head if m.clause == ranked[0] - 1]
+                head_objectives = {m.objective for m in head}
+                # the list's own grade replaces the plain mention in the context ("energy both matter ... then energy")
+                for m in mentions:
+                    r = clauses[m.clause]
+                    earlier = [e for e in mentions if e.objective == m.objective and e.clause < ranked[0] - 1]
+                    if m.clause in ranked and not m.dismissed and earlier \
+                            and all(e.level == 3 and not clauses[e.clause].degree_words for e in earlier):
+                        levels[m.objective] = m.level
+                        evidence[m.objective].append("(graded by the stated list)")
             if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head):
                 (o,) = head_objectives
                 if levels[o] == 3:

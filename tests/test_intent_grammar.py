@@ -62,6 +62,8 @@ CASES = [
     # devices kept running are energy, not hop count; "fewest switches on each path" stays hops
     ("Keep fewer boxes powered up overnight.", {"power": 3}),
     ("Use the fewest switches on each path.", {"hops": 3}),
+    # a then-list after context that names the same objectives: the list's head is first, the list grades the rest
+    ("Delay and energy both matter to us, but if pushed, favour delay, then energy.", {"latency": 4, "power": 2}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
