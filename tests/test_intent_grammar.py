@@ -64,6 +64,8 @@ CASES = [
     ("Use the fewest switches on each path.", {"hops": 3}),
     # a then-list after context that names the same objectives: the list's head is first, the list grades the rest
     ("Delay and energy both matter to us, but if pushed, favour delay, then energy.", {"latency": 4, "power": 2}),
+    # a hard bound in ticket wording is the greatest demand
+    ("SRAM: 2 MB per leaf, hard cap", {"resources": 4}),
     # ticket ids in capitals are not shouting
     ("INCIDENT-5521 reduce SRAM usage on the leaves", {"resources": 3}),
 ]
