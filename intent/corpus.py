@@ -79,6 +79,48 @@ PLAIN_MAX = ("maximize {x}", "increase {x}", "boost {x}", "raise {x}", "keep {x}
              "with more {x}", "higher {x}", "just give us more {x}", "more {x}", "optimise for {x}",
              "we'd like higher {x}", "favour {x}", "make {x} higher", "we need high {x}",
              "get as much {x} as you can", "{x} does", "squeeze out more {x}")
+#: demands described by their effect, with none of the objective's usual words (level 3): WHY: operators
+#: often say what they want to happen ("fewer racks running hot") rather than name the metric, and the
+#: lexicon cannot list every such description; the objective head learns them from these.
+DESCRIBED: dict[str, tuple[str, ...]] = {
+    "power": ("fewer switches switched on", "let idle boxes sleep", "keep the fans from spinning up",
+              "run the racks cooler", "stay under the rack's wattage cap", "draw less from the wall",
+              "smaller electricity bill for the fabric", "park unused line cards", "keep the PSUs lightly loaded",
+              "power down what you can at night", "keep the heat output of the switches low",
+              "consolidate onto fewer powered devices"),
+    "resources": ("leave room in the tables for routing", "don't fill up the match-action tables",
+                  "keep the chips from running out of stages", "fit the model into the space that is left",
+                  "don't eat the entries the ACLs need", "leave headroom on the ASIC", "use fewer table entries",
+                  "make the model small enough to fit", "don't crowd the pipeline", "squeeze the model into the chip",
+                  "keep the forwarding tables free for forwarding", "the chips are nearly full"),
+    "throughput": ("handle more packets each second", "don't let the classifier become a bottleneck",
+                   "keep up with line rate", "process every burst without queuing up", "let more traffic through",
+                   "the uplinks should carry more", "no drops when traffic peaks", "keep the pipes full",
+                   "process the full 100G", "more volume through the same boxes"),
+    "latency": ("verdicts should come back quickly", "don't make packets wait for the model",
+                "answers in microseconds", "keep the classifier off the slow path", "make the decision quick",
+                "no extra waiting per packet", "respond faster to each flow", "packets shouldn't sit in queues",
+                "the detection must feel instant", "shave time off each lookup"),
+    "coordination": ("keep each model on one switch", "don't make switches talk to each other mid-decision",
+                     "stop passing partial results between boxes", "no splitting a model across devices",
+                     "fewer bytes of state carried from one switch to the next",
+                     "a switch should not wait on another switch's output", "keep the model's pieces together",
+                     "less chatter between the stages on different boxes", "avoid handing intermediate state along",
+                     "one device should finish the decision on its own"),
+    "hops": ("shorter paths through the fabric", "fewer switches between source and destination",
+             "don't send traffic the long way round", "keep the route direct", "packets should cross fewer boxes",
+             "no detours through the spine", "the path should be as short as it can be in switches",
+             "less bouncing between layers", "keep flows on the direct route", "fewer devices on the way"),
+    "coverage": ("no tenant should be left without a model", "every flow should get a verdict",
+                 "don't reject any of the requested models", "make room for all the tasks",
+                 "inspect all the traffic, not just some", "no packet should skip the classifier",
+                 "place every model that was asked for", "leave nothing unclassified",
+                 "all tenants' detectors must be placed", "don't drop any task from the placement"),
+}
+
+#: share of demands worded by effect (DESCRIBED) instead of by the objective's name
+DESCRIBED_SHARE = 0.18
+
 #: plain demands that reuse the words of the negation templates ("care", "matter", "concern", "worry"):
 #: WHY: without them the head learns "care about X" means "X is dismissed" instead of reading the negator.
 PLAIN_CONTRAST = ("we care about {x}", "{x} matters", "{x} is a concern", "we worry about {x}", "watch {x}",
@@ -148,7 +190,11 @@ CHATTER = ("offload the models", "please deploy the classifier", "place the fore
            "offload multiple ML tasks", "offloading more tasks", "place the tasks on the switches",
            "offload as usual", "deploy the models with default settings", "host the inference tasks",
            "run the classifiers on the edge", "delay the meeting to friday",
-           "our memory of the incident", "the latest tower firmware", "cover the basics in the doc")
+           "our memory of the incident", "the latest tower firmware", "cover the basics in the doc",
+           # no objective at all, said casually: "any placement will do" asks for nothing
+           "any layout will do", "whatever placement you pick is ok", "no preference on where things go",
+           "do what you think is best", "surprise me", "any reasonable plan works", "just get it deployed",
+           "we have no special requirements", "the default plan is fine by us", "nothing in particular")
 
 #: frames around a clause: ticket prefixes, politeness, context.
 FRAMES = ("{c}", "{c}", "{c}", "please {c}", "{c} please", "we need to {c}", "for this rollout, {c}",
@@ -208,6 +254,8 @@ def _template(objective: str, level: int, rng: random.Random) -> str:
     if objective == "coverage" and level == 3 and rng.random() < 0.2:
         return rng.choice(COVERAGE_NO)
     plain = rng.choice(PLAIN_MAX if objective in MAXIMISED else PLAIN_MIN).format(x=x)
+    if rng.random() < DESCRIBED_SHARE:
+        plain = rng.choice(DESCRIBED[objective])
     if level == 0:
         return rng.choice(NEGATE).format(x=x)
     if level == 3:

@@ -31,7 +31,7 @@ from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, 
 from intent.head import clause_heads
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
-                            RANKED_BELOW, SEQUENCE_START)
+                            ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
 from omniplan.objectives import DESCRIPTIONS, OBJECTIVES, Preference
@@ -47,7 +47,7 @@ SUBJECTS: dict[str, str] = {
     "coverage": "high coverage of offloaded tasks",
 }
 
-_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#]?\d)")  # ticket ids ("TICKET-9021", "INC-2207") are not shouting
 
 
 @dataclass
@@ -159,7 +159,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         return max(i for i, b in enumerate(bounds[:-1]) if b <= pos)
     where = {o: {conjunct(m.start()) for m in _objective_regex(o).finditer(lower)} for o in objectives}
     occupied = set().union(*where.values()) if where else set()
-    local = len(occupied) >= 2
+    # "memory and hops could each improve slightly": a distributive word spreads the softener over all of them
+    local = len(occupied) >= 2 and not re.search(r"\b(?:each|both|all of them|all three|either)\b", lower)
     clause_levels = [lvl for lvl, kind, pos in cues
                      if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied)]
 
@@ -193,6 +194,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             level = 4
             objective_levels = {o: 4 for o in objectives}
             degree_words.extend(shouted or ["(repeated)"])
+    if "coverage" in objectives and not cues and not rank and UNIVERSAL.search(lower):
+        objective_levels["coverage"] = 4
+        degree_words.append(UNIVERSAL.search(lower).group(0))
     dismissal = DISMISSAL.search(lower)
     if dismissal and objectives and EXCEPT_ONLY.search(lower):
         # "don't care about anything except X" = "only X matters"
@@ -206,8 +210,15 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
                          drop_others, oos, custom, objective_levels)
 
 
-_BACK_REFERENCE = re.compile(r"^(?:and |but |as )?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
                              re.I)
+
+
+# "..., if there is any slack, trim the energy": a condition that opens a clause after a comma grades what follows.
+_LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
+
+
+_ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
 
 
 def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
@@ -225,15 +236,29 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
         kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
         short = len(lower.split()) <= 5 and not DISMISSAL.search(lower)
-        if names_nothing and kinds and short and not _BACK_REFERENCE.match(clause.text) \
-                and kinds <= {"primary", "secondary", "tertiary"}:
+        condition = names_nothing and bool(kinds) and bool(_LEADING_CONDITION.match(clause.text))
+        leading_condition = condition and clause.after_pause and clause.index + 1 < len(clauses)
+        if condition and not leading_condition and merged:
+            # "power and memory only if they come for free": a trailing condition grades the clause before
+            previous = merged[-1]
+            merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
+            continue
+        if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
+                and not _BACK_REFERENCE.match(clause.text) \
+                and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue
-        if merged and names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)):
+        # "lat? meh.", "memory - irrelevant": a bare dismissal after a bare objective dismisses it;
+        # "It's fine" before "if packets take extra hops" is read with the condition it accepts
+        bare_dismissal = names_nothing and len(lower.split()) <= 2 and bool(DISMISSAL.search(lower)) \
+            and bool(merged) and len(merged[-1].text.split()) <= 3
+        accepting = bool(merged) and bool(_ACCEPTANCE.match(merged[-1].text)) and lower.startswith("if ")
+        if merged and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)) or bare_dismissal
+                       or accepting):
             previous = merged[-1]
-            merged[-1] = Clause(previous.index, f"{previous.text}, {text}")
+            merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
-            merged.append(Clause(len(merged), text))
+            merged.append(Clause(len(merged), text, clause.after_pause))
     if prefix:  # a rank label with nothing after it grades the clause before
         if merged:
             merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {prefix}")
@@ -453,21 +478,24 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
-        # a learned "greatest demand" stands only for the single top objective: the dev set's convention gives
-        # level 4 to one objective singled out, and 3 to objectives asked for side by side
+        # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
+        # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
+        # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3
         learned_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
                        and any(w.startswith("(learned degree 4") for w in m.words)}
         ruled_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
                      and not any(w.startswith("(learned degree 4") for w in m.words)}
         for o in learned_top - ruled_top:
-            if any(levels[other] >= 3 for other in OBJECTIVES if other != o):
+            if any(levels[other] >= 1 for other in OBJECTIVES if other != o):
                 levels[o] = 3
-                evidence[o].append("(learned degree 4 not kept: another objective is asked for as strongly)")
+                evidence[o].append("(learned degree 4 not kept: another objective is asked for too)")
         # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
         positive = [m for m in mentions if not m.dismissed]
         if len({m.objective for m in positive}) == 1 and len({m.clause for m in positive}) >= 2 \
                 and all(m.level == 3 for m in positive) \
-                and len({reading.clauses[m.clause].lower.strip(" !.") for m in positive}) == 1:
+                and (len({reading.clauses[m.clause].lower.strip(" !.") for m in positive}) == 1
+                     or all(len(reading.clauses[m.clause].lower.split()) <= 3 for m in positive)
+                     and len({w.lower() for m in positive for w in reading.clauses[m.clause].objectives[m.objective]}) == 1):
             o = positive[0].objective
             levels[o] = 4
             evidence[o].append("(repeated)")
@@ -477,11 +505,26 @@ class EmbeddedTranslator:
         if ranked:
             head = [m for m in mentions if m.clause < ranked[0] and not m.dismissed]
             head_objectives = {m.objective for m in head}
+            if len(head_objectives) > 1 and SEQUENCE_START.search(clauses[ranked[0]].lower):
+                # "..., but when forced to choose pick latency, then power": the list head is the clause
+                # just before the first "then", not the context said before it
+                head = [m for m in head if m.clause == ranked[0] - 1]
+                head_objectives = {m.objective for m in head}
+                # the list's own grade replaces the plain mention in the context ("energy both matter ... then energy")
+                for m in mentions:
+                    r = clauses[m.clause]
+                    earlier = [e for e in mentions if e.objective == m.objective and e.clause < ranked[0] - 1]
+                    if m.clause in ranked and not m.dismissed and earlier \
+                            and all(e.level == 3 and not clauses[e.clause].degree_words for e in earlier):
+                        levels[m.objective] = m.level
+                        evidence[m.objective].append("(graded by the stated list)")
             if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head):
                 (o,) = head_objectives
                 if levels[o] == 3:
                     levels[o] = 4
                     evidence[o].append("(ranked first)")
+        _stated_order(reading, mentions, levels, evidence)
+        _comparative_tails(clauses, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
             keep = {m.objective for m in mentions if clauses[m.clause].exclusive_only or clauses[m.clause].drop_others}
@@ -521,6 +564,46 @@ class EmbeddedTranslator:
             if not levels[o] and not any(w.startswith("dismissed") for w in words):
                 words.append("dismissed")
         return levels, evidence, notes, max(0.0, min(1.0, confidence)), custom_levels, oos_levels
+
+
+def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, int],
+                  evidence: dict[str, list[str]]) -> None:
+    """"In this order: A, B and C": the conventions' first 4, second 2, third and later 1.
+
+    Objectives are ranked by where they are first named; a hedge already below the rank is kept.
+    """
+    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
+        return
+    firsts: dict[str, tuple[int, int]] = {}
+    for m in mentions:
+        if m.dismissed or not levels[m.objective]:
+            continue
+        r = reading.clauses[m.clause]
+        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
+        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    ordered = sorted(firsts, key=firsts.get)
+    if len(ordered) < 2:
+        return
+    for rank, o in enumerate(ordered):
+        levels[o] = 4 if rank == 0 else min(levels[o], 2 if rank == 1 else 1)
+        evidence.setdefault(o, []).append(f"(stated order: item {rank + 1})")
+
+
+def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:
+    """"..., but delay more": the objective the comparing clause names stays asked for (3), the others drop to 2."""
+    for k, r in enumerate(clauses):
+        if r.dismissed or not r.objectives or not COMPARATIVE_TAIL.search(r.lower) or k == 0 and len(clauses) == 1:
+            continue
+        favoured = set(r.objectives)
+        others = [o for o in OBJECTIVES if o not in favoured and levels[o] == 3]
+        if not others:
+            continue
+        for o in favoured:
+            if 0 < levels[o] < 3:
+                levels[o] = 3
+        for o in others:
+            levels[o] = 2
+            evidence.setdefault(o, []).append(f"(ranked below {', '.join(sorted(favoured))})")
 
 
 ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"

@@ -26,6 +26,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpower\b(?! of)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
+        # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
+        r"\b(?:fewer|less|no more|minimum of|minimal) (?:\w+ )?(?:switches|devices|boxes|racks|fans|line cards|chassis|nodes)"
+        r" (?:(?:left|kept) )?(?:powered(?: on| up)?|switched on|turned on|running|spinning|humming|awake|lit|drawing)\b",
+        r"\b(?:run|keep|make|stay)\w* (?:\w+ ){0,4}cooler\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
@@ -62,13 +66,15 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
     ),
     "hops": (
-        r"\bhops?\b", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
+        # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
+        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
         r"\bdetours?\b", r"\bstretch\b", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
-        r"\bpath (?:stretch|length)\b", r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b",
+        r"\bpath (?:stretch|length)\b",
+        r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?"
@@ -95,6 +101,9 @@ TYPO_TARGETS: tuple[str, ...] = (
     "traffic", "efficiency", "footprint", "electricity", "security", "reliability", "availability", "privacy",
     "switches", "packets", "overhead", "usage", "classification", "minimise", "maximise", "bandwidth", "count",
     "utilization", "consumption", "synchronisation", "milliseconds", "classifier", "pipeline",
+    # grading and placement words whose typos hide a rank or an objective ("secondry", "modles accross")
+    "secondary", "primary", "essential", "necessary", "models", "across", "between", "every", "classified",
+    "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -108,9 +117,12 @@ SLANG: dict[str, str] = {
     "dosnt": "doesn't", "doesnt": "doesn't", "isnt": "isn't", "arent": "aren't", "dont": "don't", "bout": "about",
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
+    "shd": "should", "b": "be", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
+#: other slashed chat abbreviations, read as the word they stand for ("fine w/ higher power")
+SLASHED_WORDS: dict[str, str] = {"w/o": "without", "w/": "with"}
 
 # Acronyms and units that are written in capitals without shouting.
 ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",
@@ -133,6 +145,9 @@ class Cue:
 _SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximum|maximal|best|fastest|shortest|most"
                 r"|largest|greatest|biggest|tiniest|quickest|smallest possible)")
 
+# "a bit more weight to X than to Y", "slightly more emphasis on X": a comparison, not a softener
+_NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|attention|important))"
+
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
@@ -146,12 +161,17 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:care|cares|cared|value|values|want|wants|need|needs)(?: about| for)? (?:the )?most\b", 4, "primary"),
     # added after the held-out first run (after-tuning): idioms that single one objective out
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
-        r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b|\bis king\b|\bnorth star\b"
+        r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
+        r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b", 4, "primary"),
+    # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
+    Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\basap\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
-        r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b", 4, "degree"),
+        r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
+        # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
+        r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
@@ -163,12 +183,23 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
-        r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
+        r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
-        r"|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
+        r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
+    # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)
+    Cue(r"\bnot (?:to )?(?:use|using|spend|spending|take|taking|consume|consuming|eat|eating|need|needing|burn|burning)"
+        r" (?:so|too|that) much\b", 3, "degree"),
     Cue(r"\bat the (?:expense|cost|detriment) of\b", 2, "constraint"),
+    # keeping a metric where it is, not improving it: "keep latency roughly where it is", "within the current SLO"
+    Cue(r"\b(?:roughly |about |more or less )?(?:where|as) (?:it|they) (?:is|are)(?: now| today)?\b|\bwithin (?:the |our )?current\b"
+        r"|\bat (?:its|their|the) current (?:level|value)s?\b|\b(?:can'?t|cannot|don'?t|do not) let (?:it|them|\w+) (?:drop|slip|degrade|get worse)"
+        r"(?: \w+)?(?: much| too much| a lot)\b|\bnot (?:get|become) (?:much )?worse\b", 2, "constraint"),
+    # priority labels after an objective ("power P3"): P1 is the plain ask, P2 a moderate one, P3 and below a
+    # small one; a ticket's own priority at the head of its line ("P2 | edge-03 | ...") grades nothing
+    Cue(r"(?<=\w )(?:p2|prio(?:rity)? 2)\b", 2, "degree"),
+    Cue(r"(?<=\w )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
     Cue(r"(?:^|\s)>+(?=\s)(?!\s*(?:everything|anything|all)\b)", 2, "secondary"),  # "latency > power": ranked after
     Cue(r">+\s*(?:everything|anything|all)(?: else)?\b", 4, "primary"),  # "throughput > everything"
     Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
@@ -177,13 +208,21 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
-        r"|\bless so\b|\bcomes? (?:second|after|later|next)\b", 2, "secondary"),
+        r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
+        r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
+        r"|\bless important than\b", 2, "secondary"),
     Cue(r"\bthird(?:ly)?\b|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
         r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b", 1, "degree"),
-    Cue(r"\ba (?:little|bit|tad|touch)\b|\bslight(?:ly)?\b|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
+    # conditions on slack: the objective is wanted only when it costs nothing ("fewer hops only if it costs
+    # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
+    Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
+        r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity) (?:left|to spare)?"
+        r"|\b(?:still |any |some )(?:freedom|leeway|latitude|wiggle room|margin)\b"
+        r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
+    Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
 )
@@ -206,22 +245,31 @@ DISMISSAL = re.compile(
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
-    r"|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\b(?:slo|sla) (?:is )?loose\b"
+    r"|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
-    r"(?:care|matters?|mind|worry|bother|need|concern|an? (?:issue|priority|concern|factor|goal)|important"
+    r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
     r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost))|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
-    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\bregardless of\b"
+    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))"
+    # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
+    r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
+    r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
     r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
+    # tolerance: "it's fine if packets take extra hops", "we accept more hops"
+    r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
-RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to)\b"
+RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
+                          r"|more (?:important|critical|urgent|pressing|valuable) than|(?:higher|greater|bigger) priority than"
+                          r"|outweighs?|outranks?|trumps|matters? more than|counts? more than|weighs? more than"
+                          # "more weight to coverage than to latency": what follows "than" is ranked below
+                          r"|(?<!less )(?<!fewer )(?<!less important )than(?: to| on| for)?)\b"
                           r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
 
 # "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.
@@ -229,6 +277,27 @@ LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\b
 
 # Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
 SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|once that'?s (?:settled|done))\b")
+
+# An order stated for the whole list ("three things in this order: A, B and C"): the conventions grade the
+# first item 4, the second 2 and the rest 1.
+ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly this|strict) order\b"
+                          r"|\bin order of (?:priority|importance|preference)\b|\bin (?:descending|decreasing) (?:order of )?"
+                          r"(?:priority|importance)\b|\bby (?:priority|importance):")
+
+# A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
+# "but the quick is more important"): the objective it names is ranked above the others.
+COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please| pls)?\s*[.!]*$|\b(?:is|are) (?:the )?more important\b"
+                              r"|\b(?:weighs|counts|matters) more\s*[.!]*$")
+
+# Coverage asked for as "none may be missed" ("no flow can be missing", "don't leave any model unplaced",
+# "not a single task dropped", "every single one"): a demand stated twice over (a universal and a negated
+# absence) is absolute, and the dev set's conventions give an absolute demand the greatest level. A plain
+# "every flow" or "all tasks" stays 3, as the older held-out sets label it.
+UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
+                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
+                       r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
+                       r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b"
+                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")
@@ -240,7 +309,7 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
-    r"|\s+if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
+    r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
     re.IGNORECASE,
 )
 

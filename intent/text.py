@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, TYPO_TARGETS
+from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -90,8 +90,13 @@ def _repair_word(word: str) -> str:
     lower = word.lower()
     if lower in SLANG:
         return SLANG[lower]
-    if len(lower) < 5 or lower in known_words() or _derived(lower):
+    if len(lower) < 4 or lower in known_words() or _derived(lower):
         return word
+    if len(lower) == 4:
+        # four letters: only a dropped letter is repaired ("powr", "enrgy" is longer), never a swap, so
+        # unknown short words do not drift onto domain words
+        return next((t for t in TYPO_TARGETS if len(t) == 5 and any(t[:i] + t[i + 1:] == lower for i in range(5))),
+                    word)
     match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
     return match[0] if match else word
 
@@ -110,6 +115,11 @@ def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
     slashed = SLASHED_SLANG.sub("bandwidth", text)
     if slashed != text:
         fixes.append(("b/w", "bandwidth"))
+    for short, word in SLASHED_WORDS.items():
+        expanded = re.sub(rf"(?<![\w/]){re.escape(short)}(?=\s|$)", word, slashed, flags=re.I)
+        if expanded != slashed:
+            fixes.append((short, word))
+            slashed = expanded
     return _WORD.sub(fix, slashed), fixes
 
 
@@ -136,6 +146,7 @@ class Clause:
 
     index: int
     text: str
+    after_pause: bool = True  # the clause opens the text or follows punctuation (",", ";", ".") rather than a bare word
 
 
 def split_clauses(text: str) -> list[Clause]:
@@ -150,10 +161,42 @@ def split_clauses(text: str) -> list[Clause]:
             starts.append(m.start())
     starts.append(len(text))
     pieces = [text[a:b] for a, b in zip(starts, starts[1:])]
-    clauses = []
+    # A short label before a colon belongs to what it labels: "memory: don't care", "Nice to have: less TCAM".
+    joined: list[str] = []
     for piece in pieces:
+        label = joined[-1].strip(" \t\n.;,") if joined else ""
+        if label and piece.lstrip().startswith(":") and not any(ch.isdigit() for ch in label) \
+                and len(_WORD.findall(label)) <= LABEL_WORDS and len(_WORD.findall(piece)) <= LABELLED_WORDS:
+            joined[-1] = joined[-1].rstrip() + " " + piece.strip(" \t\n:")
+        else:
+            joined.append(piece)
+    clauses = []
+    after_pause = True
+    carried = ""  # a bare connective (", and" before " if ...") opens the next clause
+    for piece in joined:
         cleaned = piece.strip(" \t\n.;:!?")
         cleaned = cleaned.lstrip(",").strip()
+        if cleaned.lower() in _BARE_CONNECTIVES:
+            carried = f"{carried} {cleaned}".strip()
+            after_pause = after_pause or piece.lstrip().startswith(_PAUSES)
+            continue
         if cleaned:
-            clauses.append(Clause(len(clauses), cleaned))
+            opened = after_pause or piece.lstrip().startswith(_PAUSES)
+            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened))
+            carried = ""
+        after_pause = piece.rstrip().endswith(_PAUSES)
+    if carried and clauses:
+        last = clauses[-1]
+        clauses[-1] = Clause(last.index, f"{last.text} {carried}", last.after_pause)
     return clauses
+
+
+_PAUSES = (",", ";", ":", ".", "!", "?", "\n")
+_BARE_CONNECTIVES = frozenset({"and", "but", "so", "or", "also", "and also", "yet"})
+
+
+#: the most words a label before a colon has ("memory:", "nice to have:", "Must have:") to be read with what follows
+LABEL_WORDS = 3
+#: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
+#: ("not the latency, not the throughput: the power draw is what we need to fix")
+LABELLED_WORDS = 6

@@ -114,8 +114,9 @@ def test_hedged_objectives_stay_weak(text, expect):
 WRONG_OBJECTIVE = [
     ("make sure no flow escapes classification", {"coverage": 4}),
     ("Latency is critical; memory would be a nice extra", {"latency": 4, "resources": (1, 2)}),
-    pytest.param("Leave no flow unclassified, and keep delay modest", {"coverage": 4, "latency": (2, 3)},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: coverage read as plain 3, not absolute 4")),
+    # missed at the first run (read as plain 3); passes since the second round's rule that coverage asked as
+    # "none may be missed" is absolute (intent/lexicon.py UNIVERSAL), a general rule, not this sentence's wording
+    ("Leave no flow unclassified, and keep delay modest", {"coverage": 4, "latency": (2, 3)}),
     ("Every packet should pass through a classifier somewhere", {"coverage": (3, 4)}),
 ]
 
@@ -129,13 +130,18 @@ def test_wrong_objective_and_level_cases(text, expect):
         assert lo <= got[o] <= hi, (o, got)
 
 
-def test_none_of_these_sentences_is_in_the_training_corpus():
+def sentences_in_corpus(cases: list) -> list[str]:
+    """The test sentences (plain tuples or pytest.param) that the training-corpus generator also produces."""
     from intent.corpus import generate_corpus
 
     corpus = {row.text.lower().strip() for row in generate_corpus()}
-    mine = [(t.values[0] if hasattr(t, "values") else t[0]) for t in NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE]
-    assert not [t for t in mine if t.lower().strip() in corpus]
     assert len(corpus) >= 3000
+    mine = [(t.values[0] if hasattr(t, "values") else t[0]) for t in cases]
+    return [t for t in mine if t.lower().strip() in corpus]
+
+
+def test_none_of_these_sentences_is_in_the_training_corpus():
+    assert sentences_in_corpus(NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE) == []
 
 
 def test_corpus_is_deterministic_and_labelled_by_the_dev_conventions():
