@@ -37,6 +37,7 @@ import signal
 import sqlite3
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -119,25 +120,20 @@ def _controller_deployed(db_path: Path) -> dict[str, list[Any]]:
     return out
 
 
-def readback_consistent(sc: Any) -> tuple[bool, str]:
-    """Every switch holds exactly the entries the controller says it deployed there, content included.
+def readback(sc: Any) -> dict[str, tuple[Counter, Counter]]:
+    """Per device: (entries the switch holds, entries the controller committed there), comparable.
 
     The switch side is read with the softswitch's plain-gRPC client (independent of the
     controller's finsy code) and its own P4Info (GetForwardingPipelineConfig); the controller's
-    side is its store's committed state, encoded to P4Runtime against that P4Info. Entries are
-    compared as multisets of (table, priority, matches, action, parameters): a stale entry left on a
-    switch, a missing one, or one with other parameters (a MODIFY that never landed) shows, besides
-    the per-switch count the API reports.
+    side is its store's committed state, encoded to P4Runtime against that P4Info. Each side is a
+    multiset of (table, priority, matches, action, parameters).
     """
-    from collections import Counter
-
     from softswitch.client import P4RuntimeClient
     from softswitch.codec import encode_entry
     from softswitch.p4info import P4InfoIndex
 
-    rows = {s["device"]: s for s in sc.api.get("/switches")["switches"]}
     deployed = _controller_deployed(sc.paths["db"])
-    problems = []
+    out: dict[str, tuple[Counter, Counter]] = {}
     for spec in sc.layout.switches:
         client = P4RuntimeClient(spec.grpc_address, spec.device_id)
         try:
@@ -145,13 +141,25 @@ def readback_consistent(sc: Any) -> tuple[bool, str]:
             index = P4InfoIndex(client.get_pipeline().p4info)
         finally:
             client.close()
-        want = Counter(_entry_identity(encode_entry(index, e)) for e in deployed.get(spec.device, []))
-        if sum(want.values()) != rows[spec.device]["entries_deployed"]:
-            problems.append(f"{spec.device}: the API says {rows[spec.device]['entries_deployed']} entries deployed, "
+        out[spec.device] = held, Counter(_entry_identity(encode_entry(index, e)) for e in deployed.get(spec.device, []))
+    return out
+
+
+def readback_consistent(sc: Any) -> tuple[bool, str]:
+    """Every switch holds exactly the entries the controller says it deployed there, content included.
+
+    A stale entry left on a switch, a missing one, or one with other parameters (a MODIFY that
+    never landed) shows, and so does a store that disagrees with the per-switch count the API reports.
+    """
+    rows = {s["device"]: s for s in sc.api.get("/switches")["switches"]}
+    problems = []
+    for device, (held, want) in readback(sc).items():
+        if sum(want.values()) != rows[device]["entries_deployed"]:
+            problems.append(f"{device}: the API says {rows[device]['entries_deployed']} entries deployed, "
                             f"the store holds {sum(want.values())}")
         stale, missing = held - want, want - held
         if stale or missing:
-            problems.append(f"{spec.device} holds {sum(held.values())}, controller deployed {sum(want.values())}: "
+            problems.append(f"{device} holds {sum(held.values())}, controller deployed {sum(want.values())}: "
                             f"{sum(stale.values())} not deployed (stale or altered), {sum(missing.values())} missing")
     return not problems, "; ".join(problems)
 
