@@ -53,13 +53,38 @@ def mininet_lock():
         os.close(fd)
 
 
+def _start_traffic(sc) -> None:
+    """Start the sender and wait for its first packet: the fault must hit flowing traffic, and a
+    sender stopped before it is up (SIGTERM before its handler exists) writes no report."""
+    first = sc.next_seq
+    sc.start_sender(rate_pps=200)
+    rx = sc.wait_received(range(first, first + 1), timeout_s=20)
+    assert str(first) in rx["packets"], "the sender's first packet never arrived"
+
+
+def _assert_traffic_survived(sc) -> None:
+    """The sender ran through the fault: no packet was labelled unlike sklearn. Then the new plan
+    carries traffic: every packet sent now arrives, labelled as sklearn does."""
+    from mininet_topos.traffic import check_delivery
+
+    during = sc.stop_sender(now=True)
+    rx = sc.wait_received(during["seqs"], timeout_s=5)
+    assert not check_delivery(during["sent"], rx, sc.samples, during["seqs"]).misclassified
+
+    sc.start_sender(rate_pps=200, count=400)
+    after = sc.stop_sender(timeout_s=30)
+    rx = sc.wait_received(after["seqs"], timeout_s=10)
+    report = check_delivery(after["sent"], rx, sc.samples, after["seqs"])
+    assert report.sent == 400 and not report.lost and not report.misclassified and not report.not_done, \
+        report.summary()
+
+
 def test_killing_the_plan_switch_replans_and_restart_leaves_no_stale_entries(tmp_path, mininet_lock):
     sys.path.insert(0, str(REPO))
     from bench.bench_faults import (kill_switch, plan_devices, readback_consistent, restart_switch,
                                     wait_all_up, wait_replanned)
     from mininet_topos.layout import build_layout
     from mininet_topos.scenario import Scenario
-    from mininet_topos.traffic import check_delivery
 
     layout = build_layout("line3")
     ingress = layout.switch(layout.host("h1").switch).device
@@ -69,24 +94,14 @@ def test_killing_the_plan_switch_replans_and_restart_leaves_no_stale_entries(tmp
         holders, _ = plan_devices(sc.api, ingress)
         holder = next(d for d in holders if d != ingress)  # power=1 puts the MATs next to the sender
 
-        sc.start_sender(rate_pps=200)
+        _start_traffic(sc)
         kill_switch(sc, holder)
         rec = wait_replanned(sc.api, intent_id, 0, 60)
         assert rec is not None, sc.api.get(f"/intents/{intent_id}")
         assert rec["excluded"]["devices"] == [holder] and not rec["uncovered"]
         assert holder in rec["recovery"]["faults"][0] and rec["affected_tasks"] == [sc.task_name]
         assert holder not in plan_devices(sc.api, ingress)[0]
-        during = sc.stop_sender(now=True)
-        rx = sc.wait_received(during["seqs"], timeout_s=5)
-        assert not check_delivery(during["sent"], rx, sc.samples, during["seqs"]).misclassified
-
-        # the new plan carries traffic: every packet sent now arrives, labelled as sklearn does
-        sc.start_sender(rate_pps=200, count=400)
-        after = sc.stop_sender(timeout_s=30)
-        rx = sc.wait_received(after["seqs"], timeout_s=10)
-        report = check_delivery(after["sent"], rx, sc.samples, after["seqs"])
-        assert report.sent == 400 and not report.lost and not report.misclassified and not report.not_done, \
-            report.summary()
+        _assert_traffic_survived(sc)
 
         # back: reconciled (the entries the dead switch kept are removed), and the plan returns to it
         restart_switch(sc, holder)
@@ -102,7 +117,6 @@ def test_killing_a_transit_switch_reroutes_around_it_and_back(tmp_path, mininet_
                                     wait_all_up, wait_replanned, wait_until)
     from mininet_topos.layout import build_layout
     from mininet_topos.scenario import Scenario
-    from mininet_topos.traffic import check_delivery
 
     layout = build_layout("detour")
     with Scenario(layout, tmp_path / "run", http_port=0, warm_translator=False, rate_pps=200) as sc:
@@ -112,7 +126,7 @@ def test_killing_a_transit_switch_reroutes_around_it_and_back(tmp_path, mininet_
         s2_before = readback(sc)["s2"][0]
         assert s2_before  # s2 holds the transit pass's forwarding entries, and nothing of the model
 
-        sc.start_sender(rate_pps=200)
+        _start_traffic(sc)
         kill_switch(sc, "s2")
         rec = wait_replanned(sc.api, intent_id, 0, 60)
         assert rec is not None, sc.api.get(f"/intents/{intent_id}")
@@ -123,16 +137,7 @@ def test_killing_a_transit_switch_reroutes_around_it_and_back(tmp_path, mininet_
         # the history's note is written just after the recovery record: wait for it
         note = wait_until(lambda: sc.api.get(f"/intents/{intent_id}")["history"][-1].get("note"), 10)
         assert note and note.endswith(f"tasks moved: none; re-routed: {sc.task_name}"), note
-        during = sc.stop_sender(now=True)
-        rx = sc.wait_received(during["seqs"], timeout_s=5)
-        assert not check_delivery(during["sent"], rx, sc.samples, during["seqs"]).misclassified
-
-        sc.start_sender(rate_pps=200, count=400)
-        after = sc.stop_sender(timeout_s=30)
-        rx = sc.wait_received(after["seqs"], timeout_s=10)
-        report = check_delivery(after["sent"], rx, sc.samples, after["seqs"])
-        assert report.sent == 400 and not report.lost and not report.misclassified and not report.not_done, \
-            report.summary()
+        _assert_traffic_survived(sc)
 
         # s2 returns empty; the plan moves back through it, and every switch holds exactly the new version
         restart_switch(sc, "s2")
