@@ -6,8 +6,10 @@ classifier runs on the switch next to the sender), and h1 sending quantised iris
 ``--rate`` (500 pkt/s) through every fault:
 
 * ``kill-holder``: kill -9 the switch holding the plan's MATs, then restart it;
-* ``kill-transit``: kill -9 a switch the plan only routes through (skipped, with why, when the
-  plan routes through none);
+* ``kill-transit``: kill -9 a switch the plan only routes through, then restart it. On a line
+  no plan crosses a switch it does not use, so this fault runs on its own network,
+  ``--transit-topo`` (default ``detour``, mininet_topos/detour.py: MATs on s4, packets
+  s1 -> s2 -> s4, detour over s3); skipped, with why, if that plan crosses none;
 * ``link-down``: take the link ingress -> holder down (``link s1 s2 down``), then up;
 * ``kill-controller``: kill -9 ``omniplan serve`` while it pushes a new intent, then restart it.
 
@@ -15,7 +17,9 @@ Printed per fault: detection time (fault -> the controller marks it down), time 
 plan (fault -> replanned plan committed), packets sent / lost / misclassified (must be 0) /
 unlabelled, the longest loss burst in ms, and whether every switch's entries read back (plain
 P4Runtime Read by the softswitch's own client, not the controller's code) equal what the
-controller says it deployed, after the fault was repaired. Every frame carries a sequence
+controller says it deployed (contents compared, not only counts), after the fault was repaired;
+for switch kills also the packets lost / mislabelled while the plan moves back onto the
+restarted switch. Every frame carries a sequence
 number, so the receivers tell exactly which packets were lost or labelled differently from
 scikit-learn's ``model.predict``.
 
@@ -27,11 +31,13 @@ Writes ``bench/results/faults.csv``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sqlite3
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -54,6 +60,9 @@ class FaultResult:
     unlabelled: int = 0
     longest_loss_ms: float = 0.0
     consistent: bool | None = None
+    #: traffic while the failed switch returns and the plan moves back onto it (switch kills only)
+    return_lost: int | None = None
+    return_misclassified: int | None = None
     note: str = ""
 
 
@@ -83,25 +92,75 @@ def restart_switch(sc: Any, device: str) -> None:
     node.wait_ready()
 
 
-def readback_consistent(sc: Any) -> tuple[bool, str]:
-    """Every switch holds exactly as many entries as the controller says it deployed there.
+def _entry_identity(pb: Any) -> tuple:
+    """A P4Runtime table entry as a comparable value: table, priority, match fields and action with
+    parameters, each in a fixed order (byte strings are canonical on both sides: the switch
+    canonicalises what it answers, ``encode_entry`` writes canonical ones)."""
+    matches = tuple(sorted(m.SerializeToString(deterministic=True) for m in pb.match))
+    act = pb.action
+    if act.WhichOneof("type") == "action":
+        action: Any = (act.action.action_id, tuple(sorted((p.param_id, p.value) for p in act.action.params)))
+    else:
+        action = act.SerializeToString(deterministic=True)
+    return (pb.table_id, pb.priority, matches, action)
 
-    Read with the softswitch's plain-gRPC client (independent of the controller's finsy code). A
-    stale entry left on a switch, or a missing one, shows as a difference.
+
+def _controller_deployed(db_path: Path) -> dict[str, list[Any]]:
+    """What the controller committed per device, from its own store (read-only; it may be running)."""
+    from controller.entry_codec import entry_from_dict
+
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = db.execute("SELECT switch, entry FROM deployed").fetchall()
+    finally:
+        db.close()
+    out: dict[str, list[Any]] = {}
+    for device, entry in rows:
+        out.setdefault(device, []).append(entry_from_dict(json.loads(entry)))
+    return out
+
+
+def readback(sc: Any) -> dict[str, tuple[Counter, Counter]]:
+    """Per device: (entries the switch holds, entries the controller committed there), comparable.
+
+    The switch side is read with the softswitch's plain-gRPC client (independent of the
+    controller's finsy code) and its own P4Info (GetForwardingPipelineConfig); the controller's
+    side is its store's committed state, encoded to P4Runtime against that P4Info. Each side is a
+    multiset of (table, priority, matches, action, parameters).
     """
     from softswitch.client import P4RuntimeClient
+    from softswitch.codec import encode_entry
+    from softswitch.p4info import P4InfoIndex
 
-    rows = {s["device"]: s for s in sc.api.get("/switches")["switches"]}
-    problems = []
+    deployed = _controller_deployed(sc.paths["db"])
+    out: dict[str, tuple[Counter, Counter]] = {}
     for spec in sc.layout.switches:
         client = P4RuntimeClient(spec.grpc_address, spec.device_id)
         try:
-            held = len(client.read_table())
+            held = Counter(_entry_identity(e) for e in client.read_table())
+            index = P4InfoIndex(client.get_pipeline().p4info)
         finally:
             client.close()
-        want = rows[spec.device]["entries_deployed"]
-        if held != want:
-            problems.append(f"{spec.device} holds {held}, controller deployed {want}")
+        out[spec.device] = held, Counter(_entry_identity(encode_entry(index, e)) for e in deployed.get(spec.device, []))
+    return out
+
+
+def readback_consistent(sc: Any) -> tuple[bool, str]:
+    """Every switch holds exactly the entries the controller says it deployed there, content included.
+
+    A stale entry left on a switch, a missing one, or one with other parameters (a MODIFY that
+    never landed) shows, and so does a store that disagrees with the per-switch count the API reports.
+    """
+    rows = {s["device"]: s for s in sc.api.get("/switches")["switches"]}
+    problems = []
+    for device, (held, want) in readback(sc).items():
+        if sum(want.values()) != rows[device]["entries_deployed"]:
+            problems.append(f"{device}: the API says {rows[device]['entries_deployed']} entries deployed, "
+                            f"the store holds {sum(want.values())}")
+        stale, missing = held - want, want - held
+        if stale or missing:
+            problems.append(f"{device} holds {sum(held.values())}, controller deployed {sum(want.values())}: "
+                            f"{sum(stale.values())} not deployed (stale or altered), {sum(missing.values())} missing")
     return not problems, "; ".join(problems)
 
 
@@ -184,8 +243,11 @@ def run_switch_kill(sc: Any, intent_id: str, device: str, fault: str, rate: floa
     rec = wait_replanned(sc.api, intent_id, before, timeout_s)
     if rec:
         res.new_plan_s = round(rec["recovery"]["deployed_at"] - t_kill, 3)
+        holders, transit = plan_devices(sc.api, sc.layout.switch(sc.layout.host(sc.sender).switch).device)
         res.note = "uncovered: " + ", ".join(f"{u['task']} ({u['why']})" for u in rec.get("uncovered", [])) \
             if rec.get("uncovered") else "all tasks covered"
+        res.note += (f"; new plan: MATs on {', '.join(holders) or 'none'}, through {', '.join(transit) or 'nothing'}"
+                     f"; affected tasks: {', '.join(rec.get('affected_tasks') or []) or 'none'}")
     else:
         now = sc.api.get(f"/intents/{intent_id}")
         res.note = (f"no new plan within the timeout (intent {now['state']}, replans {now.get('replans', 0)}, "
@@ -194,11 +256,21 @@ def run_switch_kill(sc: Any, intent_id: str, device: str, fault: str, rate: floa
     tx = sc.stop_sender(now=True)
     for k, v in _delivery(sc, tx, rate).items():
         setattr(res, k, v)
-    # repair: the switch returns, is reconciled (stale entries removed) and the plan may move back
+    # repair, under traffic: the switch returns, is reconciled (stale entries removed) and the plan
+    # moves back onto it; packets lost or mislabelled during that switch-over count as well
     replans = int(sc.api.get(f"/intents/{intent_id}").get("replans", 0))
+    first = sc.next_seq
+    sc.start_sender(rate_pps=rate)
+    sc.wait_received(range(first, first + 1), timeout_s=20)
     restart_switch(sc, device)
-    wait_replanned(sc.api, intent_id, replans, timeout_s, lambda r: not r.get("excluded", {}).get("devices"))
+    back = wait_replanned(sc.api, intent_id, replans, timeout_s, lambda r: not r.get("excluded", {}).get("devices"))
     wait_all_up(sc.api, timeout_s)
+    time.sleep(after_s)
+    tx = sc.stop_sender(now=True)
+    on_return = _delivery(sc, tx, rate)
+    res.return_lost, res.return_misclassified = on_return["lost"], on_return["misclassified"]
+    if not back:
+        res.note += "; the plan did not move back after the restart"
     res.consistent, problems = readback_consistent(sc)
     if problems:
         res.note += f"; {problems}"
@@ -290,7 +362,10 @@ def run_controller_kill(sc: Any, prefer: str, rate: float, after_s: float, timeo
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.bench_faults", description=__doc__.splitlines()[0])
-    p.add_argument("--topo", default="line3", help="topology (default line3)")
+    p.add_argument("--topo", default="line3", help="topology of every fault but kill-transit (default line3)")
+    p.add_argument("--transit-topo", default="detour",
+                   help="topology of kill-transit (default detour, mininet_topos/detour.py: the power=1 plan "
+                        "holds its MATs on s4 and routes s1 -> s2 -> s4, so s2 carries traffic and no MAT)")
     p.add_argument("--switches", type=int, default=0, help="subset size (0 = whole topology)")
     p.add_argument("--rate", type=float, default=500.0, help="sender packets per second (default 500)")
     p.add_argument("--prefer", default="power=1", help="preference of the intent under test (default power=1: "
@@ -316,13 +391,35 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("bench_faults: error: needs root (Mininet)", file=sys.stderr)
         return 2
-    import tempfile
-
     from bench.common import write_csv
     from mininet_topos.layout import build_layout
+
+    # kill-transit needs a plan that crosses a switch holding no MAT: its own network (--transit-topo)
+    groups: dict[str, list[str]] = {}
+    for fault in faults:
+        groups.setdefault(args.transit_topo if fault == "kill-transit" else args.topo, []).append(fault)
+    results: list[FaultResult] = []
+    names: list[str] = []
+    for topo, group in groups.items():
+        layout = build_layout(topo, max_switches=None if topo == args.transit_topo and topo != args.topo
+                              else args.switches or None)
+        names.append(f"{', '.join(group)} on {layout.topology.name} ({len(layout.switches)} omniplan-switch nodes)")
+        results += _campaign(layout, group, args)
+    print(f"\nFault campaign on Mininet, {args.rate:g} pkt/s: {'; '.join(names)}")
+    for res in results:
+        print(_line(res))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(args.out, [asdict(r) for r in results])
+    print(f"wrote {args.out}")
+    return 0 if all(r.misclassified == 0 and not r.return_misclassified for r in results) else 1
+
+
+def _campaign(layout: Any, faults: list[str], args: argparse.Namespace) -> list[FaultResult]:
+    """Run ``faults`` one after the other on one emulated network (fresh intent per fault)."""
+    import tempfile
+
     from mininet_topos.scenario import Scenario
 
-    layout = build_layout(args.topo, max_switches=args.switches or None)
     ingress = layout.switch(layout.host("h1").switch).device
     results: list[FaultResult] = []
     with tempfile.TemporaryDirectory(prefix="omniplan-faults-") as tmp, \
@@ -349,14 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                 res = run_controller_kill(sc, args.prefer_move, args.rate, args.after, args.timeout)
             results.append(res)
             print(_line(res), flush=True)
-    print(f"\nFault campaign on Mininet ({layout.topology.name}, {len(layout.switches)} omniplan-switch nodes, "
-          f"{args.rate:g} pkt/s)")
-    for res in results:
-        print(_line(res))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(args.out, [asdict(r) for r in results])
-    print(f"wrote {args.out}")
-    return 0 if all(r.misclassified == 0 for r in results) else 1
+    return results
 
 
 def _line(r: FaultResult) -> str:
@@ -364,7 +454,10 @@ def _line(r: FaultResult) -> str:
         return "-" if v is None else f"{v:.3f}s"
     return (f"{r.fault:16s} {r.target:14s} detected {s(r.detected_s):>8s}  new plan {s(r.new_plan_s):>8s}  "
             f"sent {r.sent:5d}  lost {r.lost:5d}  misclassified {r.misclassified}  unlabelled {r.unlabelled}  "
-            f"longest loss {r.longest_loss_ms:.0f}ms  consistent {r.consistent}  {r.note}")
+            f"longest loss {r.longest_loss_ms:.0f}ms  consistent {r.consistent}  "
+            + (f"on return: lost {r.return_lost} misclassified {r.return_misclassified}  "
+               if r.return_lost is not None else "")
+            + r.note)
 
 
 if __name__ == "__main__":

@@ -652,6 +652,7 @@ class IntentManager(UsesNetwork):
         committed = self.store.deployed()
         old_plan = self.store.get_plan(rec.plan_id) or {}
         old_placement = dict(old_plan.get("plan", {}).get("placement", {}))
+        old_routes = dict(old_plan.get("plan", {}).get("routes", {}))
         timings: dict[str, float] = {}
         started = time.perf_counter()
         try:
@@ -682,8 +683,13 @@ class IntentManager(UsesNetwork):
             else:
                 version = self.store.next_version()
             new_placement = plan_dict.get("placement", {})
-            affected = sorted({mid.split("/")[0] for mid in set(old_placement) | set(new_placement)
-                               if new_placement.get(mid) != old_placement.get(mid)} | {u["task"] for u in uncovered})
+            moved = {mid.split("/")[0] for mid in set(old_placement) | set(new_placement)
+                     if new_placement.get(mid) != old_placement.get(mid)} | {u["task"] for u in uncovered}
+            # a task whose tables stay put but whose packets crossed the failed switch is affected too
+            new_routes = plan_dict.get("routes", {})
+            rerouted = sorted({rid.split("/")[0] for rid in set(old_routes) | set(new_routes)
+                               if new_routes.get(rid) != old_routes.get(rid)} - moved)
+            affected = sorted(moved | set(rerouted))
             plan_id = self.store.add_plan(intent_id, version, plan_dict, workload.to_dict(), evaluation)
             self.store.update_intent(intent_id, detail={"excluded": excluded, "uncovered": uncovered,
                                                         "affected_tasks": affected,
@@ -704,7 +710,8 @@ class IntentManager(UsesNetwork):
                 history = list(found[1].get("history", [])) if found else []
                 if history and history[-1]["state"] == "deployed":
                     lost = "; ".join(f"{u['task']} uncovered: {u['why']}" for u in uncovered)
-                    history[-1]["note"] = (f"replanned after {note}; tasks moved: {', '.join(affected) or 'none'}"
+                    history[-1]["note"] = (f"replanned after {note}; tasks moved: {', '.join(sorted(moved)) or 'none'}"
+                                           + (f"; re-routed: {', '.join(rerouted)}" if rerouted else "")
                                            + (f"; {lost}" if lost else ""))
                     self.store.update_intent(intent_id, detail={"history": history}, fetch=False)
         except OmniPlanError as exc:

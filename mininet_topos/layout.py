@@ -182,7 +182,8 @@ class EmulationLayout:
 
 
 def resolve_topology(spec: str) -> Topology:
-    """``line<N>`` / ``line:N`` (a chain, used for small demos and tests) or anything ``load_topology`` knows."""
+    """``line<N>`` / ``line:N`` (a chain, used for small demos and tests), ``detour`` (mininet_topos.detour:
+    a plan that crosses a table-less switch, for the fault campaign) or anything ``load_topology`` knows."""
     text = spec.strip()
     low = text.lower()
     for prefix in ("line:", "line"):
@@ -191,6 +192,10 @@ def resolve_topology(spec: str) -> Topology:
             if n < 1:
                 raise TopologyError(f"{spec!r}: a line needs at least one switch")
             return line(n)
+    if low == "detour":
+        from mininet_topos.detour import detour
+
+        return detour()
     return load_topology(text)
 
 

@@ -1,8 +1,9 @@
 """Mininet custom file: ``mn --custom mininet_topos/topos.py --topo abilene --switch omni --controller none``.
 
 Topologies come from ``omniplan.topology`` (so names and links agree with the planner):
-``abilene``, ``abvt``, ``fattree4``, ``line3`` / ``line,5``, and any Topology Zoo name via
-``--topo zoo,Geant2012``; arguments after the name: ``hosts=1,switches=N,delay_scale=1,max_delay_ms=10``.
+``abilene``, ``abvt``, ``fattree4``, ``line3`` / ``line,5``, ``detour`` (mininet_topos/detour.py),
+and any Topology Zoo name via ``--topo zoo,Geant2012``; arguments after the name:
+``hosts=1,switches=N,delay_scale=1,max_delay_ms=10``.
 Switch kinds for ``--switch``: ``omni`` (our P4Runtime software switch), ``ipbridge`` (kernel
 bridge, plain L2), ``bmv2`` (BMv2 simple_switch_grpc running the p4c-compiled inml.p4).
 
@@ -47,6 +48,7 @@ topos = {
     "line": _line,
     "line3": _named("line3"),
     "line5": _named("line5"),
+    "detour": _named("detour"),
     "zoo": lambda name, *a, **kw: _topo_for(name, *a, **kw),
 }
 
