@@ -19,14 +19,15 @@ from mininet_topos.preflight import mininet_skip_reason
 pytestmark = [pytest.mark.root, pytest.mark.slow,
               pytest.mark.skipif(mininet_skip_reason() is not None, reason=str(mininet_skip_reason()))]
 
-#: Two intents whose plans place the MATs differently: coordination -> every MAT on the ingress s1
-#: (delivered to h1); power -> consolidated on s2 (delivered to h2); the test checks that MATs moved.
-#: Preference vectors rather than text, and objectives served by heuristic experts: translating
-#: text loads a sentence encoder and the DRL experts load torch policies, each 20-40 s on this
-#: 2-core machine, which would dwarf the deployment being tested. (Text intents on Mininet are
-#: exercised by ``python -m mininet_topos.run --intent "..."`` and the benchmark's --prefer-a ''.)
-INTENT_A = {"preference": "coordination=1"}
-INTENT_B = {"preference": "power=1"}
+#: Two intents whose plans place the MATs differently: power -> consolidated off the flow path
+#: (the consolidate expert), then latency -> the MATs back on the flow path; the test checks that
+#: MATs moved. The second intent must be better than the first on its own objective, or the
+#: controller rightly keeps the deployed placement ("no change for no gain", issue 13).
+#: Preference vectors rather than text, so the sentence encoder is not loaded here (20-40 s on this
+#: 2-core machine under load, which would dwarf the deployment being tested); text intents on
+#: Mininet are exercised by ``python -m mininet_topos.run --intent "..."`` and the benchmark.
+INTENT_A = {"preference": "power=1"}
+INTENT_B = {"preference": "latency=1"}
 MODEL = "rf"
 
 
