@@ -30,6 +30,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:fewer|less|no more|minimum of|minimal) (?:\w+ )?(?:switches|devices|boxes|racks|fans|line cards|chassis|nodes)"
         r" (?:(?:left|kept) )?(?:powered(?: on| up)?|switched on|turned on|running|spinning|humming|awake|lit|drawing)\b",
         r"\b(?:run|keep|make|stay)\w* (?:\w+ ){0,4}cooler\b",
+        # round 3: the physical signs of power draw ("the fans are screaming", "keep the switches cool and quiet")
+        r"\bfans?\b(?! of)", r"\bcool and quiet\b", r"\brunning hot\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
@@ -45,6 +47,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
         r"\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
+        # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
+        r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
+        r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",
     ),
     "latency": (
         r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
@@ -64,12 +69,18 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
         r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
         r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
+        # round 3: "the models must not be split across switches", "passing state back and forth"
+        r"\b(?:be|is|are|get|gets|getting|being) split (?:across|between|over|among)\b",
+        r"\b(?:pass\w*|hand\w*|shuttl\w+|exchang\w+|ship\w*) (?:\w+ )?state\b", r"\bback and forth\b",
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
         r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
         r"\bdetours?\b", r"\bstretch\b", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
-        r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:\w+ )?" + _PASS,
+        r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
+        # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
+        r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
+        r"\bbounc\w+ (?:through|around|between)\b",
         r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
@@ -90,6 +101,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
         r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
         r"|evades?|goes? (?:unseen|unchecked))", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
+        # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
+        r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
+        r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
     ),
 }
 
@@ -117,7 +131,8 @@ SLANG: dict[str, str] = {
     "dosnt": "doesn't", "doesnt": "doesn't", "isnt": "isn't", "arent": "aren't", "dont": "don't", "bout": "about",
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
-    "shd": "should", "b": "be", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
+    "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
+    "juice": "power", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -252,7 +267,9 @@ DISMISSAL = re.compile(
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
     r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost))|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
-    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))"
+    r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
+    # round 3: a resource declared sufficient on its own ("power's fine", "memory is plentiful")
+    r"|(?:'s|\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b"
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
     r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
     r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
@@ -273,7 +290,8 @@ RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|
                           r"(?! (?:all|everything|anything|the (?:network|path|links?|switch\w*)))")
 
 # "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.
-LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\bneither (?:of )?(?:those|these|them)\b")
+LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\bneither (?:of )?(?:those|these|them)\b"
+                            r"|\b(?:for|about|on) either(?: of (?:them|those|these))?\s*[.;,]?$")
 
 # Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
 SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|once that'?s (?:settled|done))\b")
@@ -282,7 +300,9 @@ SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|o
 # first item 4, the second 2 and the rest 1.
 ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly this|strict) order\b"
                           r"|\bin order of (?:priority|importance|preference)\b|\bin (?:descending|decreasing) (?:order of )?"
-                          r"(?:priority|importance)\b|\bby (?:priority|importance):")
+                          r"(?:priority|importance)\b|\bby (?:priority|importance):"
+                          # round 3: tickets: "Goals in order: A, B, C", "Priority list: 1. A 2. B 3. C"
+                          r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:")
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
 # "but the quick is more important"): the objective it names is ranked above the others.
