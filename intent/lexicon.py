@@ -317,7 +317,11 @@ UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|
                        r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
                        r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
                        r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b"
-                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b")
+                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b"
+                       # round 3: the shared spec's "absolute = 4": every / all flows, coverage maximised
+                       r"|\bevery (?:single )?(?:[\w-]+ ){0,2}(?:flows?|tenants?|packets?|requests?)\b"
+                       r"|\ball (?:the )?(?:[\w-]+ ){0,2}(?:flows|tenants|traffic)\b(?! (?:share|fraction))"
+                       r"|\bmaximi[sz]e (?:the )?(?:coverage|number of|share|fraction)\b|\breach (?:all|every)\b")
 
 # Emphasis beyond words: several exclamation marks.
 EXCLAMATION = re.compile(r"!{2,}")
