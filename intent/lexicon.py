@@ -83,7 +83,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
         r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
         r"\bbounc\w+ (?:through|around|between)\b",
-        r"\b" + _SWITCHES + r" (?:a |the |each |every )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
+        r"\b" + _SWITCHES + r" (?:a |the |each |every )?(?:[a-z]+(?:ed|ing|al|ous|ive) )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
         r"\bpath (?:stretch|length)\b",
