@@ -56,3 +56,17 @@ def test_round3_sentences_are_not_in_the_corpus():
 def test_in_order_to_is_not_an_ordered_list():
     # "in order to" is purpose, not a stated order: both plain demands stay 3
     assert nonzero("In order to save energy, cut the hop count.") == {"power": 3, "hops": 3}
+
+
+@pytest.mark.parametrize("text, expect", [
+    # "only" before a hedge is not exclusivity; a token gesture is level 1
+    ("Cut latency; energy only a minor thought, a small nod to it.", {"latency": 3, "power": 1}),
+    ("Throughput matters, with SRAM watched only loosely.", {"throughput": 3, "resources": 1}),
+    # declining to ask is a dismissal; classifying more flows is coverage; a model split across boxes is coordination
+    ("We're not asking for more bandwidth, we're asking to classify more of the guest flows.", {"coverage": 3}),
+    ("Avoid dividing each forest across the aggregation switches.", {"coordination": 3}),
+    # "spread the classifiers so they see ..." is placement wording, not a coordination ask
+    ("Spread the detectors so that they inspect the maximum share of flows.", {"coverage": 4}),
+])
+def test_round3_hedges_and_asks(text, expect):
+    assert nonzero(text) == expect
