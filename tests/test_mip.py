@@ -215,3 +215,27 @@ def test_spd_o_ignores_request_weights(line_case):
     scales = _scales(wl, topo)
     best = min(scales.cost(o, SPD_O_WEIGHTS) for o in feasible)
     assert scales.cost(evaluate(plan, wl, topo).objectives, SPD_O_WEIGHTS) == pytest.approx(best, abs=1e-4)
+
+
+def test_stage_count_rows_cut_off_no_packable_plan():
+    # The per-device stage-count rows (se[d] x per-stage capacity >= load) are valid inequalities:
+    # every packable placement (first-fit stages, default walk among the candidates) stays a
+    # solution of the model, with power weighted so the rows are live.
+    wl, topo = _two_tasks(), _line3()
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    assert any(c.name.startswith("stage sram") for c in pm.model.constraints)
+    mids = wl.mat_ids()
+    checked = 0
+    for combo in itertools.product([d.name for d in topo.devices], repeat=len(mids)):
+        try:
+            plan = complete_plan(wl, topo, dict(zip(mids, combo)), "brute-force")
+        except StageOverflow:
+            continue
+        if check_plan(plan, wl, topo, require_all=True):
+            continue
+        hint = pm.hint_from_plan(plan)
+        if hint is None:
+            continue
+        assert pm.model.violated(hint) == [], combo
+        checked += 1
+    assert checked > 10
