@@ -73,20 +73,22 @@ def _three_tasks_star() -> Workload:
     return Workload((t1, t2, t3))
 
 
-def _enumerate(wl: Workload, topo: Topology) -> list[dict[str, float]]:
-    """Objectives of every feasible full placement (default walks, first-fit stages)."""
+def _feasible_plans(wl: Workload, topo: Topology):
+    """Every feasible full placement (default walks, first-fit stages) as a plan."""
     mids = wl.mat_ids()
     devs = [d.name for d in topo.devices]
-    out = []
     for combo in itertools.product(devs, repeat=len(mids)):
         try:
             plan = complete_plan(wl, topo, dict(zip(mids, combo)), "brute-force")
         except StageOverflow:
             continue
-        if check_plan(plan, wl, topo, require_all=True):
-            continue
-        out.append(evaluate(plan, wl, topo).objectives)
-    return out
+        if not check_plan(plan, wl, topo, require_all=True):
+            yield plan
+
+
+def _enumerate(wl: Workload, topo: Topology) -> list[dict[str, float]]:
+    """Objectives of every feasible full placement."""
+    return [evaluate(plan, wl, topo).objectives for plan in _feasible_plans(wl, topo)]
 
 
 @pytest.fixture(scope="module")
@@ -224,18 +226,11 @@ def test_stage_count_rows_cut_off_no_packable_plan():
     wl, topo = _two_tasks(), _line3()
     pm = build_path_model(wl, topo, [1.0] * 7)
     assert any(c.name.startswith("stage sram") for c in pm.model.constraints)
-    mids = wl.mat_ids()
     checked = 0
-    for combo in itertools.product([d.name for d in topo.devices], repeat=len(mids)):
-        try:
-            plan = complete_plan(wl, topo, dict(zip(mids, combo)), "brute-force")
-        except StageOverflow:
-            continue
-        if check_plan(plan, wl, topo, require_all=True):
-            continue
+    for plan in _feasible_plans(wl, topo):
         hint = pm.hint_from_plan(plan)
         if hint is None:
             continue
-        assert pm.model.violated(hint) == [], combo
+        assert pm.model.violated(hint) == [], plan.placement
         checked += 1
     assert checked > 10
