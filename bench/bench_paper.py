@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.tasks, args.devices, args.mip_time, args.t6_tasks = [20, 60, 100], [8, 16, 24, 32], 10.0, 60
-        args.t7_epochs, args.t7_step = 6, 4.0
+        args.t7_epochs, args.t7_step = 6, 12.0
     else:
         args.tasks, args.devices, args.mip_time, args.t6_tasks = list(PAPER_TASKS), list(PAPER_DEVICES), 60.0, 60
         args.t7_epochs, args.t7_step = 10, 15.0

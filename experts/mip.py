@@ -103,6 +103,10 @@ def solve_mip(
     cuts = 0
     best_ok: MilpResult | None = None
     last: MilpResult | None = None
+    # Every round solves the same objective over a feasible set that the cuts only shrink, so each
+    # round's bound is valid for the final model: keep the best one (a later round restarts the
+    # LP search and often ends with a weaker bound than an earlier, longer round).
+    round_bounds: list[float] = []
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
         if last is not None and left < MIN_ROUND_S:
@@ -110,6 +114,8 @@ def solve_mip(
         result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
                                    workers=request.workers, seed=request.seed)
         last = result
+        if result.bound is not None:
+            round_bounds.append(result.bound)
         if result.status == "INFEASIBLE":
             if cuts or best_ok is not None:
                 break  # every packable placement was cut away: keep what we have
@@ -141,12 +147,13 @@ def solve_mip(
             break
         pm.model.hint = hint
     if best_ok is not None:
-        bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None]
+        bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None] + round_bounds
         status = best_ok.status if best_ok is last else "FEASIBLE"
         result = MilpResult(backend=best_ok.backend, status=status, values=best_ok.values, objective=best_ok.objective,
                             bound=max(bounds) if bounds else None, solve_time_s=best_ok.solve_time_s, extra=best_ok.extra)
     else:
-        result = MilpResult(backend=last.backend, status="UNKNOWN", values={}, objective=None, bound=last.bound,
+        result = MilpResult(backend=last.backend, status="UNKNOWN", values={}, objective=None,
+                            bound=max(round_bounds) if round_bounds else last.bound,
                             solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
     info["stage_cuts"] = cuts
     if not result.has_solution and starts:

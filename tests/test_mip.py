@@ -73,20 +73,22 @@ def _three_tasks_star() -> Workload:
     return Workload((t1, t2, t3))
 
 
-def _enumerate(wl: Workload, topo: Topology) -> list[dict[str, float]]:
-    """Objectives of every feasible full placement (default walks, first-fit stages)."""
+def _feasible_plans(wl: Workload, topo: Topology):
+    """Every feasible full placement (default walks, first-fit stages) as a plan."""
     mids = wl.mat_ids()
     devs = [d.name for d in topo.devices]
-    out = []
     for combo in itertools.product(devs, repeat=len(mids)):
         try:
             plan = complete_plan(wl, topo, dict(zip(mids, combo)), "brute-force")
         except StageOverflow:
             continue
-        if check_plan(plan, wl, topo, require_all=True):
-            continue
-        out.append(evaluate(plan, wl, topo).objectives)
-    return out
+        if not check_plan(plan, wl, topo, require_all=True):
+            yield plan
+
+
+def _enumerate(wl: Workload, topo: Topology) -> list[dict[str, float]]:
+    """Objectives of every feasible full placement."""
+    return [evaluate(plan, wl, topo).objectives for plan in _feasible_plans(wl, topo)]
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +217,20 @@ def test_spd_o_ignores_request_weights(line_case):
     scales = _scales(wl, topo)
     best = min(scales.cost(o, SPD_O_WEIGHTS) for o in feasible)
     assert scales.cost(evaluate(plan, wl, topo).objectives, SPD_O_WEIGHTS) == pytest.approx(best, abs=1e-4)
+
+
+def test_stage_count_rows_cut_off_no_packable_plan():
+    # The per-device stage-count rows (se[d] x per-stage capacity >= load) are valid inequalities:
+    # every packable placement (first-fit stages, default walk among the candidates) stays a
+    # solution of the model, with power weighted so the rows are live.
+    wl, topo = _two_tasks(), _line3()
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    assert any(c.name.startswith("stage sram") for c in pm.model.constraints)
+    checked = 0
+    for plan in _feasible_plans(wl, topo):
+        hint = pm.hint_from_plan(plan)
+        if hint is None:
+            continue
+        assert pm.model.violated(hint) == [], plan.placement
+        checked += 1
+    assert checked > 10
