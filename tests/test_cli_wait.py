@@ -103,6 +103,9 @@ def test_twenty_waits_each_show_every_step_and_return_promptly(tmp_path, capsys)
                 assert -1 not in positions and positions == sorted(positions), out.err
                 assert not re.search(r"\w+\.py:\d+", out.err + out.out), out.err
                 assert "from the intent's history" not in out.err  # all seen live on the stream, none filled in
+                # Withdraw it, so the next intent deploys too: otherwise a plan that is not better than
+                # the deployed one is rightly kept ("no change for no gain") and nothing is pushed.
+                assert main(["intent", "withdraw", m.group(1), "--url", url, "--token", TOKEN]) == 0
             assert max(lags) < 1.0, lags
             # the read-only token may read but not write
             assert main(["intent", "list", "--url", url, "--token", READ]) == 0

@@ -10,6 +10,8 @@ is delivered to the host of the last MAT's switch.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mininet_topos.demo_model import build
@@ -50,9 +52,12 @@ def test_frames_are_classified_like_sklearn_along_the_line(spread):
 
     layout = build_layout("line3")
     task, samples = build("rf", ingress="s1", n_samples=30)
+    devices = ["s1", "s2", "s3"]
+    # The task's traffic leaves where its last MAT runs, so the walk ends there (omniplan/walk.py:
+    # ingress -> hosting devices in DAG order -> egress; without an egress it returns to s1).
+    task = dataclasses.replace(task, egress=devices[2] if spread else "s1")
     wl = Workload((task,))
     names = [m.name for m in task.mats]
-    devices = ["s1", "s2", "s3"]
     placement = {mat_id(task.name, m): (devices[min(i * 3 // len(names), 2)] if spread else "s1")
                  for i, m in enumerate(names)}
     plan = complete_plan(wl, layout.topology, placement, "test")
