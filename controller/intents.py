@@ -283,18 +283,27 @@ class IntentManager(UsesNetwork):
                     await self._replan()
                 else:
                     await self._withdraw_active(intent_id)
-            except asyncio.CancelledError:
-                raise
+            except asyncio.CancelledError as exc:
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise  # the controller is shutting down
+                # A stray CancelledError (e.g. a gRPC call cancelled by its channel closing) is a
+                # failure of this job, not a reason for the planner to stop serving every other.
+                self._job_failed(kind, intent_id, exc)
             except Exception as exc:  # a bug must fail the intent, never kill the worker
-                if kind == "replan":
-                    active = self.store.get_meta("active_intent_id")
-                    if active:
-                        self._replan_failed(active, f"internal error: {type(exc).__name__}: {exc}")
-                else:
-                    self._fail(intent_id, f"internal error: {type(exc).__name__}: {exc}")
+                self._job_failed(kind, intent_id, exc)
             finally:
                 self._current = None
                 self.queue.task_done()
+
+    def _job_failed(self, kind: str, intent_id: str, exc: BaseException) -> None:
+        """Record an unexpected error on the job's intent (for a replan: the active one)."""
+        why = f"internal error: {type(exc).__name__}: {exc}" if str(exc) else f"internal error: {type(exc).__name__}"
+        if kind == "replan":
+            active = self.store.get_meta("active_intent_id")
+            if active:
+                self._replan_failed(active, why)
+        else:
+            self._fail(intent_id, why)
 
     async def _warm(self) -> None:
         """Load the translator in a daemon thread: a shutdown during the load does not wait for it."""

@@ -177,10 +177,25 @@ def readable_error(exc: BaseException) -> str:
         return f"{code.lower().replace('_', ' ')}: {msg}" if msg else code.lower().replace("_", " ")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return "did not answer in time"
-    if isinstance(exc, (ConnectionError, OSError)):
+    if isinstance(exc, (ConnectionError, OSError, asyncio.CancelledError)):
         return "not reachable (connection refused or lost)"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+def cancelled_by_channel(exc: BaseException) -> bool:
+    """True when ``exc`` is a CancelledError that did not come from cancelling the running task.
+
+    grpc.aio cancels every call in flight when its channel closes, which finsy does the moment a
+    switch's connection fails: the awaiting coroutine then sees asyncio.CancelledError although
+    nobody cancelled it. Left as it is, that error would unwind through a push and end the
+    controller's planner task (a CancelledError is re-raised everywhere), leaving the intent in
+    'deploying' for ever. It is a failed call to a switch that went away, so it becomes one.
+    """
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is None or not task.cancelling()
 
 
 class MastershipArbitrator(Arbitrator):
@@ -307,7 +322,9 @@ class FinsyDriver:
                     continue
                 out.append(from_finsy(ent, schema))
             return out
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not cancelled_by_channel(exc):
+                raise
             raise self._failed("read", exc) from exc
 
     async def write(self, ops: Sequence[Op]) -> None:
@@ -321,7 +338,9 @@ class FinsyDriver:
         only_deletes = all(op == DELETE for op, _ in ops)
         try:
             await self.switch.write(updates, strict=not only_deletes)
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not cancelled_by_channel(exc):
+                raise
             raise self._failed("write", exc) from exc
 
     async def packet_out(self, port: int, frame: bytes) -> None:

@@ -132,11 +132,14 @@ def test_switch_dying_during_the_break_phase_does_not_undo_the_push(net, tmp_pat
                 killed.append(switch)
                 sp.stop_one(switch)  # dies with its deletes still to do; the real write then fails
         async with _serving(ctl, tasks) as (url, http):
-            first = await _submit(http, url, {"preference": {"coordination": 1}, "channel": "fast"})
+            # latency first (each task on its own ingress: three switches powered), then power (fewer
+            # switches): the second plan is strictly better on its objective, so it is pushed rather
+            # than kept as "no change for no gain" (a kept plan ends 'validated', and no break phase runs)
+            first = await _submit(http, url, {"preference": {"latency": 1}, "channel": "fast"})
             assert (await _until(http, url, first, {"deployed", "failed"}))["state"] == "deployed"
             ctl.options.write_hook = kill_at_break
             second = await _submit(http, url, {"preference": {"power": 1}, "channel": "fast"})
-            rec = await _until(http, url, second, {"deployed", "failed", "pending"})
+            rec = await _until(http, url, second, {"deployed", "failed", "pending", "validated"})
             ctl.options.write_hook = None
             assert rec["state"] == "deployed", rec.get("error")
             dead = killed[0]
