@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Sequence
 
 import finsy as fy
 import finsy.p4client as _fy_client
@@ -313,8 +314,28 @@ class FinsyDriver:
         log.warning("%s: %s failed: %s", self.config.name, kind, exc)  # the full gRPC status, for the log only
         return SouthboundError(f"{self.config.name} {words}")
 
-    async def read_entries(self) -> list[TableEntry]:
+    @contextmanager
+    def _call(self, failed: Callable[[BaseException], SouthboundError]) -> Iterator[None]:
+        """Turn whatever a P4Runtime call to this switch raises into ``failed(exc)``: every error, and
+        a CancelledError that came from the switch's channel closing (``cancelled_by_channel``), so a
+        switch going away never cancels the controller task that was talking to it."""
         try:
+            yield
+        except asyncio.CancelledError as exc:
+            if not cancelled_by_channel(exc):
+                raise
+            raise failed(exc) from exc
+        except Exception as exc:
+            raise failed(exc) from exc
+
+    def _packet_out_failed(self, exc: BaseException) -> SouthboundError:
+        return SouthboundError(f"{self.config.name} packet-out: {readable_error(exc)}")
+
+    def _heartbeat_failed(self, exc: BaseException) -> SouthboundError:
+        return SouthboundError(f"{self.config.name} {readable_error(exc)}")
+
+    async def read_entries(self) -> list[TableEntry]:
+        with self._call(lambda exc: self._failed("read", exc)):
             schema = self.switch.p4info
             out = []
             async for ent in self.switch.read(P4TableEntry()):
@@ -322,10 +343,6 @@ class FinsyDriver:
                     continue
                 out.append(from_finsy(ent, schema))
             return out
-        except (Exception, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and not cancelled_by_channel(exc):
-                raise
-            raise self._failed("read", exc) from exc
 
     async def write(self, ops: Sequence[Op]) -> None:
         schema = self.switch.p4info
@@ -336,27 +353,19 @@ class FinsyDriver:
             updates.append(pad_range_bounds(upd, schema))
         # A delete of an entry that is already gone has reached its goal (e.g. a reconcile ran first).
         only_deletes = all(op == DELETE for op, _ in ops)
-        try:
+        with self._call(lambda exc: self._failed("write", exc)):
             await self.switch.write(updates, strict=not only_deletes)
-        except (Exception, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and not cancelled_by_channel(exc):
-                raise
-            raise self._failed("write", exc) from exc
 
     async def packet_out(self, port: int, frame: bytes) -> None:
         """Send ``frame`` out of data-plane ``port`` (P4Runtime PacketOut with the program's packet_out header)."""
-        try:
+        with self._call(self._packet_out_failed):
             await self.switch.write([fy.P4PacketOut(frame, egress_port=port, _pad=0)])
-        except Exception as exc:
-            raise SouthboundError(f"{self.config.name} packet-out: {readable_error(exc)}") from exc
 
     async def heartbeat(self, timeout_s: float) -> float:
         """One cheap round trip (the pipeline cookie); returns its duration, raises SouthboundError."""
         t0 = time.perf_counter()
-        try:
+        with self._call(self._heartbeat_failed):
             await asyncio.wait_for(self.switch._get_pipeline_config_request(), timeout_s)  # noqa: SLF001
-        except Exception as exc:
-            raise SouthboundError(f"{self.config.name} {readable_error(exc)}") from exc
         return time.perf_counter() - t0
 
     async def read_direct_counter(self, counter: str) -> list[tuple[dict[str, int], int]]:
