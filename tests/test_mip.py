@@ -234,3 +234,53 @@ def test_stage_count_rows_cut_off_no_packable_plan():
         assert pm.model.violated(hint) == [], plan.placement
         checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("weights", WEIGHT_VECTORS, ids=lambda w: ",".join(f"{x:g}" for x in w))
+@pytest.mark.parametrize("case", ["line_case", "star_case"])
+def test_powered_set_bound_is_below_every_plan(case, weights, request):
+    # The powered-set relaxation's bound is valid (up to the 1e-6 rounding of each objective
+    # coefficient): no feasible placement (brute force, first-fit
+    # stages, default walks) costs less, neither by the evaluator nor by the full model's objective.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo, _ = request.getfixturevalue(case)
+    pm = build_path_model(wl, topo, weights)
+    bound = PoweredSetRelaxation(pm).solve(10.0).bound
+    scales = _scales(wl, topo)
+    checked = 0
+    for plan in _feasible_plans(wl, topo):
+        assert bound <= scales.cost(evaluate(plan, wl, topo).objectives, weights) + 1e-5, plan.placement
+        hint = pm.hint_from_plan(plan)
+        if hint is not None and not pm.model.violated(hint):
+            assert bound <= pm.normalized_objective(pm.model.objective_value(hint)) + 1e-5, plan.placement
+            checked += 1
+    assert checked > 5
+
+
+def test_powered_set_bound_is_tight_for_power_alone(line_case):
+    # With power alone the relaxation keeps what decides it (switches powered, stage counts from
+    # capacity) integral: its bound is the brute-force optimum here, not the fractional LP's.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo, feasible = line_case
+    weights = _w(power=1)
+    pm = build_path_model(wl, topo, weights)
+    bound = PoweredSetRelaxation(pm).solve(10.0).bound
+    best = min(_scales(wl, topo).cost(o, weights) for o in feasible)
+    assert bound <= best + 1e-6
+    assert bound >= 0.5 * best
+
+
+def test_plans_built_from_powered_sets_pass_the_checker(star_case):
+    from experts.milp_powerset import explore
+
+    wl, topo, _ = star_case
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    bound, plans, reports = explore(pm, 5.0)
+    assert reports and bound is not None
+    assert plans
+    for plan in plans:
+        assert check_plan(plan, wl, topo, require_all=True) == []
+        hint = pm.hint_from_plan(plan)
+        assert hint is not None and pm.model.violated(hint) == []
