@@ -193,6 +193,28 @@ def _place_task(book: StageBook, task: Task, walk: list[str], powered: set[str])
     return spot
 
 
+def _keep(book: StageBook, task: Task, walk: list[str], placement: Mapping[str, str]) -> dict[str, tuple[str, int]] | None:
+    """Task ``task`` as ``placement`` has it, first-fit stages, when every MAT packs (else nothing charged)."""
+    hosts = [placement.get(mat_id(task.name, m.name)) for m in task.mats]
+    if any(h is None or h not in walk for h in hosts):
+        return None
+    g = task.graph()
+    out: dict[str, tuple[str, int]] = {}
+    end: dict[str, int] = {}
+    mark = book.mark()
+    for name in nx.topological_sort(g):
+        d = placement[mat_id(task.name, name)]
+        m = task.mat(name)
+        earliest = max((end[p] for p in g.predecessors(name) if out[p][0] == d), default=0)
+        s = book.first_fit(d, m, earliest)
+        if s is None:
+            book.rollback(mark)
+            return None
+        book.charge(d, s, m)
+        out[name], end[name] = (d, s), s + m.stages
+    return out
+
+
 def _fill(book: StageBook, task: Task, g: nx.DiGraph, order: list[str], stops: list[str]) -> dict[str, tuple[str, int]] | None:
     """Each MAT at the first stop (not before its predecessors') with a first-fit stage, the same
     rule as ``omniplan.plan.assign_stages`` so that schedule reproduces these stages."""
@@ -216,12 +238,15 @@ def _fill(book: StageBook, task: Task, g: nx.DiGraph, order: list[str], stops: l
     return out
 
 
-def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, list[str]], expert: str = "powered-set") -> Plan | None:
+def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, list[str]], expert: str = "powered-set",
+                   placement_hint: Mapping[str, str] | None = None) -> Plan | None:
     """A full plan on the ``powered`` switches along ``walks`` (task -> walk), or None.
 
     Tasks in workload order, so ``assign_stages`` (which the MIP uses on its solutions) gives the
     same stages; a task that fits no powered switch of its walk tries its other candidate walks,
-    cheapest first (by the model's latency and hops coefficients).
+    cheapest first (by the model's latency and hops coefficients). With ``placement_hint`` (MAT id
+    -> device, e.g. a solver plan whose stages do not pack), each task keeps that placement when
+    it packs and is re-placed as above only when it does not: a repair, not a new plan.
     """
     on = set(powered)
     book = StageBook(pm.topology)
@@ -233,11 +258,15 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
         cands = pm.cands[t.name]
         first = walks.get(t.name)
         order = sorted(range(len(cands)), key=lambda k: (cands[k] != first, obj.get(pm.p[(t.name, k)], 0)))
-        for k in order:
-            spot = _place_task(book, t, cands[k], on)
-            if spot is not None:
-                break
-        else:
+        spot, k = None, None
+        if placement_hint is not None and first in cands:
+            spot, k = _keep(book, t, first, placement_hint), cands.index(first)
+        if spot is None:
+            for k in order:
+                spot = _place_task(book, t, cands[k], on)
+                if spot is not None:
+                    break
+        if spot is None:
             return None
         for name, (d, s) in spot.items():
             placement[mat_id(t.name, name)] = d

@@ -24,7 +24,7 @@ from typing import Iterable
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpResult
 from experts.milp_paths import CONSTRAINT_GROUPS, RESOLUTION, PathModel, build_path_model, normalize_weights
-from experts.milp_powerset import explore
+from experts.milp_powerset import construct_plan, explore
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
@@ -46,6 +46,9 @@ OVERHEAD_S = 0.6
 #: Share of the time limit given to the powered-set relaxation (experts.milp_powerset): its bound
 #: and the plans built from its powered sets. About a second per solve on Abilene[8] / 60 tasks.
 POWERSET_SHARE = 0.2
+#: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
+#: these often does (the lazy stage cuts would otherwise throw the round's search away).
+SOLUTION_POOL = 8
 
 SPD_O_WEIGHTS = [0.5 if o in ("resources", "latency") else 0.0 for o in OBJECTIVES]
 
@@ -109,7 +112,9 @@ def solve_mip(
     # Rounds: each solve gets a share of the time left, so a solution the first-fit stage schedule
     # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
     # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
-    cuts = 0
+    cuts = repairs = 0
+    power_on = weights[OBJECTIVES.index("power")] > 0
+    rounds: list[dict] = []
     best_ok: MilpResult | None = None
     last: MilpResult | None = None
     # Every round solves the same objective over a feasible set that the cuts only shrink, so each
@@ -123,8 +128,11 @@ def solve_mip(
         if last is not None and left < MIN_ROUND_S:
             break
         result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
-                                   workers=request.workers, seed=request.seed)
+                                   workers=request.workers, seed=request.seed,
+                                   **({"pool": SOLUTION_POOL} if backend == "cpsat" else {}))
         last = result
+        rounds.append({"status": result.status, "s": round(result.solve_time_s, 2),
+                       "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)})
         if result.bound is not None:
             round_bounds.append(result.bound)
         if result.status == "INFEASIBLE":
@@ -133,25 +141,48 @@ def solve_mip(
             raise InfeasibleError(explain_infeasible(pm, request))
         if not result.has_solution:
             break
-        bad = _unpackable_device(pm, result.values)
+        main = result
+        bad = _unpackable_device(pm, main.values)
+        found: list[MilpResult] = []
+        short: list = []
         if bad is not None:
             pm.forbid_together(*bad)
             cuts += 1
+            rounds[-1]["unpackable"] = bad[0]
+            # keep what packs of the solver's plan and re-place the rest on its powered switches:
+            # a valid plan near the solver's, so the round's search is not lost
+            fixed = _repaired(pm, main)
+            if fixed is not None:
+                repairs += 1
+                rounds[-1]["repaired"] = round(pm.normalized_objective(fixed.objective), 6)
+                found.append(fixed)
+        else:
+            # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
+            # (a full stage pushed a table later), tighten that device's stage end and solve again.
+            short = _deeper_than_modelled(pm, main.values) if power_on else []
+            hint = dict(main.values)
+            for device, mats, end in short:
+                pm.stage_end_cut(device, mats, end)
+                hint[pm.se[device]] = max(hint[pm.se[device]], end)  # the same plan, its true stage end
+            cuts += len(short)
+            # a valid plan whose power the model underrated is kept at its corrected objective
+            found.append(main if not short else
+                         MilpResult(backend=main.backend, status="FEASIBLE", values=hint,
+                                    objective=float(pm.model.objective_value(hint)), bound=main.bound,
+                                    solve_time_s=main.solve_time_s, extra=main.extra))
+        if bad is not None or short:
+            # the solver's other solutions: the best one the stage schedule accepts as modelled
+            for alt in main.alternatives:
+                if _unpackable_device(pm, alt) is None and not (power_on and _deeper_than_modelled(pm, alt)):
+                    obj = float(pm.model.objective_value(alt))
+                    found.append(MilpResult(backend=main.backend, status="FEASIBLE", values=alt, objective=obj,
+                                            bound=main.bound, solve_time_s=main.solve_time_s, extra=main.extra))
+                    rounds[-1]["alternative"] = round(pm.normalized_objective(obj), 6)
+                    break
+        if not found:
             continue
-        # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
-        # (a full stage pushed a table later), tighten that device's stage end and solve again.
-        short = _deeper_than_modelled(pm, result.values) if weights[OBJECTIVES.index("power")] > 0 else []
+        result = min(found, key=lambda r: r.objective)
         hint = dict(result.values)
-        for device, mats, end in short:
-            pm.stage_end_cut(device, mats, end)
-            hint[pm.se[device]] = max(hint[pm.se[device]], end)  # the same plan, its true stage end
-        cuts += len(short)
-        if short:
-            # a valid plan whose power the model underrated: keep it (at its corrected objective)
-            # and let the next round look for a better one from it
-            result = MilpResult(backend=result.backend, status="FEASIBLE", values=hint,
-                                objective=float(pm.model.objective_value(hint)), bound=result.bound,
-                                solve_time_s=result.solve_time_s, extra=result.extra)
         if best_ok is None or result.objective <= best_ok.objective:
             best_ok = result
         if result.status == "OPTIMAL":
@@ -167,6 +198,8 @@ def solve_mip(
                             bound=max(round_bounds) if round_bounds else last.bound,
                             solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
     info["stage_cuts"] = cuts
+    info["repairs"] = repairs
+    info["rounds"] = rounds
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
                             objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,
@@ -231,6 +264,19 @@ def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
     except StageOverflow as exc:
         return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
     return None
+
+
+def _repaired(pm: PathModel, result: MilpResult) -> MilpResult | None:
+    """The solver's plan with the tasks that do not pack re-placed (``construct_plan``), or None."""
+    values = result.values
+    placement = pm.placement_from(values)
+    walks = {t: list(pm.cands[t][k]) for (t, k), v in pm.p.items() if values.get(v, 0) == 1}
+    plan = construct_plan(pm, set(placement.values()), walks, expert="repair", placement_hint=placement)
+    hint = pm.hint_from_plan(plan) if plan is not None else None
+    if hint is None or pm.model.violated(hint):
+        return None
+    return MilpResult(backend=result.backend, status="FEASIBLE", values=hint, objective=float(pm.model.objective_value(hint)),
+                      bound=result.bound, solve_time_s=result.solve_time_s, extra=result.extra)
 
 
 def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
