@@ -258,9 +258,10 @@ def test_powered_set_bound_is_below_every_plan(case, weights, request):
     assert checked > 5
 
 
-def test_powered_set_bound_is_tight_for_power_alone(line_case):
+def test_powered_set_bound_is_not_trivial_for_power_alone(line_case):
     # With power alone the relaxation keeps what decides it (switches powered, stage counts from
-    # capacity) integral: its bound is the brute-force optimum here, not the fractional LP's.
+    # capacity) integral; here tasks must split (which it relaxes), and it still proves more than
+    # half the brute-force optimum (0.52 of 0.88 normalised).
     from experts.milp_powerset import PoweredSetRelaxation
 
     wl, topo, feasible = line_case
