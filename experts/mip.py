@@ -112,7 +112,7 @@ def solve_mip(
     # Rounds: each solve gets a share of the time left, so a solution the first-fit stage schedule
     # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
     # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
-    cuts = repairs = 0
+    cuts = repairs = load_caps = 0
     power_on = weights[OBJECTIVES.index("power")] > 0
     rounds: list[dict] = []
     best_ok: MilpResult | None = None
@@ -133,8 +133,8 @@ def solve_mip(
         last = result
         rounds.append({"status": result.status, "s": round(result.solve_time_s, 2),
                        "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)})
-        if result.bound is not None:
-            round_bounds.append(result.bound)
+        if result.bound is not None and not load_caps:
+            round_bounds.append(result.bound)  # valid while every cut in the model is
         if result.status == "INFEASIBLE":
             if cuts or best_ok is not None:
                 break  # every packable placement was cut away: keep what we have
@@ -147,7 +147,9 @@ def solve_mip(
         short: list = []
         if bad is not None:
             pm.forbid_together(*bad)
+            pm.cap_device_load(*bad)
             cuts += 1
+            load_caps += 1
             rounds[-1]["unpackable"] = bad[0]
             # keep what packs of the solver's plan and re-place the rest on its powered switches:
             # a valid plan near the solver's, so the round's search is not lost
@@ -186,19 +188,20 @@ def solve_mip(
         if best_ok is None or result.objective <= best_ok.objective:
             best_ok = result
         if result.status == "OPTIMAL":
-            break
+            break  # (with load caps: optimal for the capped model only, so reported FEASIBLE)
         pm.model.hint = hint
     if best_ok is not None:
-        bounds = [r.bound for r in (best_ok, last) if r is not None and r.bound is not None] + round_bounds
-        status = best_ok.status if best_ok is last else "FEASIBLE"
+        bounds = round_bounds
+        status = best_ok.status if best_ok is last and not load_caps else "FEASIBLE"
         result = MilpResult(backend=best_ok.backend, status=status, values=best_ok.values, objective=best_ok.objective,
                             bound=max(bounds) if bounds else None, solve_time_s=best_ok.solve_time_s, extra=best_ok.extra)
     else:
         result = MilpResult(backend=last.backend, status="UNKNOWN", values={}, objective=None,
-                            bound=max(round_bounds) if round_bounds else last.bound,
+                            bound=max(round_bounds) if round_bounds else None,
                             solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
     info["stage_cuts"] = cuts
     info["repairs"] = repairs
+    info["load_caps"] = load_caps
     info["rounds"] = rounds
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
