@@ -113,6 +113,7 @@ def solve_mip(
     # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
     # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
     cuts = repairs = load_caps = 0
+    unpackable: dict[tuple[str, float], int] = {}
     power_on = weights[OBJECTIVES.index("power")] > 0
     rounds: list[dict] = []
     best_ok: MilpResult | None = None
@@ -121,8 +122,10 @@ def solve_mip(
     # round's bound is valid for the final model: keep the best one (a later round restarts the
     # LP search and often ends with a weaker bound than an earlier, longer round).
     round_bounds: list[float] = []
+    ps_units = None  # the powered-set bound in the solver's units
     if ps_bound is not None and ps_bound != float("inf"):
-        round_bounds.append((ps_bound + pm.norm_offset) * RESOLUTION)  # the same units as the solver's
+        ps_units = (ps_bound + pm.norm_offset) * RESOLUTION
+        round_bounds.append(ps_units)
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
         if last is not None and left < MIN_ROUND_S:
@@ -147,9 +150,14 @@ def solve_mip(
         short: list = []
         if bad is not None:
             pm.forbid_together(*bad)
-            pm.cap_device_load(*bad)
             cuts += 1
-            load_caps += 1
+            twin = (bad[0], main.objective)
+            unpackable[twin] = unpackable.get(twin, 0) + 1
+            if unpackable[twin] > 1 and main.status != "OPTIMAL" and _relaxation_dominates(main, ps_units):
+                # the same switch unpackable at the same objective again: the no-good cut let a
+                # symmetric twin through (another task's alike tables), so cap the switch's load
+                pm.cap_device_load(*bad)
+                load_caps += 1
             rounds[-1]["unpackable"] = bad[0]
             # keep what packs of the solver's plan and re-place the rest on its powered switches:
             # a valid plan near the solver's, so the round's search is not lost
@@ -267,6 +275,12 @@ def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
     except StageOverflow as exc:
         return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
     return None
+
+
+def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:
+    """True when the powered-set bound beats the solver's own: the solver's proofs then add
+    nothing, and a search cut that voids them costs nothing."""
+    return ps_units is not None and result.bound is not None and result.bound < ps_units
 
 
 def _repaired(pm: PathModel, result: MilpResult) -> MilpResult | None:
