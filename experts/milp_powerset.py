@@ -39,6 +39,7 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 from experts.milp_paths import RESOLUTION, UTIL_UNITS, PathModel, _add_segments
+from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan, StageBook
 from omniplan.workload import Task, mat_id, walk_id
 
@@ -60,6 +61,8 @@ class PoweredSetSolution:
     walks: dict[str, list[str]] = field(default_factory=dict)
     value: float | None = None
     time_s: float = 0.0
+    #: the solution's value per objective (weighted, normalised): which term the bound holds up
+    terms: dict[str, float] = field(default_factory=dict)
 
 
 class PoweredSetRelaxation:
@@ -140,6 +143,20 @@ class PoweredSetRelaxation:
         least_dispatch = sum(min((coef(v) for (tn, _d), v in pm.z.items() if tn == t.name), default=0.0)
                              for t in wl.tasks)
         self.offset = -pm.norm_offset + least_dispatch
+        self._coef = coef
+
+    def _terms(self, x) -> dict[str, float]:
+        """Per-objective split of a solution's value (the offsets are each objective's lo_i)."""
+        pm, coef = self.pm, self._coef
+        w = dict(zip(OBJECTIVES, pm.weights))
+        sc = pm.scales
+        power = sum(coef(pm.used[d]) * x[self.used[d].index] + coef(pm.se[d]) * x[self.se[d].index] for d in self.devices)
+        walk = sum(coef(pm.p[key]) * x[v.index] for key, v in self.p.items())
+        lo = {o: (w[o] * sc.lo[o] / sc.span[o] if w[o] else 0.0) for o in ("power", "latency", "hops")}
+        thr = coef(pm.util) * UTIL_UNITS * x[self.u.index] if pm.util is not None else 0.0
+        return {"power": round(power - lo["power"], 6), "latency+hops": round(walk - lo["latency"] - lo["hops"], 6),
+                "throughput": round(thr, 6),
+                "resources": round(self.offset + sum(lo.values()), 6)}
 
     def exclude(self, powered: Iterable[str]) -> None:
         """A no-good cut: the next solve powers a different set of switches."""
@@ -167,6 +184,7 @@ class PoweredSetRelaxation:
                 walks = self.pm.cands[t.name]
                 k = max(range(len(walks)), key=lambda k: x[self.p[(t.name, k)].index])
                 out.walks[t.name] = list(walks[k])
+            out.terms = self._terms(x)
         return out
 
 
@@ -299,7 +317,8 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12) -> tuple
         sol = relax.solve(left)
         if bound is None:
             bound = sol.bound - BOUND_SLACK
-        rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3)}
+        rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3),
+               "terms": sol.terms}
         reports.append(rep)
         if not sol.powered:
             break

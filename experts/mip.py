@@ -284,16 +284,25 @@ def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:
 
 
 def _repaired(pm: PathModel, result: MilpResult) -> MilpResult | None:
-    """The solver's plan with the tasks that do not pack re-placed (``construct_plan``), or None."""
+    """The solver's plan with the tasks that do not pack re-placed (``construct_plan``), or None.
+
+    Two ways, the cheaper result kept: re-placed on the switches the plan already powers (other
+    candidate walks when those are full), or on any switch of the task's walk (powering one more).
+    """
     values = result.values
     placement = pm.placement_from(values)
     walks = {t: list(pm.cands[t][k]) for (t, k), v in pm.p.items() if values.get(v, 0) == 1}
-    plan = construct_plan(pm, set(placement.values()), walks, expert="repair", placement_hint=placement)
-    hint = pm.hint_from_plan(plan) if plan is not None else None
-    if hint is None or pm.model.violated(hint):
-        return None
-    return MilpResult(backend=result.backend, status="FEASIBLE", values=hint, objective=float(pm.model.objective_value(hint)),
-                      bound=result.bound, solve_time_s=result.solve_time_s, extra=result.extra)
+    best: MilpResult | None = None
+    for powered in (set(placement.values()), set(pm.used)):
+        plan = construct_plan(pm, powered, walks, expert="repair", placement_hint=placement)
+        hint = pm.hint_from_plan(plan) if plan is not None else None
+        if hint is None or pm.model.violated(hint):
+            continue
+        obj = float(pm.model.objective_value(hint))
+        if best is None or obj < best.objective:
+            best = MilpResult(backend=result.backend, status="FEASIBLE", values=hint, objective=obj,
+                              bound=result.bound, solve_time_s=result.solve_time_s, extra=result.extra)
+    return best
 
 
 def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
