@@ -113,7 +113,7 @@ def solve_mip(
     # cannot pack (per-stage capacity is pooled per device in the model) still leaves time to
     # solve again with a no-good cut; a packable one seeds the next round (lazy constraints + LNS).
     cuts = repairs = load_caps = 0
-    unpackable: dict[tuple[str, float], int] = {}
+    unpackable: dict[str, int] = {}
     power_on = weights[OBJECTIVES.index("power")] > 0
     rounds: list[dict] = []
     best_ok: MilpResult | None = None
@@ -151,11 +151,10 @@ def solve_mip(
         if bad is not None:
             pm.forbid_together(*bad)
             cuts += 1
-            twin = (bad[0], main.objective)
-            unpackable[twin] = unpackable.get(twin, 0) + 1
-            if unpackable[twin] > 1 and main.status != "OPTIMAL" and _relaxation_dominates(main, ps_units):
-                # the same switch unpackable at the same objective again: the no-good cut let a
-                # symmetric twin through (another task's alike tables), so cap the switch's load
+            unpackable[bad[0]] = unpackable.get(bad[0], 0) + 1
+            if unpackable[bad[0]] > 1 and main.status != "OPTIMAL" and _relaxation_dominates(main, ps_units):
+                # the same switch unpackable again: the no-good cut let a near twin through (another
+                # task's alike tables), so cap the switch's load
                 pm.cap_device_load(*bad)
                 load_caps += 1
             rounds[-1]["unpackable"] = bad[0]
