@@ -285,3 +285,35 @@ def test_plans_built_from_powered_sets_pass_the_checker(star_case):
         assert check_plan(plan, wl, topo, require_all=True) == []
         hint = pm.hint_from_plan(plan)
         assert hint is not None and pm.model.violated(hint) == []
+
+
+def test_repair_keeps_what_packs_and_replaces_the_rest(star_case):
+    # construct_plan with a placement hint (how the MIP repairs a solver plan whose stages do not
+    # pack): a packable placement comes back unchanged; one that overfills a switch comes back
+    # valid, with the tasks that fit where the hint put them.
+    from experts.milp_powerset import construct_plan
+    from omniplan.walk import task_walk
+    from omniplan.workload import mat_id
+
+    wl, topo, _ = star_case
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    paths = topo.shortest_paths
+    checked = 0
+    for plan in _feasible_plans(wl, topo):
+        walks = {t.name: task_walk(t, plan.placement, plan.routes, lambda a, b: paths[a][b]).devices for t in wl.tasks}
+        if any(w not in pm.cands[t] for t, w in walks.items()):
+            continue
+        again = construct_plan(pm, set(plan.placement.values()), walks, placement_hint=plan.placement)
+        assert again is not None and again.placement == plan.placement
+        checked += 1
+        if checked >= 5:
+            break
+    assert checked
+    # everything on the hub overfills its 4 stages; the repair moves what does not fit
+    crowded = {mat_id(t.name, m.name): "hub" for t in wl.tasks for m in t.mats}
+    walks = {t.name: pm.cands[t.name][0] for t in wl.tasks}
+    with pytest.raises(StageOverflow):
+        complete_plan(wl, topo, crowded, "crowded")
+    fixed = construct_plan(pm, {d.name for d in topo.devices}, walks, placement_hint=crowded)
+    assert fixed is not None and check_plan(fixed, wl, topo, require_all=True) == []
+    assert any(d == "hub" for d in fixed.placement.values())
