@@ -22,7 +22,7 @@ import time
 from typing import Iterable
 
 from experts.milp_backends import BACKENDS, solve_cpsat
-from experts.milp_model import MilpResult
+from experts.milp_model import MilpModel, MilpResult
 from experts.milp_paths import CONSTRAINT_GROUPS, RESOLUTION, PathModel, build_path_model, normalize_weights
 from experts.milp_powerset import construct_plan, explore
 from experts.registry import Expert, PlanRequest, capability, register
@@ -46,6 +46,13 @@ OVERHEAD_S = 0.6
 #: Share of the time limit given to the powered-set relaxation (experts.milp_powerset): its bound
 #: and the plans built from its powered sets. About a second per solve on Abilene[8] / 60 tasks.
 POWERSET_SHARE = 0.2
+#: Share of the time left (after the relaxation) for the relax-and-fix round: CP-SAT with the
+#: powered switches fixed to the relaxation's best set. Measured on Abilene[8] / 60 tasks seed 1:
+#: that round reaches the pooled model's optimum for the set (0.0960, = the relaxation's bound) and
+#: the repair of its plans gives 0.106, where the free search reached 0.111 in 30 s.
+FIX_SHARE = 0.45
+#: Solver solutions of the relax-and-fix round repaired (the best one kept).
+FIX_REPAIRS = 4
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
 #: these often does (the lazy stage cuts would otherwise throw the round's search away).
 SOLUTION_POOL = 8
@@ -75,9 +82,11 @@ def solve_mip(
     reports = []
     built: list[Plan] = []
     ps_bound = None
+    best_set: list[str] = []
     if not request.allow_partial:
         ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
+        best_set = ps_reports[0]["powered"] if ps_reports else []
     for cand in (request.warm_start, seed_plan, *built):
         if cand is None:
             continue
@@ -126,6 +135,14 @@ def solve_mip(
     if ps_bound is not None and ps_bound != float("inf"):
         ps_units = (ps_bound + pm.norm_offset) * RESOLUTION
         round_bounds.append(ps_units)
+    if best_set and len(best_set) < len(pm.used):
+        left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
+        if left >= 2 * MIN_ROUND_S:
+            fixed, rep = _relax_and_fix(pm, best_set, FIX_SHARE * left, request, backend, power_on)
+            info["relax_and_fix"] = rep
+            if fixed is not None and (not starts or fixed.objective < pm.model.objective_value(pm.model.hint)):
+                best_ok = fixed
+                pm.model.hint = dict(fixed.values)
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
         if last is not None and left < MIN_ROUND_S:
@@ -274,6 +291,39 @@ def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
     except StageOverflow as exc:
         return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
     return None
+
+
+def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
+                   power_on: bool) -> tuple[MilpResult | None, dict]:
+    """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
+    set), its plans made packable (as they are, else repaired): a plan, not a bound.
+
+    WHY: with the switches fixed, the rest of the model is small for CP-SAT, which then reaches
+    the pooled model's optimum for that set within seconds; the pooled capacity is what first-fit
+    cannot always pack, so the round's solutions are repaired and the cheapest valid one kept.
+    """
+    on = set(powered)
+    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
+                      objective_offset=pm.model.objective_offset, hint=dict(pm.model.hint))
+    for d, v in pm.used.items():
+        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
+    result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s), workers=request.workers,
+                               seed=request.seed, **({"pool": SOLUTION_POOL} if backend == "cpsat" else {}))
+    rep: dict = {"powered": sorted(on), "status": result.status, "s": round(result.solve_time_s, 2),
+                 "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
+    if not result.has_solution:
+        return None, rep
+    best: MilpResult | None = None
+    for values in [result.values] + result.alternatives[:FIX_REPAIRS]:
+        cand = MilpResult(backend=result.backend, status="FEASIBLE", values=values,
+                          objective=float(pm.model.objective_value(values)), bound=None,
+                          solve_time_s=result.solve_time_s, extra=result.extra)
+        if _unpackable_device(pm, values) is not None or (power_on and _deeper_than_modelled(pm, values)):
+            cand = _repaired(pm, cand)
+        if cand is not None and (best is None or cand.objective < best.objective):
+            best = cand
+    rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
+    return best, rep
 
 
 def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:
