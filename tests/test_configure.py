@@ -279,3 +279,20 @@ def test_epochs_replan_from_one_start_and_replay_identically():
     assert len(again) == len(res.history)
     for rec, objectives in zip(res.history, again):
         assert objectives == pytest.approx(rec.objectives, rel=0, abs=1e-9)
+
+
+def test_shipped_agent_moves_the_weights_beyond_the_refinement_threshold():
+    """The shipped policy's first move on the Exp#7 intent changes a weight by more than
+    REFINE_TAU (the old policy's moves, 0.003-0.04, fixed a weight every epoch and stopped after two)."""
+    from experts.configure import LR_MAX, M, REFINE_TAU, load_policy
+    from experts.shift_softmax import perturb, shift_softmax_subspace
+
+    s = np.asarray(Preference({"throughput": 1.0, "latency": 0.5, "resources": 0.5}).normalized())
+    active = s > 0
+    w = perturb(s, np.random.default_rng(0), active)
+    obs = np.concatenate([w, s, active.astype(float), np.zeros(M)]).astype(np.float32)
+    action, _ = load_policy().predict(obs, deterministic=True)
+    lr = float(np.asarray(action).reshape(-1)[0]) * LR_MAX
+    moved = shift_softmax_subspace(w, lr, active)
+    assert np.max(np.abs(moved - w)) > REFINE_TAU
+    assert moved.sum() == pytest.approx(w.sum()) and np.all(moved[~active] == 0)
