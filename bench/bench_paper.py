@@ -231,9 +231,11 @@ def table7(args, prefs) -> list[dict]:
     Every re-plan is a deterministic CP-SAT solve (``work_limit``, one fixed warm start), so the
     replay - each epoch's weights solved again from scratch - must give the same plan metrics;
     a sweep of the throughput weight shows how far the weights alone move the plan on this instance.
+    Two runs: from the translated intent's weights, and from the paper's own epoch-0 weights
+    (Table 13: throughput 0.6450, latency and SRAM 0.1775 each).
     """
     from experts.config_reward import intent_score
-    from experts.configure import _fast_warm_start, configure_weights, intent_vector, replay
+    from experts.configure import _fast_warm_start, intent_vector
     from experts.shift_softmax import shift_softmax
 
     topo = load_topology("abilene")
@@ -241,37 +243,12 @@ def table7(args, prefs) -> list[dict]:
     pref = prefs[BANDWIDTH_INTENT]
     req = PlanRequest(wl, topo, time_limit_s=args.t7_cap, workers=args.workers, work_limit=args.t7_work)
     req = replace(req, warm_start=_fast_warm_start(req))
-    res = configure_weights(pref, req, epochs=args.t7_epochs)
-    again = replay(res, req)
-    bw = min(l.bandwidth_gbps for l in topo.links)
     shown = [o for o in OBJECTIVES if pref[o] > 0]
-
-    def row(o: dict) -> dict:
-        return {"sram_pct": o.get("resources"), "latency_ms": (o.get("latency") or 0) / 1000.0,
-                "thpt_gbps": bw * (o.get("throughput") or 0) / 100.0}
-
-    rows = []
-    for rec, rep in zip(res.history, again):
-        same = bool(rep) and all(abs(rep[k] - rec.objectives.get(k, float("nan"))) <= 1e-9 for k in OBJECTIVES)
-        rows.append({"epoch": rec.epoch, **{f"w_{k}": rec.weights[OBJECTIVES.index(k)] for k in shown},
-                     "lr": rec.lr, "score": rec.score, **row(rec.objectives), "violations": rec.violations,
-                     "replay_same": same, "replay_thpt_gbps": row(rep)["thpt_gbps"] if rep else None,
-                     "solve_s": rec.solve_time_s, "note": rec.note})
-    t = Table(title=f"Table 7: weight configuration per epoch, Internet2, {args.t7_tasks} tasks, CP-SAT work "
-                    f"{args.t7_work:g} per re-plan ({pref.as_dict()}); stop: {res.stop_reason}, best epoch {res.best_epoch}")
-    for c in ("epoch", *(f"w_{k}" for k in shown), "lr", "SRAM %", "paper", "latency ms", "paper", "thpt Gbps", "paper",
-              "score", "replay", "s"):
-        t.add_column(c)
-    for r in rows:
-        i = r["epoch"] if r["epoch"] >= 0 else 0
-        ps = PAPER_T7["SRAM %"][i] if 0 <= i < 7 else None
-        pl = PAPER_T7["latency ms"][i] if 0 <= i < 7 else None
-        pt = PAPER_T7["thpt Gbps"][i] if 0 <= i < 7 else None
-        t.add_row(str(r["epoch"]), *(f"{r[f'w_{k}']:.3f}" for k in shown), f"{r['lr']:+.2f}", fmt(r["sram_pct"], ".3f"),
-                  fmt(ps, ".1f"), fmt(r["latency_ms"], ".3f"), fmt(pl, ".0f"), fmt(r["thpt_gbps"], ".3f"), fmt(pt, ".1f"),
-                  fmt(r["score"], "+.4f"), "same" if r["replay_same"] else f"DIFFERS ({fmt(r['replay_thpt_gbps'], '.3f')})",
-                  f"{r['solve_s']:.1f}")
-    console.print(t)
+    rows, base = [], None
+    for start_label, start in (("intent", None), ("paper T13", _w(throughput=0.6450, latency=0.1775, resources=0.1775))):
+        res, part = _t7_configure(args, req, pref, shown, start_label, start)
+        rows += part
+        base = base or res.base_objectives
     # The weights alone: eq. 5 applied to the translated weights with growing h (sharper towards
     # throughput, the intent's first objective), each solved like an epoch.
     s0 = np.asarray(pref.normalized())
@@ -287,7 +264,7 @@ def table7(args, prefs) -> list[dict]:
         sweep.append({"epoch": f"sweep h={h:+g}", **{f"w_{k}": w[OBJECTIVES.index(k)] for k in shown},
                       **metrics(plan, wl, topo), "status": plan.info.get("status"),
                       # the agent's yardstick: eqs. 6-7 against epoch -1's plan
-                      "score": intent_score(res.base_objectives, objectives, intent_vector(pref))})
+                      "score": intent_score(base, objectives, intent_vector(pref))})
     t = Table(title="Table 7 (cont.): the same solve under eq. 5 weights w = shift_softmax(s, h), no agent")
     for c in ("h", *(f"w_{k}" for k in shown), "SRAM %", "latency ms", "thpt Gbps", "score", "status"):
         t.add_column(c)
@@ -297,6 +274,43 @@ def table7(args, prefs) -> list[dict]:
                   r.get("status") or r.get("error", ""))
     console.print(t)
     return rows + sweep
+
+
+def _t7_configure(args, req: PlanRequest, pref: Preference, shown: list[str], label: str, start):
+    """One configuration run with its replay, printed beside the paper's Table 7."""
+    from experts.configure import configure_weights, replay
+
+    res = configure_weights(pref, req, epochs=args.t7_epochs, start_weights=start)
+    again = replay(res, req)
+    bw = min(l.bandwidth_gbps for l in req.topology.links)
+
+    def row(o: dict) -> dict:
+        return {"sram_pct": o.get("resources"), "latency_ms": (o.get("latency") or 0) / 1000.0,
+                "thpt_gbps": bw * (o.get("throughput") or 0) / 100.0}
+
+    rows = []
+    for rec, rep in zip(res.history, again):
+        same = bool(rep) and all(abs(rep[k] - rec.objectives.get(k, float("nan"))) <= 1e-9 for k in OBJECTIVES)
+        rows.append({"start": label, "epoch": rec.epoch, **{f"w_{k}": rec.weights[OBJECTIVES.index(k)] for k in shown},
+                     "lr": rec.lr, "score": rec.score, **row(rec.objectives), "violations": rec.violations,
+                     "replay_same": same, "replay_thpt_gbps": row(rep)["thpt_gbps"] if rep else None,
+                     "solve_s": rec.solve_time_s, "note": rec.note})
+    t = Table(title=f"Table 7 from the {label} weights: Internet2, {args.t7_tasks} tasks, CP-SAT work {args.t7_work:g} "
+                    f"per re-plan ({pref.as_dict()}); stop: {res.stop_reason}, best epoch {res.best_epoch}")
+    for c in ("epoch", *(f"w_{k}" for k in shown), "lr", "SRAM %", "paper", "latency ms", "paper", "thpt Gbps", "paper",
+              "score", "replay", "s"):
+        t.add_column(c)
+    for r in rows:
+        i = r["epoch"] if r["epoch"] >= 0 else 0
+        ps = PAPER_T7["SRAM %"][i] if 0 <= i < 7 else None
+        pl = PAPER_T7["latency ms"][i] if 0 <= i < 7 else None
+        pt = PAPER_T7["thpt Gbps"][i] if 0 <= i < 7 else None
+        t.add_row(str(r["epoch"]), *(f"{r[f'w_{k}']:.3f}" for k in shown), f"{r['lr']:+.2f}", fmt(r["sram_pct"], ".3f"),
+                  fmt(ps, ".1f"), fmt(r["latency_ms"], ".3f"), fmt(pl, ".0f"), fmt(r["thpt_gbps"], ".3f"), fmt(pt, ".1f"),
+                  fmt(r["score"], "+.4f"), "same" if r["replay_same"] else f"DIFFERS ({fmt(r['replay_thpt_gbps'], '.3f')})",
+                  f"{r['solve_s']:.1f}")
+    console.print(t)
+    return res, rows
 
 
 def table9(args, prefs) -> list[dict]:
@@ -382,14 +396,21 @@ def _t6(ax, rows):
 
 
 def _t7(ax, rows):
-    rows = [r for r in rows if isinstance(r["epoch"], int)]  # the epochs, not the weight sweep
-    xs = [r["epoch"] for r in rows]
-    ax.plot(xs, [r["thpt_gbps"] for r in rows], marker="o", label="thpt Gbps")
-    ax2 = ax.twinx()
-    ax2.plot(xs, [r["latency_ms"] for r in rows], marker="s", color="tab:red", label="latency ms")
-    ax.set_xlabel("epoch")
-    ax.legend(fontsize=7, loc="upper left")
-    ax2.legend(fontsize=7, loc="upper right")
+    """Change of each run's plan against its own epoch -1, in %: the two runs start 1.4 ms and
+    0.26 Gbps apart, so absolute curves on twin axes hide each other."""
+    for label, style in (("intent", "-"), ("paper T13", "--")):
+        pts = [r for r in rows if r.get("start") == label]  # the epochs, not the weight sweep
+        if not pts:
+            continue
+        xs = [r["epoch"] for r in pts]
+        for key, name, color, marker in (("thpt_gbps", "thpt", "tab:blue", "o"), ("latency_ms", "latency", "tab:red", "s")):
+            ref = pts[0][key] or float("nan")
+            ax.plot(xs, [100.0 * (r[key] - ref) / ref for r in pts], style, marker=marker, color=color,
+                    label=f"{name}, from {label} weights", alpha=0.8)
+    ax.axhline(0.0, color="grey", lw=0.5)
+    ax.set_xlabel("epoch (-1 = start weights)")
+    ax.set_ylabel("change vs epoch -1 (%)")
+    ax.legend(fontsize=6)
 
 
 # --------------------------------------------------------------------------- main

@@ -296,3 +296,19 @@ def test_shipped_agent_moves_the_weights_beyond_the_refinement_threshold():
     moved = shift_softmax_subspace(w, lr, active)
     assert np.max(np.abs(moved - w)) > REFINE_TAU
     assert moved.sum() == pytest.approx(w.sum()) and np.all(moved[~active] == 0)
+
+
+def test_start_weights_must_name_the_intents_objectives():
+    """A start that weights an objective the intent does not name (or misses one) is refused
+    before anything is solved."""
+    from experts.configure import ConfigSession
+    from omniplan.errors import InputError
+
+    s = Preference({"throughput": 1.0, "latency": 0.5}).normalized()
+    calls = []
+    bad = [{"throughput": 0.5, "power": 0.5}.get(o, 0.0) for o in OBJECTIVES]
+    with pytest.raises(InputError, match="exactly the objectives"):
+        ConfigSession(_tiny_request(), s, calls.append, start=bad)
+    with pytest.raises(InputError, match="non-negative"):
+        ConfigSession(_tiny_request(), s, calls.append, start=[-1.0] * len(OBJECTIVES))
+    assert calls == []
