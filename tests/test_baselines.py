@@ -9,6 +9,7 @@ import networkx as nx
 import pytest
 
 from experts import registry
+from experts.activation import activate, run_single
 from experts.baselines import BASELINES
 from experts.baselines.hermes_heu import PartFit, cut_bits, split_tdg
 from experts.baselines.noderank import P_FORWARD, node_rank
@@ -17,6 +18,7 @@ from experts.heuristics.engine import Placer
 from experts.registry import PlanRequest
 from omniplan.evaluate import evaluate
 from omniplan.feasibility import check_plan
+from omniplan.objectives import Preference
 from omniplan.topology import line, load_topology
 from omniplan.workload import MAT, Dependency, Task, Workload, generate_compiled_workload
 
@@ -39,10 +41,17 @@ def test_baseline_plans_pass_the_checker(topologies, topo_name, n, expert):
     assert evaluate(plan, w, topo).placed_tasks == n
 
 
-def test_baselines_are_never_activated():
+def test_baselines_are_never_activated_but_run_when_named(topologies):
     fast = {e.name for e in registry.fast_experts()}
     assert not fast & set(BASELINES)
     assert all(registry.get(b).kind == "baseline" and registry.get(b).fast for b in BASELINES)
+    topo = topologies["abilene"]
+    w = generate_compiled_workload(20, 2, [d.name for d in topo.devices])
+    for name in BASELINES:
+        res = run_single(name, Preference.parse("resources=1"), w, topo)
+        assert res.selection.rule == "forced" and res.chosen == name
+        assert check_plan(res.plan, w, topo, require_all=True) == []
+        assert activate(Preference.parse("resources=1"), w, topo).chosen not in BASELINES
 
 
 def chain_task() -> Task:
