@@ -91,7 +91,7 @@ def test_noderank_is_pagerank_with_resource_weights():
 def test_obs_chain_starts_at_the_top_ranked_switch_and_walks_breadth_first():
     topo = line(5)  # s1 - s2 - s3 - s4 - s5: s3 is the most central
     placer = Placer(PlanRequest(Workload(()), topo), "t")
-    chain = obs_chain(placer)
+    chain, _ = obs_chain(placer)
     assert sorted(chain) == sorted(placer.devices)
     assert chain[0] == "s3" and set(chain[1:3]) == {"s2", "s4"} and set(chain[3:]) == {"s1", "s5"}
 

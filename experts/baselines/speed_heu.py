@@ -29,7 +29,9 @@ element), every task's tables in FFLS order; a table's candidates are the OBS sw
 one hosting its last predecessor onwards (the OBS pipeline only runs forward), first fit, so a
 task crossing an OBS switch boundary is split there. Per-stage SRAM/TCAM/entries, PHV, dispatch
 tables and the walk's link load are the engine's (every plan passes ``check_plan``); when a task's
-walk would overload a link from the first OBS switch, the OBS is entered one switch later. Nothing
+walk would overload a link from the first OBS switch, the OBS is entered one switch later, and when
+no entry works (SPEED models no link load) the task goes whole, else split, to the first switch in
+NodeRank order that takes it (``plan.info["off_obs"]`` lists those tasks). Nothing
 here looks at a task's ingress or egress: SPEED's heuristic optimises latency only through the OBS
 being a connected chain.
 """
@@ -68,8 +70,9 @@ def ffls_order(prof: TaskProfile) -> list[str]:
     return sorted(prof.mats, key=lambda n: (-key[n], n))
 
 
-def obs_chain(placer: Placer) -> list[str]:
-    """The OBS's switch sequence: breadth-first from the top-NodeRank switch, neighbours in rank order."""
+def obs_chain(placer: Placer) -> tuple[list[str], dict[str, float]]:
+    """The OBS's switch sequence - breadth-first from the top-NodeRank switch, neighbours in rank
+    order - and the NodeRank it follows."""
     topo = placer.topology
     led = placer.ledger
     rank = node_rank(topo.graph, {d: float(led.free_sram(d)) for d in placer.devices}, placer.cache.arc_cap_mbps)
@@ -87,12 +90,14 @@ def obs_chain(placer: Placer) -> list[str]:
             for v in sorted((v for v in topo.graph.neighbors(u) if v not in seen), key=lambda v: (-rank[v], v)):
                 seen.add(v)
                 queue.append(v)
-    return chain
+    return chain, rank
 
 
 def solve(request: PlanRequest) -> Plan:
     placer = Placer(request, "speed-heu")
-    chain = obs_chain(placer)
+    chain, rank = obs_chain(placer)
+    by_rank = sorted(placer.devices, key=lambda d: (-rank[d], d))
+    off_obs: list[str] = []
     index = {d: i for i, d in enumerate(chain)}
     orders = {p.name: ffls_order(p) for p in placer.profiles}
     first_key = {p.name: max(ffls_keys(p).values()) for p in placer.profiles}
@@ -114,8 +119,14 @@ def solve(request: PlanRequest) -> Plan:
                 break
             last = res.reason
         else:
-            placer.unplaced[prof.name] = f"task {prof.name} fits nowhere on the OBS: {last}"
-    return placer.finish(heuristic="FFLS on the one big switch + NodeRank", obs=chain)
+            # SPEED models no link load: when every OBS entry overloads a link of the task's walk,
+            # the task goes whole (else split) to the first switch in NodeRank order that takes it.
+            if placer.place_task(prof, by_rank):
+                placer.unplaced.pop(prof.name, None)
+                off_obs.append(prof.name)
+            else:
+                placer.unplaced[prof.name] = f"task {prof.name} fits nowhere on the OBS: {last}"
+    return placer.finish(heuristic="FFLS on the one big switch + NodeRank", obs=chain, off_obs=off_obs)
 
 
 EXPERT = register(Expert(
