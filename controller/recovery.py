@@ -8,7 +8,10 @@ reads only the store's write-ahead record; nothing in the running lifecycle depe
   last committed state (Read, diff, fix) as soon as it answers. Every switch holding committed
   entries is marked stale too: what it holds after a restart is unknown until read back.
 * Intents that were queued, mid-planning, mid-push or pending are queued again: their plan is
-  recomputed against the network as it is now (a pending push's target may no longer fit).
+  recomputed against the network as it is now (a pending push's target may no longer fit). An
+  intent whose lifecycle ended at ``validated`` (``deploy: "skipped: ..."``: plan-only mode, or
+  the deployed plan was kept) is finished and left alone; it used to be planned again on every
+  restart, publishing its whole lifecycle a second time.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def recover(store: Store, network: NetworkView, queue: asyncio.Queue) -> None:
     # Every switch is reconciled once it connects anyway; this records which ones must change.
     network.mark_stale(store.deployed())
     for rec in store.list_intents():
+        if rec.state == "validated" and str(rec.detail.get("deploy", "")).startswith("skipped"):
+            continue  # finished there: plan-only mode, or the deployed plan was kept (controller.keep_deployed)
         if rec.state in UNFINISHED_STATES:
             store.update_intent(rec.id, state="queued", detail={"requeued_after_restart": True})
             queue.put_nowait(("intent", rec.id))

@@ -45,7 +45,8 @@ class Controller(UsesNetwork):
                  options: ServiceOptions | None = None):
         self.store = store
         self.topology = topology
-        self.events = events or EventBus()
+        # The bus keeps its history in the store, so /events resumes across a restart (controller.events).
+        self.events = events or EventBus(store=store)
         self.metrics = metrics or Metrics()
         self.options = options or ServiceOptions()
         self.network = NetworkView(store, list(switches or []), southbound, events=self.events,
