@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from controller.deploy import PushFailed, SwitchUnreachable, push
+from controller.deploy import Progress, PushFailed, PushStats, SwitchUnreachable, push
 from controller.events import EventBus
 from controller.intent_journal import IntentJournal
 from controller.metrics import Metrics
@@ -87,9 +86,7 @@ class Rollout(UsesNetwork):
                 self.events.publish("push", intent=intent_id, event=event, **data)
 
             try:
-                stats = await push(self.southbound.drivers, previous, full_target, self.southbound.is_entry_point,
-                                   batch_size=self.options.batch_size, drain_s=self.options.drain_s,
-                                   progress=progress, hook=self.options.write_hook, known=self.network.known(previous, names))
+                stats = await self._write(previous, full_target, progress)
             except SwitchUnreachable as exc:
                 self.store.end_push(push_id, "aborted", f"pending: {exc}")
                 if replan:
@@ -111,15 +108,27 @@ class Rollout(UsesNetwork):
                 if not replan:
                     self.journal.fail(intent_id, str(exc))
                 return str(exc)
-            # Deletes skipped on a dead switch: its stale entries go when it returns (reconcile first).
-            self.network.mark_stale(stats.deferred)
-            self.network.mark_written(names, stats.deferred)
             timings["deploy"] = round(time.perf_counter() - t0, 6)
             timings["total"] = round(time.perf_counter() - started, 6)
             self._commit(intent_id, plan_id, version, push_id, full_target, stats, timings)
             return None
 
-    def _commit(self, intent_id: str, plan_id: int, version: int, push_id: int, target: dict, stats: Any,
+    async def _write(self, previous: dict, target: dict, progress: Progress | None = None) -> PushStats:
+        """One make-before-break push from ``previous`` to ``target`` (same switches in both); its stats.
+
+        The caller holds the write lock. The network view learns which switches now hold exactly
+        the committed state, and which were skipped.
+        """
+        names = sorted(target)
+        stats = await push(self.southbound.drivers, previous, target, self.southbound.is_entry_point,
+                           batch_size=self.options.batch_size, drain_s=self.options.drain_s,
+                           progress=progress, hook=self.options.write_hook, known=self.network.known(previous, names))
+        # Deletes skipped on a dead switch: its stale entries go when it returns (reconcile first).
+        self.network.mark_stale(stats.deferred)
+        self.network.mark_written(names, stats.deferred)
+        return stats
+
+    def _commit(self, intent_id: str, plan_id: int, version: int, push_id: int, target: dict, stats: PushStats,
                 timings: dict[str, float]) -> None:
         old_active = self.store.get_meta("active_intent_id")
         if self.pending is not None and self.pending.intent_id != intent_id:
@@ -174,9 +183,7 @@ class Rollout(UsesNetwork):
             push_id = self.store.begin_push(intent_id, plan_id, self.store.get_meta("active_version"), version,
                                             prev_state, full)
             try:
-                stats = await push(self.southbound.drivers, prev_state, full, self.southbound.is_entry_point,
-                                   batch_size=self.options.batch_size, drain_s=self.options.drain_s,
-                                   hook=self.options.write_hook, known=self.network.known(prev_state, names))
+                stats = await self._write(prev_state, full)
             except (SwitchUnreachable, PushFailed) as exc:
                 if isinstance(exc, PushFailed) and not exc.rolled_back:
                     self.network.mark_stale(names)
@@ -184,8 +191,6 @@ class Rollout(UsesNetwork):
                 self.store.update_intent(intent_id, detail={"withdraw_error": f"withdraw not applied: {exc}"})
                 self.events.publish("intent", intent=intent_id, state="deployed", error=f"withdraw failed: {exc}")
                 return
-            self.network.mark_stale(stats.deferred)
-            self.network.mark_written(names, stats.deferred)
             self.store.commit_push(push_id, full, version, active_plan_id=plan_id,
                                    active_intent_id=restore.id if restore else None)
             self.metrics.entries_written.inc(stats.written)
