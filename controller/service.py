@@ -110,9 +110,6 @@ class Controller(UsesNetwork):
         return await self.inference.refresh()
 
     def _class_names(self) -> dict[str, list]:
-        from omniplan.workload import task_to_dict
-
-        tasks = dict(self.store.models())
-        if self.intents.default_workload is not None:
-            tasks.update({t.name: task_to_dict(t) for t in self.intents.default_workload.tasks})
-        return class_names(tasks)
+        # The catalogue intents are planned from, so a registered model that replaces a --workload
+        # task of the same name names its counters too (this used to prefer the --workload task).
+        return class_names(self.intents.catalogue.tasks())
