@@ -62,6 +62,8 @@ from omniplan.feasibility import check_plan
 from omniplan.topology import Topology
 from omniplan.workload import Workload
 
+#: Fields a submission may carry; any other is refused with a 400 naming it, so a misspelt option
+#: ("chanel") is never silently ignored.
 REQUEST_FIELDS = {"text", "preference", "workload", "tasks", "channel", "time_limit_s", "allow_partial", "confirm"}
 
 
@@ -87,10 +89,6 @@ class IntentManager(UsesNetwork):
         self.replanner = Replanner(store, topology, network, catalogue=self.catalogue, targets=self.targets,
                                    rollout=self.rollout, journal=self.journal, queue=self.queue, events=events,
                                    metrics=metrics, options=options)
-
-    @property
-    def default_workload(self) -> Workload | None:
-        return self.catalogue.default_workload
 
     # ------------------------------------------------------------------ lifecycle of the worker
     def start(self) -> None:
