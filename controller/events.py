@@ -152,17 +152,18 @@ class EventBus:
     def _persist(self, event: dict[str, Any]) -> None:
         """Write ``event`` to the store (under the bus lock, so the store's order is the id order).
 
-        Why a failure is only logged: the event has happened and is delivered either way; losing it
-        from the on-disk history costs a resuming client a ``gap`` after a restart, whereas raising
-        would fail the intent step that published it. The store is closed last on shutdown, so this
-        only happens when the disk or the database fails.
+        Why a failure is only logged: the event has happened and is delivered either way, and the
+        intent record holds the state it reported; raising would fail the intent step that
+        published it. What is lost: after a restart, a client resuming from before that event does
+        not get it (and is not told: ids are not consecutive across runs, so the hole does not show).
+        The store is closed last on shutdown, so this only happens when the disk or database fails.
         """
         try:
             self._store.append_event(event, self._history.maxlen or 1)  # type: ignore[union-attr]
         except sqlite3.Error as exc:
             self.unstored += 1
             if self.unstored == 1:
-                log.warning("events: could not store event %s (%s); later resumes may report a gap", event["id"], exc)
+                log.warning("events: could not store event %s (%s); a resume after a restart will miss it", event["id"], exc)
 
     def recent(self, after_id: int = 0) -> list[dict[str, Any]]:
         with self._lock:
