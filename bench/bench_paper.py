@@ -8,9 +8,12 @@ paper's figures, with the ratio ours / paper per cell.
   highest priority, and then minimize the latency and SRAM usage as possible" (Internet2, 60 tasks);
 * Table 9 - static MIP weights (Equal / 50 % on one of latency, throughput, SRAM) vs OmniPlan on U#1.
 
-Methods: SPD-O (the MIP with SPEED's 0.5 SRAM + 0.5 latency), SPD-H (FFLS + NodeRank), HMS
-(Hermes), DP (stand-in: our PPO latency placement policy ``drl-latency``; the paper adapts Dapper,
-a DRL SFC placer, "to minimize latency"), OmniPlan (intent -> Algorithm 1 -> experts).
+Methods: SPD-O (``spd-o``: the MIP with SPEED's 0.5 SRAM + 0.5 latency), SPD-H (``speed-heu``: FFLS
+on SPEED's one big switch in NodeRank order), HMS (``hermes-heu``: Hermes' greedy TDG split + an
+anchor's nearest switches), DP (stand-in: our PPO latency placement policy ``drl-latency``; the
+paper adapts Dapper, a DRL SFC placer, "to minimize latency", and Dapper's rule is a trained
+policy we cannot recover), OmniPlan (intent -> Algorithm 1 -> experts). Sources and adaptations:
+``experts/baselines`` and docs/design.md, "Baselines".
 Workloads: ``generate_compiled_workload`` (tasks sized by our compiler), ``--scale`` times the
 compiled tables. Absolute numbers are not the paper's testbed's (its tasks fill 42 % of Internet2's
 SRAM at 60 tasks); the ratios say how far, and the rankings are what to compare.
@@ -51,7 +54,7 @@ from omniplan.workload import Workload, generate_compiled_workload  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 console = Console(width=180)
 METHODS = ("SPD-O", "SPD-H", "HMS", "DP", "OmniPlan")
-EXPERT_OF = {"SPD-O": "spd-o", "SPD-H": "spd-h", "HMS": "hermes", "DP": "drl-latency"}
+EXPERT_OF = {"SPD-O": "spd-o", "SPD-H": "speed-heu", "HMS": "hermes-heu", "DP": "drl-latency"}
 INTENTS = {
     "U#1": "Offload some ML inference tasks with high service performance",
     "U#2": "Offload some tasks with higher throughput",

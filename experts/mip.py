@@ -43,6 +43,10 @@ MIN_ROUND_S = 0.5
 #: Wall time kept back from the limit for building, hint checks and the plan's stage schedule.
 OVERHEAD_S = 0.6
 
+#: SPD-O, the paper's section 7.1 baseline: "minimizes the weighted sum of hardware device resource
+#: overhead and end-to-end latency"; section 4 gives the weights ("min 0.5 C_res + 0.5 C_lat"). SPEED's
+#: own exact solver (as reimplemented in ZJU-NGNI/NetEmbd SpeedExact.py) is two-phase instead - fewest
+#: one-big-switch stages, then least latency between consecutive switches; we follow the paper's text.
 SPD_O_WEIGHTS = [0.5 if o in ("resources", "latency") else 0.0 for o in OBJECTIVES]
 
 
