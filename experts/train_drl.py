@@ -3,10 +3,13 @@
 * placement: PPO device scorers for ``drl-hops`` / ``drl-latency`` on random topologies (Abilene and
   GEANT sub-graphs, FatTree4, random graphs of 4-32 devices) with 10-200 seeded tasks whose sizes
   are scaled so that capacity is sometimes tight (coverage matters).
-* config: the weight-configuration agent on small instances (Abilene sub-graphs, 6-8 tasks),
-  re-planning with the real ``cpsat`` expert under a short time limit at every step.
+* config: the weight-configuration agent on small instances (Abilene sub-graphs of 5-8 devices,
+  5-13 tasks; half with flows between two switches so throughput trades with latency),
+  re-planning with the real ``cpsat`` expert at every step under a deterministic work limit
+  (``CONFIG_WORK``), so a move's reward does not depend on the machine's load.
 
-Everything is seeded; files go to ``experts/models/`` (or ``--out``).
+Everything is seeded (the same command gives the same files on this machine); files go to
+``experts/models/`` (or ``--out``).
 """
 
 from __future__ import annotations
