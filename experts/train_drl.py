@@ -8,7 +8,8 @@
   re-planning with the real ``cpsat`` expert at every step under a deterministic work limit
   (``CONFIG_WORK``), so a move's reward does not depend on the machine's load.
 
-Everything is seeded (the same command gives the same files on this machine); files go to
+Everything is seeded (placement: the same command gave identical files twice; config: the same
+unless the wall-clock cap, ``--time-limit``, cuts a re-plan on a stalled machine); files go to
 ``experts/models/`` (or ``--out``).
 """
 
