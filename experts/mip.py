@@ -111,12 +111,23 @@ def solve_mip(
     # round's bound is valid for the final model: keep the best one (a later round restarts the
     # LP search and often ends with a weaker bound than an earlier, longer round).
     round_bounds: list[float] = []
+    # With a work limit, rounds share deterministic time the same way (reproducible plans); the
+    # wall-clock limit is then only a cap.
+    work_left = request.work_limit
+    wall_capped = False
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
-        if last is not None and left < MIN_ROUND_S:
+        if last is not None and (left < MIN_ROUND_S or (work_left is not None and work_left < MIN_ROUND_S)):
+            wall_capped = wall_capped or (work_left is not None and work_left >= MIN_ROUND_S)
             break
-        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
-                                   workers=request.workers, seed=request.seed)
+        kw = {}
+        if work_left is not None and backend == "cpsat":
+            kw["work_limit"] = max(MIN_ROUND_S, min(work_left, max(MIN_ROUND_S, ROUND_SHARE * work_left)))
+        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left)))
+                                   if not kw else max(MIN_ROUND_S, left), workers=request.workers, seed=request.seed, **kw)
+        if kw:
+            work_left -= max(result.extra.get("work", 0.0), MIN_ROUND_S)
+            wall_capped = wall_capped or bool(result.extra.get("wall_capped"))
         last = result
         if result.bound is not None:
             round_bounds.append(result.bound)
@@ -160,6 +171,9 @@ def solve_mip(
                             bound=max(round_bounds) if round_bounds else last.bound,
                             solve_time_s=last.solve_time_s, extra={**last.extra, "solver_status": last.status})
     info["stage_cuts"] = cuts
+    if request.work_limit is not None:
+        info["work_limit"] = request.work_limit
+        info["reproducible"] = not wall_capped
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
                             objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,

@@ -31,6 +31,11 @@ class PlanRequest:
     allow_partial: bool = False
     seed: int = 0
     workers: int = 2
+    #: MIP experts: CP-SAT deterministic-time budget (its own work units, roughly seconds on an idle
+    #: core) instead of wall time. WHY: a wall-time limit makes the plan depend on machine load, so
+    #: two solves of the same weights can differ; with this set, the same request gives the same plan
+    #: (``time_limit_s`` stays a wall-clock safety cap; the plan says if that cap cut the search).
+    work_limit: float | None = None
 
 
 Solver = Callable[[PlanRequest], Plan]
