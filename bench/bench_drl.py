@@ -7,8 +7,9 @@
 (b) ``experts``: drl-hops / drl-latency vs the heuristics vs cpsat on hops, latency, coverage and
     time, 200 tasks on 8..32-device sub-topologies of GEANT (paper Exp#12), partial plans allowed.
 
-    .venv/bin/python bench/bench_drl.py config   [--tasks 60] [--epochs 10] [--time-limit 10]
+    .venv/bin/python bench/bench_drl.py config   [--tasks 60] [--epochs 10] [--time-limit 30] [--work 3]
     .venv/bin/python bench/bench_drl.py experts  [--tasks 200] [--devices 8,16,24,32] [--mip-time 20]
+    .venv/bin/python bench/bench_drl.py heldout --expert drl-hops --a OLD.npz --b experts/models/drl_hops.npz
 
 Writes bench/results/drl_config.csv|png and bench/results/drl_experts.csv|png.
 """
@@ -56,7 +57,8 @@ def bench_config(args) -> None:
     names = [d.name for d in topo.devices]
     ingress = names[: args.ingress] if args.ingress > 0 else names
     wl = generate_workload(args.tasks, seed=args.seed, ingress_choices=ingress, scale=args.scale)
-    request = PlanRequest(wl, topo, time_limit_s=args.time_limit, workers=2, seed=0)
+    request = PlanRequest(wl, topo, time_limit_s=args.time_limit, workers=2, seed=0,
+                          work_limit=args.work if args.work > 0 else None)
     pref = Preference.parse(args.prefer)
     console.print(f"Exp#7 setting: Abilene ({len(names)} devices), {args.tasks} tasks (scale {args.scale}), "
                   f"cpsat {args.time_limit}s per epoch, preference {pref.as_dict()}")
@@ -176,9 +178,10 @@ def bench_experts(args) -> None:
         pts = [r for r in rows if r["method"] == name and not r.get("error")]
         if not pts:
             continue
-        x = [r["devices"] for r in pts]
         for ax, key in zip(axes, ("coverage", "hops", "latency", "time_s")):
-            ax.plot(x, [r[key] for r in pts], marker="o", label=name)
+            # hops and latency of a plan that placed nothing are not 0, they are undefined
+            shown = [r for r in pts if key in ("coverage", "time_s") or r["placed"] > 0]
+            ax.plot([r["devices"] for r in shown], [r[key] for r in shown], marker="o", label=name)
     for ax, title in zip(axes, ("coverage (%)", "hops per task", "latency (us)", "planning time (s)")):
         ax.set_title(title)
         ax.set_xlabel("devices")
@@ -189,13 +192,50 @@ def bench_experts(args) -> None:
     console.print(f"wrote {path} and {RESULTS / f'{stem}.png'}")
 
 
+# --------------------------------------------------------------------------- (c) held-out return
+
+
+def bench_heldout(args) -> None:
+    """Two placement scorers on the same held-out episodes of the training distribution.
+
+    The episodes are drawn from ``train_drl.placement_case`` with seeds ``--seed`` .. +N (training
+    uses seed 0's stream), and each scorer is rolled out greedily; the total MDP return (coverage,
+    hop/latency detour and resource terms of the expert's reward) is what PPO maximised.
+    """
+    import numpy as np
+
+    from experts.drl_expert import SPECS
+    from experts.drl_scorer import DeviceScorer
+    from experts.placement_env import PlacementEnv
+    from experts.train_drl import placement_case
+
+    scorers = {"A": DeviceScorer.load(args.a), "B": DeviceScorer.load(args.b)}
+    returns = {k: [] for k in scorers}
+    for k in range(args.episodes):
+        for tag, scorer in scorers.items():
+            env = PlacementEnv(placement_case, SPECS[args.expert].reward, seed=args.seed + k)
+            env.reset(seed=args.seed + k)
+            total, done = 0.0, env.pos >= len(env.order)
+            while not done:
+                rows = env.state.features(env.order[env.pos]).astype(np.float64)
+                _, r, done, _, _ = env.step(int(np.argmax(scorer.scores(rows))))
+                total += r
+            returns[tag].append(total)
+    a, b = np.array(returns["A"]), np.array(returns["B"])
+    console.print(f"{args.expert}: {len(a)} held-out episodes (seeds {args.seed}..{args.seed + len(a) - 1}); "
+                  f"mean return A {a.mean():.2f} ({args.a}), B {b.mean():.2f} ({args.b}); "
+                  f"B better in {(b > a + 1e-9).sum()}, worse in {(b < a - 1e-9).sum()}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
     a = sub.add_parser("config", help="(a) Exp#7: per-epoch weight configuration")
     a.add_argument("--tasks", type=int, default=60)
     a.add_argument("--epochs", type=int, default=10)
-    a.add_argument("--time-limit", type=float, default=10.0, help="cpsat seconds per epoch")
+    a.add_argument("--time-limit", type=float, default=30.0, help="cpsat seconds per epoch (wall cap with --work)")
+    a.add_argument("--work", type=float, default=3.0,
+                   help="CP-SAT deterministic work per epoch: the same weights give the same plan (0 = wall time only)")
     a.add_argument("--scale", type=float, default=5.0, help="workload size scale (generate_workload)")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--prefer", default="throughput=1,latency=0.5,resources=0.5",
@@ -210,8 +250,14 @@ def main() -> int:
     b.add_argument("--scale", type=float, default=10.0)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--tag", default="", help="suffix of the output files")
+    c = sub.add_parser("heldout", help="(c) two placement scorers' return on held-out episodes")
+    c.add_argument("--expert", choices=["drl-hops", "drl-latency"], required=True)
+    c.add_argument("--a", required=True, help="scorer .npz (e.g. the previous one, from git show)")
+    c.add_argument("--b", required=True, help="scorer .npz (e.g. experts/models/drl_hops.npz)")
+    c.add_argument("--episodes", type=int, default=30)
+    c.add_argument("--seed", type=int, default=12345)
     args = ap.parse_args()
-    (bench_config if args.what == "config" else bench_experts)(args)
+    {"config": bench_config, "experts": bench_experts, "heldout": bench_heldout}[args.what](args)
     return 0
 
 

@@ -3,13 +3,18 @@
 Every lifecycle step, push phase and switch connection change is published here. Why it is
 shaped the way it is:
 
-* **Ids survive a restart.** Event ids increase strictly, and the first id of a controller run is
-  the wall clock in milliseconds, so an id a client saw before a restart is always *older* than
-  every id issued after it: resuming with it reports a gap instead of silently matching new events.
+* **History survives a restart.** Given the controller's store, every event is written to it as it
+  is published (the newest ``history`` are kept there, the older ones dropped) and a new bus
+  reloads them, so ``Last-Event-ID`` from before a restart replays what the client missed (and
+  ``omniplan intent submit --wait`` resumes across a restart) instead of reporting a gap.
+* **Ids only increase.** The first id of a controller run is the wall clock in milliseconds, or
+  one more than the newest stored event if that is higher (a clock set back), so an id issued
+  after a restart is always newer than every id before it, and events sort by id across runs.
 * **Resume.** The last ``history`` events are kept in memory; ``subscribe(after_id)`` replays the
   ones after ``after_id`` and then follows live events, with no event lost or repeated in between
   (the replay and the registration happen in one step on the event loop). If ``after_id`` is older
-  than the history reaches, the subscription starts with a ``gap`` so the client re-reads state.
+  than the history reaches (or was never issued), the subscription starts with a ``gap`` so the
+  client re-reads state.
 * **A slow client cannot stall planning.** Each subscription has a bounded queue; when it is full
   the subscription's oldest event is dropped and a ``gap`` is reported at that place.
 * **Waiting never destroys the subscription.** ``Subscription.next(timeout)`` returns ``None`` on a
@@ -21,13 +26,20 @@ shaped the way it is:
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 import time
 from collections import deque
 from typing import Any
 
-#: In-memory history kept for ``Last-Event-ID`` resume: one intent's lifecycle is ~10 events plus
-#: one per push batch, so this covers the last several hundred intents.
+from controller.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Events kept for ``Last-Event-ID`` resume, in memory and (with a store) on disk: one intent's
+#: lifecycle is ~10 events plus one per push phase, so this covers the last several hundred
+#: intents; a stored event is ~0.2-0.5 kB, so the store holds at most a few MB of them.
 DEFAULT_HISTORY = 10_000
 #: Events a single subscriber may have waiting before its oldest is dropped (and a gap reported).
 DEFAULT_QUEUE = 1000
@@ -91,13 +103,24 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self, history: int = DEFAULT_HISTORY, queue_size: int = DEFAULT_QUEUE, first_id: int | None = None):
-        self._next_id = int(time.time() * 1000) if first_id is None else first_id
-        self._first_id = self._next_id
-        self._history: deque[dict[str, Any]] = deque(maxlen=history)
+    """Publishes events to subscribers and keeps the newest ``history`` of them (in ``store`` too, if given)."""
+
+    def __init__(self, history: int = DEFAULT_HISTORY, queue_size: int = DEFAULT_QUEUE, first_id: int | None = None,
+                 store: Store | None = None):
+        self._store = store
+        kept = store.recent_events(history) if store is not None else []
+        start = int(time.time() * 1000) if first_id is None else first_id
+        self._next_id = max(start, kept[-1]["id"] + 1) if kept else start
+        # The first id the history could ever hold: this run's first, or the first the store ever saw
+        # (a replay "from 0" reports a gap once older events were dropped).
+        self._first_id = (store.get_meta("events_first_id", self._next_id) if store is not None else self._next_id)
+        self._history: deque[dict[str, Any]] = deque(kept, maxlen=history)
         self._subscribers: set[Subscription] = set()
         self._queue_size = queue_size
         self._lock = threading.Lock()  # publish may run in a worker thread
+        #: Events that could not be written to the store (the store was closed or failed); they were
+        #: still delivered and kept in memory.
+        self.unstored = 0
 
     @property
     def last_id(self) -> int:
@@ -109,6 +132,8 @@ class EventBus:
             event = {"id": self._next_id, "ts": time.time(), "type": kind, **data}
             self._next_id += 1
             self._history.append(event)
+            if self._store is not None:
+                self._persist(event)
             subscribers = list(self._subscribers)
         try:
             running = asyncio.get_running_loop()
@@ -123,6 +148,22 @@ class EventBus:
                 except RuntimeError:  # that loop is closed: its subscriber is gone
                     self._unsubscribe(sub)
         return event
+
+    def _persist(self, event: dict[str, Any]) -> None:
+        """Write ``event`` to the store (under the bus lock, so the store's order is the id order).
+
+        Why a failure is only logged: the event has happened and is delivered either way, and the
+        intent record holds the state it reported; raising would fail the intent step that
+        published it. What is lost: after a restart, a client resuming from before that event does
+        not get it (and is not told: ids are not consecutive across runs, so the hole does not show).
+        The store is closed last on shutdown, so this only happens when the disk or database fails.
+        """
+        try:
+            self._store.append_event(event, self._history.maxlen or 1)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            self.unstored += 1
+            if self.unstored == 1:
+                log.warning("events: could not store event %s (%s); a resume after a restart will miss it", event["id"], exc)
 
     def recent(self, after_id: int = 0) -> list[dict[str, Any]]:
         with self._lock:

@@ -31,7 +31,7 @@ def task_from_json(body: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(body["name"], str) or not body["name"]:
             raise InputError("name: must be a non-empty string")
         task["name"] = body["name"]
-    from controller.service import workload_with_programs
+    from controller.workloads import workload_with_programs
 
     wl = workload_with_programs({"tasks": [task]}, source="task")
     return task_to_dict(wl.tasks[0])

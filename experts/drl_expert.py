@@ -44,12 +44,12 @@ SPECS: dict[str, DrlSpec] = {
     "drl-hops": DrlSpec(
         "drl-hops", "drl_hops.zip", RewardWeights(coverage=1.0, hop=1.0, resource=0.05, latency=0.0),
         capability(hops=1.0, coverage=1.0),
-        "PPO device scorer trained on R = coverage - hops - 0.05 resource; places whole tasks near their ingress",
+        "PPO device scorer trained on R = coverage - hops - 0.05 resource; places whole tasks on or near their flow path",
     ),
     "drl-latency": DrlSpec(
         "drl-latency", "drl_latency.zip", RewardWeights(coverage=1.0, hop=0.0, resource=0.05, latency=1.0),
         capability(latency=1.0),
-        "PPO device scorer trained on R = coverage - latency - 0.05 resource; lowest ingress latency per task",
+        "PPO device scorer trained on R = coverage - latency - 0.05 resource; least extra walk latency per task",
     ),
 }
 

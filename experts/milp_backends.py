@@ -59,10 +59,15 @@ def solve_cpsat(
     log: bool = False,
     params: dict | None = None,
     rel_gap: float = REL_GAP,
+    work_limit: float | None = None,
     pool: int = 0,
 ) -> MilpResult:
     """Solve with CP-SAT. ``fix_to_hint`` turns the call into "is the hint feasible, and complete it";
-    ``pool`` > 0 also returns up to that many other solutions found (``MilpResult.alternatives``)."""
+    ``pool`` > 0 also returns up to that many other solutions found (``MilpResult.alternatives``).
+
+    ``work_limit``: stop after this much deterministic time, with the subsolvers interleaved in one
+    thread, so the result does not depend on machine load (``time_limit_s`` remains a wall cap).
+    """
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
@@ -108,6 +113,10 @@ def solve_cpsat(
             field_value.extend(value)
         else:
             setattr(p, key, value)
+    if work_limit is not None:
+        p.max_deterministic_time = max(0.01, float(work_limit))
+        # the workers' subsolvers take turns in one thread in fixed batches: reproducible
+        p.interleave_search = True
     build_s = time.perf_counter() - t0
     code = solver.Solve(cp)
     status = _CPSAT_STATUS.get(solver.StatusName(code), solver.StatusName(code))
@@ -132,7 +141,11 @@ def solve_cpsat(
         bound=bound,
         solve_time_s=float(solver.WallTime()),
         hint_used=hint_used,
-        extra={"build_s": round(build_s, 3), "branches": int(solver.NumBranches()), "conflicts": int(solver.NumConflicts())},
+        extra={"build_s": round(build_s, 3), "branches": int(solver.NumBranches()), "conflicts": int(solver.NumConflicts()),
+               "work": float(solver.deterministic_time),
+               # a wall cap hit before the work limit: the search was cut by load, not reproducible
+               "wall_capped": work_limit is not None and status != "OPTIMAL"
+               and float(solver.deterministic_time) < 0.99 * float(work_limit)},
         alternatives=alternatives,
     )
 

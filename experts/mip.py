@@ -57,6 +57,10 @@ FIX_REPAIRS = 4
 #: these often does (the lazy stage cuts would otherwise throw the round's search away).
 SOLUTION_POOL = 8
 
+#: SPD-O, the paper's section 7.1 baseline: "minimizes the weighted sum of hardware device resource
+#: overhead and end-to-end latency"; section 4 gives the weights ("min 0.5 C_res + 0.5 C_lat"). SPEED's
+#: own exact solver (as reimplemented in ZJU-NGNI/NetEmbd SpeedExact.py) is two-phase instead - fewest
+#: one-big-switch stages, then least latency between consecutive switches; we follow the paper's text.
 SPD_O_WEIGHTS = [0.5 if o in ("resources", "latency") else 0.0 for o in OBJECTIVES]
 
 
@@ -83,7 +87,8 @@ def solve_mip(
     built: list[Plan] = []
     ps_bound = None
     best_set: list[str] = []
-    if not request.allow_partial:
+    if not request.allow_partial and request.work_limit is None:
+        # (skipped under a work limit: HiGHS's wall-clock limit would make re-plans load-dependent)
         ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
         best_set = ps_reports[0]["powered"] if ps_reports else []
@@ -143,13 +148,24 @@ def solve_mip(
             if fixed is not None and (not starts or fixed.objective < pm.model.objective_value(pm.model.hint)):
                 best_ok = fixed
                 pm.model.hint = dict(fixed.values)
+    # With a work limit, rounds share deterministic time the same way (reproducible plans); the
+    # wall-clock limit is then only a cap.
+    work_left = request.work_limit
+    wall_capped = False
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
-        if last is not None and left < MIN_ROUND_S:
+        if last is not None and (left < MIN_ROUND_S or (work_left is not None and work_left < MIN_ROUND_S)):
+            wall_capped = wall_capped or (work_left is not None and work_left >= MIN_ROUND_S)
             break
-        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left))),
-                                   workers=request.workers, seed=request.seed,
-                                   **({"pool": SOLUTION_POOL} if backend == "cpsat" else {}))
+        kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
+        if work_left is not None and backend == "cpsat":
+            kw["work_limit"] = max(MIN_ROUND_S, min(work_left, max(MIN_ROUND_S, ROUND_SHARE * work_left)))
+        result = BACKENDS[backend](pm.model, time_limit_s=max(MIN_ROUND_S, min(left, max(MIN_ROUND_S, ROUND_SHARE * left)))
+                                   if "work_limit" not in kw else max(MIN_ROUND_S, left), workers=request.workers,
+                                   seed=request.seed, **kw)
+        if "work_limit" in kw:
+            work_left -= max(result.extra.get("work", 0.0), MIN_ROUND_S)
+            wall_capped = wall_capped or bool(result.extra.get("wall_capped"))
         last = result
         rounds.append({"status": result.status, "s": round(result.solve_time_s, 2),
                        "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)})
@@ -227,6 +243,9 @@ def solve_mip(
     info["repairs"] = repairs
     info["load_caps"] = load_caps
     info["rounds"] = rounds
+    if request.work_limit is not None:
+        info["work_limit"] = request.work_limit
+        info["reproducible"] = not wall_capped
     if not result.has_solution and starts:
         result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
                             objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,

@@ -1,16 +1,17 @@
 """The task-placement MDP of the learning-based experts (paper section 5, "learning-based experts").
 
-Tasks are placed one at a time, each whole on one device (no metadata crosses devices, so hops
-are the ingress leg only and links carry no task traffic). The observation is one feature row
-per device - its remaining SRAM/TCAM/PHV headroom, the task's demand relative to it, whether the
-task fits, and the task's ingress distance (hops and latency) to it - so the policy that scores
-rows independently works on any topology size and device order. Devices the task does not fit on
-are masked; a task that fits nowhere is left unplaced (coverage < 100 %).
+Tasks are placed one at a time, each whole on one device (no metadata crosses devices); the
+task's packets walk ingress -> that device -> egress (``omniplan.walk``). The observation is one
+feature row per device - its remaining SRAM/TCAM/PHV headroom, the task's demand relative to it,
+whether the task fits, and the extra hops and latency of the walk through it over the direct
+ingress -> egress path - so the policy that scores rows independently works on any topology size
+and device order. Devices the task does not fit on are masked; a task that fits nowhere is left
+unplaced (coverage < 100 %). (Per-stage packing is checked by the expert at planning time, not here.)
 
 Reward per placement: ``R_t = l1 * Coverage_t - l2 * Hop_t - l3 * Resource_t - l4 * Latency_t``
-with Coverage_t = 1 for a placed task, Hop_t the ingress hops over the topology's diameter,
+with Coverage_t = 1 for a placed task, Hop_t the walk's extra hops over the topology's diameter,
 Resource_t the chosen device's utilisation after placing (the bottleneck of SRAM and PHV) and
-Latency_t the ingress latency over the largest ingress latency in the topology.
+Latency_t the walk's extra latency over the largest device-to-device latency in the topology.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ class PlanRequest:
     allow_partial: bool = False
     seed: int = 0
     workers: int = 2
+    #: MIP experts: CP-SAT deterministic-time budget (its own work units, roughly seconds on an idle
+    #: core) instead of wall time. WHY: a wall-time limit makes the plan depend on machine load, so
+    #: two solves of the same weights can differ; with this set, the same request gives the same plan
+    #: (``time_limit_s`` stays a wall-clock safety cap; the plan says if that cap cut the search).
+    work_limit: float | None = None
 
 
 Solver = Callable[[PlanRequest], Plan]
@@ -39,7 +44,9 @@ Solver = Callable[[PlanRequest], Plan]
 @dataclass(frozen=True)
 class Expert:
     name: str
-    kind: str  # "mip" | "heuristic" | "drl"
+    #: "mip" | "heuristic" | "drl" | "baseline" (a comparison method from the paper's section 7.1:
+    #: run by name - ``--expert``, the benches - but never chosen by expert activation)
+    kind: str
     capability: tuple[float, ...]
     solve: Solver
     description: str = ""
@@ -76,7 +83,7 @@ def _load_builtin() -> None:
     # Importing the expert modules registers them; kept lazy so `import experts.registry` is cheap.
     import importlib
 
-    for module in ("experts.mip", "experts.heuristics", "experts.drl_expert"):
+    for module in ("experts.mip", "experts.heuristics", "experts.baselines", "experts.drl_expert"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -98,7 +105,8 @@ def all_experts() -> list[Expert]:
 
 
 def fast_experts() -> list[Expert]:
-    return [e for e in all_experts() if e.fast]
+    """The fast experts activation chooses from (baselines are comparison methods, not experts)."""
+    return [e for e in all_experts() if e.fast and e.kind != "baseline"]
 
 
 def names(experts: Iterable[Expert]) -> list[str]:

@@ -221,3 +221,20 @@ def test_openapi_describes_exactly_the_served_routes(tmp_path):
         op = SPEC["paths"][path][method]
         if method in ("post", "delete"):
             assert op["security"] == [{"bearer": []}] and "401" in op["responses"]
+
+
+def test_registered_model_replaces_a_workload_task_of_the_same_name_for_plans_and_counters(tmp_path):
+    """The catalogue (serve-time --workload, then registered models) is one thing: what an intent
+    places by name is also what names that task's per-class counters on /metrics."""
+    from controller.testing import compiled_tasks
+    from omniplan.workload import Workload, task_to_dict
+
+    (dt, rf), _ = compiled_tasks(["s1", "s1"])
+    ctl = Controller(Store(tmp_path / "c.db"), line(3), default_workload=Workload((dt,)))
+    assert ctl.inference.classes()["m0"] == [0, 1, 2]
+    replacement = dict(task_to_dict(rf), name="m0")
+    replacement["program"] = dict(replacement["program"], classes=["benign", "scan", "flood"])
+    ctl.store.put_model("m0", replacement, "json")
+    assert ctl.resolve_workload({"tasks": ["m0"]}).tasks[0].program["classes"] == ["benign", "scan", "flood"]
+    assert ctl.inference.classes()["m0"] == ["benign", "scan", "flood"]
+    ctl.store.close()

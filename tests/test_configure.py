@@ -230,3 +230,85 @@ def test_config_training_smoke(tmp_path):
     action, _ = loaded.predict(obs, deterministic=True)
     assert -1.0 <= float(action[0]) <= 1.0
     assert isinstance(env.session, ConfigSession)
+
+
+# --------------------------------------------------------------------------- the plan is the weights' doing
+
+
+def test_work_limited_mip_gives_the_same_plan_twice():
+    """A work limit (CP-SAT deterministic time) instead of wall time: same request, same plan.
+
+    Throughput-heavy weights on 20 compiled tasks do not reach OPTIMAL within 0.5 work units, so
+    the search is cut by the limit - the case where a wall-clock limit made plans differ."""
+    from experts.mip import solve_mip
+    from experts.registry import PlanRequest
+    from omniplan.topology import load_topology
+    from omniplan.workload import generate_compiled_workload
+
+    topo = load_topology("abilene")
+    wl = generate_compiled_workload(20, 1, [d.name for d in topo.devices], scale=2.0)
+    w = [{"throughput": 0.65, "latency": 0.175, "resources": 0.175}.get(o, 0.0) for o in OBJECTIVES]
+    req = PlanRequest(wl, topo, weights=w, time_limit_s=60, workers=2, seed=0, work_limit=0.5)
+    a, b = solve_mip(req), solve_mip(req)
+    assert a.info["work_limit"] == 0.5 and a.info["reproducible"] and b.info["reproducible"]
+    assert a.placement == b.placement and a.routes == b.routes
+    assert a.info["objective"] == b.info["objective"]
+
+
+@pytest.mark.slow
+def test_epochs_replan_from_one_start_and_replay_identically():
+    """Every epoch is solved from the same warm start with a work limit, so solving each epoch's
+    weights again from scratch (``replay``) gives exactly the recorded plan metrics."""
+    from dataclasses import replace
+
+    from experts.configure import _fast_warm_start, configure_weights, replay
+    from experts.registry import get
+
+    request = replace(_tiny_request(), time_limit_s=30.0, work_limit=0.5)
+    request = replace(request, warm_start=_fast_warm_start(request))
+    starts = []
+
+    def recording_solve(req):  # the real CP-SAT expert; only records which start it was given
+        starts.append(req.warm_start)
+        return get("cpsat").solve(req)
+
+    pref = Preference({"throughput": 1.0, "latency": 0.5, "resources": 0.5})
+    res = configure_weights(pref, request, solver=recording_solve, epochs=3, seed=0)
+    assert starts and all(s is request.warm_start for s in starts)
+    again = replay(res, request)
+    assert len(again) == len(res.history)
+    for rec, objectives in zip(res.history, again):
+        assert objectives == pytest.approx(rec.objectives, rel=0, abs=1e-9)
+
+
+def test_shipped_agent_moves_the_weights_beyond_the_refinement_threshold():
+    """The shipped policy's first move on the Exp#7 intent changes a weight by more than
+    REFINE_TAU (the old policy's moves, 0.003-0.04, fixed a weight every epoch and stopped after two)."""
+    from experts.configure import LR_MAX, M, REFINE_TAU, load_policy
+    from experts.shift_softmax import perturb, shift_softmax_subspace
+
+    s = np.asarray(Preference({"throughput": 1.0, "latency": 0.5, "resources": 0.5}).normalized())
+    active = s > 0
+    w = perturb(s, np.random.default_rng(0), active)
+    obs = np.concatenate([w, s, active.astype(float), np.zeros(M)]).astype(np.float32)
+    action, _ = load_policy().predict(obs, deterministic=True)
+    lr = float(np.asarray(action).reshape(-1)[0]) * LR_MAX
+    moved = shift_softmax_subspace(w, lr, active)
+    assert np.max(np.abs(moved - w)) > REFINE_TAU
+    assert moved.sum() == pytest.approx(w.sum()) and np.all(moved[~active] == 0)
+
+
+def test_start_weights_must_name_the_intents_objectives():
+    """A start that weights an objective the intent does not name (or misses one) is refused
+    before anything is solved."""
+    from experts.configure import ConfigSession
+    from omniplan.errors import InputError
+
+    s = Preference({"throughput": 1.0, "latency": 0.5}).normalized()
+    calls = []
+    bad = [{"throughput": 0.5, "power": 0.5}.get(o, 0.0) for o in OBJECTIVES]
+    with pytest.raises(InputError, match="exactly the objectives"):
+        ConfigSession(_tiny_request(), s, calls.append, start=bad)
+    with pytest.raises(InputError, match="non-negative"):
+        ConfigSession(_tiny_request(), s, calls.append, start=[-1.0] * len(OBJECTIVES))
+    assert calls == []

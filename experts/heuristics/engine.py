@@ -374,6 +374,12 @@ class Placer:
                 led.rollback(mark)
                 top = ", ".join(f"{k} on {v} device(s)" for k, v in reasons.most_common()) or "no candidate device"
                 return SplitResult(False, reason=f"MAT {mat_id(prof.name, name)} fits nowhere ({top})")
+        return self._close_split(prof, mark, assigned, hosts, local_stage, routes, commit)
+
+    def _close_split(self, prof: TaskProfile, mark: tuple[int, int], assigned: dict[str, str], hosts: list[str],
+                     local_stage: dict[str, int], routes: dict[str, list[str]], commit: bool) -> SplitResult:
+        """Check the walk's bandwidth, then keep (commit) or undo the MAT-by-MAT placement since ``mark``."""
+        led = self.ledger
         cut = crossing_bits(prof.task, assigned)
         if self._walk_problem(prof, hosts):
             led.rollback(mark)
@@ -387,8 +393,52 @@ class Placer:
             self.placement[mid] = d
             self.stages[mid] = local_stage[name]
         self.routes.update(routes)
-        self.split_tasks.append(prof.name)
+        if len(hosts) > 1:  # MAT by MAT onto one device is a whole task, not a split
+            self.split_tasks.append(prof.name)
         return SplitResult(True, cut, hosts, assignment=dict(assigned))
+
+    def try_groups(self, prof: TaskProfile, groups: Sequence[Sequence[str]],
+                   candidates: Callable[[int, list[str]], Sequence[str]]) -> SplitResult:
+        """Place each group of MATs (dependency order, groups in walk order) whole on one device.
+
+        ``candidates(i, hosts)`` lists the devices group i may try, first fit; a group that fits on
+        none fails the task (ledger untouched). Used by baselines that partition a task first and
+        then pick a switch per part (Hermes).
+        """
+        led = self.ledger
+        mark = led.mark()
+        assigned: dict[str, str] = {}
+        hosts: list[str] = []
+        local_stage: dict[str, int] = {}
+        routes: dict[str, list[str]] = {}
+        for i, group in enumerate(groups):
+            why = "no candidate device"
+            for d in candidates(i, hosts):
+                group_mark = led.mark()
+                trial_hosts = list(hosts)
+                trial: dict[str, str] = {}
+                trial_stage: dict[str, int] = dict(local_stage)
+                trial_routes: dict[str, list[str]] = {}
+                for name in group:
+                    why = self._place_mat(prof, name, d, {**assigned, **trial}, trial_hosts, trial_stage,
+                                          trial_routes) or ""
+                    if why:
+                        break
+                    trial[name] = d
+                    if d not in trial_hosts:
+                        trial_hosts.append(d)
+                if not why:
+                    assigned.update(trial)
+                    hosts[:] = trial_hosts
+                    local_stage.update(trial_stage)
+                    routes.update(trial_routes)
+                    break
+                led.rollback(group_mark)
+            else:
+                led.rollback(mark)
+                return SplitResult(False, reason=f"part {i + 1} of {len(groups)} ({len(group)} MATs) fits on no "
+                                                 f"candidate device (last: {why})")
+        return self._close_split(prof, mark, assigned, hosts, local_stage, routes, True)
 
     def _split_hopeless(self, prof: TaskProfile) -> str | None:
         """Cheap necessary conditions for any split (saves the MAT-by-device search on full networks)."""

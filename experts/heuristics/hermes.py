@@ -1,4 +1,9 @@
-"""HMS: Hermes (chen2024hermes, the paper's section 7.1 baseline) - minimise metadata crossing devices.
+"""hermes: OmniPlan's link-level heuristic expert (the paper's section 5), named after Hermes.
+
+Not Hermes' algorithm: the HMS *baseline* of section 7.1 is ``experts.baselines.hermes_heu``
+(expert ``hermes-heu``). This expert is section 5's link-level heuristic "(chen2024hermes)":
+partition each task into per-device subsets minimising the metadata crossing them; the packing
+and partitioning rules below are ours.
 
 A task kept whole sends no metadata between devices, so tasks go largest first onto the device
 they fit most tightly (best fit keeps large holes open for the large tasks that follow, which is
@@ -142,5 +147,5 @@ EXPERT = register(Expert(
     kind="heuristic",
     capability=capability(coordination=1.0, throughput=0.5),
     solve=solve,
-    description="Hermes-style min-cut partitioning: minimise metadata crossing devices",
+    description="link-level heuristic (section 5 min-cut, after Hermes): minimise metadata crossing devices",
 ))

@@ -1,16 +1,17 @@
-"""SPD-H: SPEED's first-fit-by-level-and-size (FFLS) with NodeRank device ordering.
+"""spd-h: OmniPlan's node-level heuristic expert (the paper's section 5), named after SPEED.
 
-Sources: the paper's section 7.1 ("We combine the first-fit-by-level-and-size (FFLS) heuristic
-(jose2015compiling) and the NodeRank heuristic (liu2024speed) for minimizing device resource
-consumption and end-to-end latency") and section 5 (node-level intents: Priority(v) = -a l(v) -
-b r(v), deeper and larger first). SPEED's own NodeRank weights are not given in the paper: the
-three terms below (free capacity, closeness centrality, the walk's detour for the latency part)
-and their weights are ours.
+Not SPEED's algorithm: the SPD-H *baseline* of section 7.1 (SPEED-Heu: FFLS on SPEED's one big
+switch, NodeRank order) is ``experts.baselines.speed_heu`` (expert ``speed-heu``). This expert is
+section 5's "for node-level intents, we prioritize tasks with higher dependency levels and larger
+resource demands (liu2024speed) ... Priority(v) = -a l(v) - b r(v)", with MATs of a task in
+level-then-size order; its device ranking (free capacity, closeness centrality, the walk's detour)
+and all weights are ours.
 
 Tasks are taken in the paper's priority order, Priority(v) = -a*level(v) - b*r(v), used as a sort
 key so deeper and larger tasks go first (the paper: "we prioritize tasks with higher dependency
-levels and larger resource demands"); inside a task, MATs follow FFLS (level, then size). Devices
-are ranked by NodeRank: free capacity, closeness centrality, and proximity to the task's ingress.
+levels and larger resource demands"); inside a task, MATs go level, then size. Devices are ranked
+by our score (``node_rank``; not Cheng et al.'s NodeRank): free capacity, closeness centrality,
+and proximity to the task's ingress.
 Keeping tasks whole minimises SRAM (no extra dispatch tables) and, with the ingress term, latency.
 """
 
@@ -55,5 +56,5 @@ EXPERT = register(Expert(
     kind="heuristic",
     capability=capability(resources=1.0, latency=0.5),
     solve=solve,
-    description="SPEED-style FFLS + NodeRank: minimise SRAM and latency",
+    description="node-level heuristic (section 5 priority, after SPEED): minimise SRAM and latency",
 ))
