@@ -340,7 +340,11 @@ def _mipscale_one(topo_name: str, n_devices: int | None, n_tasks: int, limit: fl
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "status": plan.info["status"],
             "objective": cost(plan), "bound": plan.info["best_bound"],
             "gap_normalised": plan.info["gap_normalised"], "best_start": min(starts) if starts else None,
-            "variables": plan.info["model"]["variables"], "violations": len(check_plan(plan, wl, topo, require_all=True))}
+            "variables": plan.info["model"]["variables"], "violations": len(check_plan(plan, wl, topo, require_all=True)),
+            # which objective the gap sits in: the plan's normalised terms at weight 1/7 beside those of
+            # the powered-set relaxation's optimum (the bound), when it was solved
+            "terms": {o: round(v / 7.0, 4) for o, v in scales.normalized(evaluate(plan, wl, topo).objectives).items() if v},
+            "bound_terms": ((plan.info.get("powered_set") or {}).get("solves") or [{}])[0].get("terms")}
 
 
 def section_mipscale(args) -> list[dict]:

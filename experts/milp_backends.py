@@ -60,8 +60,10 @@ def solve_cpsat(
     params: dict | None = None,
     rel_gap: float = REL_GAP,
     work_limit: float | None = None,
+    pool: int = 0,
 ) -> MilpResult:
-    """Solve with CP-SAT. ``fix_to_hint`` turns the call into "is the hint feasible, and complete it".
+    """Solve with CP-SAT. ``fix_to_hint`` turns the call into "is the hint feasible, and complete it";
+    ``pool`` > 0 also returns up to that many other solutions found (``MilpResult.alternatives``).
 
     ``work_limit``: stop after this much deterministic time, with the subsolvers interleaved in one
     thread, so the result does not depend on machine load (``time_limit_s`` remains a wall cap).
@@ -102,6 +104,9 @@ def solve_cpsat(
     p.relative_gap_limit = float(rel_gap)
     if fix_to_hint:
         p.fix_variables_to_their_hinted_value = True
+    if pool > 0:
+        p.fill_additional_solutions_in_response = True
+        p.solution_pool_size = int(pool) + 1
     for key, value in (tuned_cpsat_params(workers) if params is None else params).items():
         field_value = getattr(p, key)
         if hasattr(field_value, "extend"):
@@ -116,9 +121,16 @@ def solve_cpsat(
     code = solver.Solve(cp)
     status = _CPSAT_STATUS.get(solver.StatusName(code), solver.StatusName(code))
     values: dict[int, int] = {}
+    alternatives: list[dict[int, int]] = []
     objective = bound = None
     if status in ("OPTIMAL", "FEASIBLE"):
         values = {i: int(solver.Value(x)) for i, x in enumerate(xs)}
+        if pool > 0:
+            for extra_sol in solver.ResponseProto().additional_solutions:
+                alt = dict(enumerate(int(v) for v in extra_sol.values))
+                if len(alt) == len(xs) and alt != values:
+                    alternatives.append(alt)
+            alternatives = alternatives[:pool]
         objective = float(solver.ObjectiveValue()) if model.objective else float(model.objective_offset)
         bound = float(solver.BestObjectiveBound()) if model.objective else objective
     return MilpResult(
@@ -134,6 +146,7 @@ def solve_cpsat(
                # a wall cap hit before the work limit: the search was cut by load, not reproducible
                "wall_capped": work_limit is not None and status != "OPTIMAL"
                and float(solver.deterministic_time) < 0.99 * float(work_limit)},
+        alternatives=alternatives,
     )
 
 

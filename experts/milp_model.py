@@ -158,6 +158,9 @@ class MilpResult:
     solve_time_s: float
     hint_used: bool = False
     extra: dict = field(default_factory=dict)
+    #: Other solutions the solver kept (best first), when asked for a pool: a caller whose lazy
+    #: constraints reject ``values`` may find one of these acceptable.
+    alternatives: list[dict[int, int]] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:

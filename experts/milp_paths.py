@@ -242,6 +242,35 @@ class PathModel:
                     terms[self.y[(mid, k, j - 1)]] = terms.get(self.y[(mid, k, j - 1)], 0) - scale
         return terms
 
+    def cap_device_load(self, device: str, mats: list[str]) -> None:
+        """A *search* cut, not a valid one: ``device`` holds less of its fullest resource (SRAM or
+        TCAM, relative to capacity) than ``mats`` - by at least the smallest such MAT.
+
+        WHY: the no-good cut on a set of MATs that first-fit cannot pack removes only that set, and
+        CP-SAT returns a symmetric twin (another task's alike table) the next round (measured:
+        Abilene[8] seed 2, the same objective unpackable on the same switch twice). This caps the
+        load instead. It may cut plans that pack, so solver bounds after it are not reported.
+        """
+        prof = self.topology.device(device).profile
+        wmats = self.workload.mats()
+        sram = sum(wmats[m].sram_bits for m in mats)
+        tcam = sum(wmats[m].tcam_bits for m in mats)
+        use_tcam = prof.tcam_bits > 0 and tcam / prof.tcam_bits >= sram / max(1, prof.sram_bits)
+        size = (lambda m: wmats[m].tcam_bits) if use_tcam else (lambda m: wmats[m].sram_bits)
+        smallest = min((size(m) for m in mats if size(m) > 0), default=0)
+        if smallest <= 0:
+            return
+        terms: dict[int, int] = {}
+        for t in self.workload.tasks:
+            for mat in t.mats:
+                mid = mat_id(t.name, mat.name)
+                if size(mid) <= 0:
+                    continue
+                for v, c in self._x_terms(mid, device, size(mid)).items():
+                    terms[v] = terms.get(v, 0) + c
+        self.model.add(terms, None, sum(size(m) for m in mats) - smallest, group="stages",
+                       name=f"load cap {device}")
+
     def stage_end_cut(self, device: str, mats: list[str], end: int) -> None:
         """When all of ``mats`` sit on ``device``, its pipeline runs to stage ``end`` (first-fit says so)."""
         terms: dict[int, int] = {self.se[device]: 1}
