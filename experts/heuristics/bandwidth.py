@@ -8,8 +8,12 @@ three lowest-latency paths, the one with the lowest resulting bottleneck utilisa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from experts.heuristics.engine import Placer, SplitOrder, TaskProfile, nearest_then_packed
 from experts.registry import Expert, PlanRequest, capability, register
+from experts.heuristics.walks import balanced_routes
+from omniplan.feasibility import check_plan
 from omniplan.plan import Plan
 
 ROUTE_CHOICES = 3
@@ -50,8 +54,13 @@ def solve(request: PlanRequest) -> Plan:
     # Whole tasks load no link; near the ingress they are also fast. Fall back to best-fit packing
     # only when nearest placement has to split (loading links) or leaves tasks out.
     placer, mode = nearest_then_packed(lambda order: _run(request, order), nearest_fit, _bottleneck)
-    return placer.finish(heuristic=f"{mode} + least-loaded split routing",
-                         bottleneck_util_pct=round(100.0 * _bottleneck(placer), 3))
+    plan = placer.finish(heuristic=f"{mode} + least-loaded split routing + min-max walks")
+    # Placement fixed, the walks decide which links carry the packets: spread them (walks.py).
+    routes, facts = balanced_routes(request.workload, request.topology, plan.placement, placer.cache)
+    balanced = replace(plan, routes=routes, info={**plan.info, **facts})
+    if check_plan(balanced, request.workload, request.topology):
+        return plan  # cannot happen with checked candidates; the checker still has the last word
+    return balanced
 
 
 EXPERT = register(Expert(
