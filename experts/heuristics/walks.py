@@ -134,19 +134,22 @@ class WalkBalancer:
             hot = [a for a in self.cap if self.util(a) >= top - EPS]
             moved = False
             for arc in hot:
-                users = [t for t, i in self.choice.items() if arc in self.options[t][i].load]
-                users.sort(key=lambda t: -self.options[t][self.choice[t]].load[arc])
-                for task in users:
+                # of every task on the arc, its fastest walk avoiding the arc and staying below the
+                # bottleneck; the move that adds the least latency wins
+                moves_here = []
+                for task, cur in self.choice.items():
                     opts = self.options[task]
-                    # the fastest walk that avoids the arc and stays below the bottleneck
-                    best = next((i for i in range(len(opts)) if arc not in opts[i].load
-                                 and self.peak_with(task, i) < top - EPS), None)
-                    if best is not None:
-                        self.set(task, best)
-                        moves += 1
-                        moved = True
-                        break
-                if moved:
+                    if arc not in opts[cur].load:
+                        continue
+                    i = next((i for i in range(len(opts)) if arc not in opts[i].load
+                              and self.peak_with(task, i) < top - EPS), None)
+                    if i is not None:
+                        moves_here.append((opts[i].latency_ns - opts[cur].latency_ns, task, i))
+                if moves_here:
+                    _, task, i = min(moves_here)
+                    self.set(task, i)
+                    moves += 1
+                    moved = True
                     break
             if not moved:
                 break
@@ -154,12 +157,16 @@ class WalkBalancer:
 
     def give_latency_back(self) -> None:
         top = self.bottleneck()
-        for task in sorted(self.choice):
-            opts = self.options[task]
-            for i in range(self.choice[task]):  # candidates are sorted by latency after the first
-                if opts[i].latency_ns < opts[self.choice[task]].latency_ns and self.peak_with(task, i) < top - EPS:
-                    self.set(task, i)
-                    break
+        changed = True
+        while changed:  # a task moving back frees room another one may need: repeat until stable
+            changed = False
+            for task in sorted(self.choice):
+                opts = self.options[task]
+                for i in range(self.choice[task]):  # candidates are sorted by latency after the first
+                    if opts[i].latency_ns < opts[self.choice[task]].latency_ns and self.peak_with(task, i) < top - EPS:
+                        self.set(task, i)
+                        changed = True
+                        break
 
 
 def balanced_routes(workload: Workload, topology: Topology, placement: Mapping[str, str],
