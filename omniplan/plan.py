@@ -10,12 +10,15 @@ the data plane's realisation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import networkx as nx
 
 from omniplan.topology import Topology
-from omniplan.workload import MAT, Workload, dep_id, ingress_dep_id, mat_id, walk_id
+from omniplan.workload import MAT, Task, Workload, dep_id, ingress_dep_id, mat_id, walk_id
+
+if TYPE_CHECKING:
+    from omniplan.walk import TaskWalk
 
 
 @dataclass
@@ -193,16 +196,23 @@ def shortest_routes(workload: Workload, topology: Topology, placement: Mapping[s
     for t in workload.tasks:
         if not all(mat_id(t.name, m.name) in placement for m in t.mats):
             continue
-        w = task_walk(t, placement, {}, lambda a, b: paths[a][b])
-        routes[walk_id(t.name)] = list(w.devices)
-        for d in t.deps:
-            a, b = w.position.get(d.src), w.position.get(d.dst)
-            if a is not None and b is not None and a != b:
-                routes[dep_id(t.name, d.src, d.dst)] = list(w.devices[a:b + 1])
-        for root in t.roots():
-            b = w.position.get(root)
-            if b:
-                routes[ingress_dep_id(t.name, root)] = list(w.devices[:b + 1])
+        routes.update(walk_routes(t, task_walk(t, placement, {}, lambda a, b: paths[a][b])))
+    return routes
+
+
+def walk_routes(task: Task, walk: TaskWalk) -> dict[str, list[str]]:
+    """The routes a plan stores for one task's walk: the walk itself plus, per cross-position
+    dependency (and per root reached after the ingress), the walk segment between its two ends -
+    the data plane looks segments up by dependency, so any expert choosing walks must record them."""
+    routes = {walk_id(task.name): list(walk.devices)}
+    for d in task.deps:
+        a, b = walk.position.get(d.src), walk.position.get(d.dst)
+        if a is not None and b is not None and a != b:
+            routes[dep_id(task.name, d.src, d.dst)] = list(walk.devices[a:b + 1])
+    for root in task.roots():
+        b = walk.position.get(root)
+        if b:
+            routes[ingress_dep_id(task.name, root)] = list(walk.devices[:b + 1])
     return routes
 
 
