@@ -8,7 +8,8 @@
   the clause asks, independent of which objective it names.
 
 WHY heads under the lexicon: the lexicon reads jargon and grammar it was written for; the heads,
-trained on a generated corpus (intent/corpus.py) of many wordings, read emphasis, hedges, negations
+trained on a generated corpus (intent/corpus.py) of many wordings plus clause rows of the burned
+hand-written sets (intent/handwritten.py, round 4), read emphasis, hedges, negations
 and slang the lexicon has no rule for. The translator (intent/embedded.py) fuses the readings and
 still scores the fused level on the paper's anchor curve, so the output scale stays calibrated.
 

@@ -1,9 +1,12 @@
-"""Retrain the learned clause scorer: `python -m intent.train [--rows 9000] [--seed 11] [--epochs 30]`.
+"""Retrain the learned clause scorer: `python -m intent.train [--rows 9000] [--seed 11] [--epochs 30]
+[--exclude SET] [--no-hand] [--hand-repeat 3]`.
 
-Generates the corpus (intent/corpus.py, templates only, no evaluation set), embeds it with the
-bundled MiniLM, trains the two heads (objective and degree, intent/head.py) with a fixed seed and writes intent/data/clause_head.npz.
+Generates the corpus (intent/corpus.py, templates), adds the clause rows of the burned hand-written
+labelled sets (intent/handwritten.py, round 4; `--exclude` leaves a set out, `--no-hand` trains on
+the corpus alone), embeds both with the bundled MiniLM, trains the two heads (objective and degree,
+intent/head.py) with a fixed seed and writes intent/data/clause_head.npz.
 Prints accuracy on a 15 % slice of the generated corpus kept out of training (a sanity check of
-fit, not of generalisation: the held-out intent sets in bench/ measure that).
+fit, not of generalisation: bench/intent_loso.py and the held-out intent sets in bench/ measure that).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from intent.corpus import CLASSES, DEGREES, SEED, generate_corpus
+from intent.handwritten import HAND_SETS
 from intent.head import WEIGHTS
 from omniplan.objectives import OBJECTIVES
 
@@ -23,6 +28,9 @@ HIDDEN = 256
 #: label smoothing keeps the heads from saturating at p = 1.00 on template wording, so the fusion
 #: thresholds (intent/fusion.py) still separate confident readings from guesses on new wording.
 LABEL_SMOOTHING = 0.1
+#: each hand-written clause row is seen this many times per epoch: a few hundred rows next to 7650
+#: generated ones would otherwise barely move the heads.
+HAND_REPEAT = 3
 
 
 def _fit(x: np.ndarray, y: np.ndarray, groups: int, classes: int, seed: int, epochs: int):
@@ -64,21 +72,31 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
             f"{prefix}_b2": second.bias.detach().numpy().astype(np.float16)}
 
 
-def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS) -> dict[str, float]:
-    """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus."""
+def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS,
+          hand_sets: Sequence[str] = HAND_SETS, exclude: Sequence[str] = (),
+          hand_repeat: int = HAND_REPEAT) -> dict[str, float]:
+    """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus.
+
+    hand_sets: hand-written labelled sets (intent/handwritten.py) whose clause rows join the training
+    rows, `hand_repeat` times each; `exclude` leaves sets out (leave-one-set-out validation).
+    """
     from intent.encoder import get_encoder
+    from intent.handwritten import rows as hand_rows
 
     started = time.perf_counter()
     corpus = generate_corpus(rows, seed)
+    hand = hand_rows(hand_sets, exclude) if hand_sets else []
+    everything = corpus + hand
     encoder = get_encoder()
-    x = encoder.encode([r.text for r in corpus])
-    xm = encoder.encode([r.masked for r in corpus])
-    y = np.array([[r.labels[o] for o in OBJECTIVES] for r in corpus], dtype=np.int64)
-    yd = np.array([r.degree for r in corpus], dtype=np.int64)
+    x = encoder.encode([r.text for r in everything])
+    xm = encoder.encode([r.masked for r in everything])
+    y = np.array([[r.labels[o] for o in OBJECTIVES] for r in everything], dtype=np.int64)
+    yd = np.array([r.degree for r in everything], dtype=np.int64)
     embedded = time.perf_counter()
     order = np.random.default_rng(seed).permutation(len(corpus))
     cut = int(0.85 * len(order))
     fit, kept = order[:cut], order[cut:]
+    fit = np.concatenate([fit] + [np.arange(len(corpus), len(everything))] * hand_repeat)
     objective = _fit(x[fit], y[fit], len(OBJECTIVES), len(CLASSES), seed, epochs)
     degree = _fit(xm[fit], yd[fit], 1, len(DEGREES), seed, epochs)
     pred = _predict(objective, x[kept], len(OBJECTIVES), len(CLASSES))
@@ -86,7 +104,7 @@ def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIG
     pred_degree = _predict(degree, xm[has_degree], 1, len(DEGREES))[:, 0]
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **_arrays("objective", objective), **_arrays("degree", degree))
-    return {"rows": len(corpus), "objective_label_acc": float((pred == y[kept]).mean()),
+    return {"rows": len(corpus), "hand_rows": len(hand), "objective_label_acc": float((pred == y[kept]).mean()),
             "objective_row_exact": float((pred == y[kept]).all(axis=1).mean()),
             "degree_acc": float((pred_degree == yd[has_degree]).mean()),
             "embed_s": embedded - started, "train_s": time.perf_counter() - embedded}
@@ -98,8 +116,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument("--exclude", action="append", default=[], help="leave out a hand-written set (file stem)")
+    parser.add_argument("--no-hand", action="store_true", help="train on the generated corpus alone")
+    parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
     args = parser.parse_args()
-    stats = train(args.rows, args.seed, args.epochs, args.out)
+    stats = train(args.rows, args.seed, args.epochs, args.out, () if args.no_hand else HAND_SETS, args.exclude,
+                  args.hand_repeat)
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items()),
           f"-> {args.out} ({args.out.stat().st_size} bytes)")
 

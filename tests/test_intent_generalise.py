@@ -1,8 +1,9 @@
 """Generalisation classes of issue 11: negation, typos/slang, emphasis, wrong objective.
 
 WHY a separate file: these sentences were written before the learned scorer was trained or tuned,
-and are deliberately NOT produced by the training-corpus generator (intent/corpus.py); a test below
-checks that none of them occurs in the generated corpus. Levels follow the shared dev set's
+and are deliberately NOT produced by the training-corpus generator (intent/corpus.py) nor taken from
+the hand-written sets the heads are also trained on since round 4 (intent/handwritten.py); a test below
+checks that none of them occurs in either. Levels follow the shared dev set's
 conventions (plain verb 3, superlative/absolute 4, hedged 1-2, negated/dismissed 0).
 Sentences the translator still gets wrong are strict xfails with the reason, not removed and not
 fixed by adding their wording to the corpus or the lexicon (that would stop them measuring anything).
@@ -31,7 +32,9 @@ def nonzero(text: str) -> dict[str, int]:
 
 # ------------------------------------------------------------------ negation -> 0 ------------
 NEGATION = [
-    ("Don't bother saving energy, just make it quick", {"latency": 3}),
+    # round 4: replaces "Don't bother saving energy, just make it quick", which the first hand-written set
+    # (now training data) also holds
+    ("Don't bother trimming the power draw, just make it respond quickly", {"latency": 3}),
     ("Forget about the energy bill side of things; we want bandwidth", {"throughput": 3}),
     ("Hop count is not something we worry about. Keep memory use low.", {"resources": 3}),
     # "all the flows" is absolute: level 4 by the shared spec (round 3; the older sets' convention said 3)
@@ -76,10 +79,13 @@ def test_ordinary_words_are_not_read_as_objectives(text):
 
 # ------------------------------------------------------------------ emphasis -> 4 -----------
 EMPHASIS = [
-    ("Latency trumps everything", {"latency": 4}),
+    # round 4: the next three replace "Latency trumps everything", "Nothing matters more than coverage" and
+    # "Energy is the one thing we care about": the first hand-written set (now training data) holds them or
+    # a one-word variant
+    ("Throughput trumps every other concern", {"throughput": 4}),
     ("Bandwidth, above all", {"throughput": 4}),
-    ("Nothing matters more than coverage", {"coverage": 4}),
-    ("Energy is the one thing we care about", {"power": 4}),
+    ("Nothing matters more than the hop count", {"hops": 4}),
+    ("Switch memory is the one thing we care about", {"resources": 4}),
     # missed at the first run (degree head p(4)=0.64); passes since "is king" joined the lexicon after the
     # held-out first run, so it no longer measures unseen wording
     ("For this rollout, hop count is king", {"hops": 4}),
@@ -113,7 +119,10 @@ def test_hedged_objectives_stay_weak(text, expect):
 
 # ------------------------------------------------------------------ wrong objective ---------
 WRONG_OBJECTIVE = [
-    ("make sure no flow escapes classification", {"coverage": 4}),
+    # round 4: replaces "make sure no flow escapes classification" (in the first hand-written set, now training data)
+    pytest.param("see to it that no packet escapes the classifiers", {"coverage": 4},
+                 marks=pytest.mark.xfail(strict=True, reason="known miss of the round-4 heads: the degree head gives "
+                                         "'see to it that it' p(4)=0.26, so the clause stays plain 3")),
     ("Latency is critical; memory would be a nice extra", {"latency": 4, "resources": (1, 2)}),
     # missed at the first run (read as plain 3); passes since the second round's rule that coverage asked as
     # "none may be missed" is absolute (intent/lexicon.py UNIVERSAL), a general rule, not this sentence's wording
@@ -131,18 +140,39 @@ def test_wrong_objective_and_level_cases(text, expect):
         assert lo <= got[o] <= hi, (o, got)
 
 
-def sentences_in_corpus(cases: list) -> list[str]:
-    """The test sentences (plain tuples or pytest.param) that the training-corpus generator also produces."""
+def _normal(text: str) -> str:
+    """Lower case, outer spaces and final punctuation removed: "Latency trumps everything." is the same sentence."""
+    return text.lower().strip().rstrip(".!?;, ").strip()
+
+
+def sentences_in_training_data(cases: list) -> list[str]:
+    """The test sentences (plain tuples or pytest.param) that the heads are trained on: produced by the
+    corpus generator, or an intent of a hand-written set the training reads (intent/handwritten.py)."""
     from intent.corpus import generate_corpus
+    from intent.handwritten import HAND_SETS, hand_sentences
 
-    corpus = {row.text.lower().strip() for row in generate_corpus()}
+    corpus = {_normal(row.text) for row in generate_corpus()}
     assert len(corpus) >= 3000
+    hand = {_normal(t) for t in hand_sentences(HAND_SETS)}
+    assert len(hand) >= 800
     mine = [(t.values[0] if hasattr(t, "values") else t[0]) for t in cases]
-    return [t for t in mine if t.lower().strip() in corpus]
+    return [t for t in mine if _normal(t) in corpus | hand]
 
 
-def test_none_of_these_sentences_is_in_the_training_corpus():
-    assert sentences_in_corpus(NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE) == []
+def test_none_of_these_sentences_is_in_the_training_data():
+    from intent.handwritten import HAND_SETS
+    from intent.train import train
+
+    assert HAND_SETS in train.__defaults__  # the sets checked here are the sets trained on
+    assert sentences_in_training_data(NEGATION + TYPOS + EMPHASIS + HEDGED + WRONG_OBJECTIVE) == []
+
+
+def test_the_check_finds_a_hand_written_sentence():
+    """The check is not vacuous: a sentence of the first hand-written set, said with other punctuation, is found."""
+    from intent.handwritten import load_set
+
+    taken = load_set("intents_holdout_new")[0]["text"].rstrip(".") + "!"
+    assert sentences_in_training_data([(taken, {})]) == [taken]
 
 
 def test_corpus_is_deterministic_and_labelled_by_the_dev_conventions():
@@ -168,9 +198,9 @@ def test_retraining_is_seeded_and_writes_loadable_weights(tmp_path):
     from intent.train import train
 
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
-    stats = train(rows=300, seed=5, epochs=2, out=a)
-    train(rows=300, seed=5, epochs=2, out=b)
-    assert stats["rows"] == 300 and 0.0 <= stats["degree_acc"] <= 1.0
+    stats = train(rows=300, seed=5, epochs=2, out=a, hand_sets=("intents_holdout4",))
+    train(rows=300, seed=5, epochs=2, out=b, hand_sets=("intents_holdout4",))
+    assert stats["rows"] == 300 and stats["hand_rows"] > 0 and 0.0 <= stats["degree_acc"] <= 1.0
     wa, wb = np.load(a), np.load(b)
     assert all(np.array_equal(wa[k], wb[k]) for k in wa.files)
     heads = ClauseHeads.load(a)

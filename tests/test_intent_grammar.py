@@ -102,7 +102,7 @@ def test_stated_order_with_an_objective_only_the_learned_head_names():
     assert got.get("latency") == 4 and got.get("resources") == 2
 
 
-def test_none_of_these_sentences_is_in_the_training_corpus():
-    from tests.test_intent_generalise import sentences_in_corpus
+def test_none_of_these_sentences_is_in_the_training_data():
+    from tests.test_intent_generalise import sentences_in_training_data
 
-    assert sentences_in_corpus(CASES) == []
+    assert sentences_in_training_data(CASES) == []
