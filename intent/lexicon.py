@@ -123,6 +123,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     # grading and placement words whose typos hide a rank or an objective ("secondry", "modles accross")
     "secondary", "primary", "essential", "necessary", "models", "across", "between", "every", "classified",
     "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
+    # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
+    "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -137,7 +139,7 @@ SLANG: dict[str, str] = {
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
     "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
-    "juice": "power", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
+    "juice": "power", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)

@@ -80,25 +80,92 @@ def _derived(lower: str) -> bool:
     return False
 
 
+def damerau_levenshtein(a: str, b: str, limit: int = 2) -> int:
+    """Edit distance where a swap of two neighbouring letters counts 1 ("flwos" -> "flows").
+
+    WHY transpositions count 1: a swapped pair is the commonest typing slip and plain Levenshtein
+    charges it 2, which is the whole budget of a short word. Returns limit + 1 once the distance
+    is certainly above `limit` (the rows only grow), which keeps a vocabulary scan cheap.
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def typo_budget(word: str) -> int:
+    """Edits allowed when repairing an unknown word: none under 4 letters, 1 for 4-6, 2 for 7 or more.
+
+    WHY by length: one edit in a 4-letter word already changes a quarter of it; longer words keep
+    enough letters to survive two slips ("absolutley", "inspcet") without drifting onto another word.
+    """
+    return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
+
+
+@functools.lru_cache(maxsize=1)
+def domain_vocabulary() -> tuple[str, ...]:
+    """The real words the objective patterns read (literal words in them) plus the explicit typo targets.
+
+    WHY taken from the patterns: a typo matters only when it hides a word the lexicon would have
+    read; repairing towards exactly those words keeps the repair in step with the lexicon as it grows.
+    Only whole known words are kept (regex fragments such as "classif" are dropped), and a plural
+    ending in the pattern ("flows?") also gives the singular.
+    """
+    import intent.lexicon as lexicon
+
+    # objective patterns only: idioms in the degree cues ("bread and butter") would pull ordinary
+    # unknown words ("stutter") onto words that name nothing
+    sources = [p for patterns in lexicon.OBJECTIVE_PATTERNS.values() for p in patterns]
+    vocab = known_words()
+    words: set[str] = set(TYPO_TARGETS)
+    for source in sources:
+        source = re.sub(r"\\[a-zA-Z]", " ", source)  # regex escapes ("\\bheat") are not letters of a word
+        # a word glued to a hyphen ("non-?starter") is part of a compound, not a word the lexicon reads alone
+        for m in re.finditer(r"(?<![a-z?-])([a-z]{4,})(s\?)?(?!-)", source):
+            words.update(w for w in (m.group(1), m.group(1) + "s" if m.group(2) else "") if w and w in vocab)
+    # acronyms are typed on purpose; a near-miss of one is usually another word ("spam" is not "sram")
+    return tuple(sorted(words - lexicon.ACRONYMS))
+
+
 @functools.lru_cache(maxsize=4096)
 def _repair_word(word: str) -> str:
-    """The domain word an unknown word stands for (slang table, then edit similarity), or the word itself.
+    """The domain word an unknown word stands for (slang table, then edit distance), or the word itself.
 
     Only words missing from the ~20k-word vocabulary are repaired, so "later", "tower" and "hope"
-    never turn into "latency", "power" or "hops".
+    never turn into "latency", "power" or "hops". The repair takes the domain word at the smallest
+    Damerau-Levenshtein distance within the word's budget (`typo_budget`); a tie between different
+    words is broken by the same letters (a swap), then the same first letter, then equal length, and left unrepaired if it
+    is still a tie (an ambiguous slip is not guessed).
     """
     lower = word.lower()
     if lower in SLANG:
         return SLANG[lower]
     if len(lower) < 4 or lower in known_words() or _derived(lower):
         return word
-    if len(lower) == 4:
-        # four letters: only a dropped letter is repaired ("powr", "enrgy" is longer), never a swap, so
-        # unknown short words do not drift onto domain words
-        return next((t for t in TYPO_TARGETS if len(t) == 5 and any(t[:i] + t[i + 1:] == lower for i in range(5))),
-                    word)
-    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
-    return match[0] if match else word
+    if not lower.isalpha():  # "doesn't", "re-run": contractions and compounds are not slips of one word
+        return word
+    budget = typo_budget(lower)
+    scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
+    scored = [(d, t) for d, t in scored if d <= budget]
+    if not scored:
+        return word
+    best = min(d for d, _ in scored)
+    tied = [t for d, t in scored if d == best]
+    for narrow in (lambda t: sorted(t) == sorted(lower), lambda t: t[0] == lower[0], lambda t: len(t) == len(lower)):
+        if len(tied) > 1 and any(narrow(t) for t in tied):
+            tied = [t for t in tied if narrow(t)]
+    return tied[0] if len(tied) == 1 else word
 
 
 def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
