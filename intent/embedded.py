@@ -231,7 +231,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     prefix = ""
     for clause in clauses:
         text = f"{prefix} {clause.text}".strip() if prefix else clause.text
-        prefix = ""
+        prefix_used, prefix = bool(prefix), ""
         lower = clause.text.lower()
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
         kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
@@ -258,7 +258,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
-            merged.append(Clause(len(merged), text, clause.after_pause))
+            merged.append(Clause(len(merged), text, clause.after_pause, clause.after_comma and not prefix_used))
     if prefix:  # a rank label with nothing after it grades the clause before
         if merged:
             merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {prefix}")
@@ -288,6 +288,17 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
     """
     out = list(readings)
     for k, r in enumerate(out):
+        if r.dismissed and r.objectives and k + 1 < len(out) and out[k + 1].clause.after_comma and _bare_list(out[k + 1]):
+            # "don't bother with coverage, throughput or power": the list after the comma is still the object
+            out[k + 1] = replace(out[k + 1], dismissed=True, degree_words=out[k + 1].degree_words + r.degree_words[-1:])
+    for k, r in enumerate(out):
+        if r.dismissed and r.objectives and not LIST_DISMISSAL.search(r.lower) and k > 0 \
+                and any(r.lower.startswith(w) for ws in r.objectives.values() for w in ws):
+            # "latency, memory, hops: not our concern": the dismissal reaches back over the bare items before it
+            j = k - 1
+            while j >= 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
+                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + r.degree_words[-1:])
+                j -= 1
         if LIST_DISMISSAL.search(r.lower):
             out[k] = replace(r, dismissed=True)
             j = k - 1
@@ -302,6 +313,20 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
                 out[k] = replace(r, rank="tertiary", level=min(r.level, 1),
                                  objective_levels={o: min(v, 1) for o, v in r.objective_levels.items()})
     return out
+
+
+def _bare_list(r: ClauseReading) -> bool:
+    """True for a clause that is only a list of objective names ("throughput or power", "memory"): no verb, no grade.
+
+    WHY: such a clause is a fragment of the list around it, so a dismissal next to it covers it too.
+    """
+    if not r.objectives or r.degree_words or r.rank or r.dismissed or len(r.lower.split()) > 5:
+        return False
+    rest = r.lower
+    for words in r.objectives.values():
+        for w in words:
+            rest = rest.replace(w, " ")
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw)\b|[&/,+\s-]", "", rest)
 
 
 def _head_input(r: ClauseReading) -> tuple[str, str | None]:

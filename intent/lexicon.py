@@ -293,6 +293,20 @@ DISMISSAL = re.compile(
     r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
+    # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
+    # nothing is asked for it
+    r"|\b(?:is|are|was|were|'s|'re)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
+    r"(?: as[- ]is| as (?:it|they) (?:is|are)| already| today| now| in testing)?\s*[.!]*$"
+    r"|\b(?:already|currently) (?:fine|good enough|tuned|optimi[sz]ed|sorted|handled)\b|\bfine as[- ]is\b"
+    # left to the defaults / the planner: no demand of ours
+    r"|\b(?:left|leave (?:it|them|that|those)?|stays?|remains?|kept) ?(?:to|at|on|with) (?:the |its |their )?(?:[\w']+ )?defaults?\b"
+    r"|\bnone of (?:our|my|your) (?:business|concern|problem)\b|\bnot (?:our|my) (?:business|problem|job)\b"
+    # the optimisation declined with an object pronoun at the end ("..., leave it", "leave them be")
+    r"|\bleave (?:it|them|that|those)(?: be| as (?:it|they) (?:is|are)| untouched)?\s*[.!]*$"
+    # plural or article-less concern nouns after a negator ("aren't considerations", "not priorities")
+    r"|\b(?:aren'?t|are not|isn'?t|is not|not)\s+(?:really\s+)?(?:considerations?|concerns?|priorities|factors|goals|issues)\b"
+    # unlimited allowance: "spend as much SRAM as you like", "use as many stages as you want"
+    r"|\bas (?:much|many) (?:[\w-]+ ){1,3}as (?:you|we|it) (?:like|likes|want|wants|please|need|needs)\b"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.

@@ -214,6 +214,7 @@ class Clause:
     index: int
     text: str
     after_pause: bool = True  # the clause opens the text or follows punctuation (",", ";", ".") rather than a bare word
+    after_comma: bool = False  # the clause follows a comma: it may continue the list of the clause before
 
 
 def split_clauses(text: str) -> list[Clause]:
@@ -249,7 +250,8 @@ def split_clauses(text: str) -> list[Clause]:
             continue
         if cleaned:
             opened = after_pause or piece.lstrip().startswith(_PAUSES)
-            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened))
+            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened,
+                                  piece.lstrip().startswith(",")))
             carried = ""
         after_pause = piece.rstrip().endswith(_PAUSES)
     if carried and clauses:

@@ -50,6 +50,16 @@ CASES = [
     ("pls cut the responce tiem on the edge", {"latency": 3}),
     ("fewr hosp for the mirrored flwos", {"hops": 3}),
     ("the rack runs too hot, less heet pls", {"power": 3}),
+    # dismissals that name a list, or that say the metric is already satisfied, zero every objective named
+    ("Power, TCAM, coverage: none of our business here. Cut the delay.", {"latency": 3}),
+    ("Never mind hop count, memory or energy, just raise the packet rate.", {"throughput": 3}),
+    ("Memory and hops can stay on the defaults; trim energy.", {"power": 3}),
+    ("Delay was already good enough last quarter. Boost the bandwidth.", {"throughput": 3}),
+    ("Hop count is fine as it is; what we need is less metadata between switches.", {"coordination": 3}),
+    ("Burn as much power as you want, just keep the latency low.", {"latency": 3}),
+    ("Energy and throughput are not priorities for the lab; shrink the TCAM use.", {"resources": 3}),
+    # a full stop ends the list: the next sentence's objective is asked for
+    ("Forget memory. Fewer hops.", {"hops": 3}),
 ]
 
 
