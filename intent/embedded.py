@@ -543,7 +543,11 @@ class EmbeddedTranslator:
                             and all(e.level == 3 and not clauses[e.clause].degree_words for e in earlier):
                         levels[m.objective] = m.level
                         evidence[m.objective].append("(graded by the stated list)")
-            if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head):
+            # round 5: a tail merely called "secondary" ("cut memory; latency is secondary") lowers the tail and
+            # leaves the head plain (3); a stated sequence ("X, then Y", "after that", "a distant second") ranks
+            # the head first (4), as the dev set's ordered lists do
+            merely_secondary = bool(re.search(r"\bsecondar(?:y|ily)\b", clauses[ranked[0]].lower))
+            if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head) and not merely_secondary:
                 (o,) = head_objectives
                 if levels[o] == 3:
                     levels[o] = 4

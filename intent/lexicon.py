@@ -202,6 +202,27 @@ DEGREE_CUES: tuple[Cue, ...] = (
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
+    # round 5: superlative and absolute forms as constructions, not idioms.
+    # "as low as the topology allows", "as few as you possibly can", "as small as we can manage":
+    # an "as ADJ as" comparison whose standard is the limit of what can be done ("as long/soon/well/far as" are
+    # conditions or additions, and "as much X as you like" is an allowance, not a demand)
+    # "as much/many X as we can" and "as good as we can get" are best-effort maximising, which every labelled set
+    # reads as a plain ask (3); the limit construction is for a reduction or a named extreme ("as few", "as low")
+    Cue(r"\bas (?!long\b|soon\b|well\b|far\b|much\b|many\b|good\b)(?:\w+ ){0,3}?\w+ as (?:(?:you|we|they|it|one|i|the [\w-]+(?: [\w-]+)?) )?"
+        r"(?:(?:possibly|reasonably|realistically|safely|feasibly|technically) )?"
+        r"(?:can(?! be)|could(?! be)|allows?|permits?|lets?|manages?|can manage|will (?:allow|let|go|permit)|are able(?: to)?)\b"
+        r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
+    # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
+    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
+        r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
+    # comparison with everything else: "X dwarfs everything", "more than all other things", "goal one, two and three"
+    Cue(r"\b(?:dwarfs|eclipses|overshadows|outweighs|tops|beats|trumps|outranks|overrides|supersedes) (?:everything|all|anything"
+        r"|the rest|every other|all (?:the )?other|any other)\b|\bmore than (?:all|any|every) (?:the )?other\b"
+        r"|\b(?:goals?|priorit(?:y|ies)|objectives?|concerns?|requirements?) (?:one|1|#1),? (?:two|2),? and (?:three|3)\b"
+        r"|\b(?:is|are|'s) (?:the |our |my )?(?:number one|no\.? ?1|#1)\b(?! (?:thing|priority|goal|concern|objective|aim|requirement))"
+        # "if I could pick just one thing, ...": the one thing picked is the top demand
+        r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have) (?:just |only )?one\b"
+        r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
     Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),

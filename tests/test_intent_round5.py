@@ -60,6 +60,18 @@ CASES = [
     ("Energy and throughput are not priorities for the lab; shrink the TCAM use.", {"resources": 3}),
     # a full stop ends the list: the next sentence's objective is asked for
     ("Forget memory. Fewer hops.", {"hops": 3}),
+    # superlative / absolute constructions: the limit of what can be done, one thing singled out, all else beaten
+    ("Keep the path as short as the fabric lets you.", {"hops": 4}),
+    ("Burn as little energy as we realistically can on the edge.", {"power": 4}),
+    ("Our sole objective for the quarter is a smaller TCAM footprint.", {"resources": 4}),
+    ("Throughput eclipses every other metric on this link.", {"throughput": 4}),
+    ("If we had to keep just one, it would be the coverage of tenant flows.", {"coverage": 4}),
+    ("The lowest attainable delay is what the desk needs.", {"latency": 4}),
+    # best-effort maximising and "as long as" conditions stay plain
+    ("Move as much bandwidth as we can through the spine.", {"throughput": 3}),
+    # a tail merely called secondary leaves the head plain; a stated sequence ranks it first
+    ("Trim the energy draw; hop count is secondary.", {"power": 3, "hops": 2}),
+    ("Trim the energy draw, then hop count.", {"power": 4, "hops": 2}),
 ]
 
 
