@@ -29,6 +29,7 @@ from intent.custom import CustomObjective
 from intent.encoder import Encoder
 from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
 from intent.head import clause_heads
+from intent.lexicon import ORDINAL_LABELS
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
@@ -553,6 +554,7 @@ class EmbeddedTranslator:
                     levels[o] = 4
                     evidence[o].append("(ranked first)")
         _stated_order(reading, mentions, levels, evidence)
+        _ordinal_labels(reading, mentions, levels, evidence)
         _comparative_tails(clauses, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
@@ -616,6 +618,56 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
     for rank, o in enumerate(ordered):
         levels[o] = 4 if rank == 0 else min(levels[o], 2 if rank == 1 else 1)
         evidence.setdefault(o, []).append(f"(stated order: item {rank + 1})")
+
+
+def _objective_positions(r: ClauseReading) -> list[re.Match[str]]:
+    """Every objective word of the clause, as matches on its lower-cased text."""
+    return [x for o in r.objectives for x in _objective_regex(o).finditer(r.lower)]
+
+
+def _last_objective_position(r: ClauseReading) -> int:
+    """Where the last objective word of the clause starts (-1 when it names none)."""
+    return max((x.start() for x in _objective_positions(r)), default=-1)
+
+
+def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str, int],
+                    evidence: dict[str, list[str]]) -> None:
+    """"Priority one is X. Priority two is Y", "1) X, 2) Y", "number-one goal X; after that Y; third Z": 4 / 2 / 1.
+
+    WHY by position: each objective takes the rank of the last ordinal label before the place it is first named in
+    its clause ("1) X 2) Y"), else of the label after it in the same clause ("X is first priority"), else of a
+    label that ends the clause just before ("Priority one is the path: flows should cross few devices"). Applies only when a first-rank label ("priority one", "1)", "number-one goal", "firstly") and a
+    second-rank one are both present, so a lone "next" or "finally" ranks nothing. The label's rank sets the level
+    (it overrides a "third" read into the whole clause it shares with the second item).
+    """
+    labels = [sorted((m.start(), rank) for rank, pattern in enumerate(ORDINAL_LABELS) for m in pattern.finditer(r.lower))
+              for r in reading.clauses]
+    if {rank for found in labels for _, rank in found} & {0, 1} != {0, 1}:
+        return
+    firsts: dict[str, tuple[int, int]] = {}
+    for m in mentions:
+        if m.dismissed or not levels[m.objective]:
+            continue
+        r = reading.clauses[m.clause]
+        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
+        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    for o, (k, pos) in firsts.items():
+        before = [rank for start, rank in labels[k] if start <= pos]
+        after = [rank for start, rank in labels[k] if start > pos]
+        # a clause whose first label follows its first objective puts labels after what they label
+        postfix = bool(labels[k]) and labels[k][0][0] > min((x.start() for x in _objective_positions(reading.clauses[k])),
+                                                             default=len(reading.clauses[k].lower))
+        if after and (postfix or not before):  # "latency is first priority, memory the second priority"
+            rank = after[0]
+        elif before:  # "Priority 2: throughput", "1) cut latency 2) more bandwidth"
+            rank = before[-1]
+        elif k > 0 and labels[k - 1] and labels[k - 1][-1][0] > _last_objective_position(reading.clauses[k - 1]):
+            # a label ending the clause before labels this one ("Priority one is the path: ...", "..., and only third, SRAM")
+            rank = labels[k - 1][-1][1]
+        else:
+            continue
+        levels[o] = (4, 2, 1)[rank]
+        evidence.setdefault(o, []).append(f"(ordinal label: item {rank + 1})")
 
 
 def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:

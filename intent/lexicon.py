@@ -353,6 +353,19 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
                           # round 3: tickets: "Goals in order: A, B, C", "Priority list: 1. A 2. B 3. C"
                           r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:")
 
+# round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
+# goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"
+# only count where an explicit first and second label are present too (see embedded._ordinal_labels).
+_LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target)"
+ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirstly\b",
+    r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|\bsecondly\b|\bafter that\b|\bnext\b",
+    r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|\bthird(?:ly)?\b|\bfinally\b|\blastly\b",
+))
+
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
 # "but the quick is more important"): the objective it names is ranked above the others.
 COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please| pls)?\s*[.!]*$|\b(?:is|are) (?:the )?more important\b"

@@ -72,6 +72,13 @@ CASES = [
     # a tail merely called secondary leaves the head plain; a stated sequence ranks it first
     ("Trim the energy draw; hop count is secondary.", {"power": 3, "hops": 2}),
     ("Trim the energy draw, then hop count.", {"power": 4, "hops": 2}),
+    # ordinal labels of a ranked list: first 4, second 2, third 1, wherever the label sits
+    ("Goal one is fewer hops. Goal two is lower power. Goal three is more coverage.", {"hops": 4, "power": 2, "coverage": 1}),
+    ("Asks for the edge pod: (1) shrink TCAM use (2) lower delay", {"resources": 4, "latency": 2}),
+    ("Coverage is the first priority and bandwidth the second priority.", {"coverage": 4, "throughput": 2}),
+    ("Firstly, energy; secondly, latency.", {"power": 4, "latency": 2}),
+    # a lone "next" or a ticket's own priority ranks nothing
+    ("INC-77 priority 1: cut the latency and raise the bandwidth.", {"latency": 3, "throughput": 3}),
 ]
 
 
