@@ -111,12 +111,28 @@ def _objective_regex(objective: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in OBJECTIVE_PATTERNS[objective]))
 
 
+_MODEL_NAME = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+(?: [a-z]+)? (?=(?:model|detector|classifier|predictor|forecaster|estimator)s?\b)")
+
+
+def _blank_model_names(lower: str, fill: str) -> str:
+    """`lower` with model names that contain an objective word ("power-usage prediction") replaced by `fill`
+    (repeated to the same length when `fill` is one character, so positions stay valid)."""
+    def blank(m: re.Match[str]) -> str:
+        if not any(_objective_regex(o).search(m.group(0)) for o in OBJECTIVE_PATTERNS):
+            return m.group(0)
+        return fill * len(m.group(0)) if len(fill) == 1 else fill
+    return _MODEL_NAME.sub(blank, lower)
+
+
 def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective]) -> ClauseReading:
     """Apply the lexicon to one clause."""
     lower = clause.text.lower()
+    # "the power-usage prediction model", "the latency-spike detector": a hyphenated compound naming a model
+    # says what the model is about, not what the placement should optimise (blanked, same length)
+    unnamed = _blank_model_names(lower, " ")
     objectives = {}
     for name, patterns in OBJECTIVE_PATTERNS.items():
-        words = [m.group(0) for m in _objective_regex(name).finditer(lower)]
+        words = [m.group(0) for m in _objective_regex(name).finditer(unnamed)]
         if words:
             objectives[name] = words
     # Out-of-scope asks and custom objectives (idioms such as "at all costs" removed first).
@@ -219,6 +235,9 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
+_PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
+
+
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
 
 
@@ -254,8 +273,11 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         bare_dismissal = names_nothing and len(lower.split()) <= 2 and bool(DISMISSAL.search(lower)) \
             and bool(merged) and len(merged[-1].text.split()) <= 3
         accepting = bool(merged) and bool(_ACCEPTANCE.match(merged[-1].text)) and lower.startswith("if ")
+        # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
+        # "keep them as low as the fabric allows") grades the clause before, wherever the pro-form sits
+        refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
         if merged and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)) or bare_dismissal
-                       or accepting):
+                       or accepting or refers_back):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
@@ -345,7 +367,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
-    return masked, (r.lower if content_words(r.lower) else None)
+    text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
+    return masked, (text if content_words(text) else None)
 
 
 def content_words(text: str) -> str:

@@ -79,6 +79,11 @@ CASES = [
     ("Firstly, energy; secondly, latency.", {"power": 4, "latency": 2}),
     # a lone "next" or a ticket's own priority ranks nothing
     ("INC-77 priority 1: cut the latency and raise the bandwidth.", {"latency": 3, "throughput": 3}),
+    # a grade that names nothing but points back with a pro-form grades the clause before
+    ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
+    # a hyphenated model name is what the model is about, not a placement objective
+    ("Roll out the energy-forecast model to the leaf switches.", {}),
+    ("Install the throughput-anomaly detector, and keep the hop count low.", {"hops": 3}),
 ]
 
 
