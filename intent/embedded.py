@@ -587,6 +587,12 @@ class EmbeddedTranslator:
                     if o not in keep and levels[o]:
                         levels[o] = 0
                         evidence.setdefault(o, []).append("dismissed: everything else ignored")
+            # round 5: "minimize power. Nothing else matters": one plain objective left standing is the only one
+            # asked for, which the conventions grade as singled out (4)
+            standing = [o for o in OBJECTIVES if levels[o]]
+            if len(standing) == 1 and levels[standing[0]] == 3:
+                levels[standing[0]] = 4
+                evidence[standing[0]].append("(the only objective left: everything else excluded)")
         custom_levels: dict[str, int] = {}
         oos_levels: dict[str, int] = {}
         for r in clauses:
@@ -648,6 +654,11 @@ def _objective_positions(r: ClauseReading) -> list[re.Match[str]]:
     return [x for o in r.objectives for x in _objective_regex(o).finditer(r.lower)]
 
 
+def _first_objective_position(r: ClauseReading) -> int:
+    """Where the first objective word of the clause starts (past the end when it names none)."""
+    return min((x.start() for x in _objective_positions(r)), default=len(r.lower) + 1)
+
+
 def _last_objective_position(r: ClauseReading) -> int:
     """Where the last objective word of the clause starts (-1 when it names none)."""
     return max((x.start() for x in _objective_positions(r)), default=-1)
@@ -659,7 +670,8 @@ def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str,
 
     WHY by position: each objective takes the rank of the last ordinal label before the place it is first named in
     its clause ("1) X 2) Y"), else of the label after it in the same clause ("X is first priority"), else of a
-    label that ends the clause just before ("Priority one is the path: flows should cross few devices"). Applies only when a first-rank label ("priority one", "1)", "number-one goal", "firstly") and a
+    label that ends the clause just before when that clause puts its labels first ("Priority one is the path: flows
+    should cross few devices"; not "power is the first concern. Memory ...", where the label was power's). Applies only when a first-rank label ("priority one", "1)", "number-one goal", "firstly") and a
     second-rank one are both present, so a lone "next" or "finally" ranks nothing. The label's rank sets the level
     (it overrides a "third" read into the whole clause it shares with the second item).
     """
@@ -678,13 +690,13 @@ def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str,
         before = [rank for start, rank in labels[k] if start <= pos]
         after = [rank for start, rank in labels[k] if start > pos]
         # a clause whose first label follows its first objective puts labels after what they label
-        postfix = bool(labels[k]) and labels[k][0][0] > min((x.start() for x in _objective_positions(reading.clauses[k])),
-                                                             default=len(reading.clauses[k].lower))
+        postfix = bool(labels[k]) and labels[k][0][0] > _first_objective_position(reading.clauses[k])
         if after and (postfix or not before):  # "latency is first priority, memory the second priority"
             rank = after[0]
         elif before:  # "Priority 2: throughput", "1) cut latency 2) more bandwidth"
             rank = before[-1]
-        elif k > 0 and labels[k - 1] and labels[k - 1][-1][0] > _last_objective_position(reading.clauses[k - 1]):
+        elif k > 0 and labels[k - 1] and labels[k - 1][-1][0] > _last_objective_position(reading.clauses[k - 1]) \
+                and labels[k - 1][0][0] < _first_objective_position(reading.clauses[k - 1]):
             # a label ending the clause before labels this one ("Priority one is the path: ...", "..., and only third, SRAM")
             rank = labels[k - 1][-1][1]
         else:

@@ -89,6 +89,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
         r"\bpath (?:stretch|length)\b",
+        # round 5: the verb form ("shorten the paths", "shorten that route")
+        r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
         r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
@@ -227,7 +229,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
-        r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b", 0, "exclusive"),
+        r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b"
+        # round 5: the same exclusion said with a declining verb ("don't care about anything else", "skip the rest")
+        r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:really )?(?:care|worry|bother)(?: about| with)? (?:anything|everything|all|the rest)"
+        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\bthe rest (?:is|are) (?:noise|irrelevant|secondary)\b",
+        0, "exclusive"),
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
@@ -359,11 +365,12 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 _LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target)"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirstly\b",
+    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all))|\b1st\b",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|\bsecondly\b|\bafter that\b|\bnext\b",
+    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
+    r"|\bafter (?:that|it|this)\b|\bnext\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|\bthird(?:ly)?\b|\bfinally\b|\blastly\b",
+    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|\bthird(?:ly)?\b|\b3rd\b|\bfinally\b|\blastly\b",
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",

@@ -63,7 +63,9 @@ TYPO_CUTOFF = 0.8
 
 #: prefixes and suffixes that make new real words from known ones ("unclassified", "re-placed", "hopping").
 _PREFIXES = ("un", "non", "dis", "mis", "re", "over", "under", "pre", "de", "in", "im")
-_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "ness", "able")
+_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "ness", "able",
+             # round 5: the wider edit-distance repair needs these too ("shorten" is not a slip of "shorter")
+             "en", "ens", "ened", "ize", "ise", "ment", "ful", "less", "al", "ity")
 
 
 def _derived(lower: str) -> bool:

@@ -37,7 +37,7 @@ def test_slips_of_domain_words_are_repaired(typo, word):
 # ordinary words (in the encoder vocabulary) and unknown words far from any domain word stay as typed
 ORDINARY = ("later", "tower", "hope", "memo", "time", "item", "host", "heat", "meet", "latest", "lower", "pager",
             "flow", "slow", "shops", "cover", "power", "spam", "stutter", "butter", "kubernetes", "grafana",
-            "doesn't", "re-run", "vlan", "ecmp", "rollout", "whatever", "tenant", "coffee", "weekend")
+            "doesn't", "re-run", "shorten", "shortened", "vlan", "ecmp", "rollout", "whatever", "tenant", "coffee", "weekend")
 
 
 @pytest.mark.parametrize("word", ORDINARY)
@@ -79,6 +79,10 @@ CASES = [
     ("Firstly, energy; secondly, latency.", {"power": 4, "latency": 2}),
     # a lone "next" or a ticket's own priority ranks nothing
     ("INC-77 priority 1: cut the latency and raise the bandwidth.", {"latency": 3, "throughput": 3}),
+    ("Hops first, SRAM second, power 3rd.", {"hops": 4, "resources": 2, "power": 1}),
+    # everything else excluded: the one plain objective left is singled out (4); two stay plain
+    ("Push the bandwidth up. We don't care about anything else this sprint.", {"throughput": 4}),
+    ("Shrink the TCAM use and shorten the paths; skip the rest.", {"resources": 3, "hops": 3}),
     # a grade that names nothing but points back with a pro-form grades the clause before
     ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
     # a hyphenated model name is what the model is about, not a placement objective
@@ -96,3 +100,10 @@ def test_round5_sentences_are_not_in_the_training_data():
     from tests.test_intent_generalise import sentences_in_training_data
 
     assert sentences_in_training_data(CASES) == []
+
+
+def test_a_unit_is_not_an_ordinal_label():
+    from intent.lexicon import ORDINAL_LABELS
+
+    assert not ORDINAL_LABELS[1].search("a million packets per second")
+    assert ORDINAL_LABELS[1].search("memory second")
