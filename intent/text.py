@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
+from intent.lexicon import ACRONYMS, CLAUSE_SPLIT, OBJECTIVE_PATTERNS, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -115,6 +115,22 @@ def typo_budget(word: str) -> int:
     return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
 
 
+def _objective_sources() -> list[str]:
+    """The objective patterns' regex texts. Objective patterns only: idioms in the degree cues ("bread and
+    butter") would pull ordinary unknown words ("stutter") onto words that name nothing."""
+    return [re.sub(r"\\[a-zA-Z]", " ", p) for patterns in OBJECTIVE_PATTERNS.values() for p in patterns]
+
+
+@functools.lru_cache(maxsize=1)
+def pattern_literals() -> frozenset[str]:
+    """Every literal word of 4+ letters in the objective patterns, known to the encoder's vocabulary or not.
+
+    WHY: a word the lexicon spells out ("routers") is never a typo, even when the WordPiece vocabulary
+    lacks it; without this, "routers" would be "repaired" to "routes".
+    """
+    return frozenset(m.group(0) for source in _objective_sources() for m in re.finditer(r"(?<![a-z])[a-z]{4,}(?![a-z])", source))
+
+
 @functools.lru_cache(maxsize=1)
 def domain_vocabulary() -> tuple[str, ...]:
     """The real words the objective patterns read (literal words in them) plus the explicit typo targets.
@@ -124,20 +140,14 @@ def domain_vocabulary() -> tuple[str, ...]:
     Only whole known words are kept (regex fragments such as "classif" are dropped), and a plural
     ending in the pattern ("flows?") also gives the singular.
     """
-    import intent.lexicon as lexicon
-
-    # objective patterns only: idioms in the degree cues ("bread and butter") would pull ordinary
-    # unknown words ("stutter") onto words that name nothing
-    sources = [p for patterns in lexicon.OBJECTIVE_PATTERNS.values() for p in patterns]
     vocab = known_words()
     words: set[str] = set(TYPO_TARGETS)
-    for source in sources:
-        source = re.sub(r"\\[a-zA-Z]", " ", source)  # regex escapes ("\\bheat") are not letters of a word
+    for source in _objective_sources():
         # a word glued to a hyphen ("non-?starter") is part of a compound, not a word the lexicon reads alone
         for m in re.finditer(r"(?<![a-z?-])([a-z]{4,})(s\?)?(?!-)", source):
             words.update(w for w in (m.group(1), m.group(1) + "s" if m.group(2) else "") if w and w in vocab)
     # acronyms are typed on purpose; a near-miss of one is usually another word ("spam" is not "sram")
-    return tuple(sorted(words - lexicon.ACRONYMS))
+    return tuple(sorted(words - ACRONYMS))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -155,7 +165,7 @@ def _repair_word(word: str) -> str:
         return SLANG[lower]
     if len(lower) < 4 or lower in known_words() or _derived(lower):
         return word
-    if not lower.isalpha():  # "doesn't", "re-run": contractions and compounds are not slips of one word
+    if not lower.isalpha() or lower in pattern_literals():  # "doesn't", "re-run", "routers": not slips of a word
         return word
     budget = typo_budget(lower)
     scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
