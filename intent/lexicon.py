@@ -217,6 +217,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
     Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
         r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
+    # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
+    # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
+    Cue(r"\bthe (?:absolute|overriding|chief|main|top|key|biggest|foremost) (?:thing|priority|goal|focus)\b(?! (?:is|are) (?:not|also))"
+        r"|\b(?:is|are) (?:the|our) (?:priority|focus)\b(?! (?:list|order|queue))|^primary\b", 4, "primary"),
     # comparison with everything else: "X dwarfs everything", "more than all other things", "goal one, two and three"
     Cue(r"\b(?:dwarfs|eclipses|overshadows|outweighs|tops|beats|trumps|outranks|overrides|supersedes) (?:everything|all|anything"
         r"|the rest|every other|all (?:the )?other|any other)\b|\bmore than (?:all|any|every) (?:the )?other\b"

@@ -80,6 +80,10 @@ CASES = [
     # a lone "next" or a ticket's own priority ranks nothing
     ("INC-77 priority 1: cut the latency and raise the bandwidth.", {"latency": 3, "throughput": 3}),
     ("Hops first, SRAM second, power 3rd.", {"hops": 4, "resources": 2, "power": 1}),
+    # the definite article singles one objective out as THE priority; "a priority" does not
+    ("The overriding goal is a lower hop count; memory can improve a little too.", {"hops": 4, "resources": 1}),
+    ("Fewer metadata bytes between switches is our focus, and power a small plus.", {"coordination": 4, "power": 1}),
+    ("Energy is a priority, and so is delay.", {"power": 3, "latency": 3}),
     # everything else excluded: the one plain objective left is singled out (4); two stay plain
     ("Push the bandwidth up. We don't care about anything else this sprint.", {"throughput": 4}),
     ("Shrink the TCAM use and shorten the paths; skip the rest.", {"resources": 3, "hops": 3}),
