@@ -227,7 +227,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:goals?|priorit(?:y|ies)|objectives?|concerns?|requirements?) (?:one|1|#1),? (?:two|2),? and (?:three|3)\b"
         r"|\b(?:is|are|'s) (?:the |our |my )?(?:number one|no\.? ?1|#1)\b(?! (?:thing|priority|goal|concern|objective|aim|requirement))"
         # "if I could pick just one thing, ...": the one thing picked is the top demand
-        r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have) (?:just |only )?one\b"
+        r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
+        r"|get right|focus on) (?:just |only )?one\b"
         r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
     Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
@@ -243,7 +244,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
-        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
+        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
     # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)

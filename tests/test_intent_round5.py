@@ -66,6 +66,7 @@ CASES = [
     ("Our sole objective for the quarter is a smaller TCAM footprint.", {"resources": 4}),
     ("Throughput eclipses every other metric on this link.", {"throughput": 4}),
     ("If we had to keep just one, it would be the coverage of tenant flows.", {"coverage": 4}),
+    ("If you can only fix one thing, make it the switch power draw.", {"power": 4}),
     ("The lowest attainable delay is what the desk needs.", {"latency": 4}),
     # best-effort maximising and "as long as" conditions stay plain
     ("Move as much bandwidth as we can through the spine.", {"throughput": 3}),
