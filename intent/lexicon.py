@@ -32,6 +32,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:run|keep|make|stay)\w* (?:\w+ ){0,4}cooler\b",
         # round 3: the physical signs of power draw ("the fans are screaming", "keep the switches cool and quiet")
         r"\bfans?\b(?! of)", r"\bcool and quiet\b", r"\brunning hot\b",
+        # round 5: "can the placement draw less?" (electrical draw as a verb)
+        r"\bdraws? less\b", r"\bless (?:electrical |power )?draw\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
@@ -52,6 +54,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",
+        # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
+        r"\b(?:los(?:e|es|ing)|dropp(?:ing|ed)|drops) (?:\w+ )?packets\b", r"\btail-?dropp?\w*",
     ),
     "latency": (
         r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
@@ -62,6 +66,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
         r"\b(?:time|times) to (?:respond|answer|reply|react|decide|classify|detect|finish|complete)\b",
         r"\bhow long (?:\w+ ){0,2}(?:takes?|lasts?)\b", r"\b(?:reaction|answer|reply|decision|detection) times?\b",
+        # round 5: tail-latency jargon ("p99", "99th percentile") and a bound in micro/nanoseconds ("sub-10us", "2 us")
+        r"\bp9[059](?:\.9+)?\b", r"\b9[059](?:\.9+)?th percentile\b", r"\b\d+(?:\.\d+)? ?(?:us|µs|ns)\b",
     ),
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
@@ -94,8 +100,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
-        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?"
+        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
         + r"(?:tasks|flows|traffic|models|requests|classifiers|packets|ingress)",
+        # round 5: traffic left unexamined, or slipping past the detectors
+        r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",

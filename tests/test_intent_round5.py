@@ -88,6 +88,12 @@ CASES = [
     # everything else excluded: the one plain objective left is singled out (4); two stay plain
     ("Push the bandwidth up. We don't care about anything else this sprint.", {"throughput": 4}),
     ("Shrink the TCAM use and shorten the paths; skip the rest.", {"resources": 3, "hops": 3}),
+    # effect and jargon wordings: drops as a verb, tail-latency jargon, a share of modified traffic, electrical draw
+    ("Under the evening load the leaf keeps dropping packets; sort that out.", {"throughput": 3}),
+    ("Our p95 went through the roof after the last rollout, bring it back.", {"latency": 3}),
+    ("Let the detectors look at a larger fraction of north-south flows.", {"coverage": 3}),
+    ("The rack breaker trips at peak; make the switches draw less.", {"power": 3}),
+    ("Too many sessions get past the classifiers without a look.", {"coverage": 3}),
     # a grade that names nothing but points back with a pro-form grades the clause before
     ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
     # a hyphenated model name is what the model is about, not a placement objective
