@@ -153,6 +153,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     cues: list[tuple[int, str, int]] = []  # (level, kind, position)
     degree_words, rank = [], ""
     exclusive_only = drop_others = False
+    trailing: set[int] = set()  # cues that end the clause ("cut power and memory a bit") modify every conjunct
     hedged = NEGATED_INTENSIFIER.sub(lambda m: "hedged".ljust(len(m.group(0))), lower)
     for cue in DEGREE_CUES:
         for m in _compiled(cue.pattern).finditer(hedged):
@@ -169,6 +170,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             elif cue.kind == "tertiary":
                 rank = "tertiary"
             cues.append((cue.level, cue.kind, m.start()))
+            if m.end() >= len(hedged.rstrip(" .!?")):
+                trailing.add(m.start())
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
@@ -179,7 +182,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     # "memory and hops could each improve slightly": a distributive word spreads the softener over all of them
     local = len(occupied) >= 2 and not re.search(r"\b(?:each|both|all of them|all three|either)\b", lower)
     clause_levels = [lvl for lvl, kind, pos in cues
-                     if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied)]
+                     if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied
+                             and pos not in trailing)]
 
     def capped(levels: list[int]) -> int:
         level = min(levels) if levels else 3
@@ -193,7 +197,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     objective_levels = {}
     for o in objectives:
         own = [lvl for lvl, kind, pos in cues if local and kind in ("degree", "constraint") and lvl <= 2
-               and conjunct(pos) in where[o]]
+               and conjunct(pos) in where[o] and pos not in trailing]
         objective_levels[o] = capped(clause_levels + own)
     below = RANKED_BELOW.search(lower)
     if below and len(objectives) >= 2:

@@ -94,6 +94,9 @@ CASES = [
     ("Let the detectors look at a larger fraction of north-south flows.", {"coverage": 3}),
     ("The rack breaker trips at peak; make the switches draw less.", {"power": 3}),
     ("Too many sessions get past the classifiers without a look.", {"coverage": 3}),
+    # a softener ending the clause modifies every conjunct; one inside a conjunct stays local
+    ("Trim the TCAM and the hop count slightly.", {"resources": 1, "hops": 1}),
+    ("Cut hops and slightly trim power.", {"hops": 3, "power": 1}),
     # a grade that names nothing but points back with a pro-form grades the clause before
     ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
     # a hyphenated model name is what the model is about, not a placement objective
