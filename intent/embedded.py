@@ -239,6 +239,8 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
+_THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|the rest)(?: else| beyond(?: that| this)?| more| further)?\b",
+                       re.I)
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
 
 
@@ -280,8 +282,10 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
         # "keep them as low as the fabric allows") grades the clause before, wherever the pro-form sits
         refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
-        if merged and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)) or bare_dismissal
-                       or accepting or refers_back):
+        # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
+        about_the_rest = bool(_THE_REST.match(clause.text))
+        if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
+                                              or bare_dismissal or accepting or refers_back):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:

@@ -117,7 +117,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|evades?|goes? (?:unseen|unchecked))", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:more|all|every)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every)\b",
+        r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
     ),
 }
@@ -284,7 +285,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
         r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b"
         # round 3: token gestures ("a small nod to power", "only a slight consideration", "watched loosely")
-        r"|\b(?:small|slight|little|tiny) nod\b|\bslight consideration\b|\bloosely\b|\bin passing\b", 1, "degree"),
+        r"|\b(?:small|slight|little|tiny) nod\b|\bslight consideration\b|\bloosely\b|\bin passing\b"
+        # round 5: a tie-breaker is the last thing weighed ("lightly favour X when it's a tie", "use power to break ties")
+        r"|\blightly\b|\b(?:when|if) (?:it'?s|it is|there'?s|there is) a tie\b|\btie-?break\w*|\bbreak(?:s|ing)? (?:the )?ties?\b", 1, "degree"),
     # conditions on slack: the objective is wanted only when it costs nothing ("fewer hops only if it costs
     # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
     Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"

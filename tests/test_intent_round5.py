@@ -97,6 +97,10 @@ CASES = [
     # a softener ending the clause modifies every conjunct; one inside a conjunct stays local
     ("Trim the TCAM and the hop count slightly.", {"resources": 1, "hops": 1}),
     ("Cut hops and slightly trim power.", {"hops": 3, "power": 1}),
+    # a tie-breaker is the last thing weighed; a grade of "anything else" is not a grade of the clause before
+    ("Go for fewer hops, and use energy to break ties.", {"hops": 3, "power": 1}),
+    ("Shrink the metadata passed between switches; everything further is a bonus.", {"coordination": 3}),
+    ("Maybe classify a few more flows, if it is cheap.", {"coverage": 2}),
     # a grade that names nothing but points back with a pro-form grades the clause before
     ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
     # a hyphenated model name is what the model is about, not a placement objective
