@@ -685,7 +685,8 @@ def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str,
     """
     labels = [sorted((m.start(), rank) for rank, pattern in enumerate(ORDINAL_LABELS) for m in pattern.finditer(r.lower))
               for r in reading.clauses]
-    if {rank for found in labels for _, rank in found} & {0, 1} != {0, 1}:
+    ranks = {rank for found in labels for _, rank in found}
+    if 1 not in ranks:
         return
     firsts: dict[str, tuple[int, int]] = {}
     for m in mentions:
@@ -694,6 +695,19 @@ def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str,
         r = reading.clauses[m.clause]
         pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
         firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    if 0 not in ranks:
+        # "max bandwidth, latency 2nd": a second place stated after its objective implies that the one objective
+        # named before it, unlabelled, is first
+        labelled = [(k, start) for k, found in enumerate(labels) for start, rank in found if rank == 1]
+        k0, start0 = labelled[0]
+        if start0 <= _first_objective_position(reading.clauses[k0]):
+            return  # "second" before anything it could label: not a postfix rank
+        before = [o for o, at in firsts.items() if at < (k0, _first_objective_position(reading.clauses[k0]))]
+        if len(before) != 1 or len(firsts) != 2:
+            return
+        levels[before[0]] = 4
+        evidence.setdefault(before[0], []).append("(ordinal label: item 1, implied by a stated second)")
+        del firsts[before[0]]
     for o, (k, pos) in firsts.items():
         before = [rank for start, rank in labels[k] if start <= pos]
         after = [rank for start, rank in labels[k] if start > pos]

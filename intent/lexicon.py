@@ -97,7 +97,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpath (?:stretch|length)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
-        r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
+        r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"

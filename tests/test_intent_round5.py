@@ -81,6 +81,7 @@ CASES = [
     # a lone "next" or a ticket's own priority ranks nothing
     ("INC-77 priority 1: cut the latency and raise the bandwidth.", {"latency": 3, "throughput": 3}),
     ("Hops first, SRAM second, power 3rd.", {"hops": 4, "resources": 2, "power": 1}),
+    ("More coverage please, energy 2nd.", {"coverage": 4, "power": 2}),
     # the definite article singles one objective out as THE priority; "a priority" does not
     ("The overriding goal is a lower hop count; memory can improve a little too.", {"hops": 4, "resources": 1}),
     ("Fewer metadata bytes between switches is our focus, and power a small plus.", {"coordination": 4, "power": 1}),
