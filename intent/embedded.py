@@ -634,6 +634,18 @@ class EmbeddedTranslator:
         return levels, evidence, notes, max(0.0, min(1.0, confidence)), custom_levels, oos_levels
 
 
+def _first_named(reading: Reading, mentions: list[Mention], levels: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """(clause, position) where each objective still asked for is first named: the order the lists rank by."""
+    firsts: dict[str, tuple[int, int]] = {}
+    for m in mentions:
+        if m.dismissed or not levels[m.objective]:
+            continue
+        r = reading.clauses[m.clause]
+        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
+        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    return firsts
+
+
 def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, int],
                   evidence: dict[str, list[str]]) -> None:
     """"In this order: A, B and C": the conventions' first 4, second 2, third and later 1.
@@ -642,13 +654,7 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
     """
     if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
         return
-    firsts: dict[str, tuple[int, int]] = {}
-    for m in mentions:
-        if m.dismissed or not levels[m.objective]:
-            continue
-        r = reading.clauses[m.clause]
-        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
-        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    firsts = _first_named(reading, mentions, levels)
     ordered = sorted(firsts, key=firsts.get)
     if len(ordered) < 2:
         return
@@ -679,22 +685,18 @@ def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str,
     WHY by position: each objective takes the rank of the last ordinal label before the place it is first named in
     its clause ("1) X 2) Y"), else of the label after it in the same clause ("X is first priority"), else of a
     label that ends the clause just before when that clause puts its labels first ("Priority one is the path: flows
-    should cross few devices"; not "power is the first concern. Memory ...", where the label was power's). Applies only when a first-rank label ("priority one", "1)", "number-one goal", "firstly") and a
-    second-rank one are both present, so a lone "next" or "finally" ranks nothing. The label's rank sets the level
-    (it overrides a "third" read into the whole clause it shares with the second item).
+    should cross few devices"; not "power is the first concern. Memory ...", where the label was power's).
+    Applies only when a second-rank label is present, with a first-rank one ("priority one", "1)", "first") or,
+    failing that, a "second" after its objective and exactly one other objective before it ("max b/w, lat 2nd"),
+    so a lone "next" or "finally" ranks nothing. The label's rank sets the level (it overrides a "third" read
+    into the whole clause it shares with the second item).
     """
     labels = [sorted((m.start(), rank) for rank, pattern in enumerate(ORDINAL_LABELS) for m in pattern.finditer(r.lower))
               for r in reading.clauses]
     ranks = {rank for found in labels for _, rank in found}
     if 1 not in ranks:
         return
-    firsts: dict[str, tuple[int, int]] = {}
-    for m in mentions:
-        if m.dismissed or not levels[m.objective]:
-            continue
-        r = reading.clauses[m.clause]
-        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
-        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    firsts = _first_named(reading, mentions, levels)
     if 0 not in ranks:
         # "max bandwidth, latency 2nd": a second place stated after its objective implies that the one objective
         # named before it, unlabelled, is first
