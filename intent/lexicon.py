@@ -204,8 +204,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
+    # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\basap\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),

@@ -98,6 +98,8 @@ CASES = [
     # a softener ending the clause modifies every conjunct; one inside a conjunct stays local
     ("Trim the TCAM and the hop count slightly.", {"resources": 1, "hops": 1}),
     ("Cut hops and slightly trim power.", {"hops": 3, "power": 1}),
+    # "asap" says when, not how strongly: a plain ask
+    ("we need fewer hops on the mirror path asap", {"hops": 3}),
     # a tie-breaker is the last thing weighed; a grade of "anything else" is not a grade of the clause before
     ("Go for fewer hops, and use energy to break ties.", {"hops": 3, "power": 1}),
     ("Shrink the metadata passed between switches; everything further is a bonus.", {"coordination": 3}),
