@@ -77,8 +77,18 @@ def _derived(lower: str) -> bool:
             continue
         if stem != lower and stem in vocab:
             return True
-        if any(stem.endswith(x) and len(stem) - len(x) >= 4 and stem[:-len(x)] in vocab for x in _SUFFIXES):
-            return True
+        for x in _SUFFIXES:
+            base = stem[:-len(x)]
+            if not stem.endswith(x) or len(base) < 3:
+                continue
+            # English spelling at the joint: a doubled consonant ("flapping"), a dropped "e" ("pruning"), y -> i
+            bases = {base, base[:-1] + "y" if base.endswith("i") else base}
+            if x[0] in "aeiou":  # only a vowel suffix drops an "e" or doubles a consonant
+                bases.add(base + "e")
+                if len(base) >= 4 and base[-1] == base[-2]:
+                    bases.add(base[:-1])
+            if any(len(b) >= 4 and b in vocab for b in bases):
+                return True
     return False
 
 
@@ -104,6 +114,23 @@ def damerau_levenshtein(a: str, b: str, limit: int = 2) -> int:
             return limit + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def _plausible_slip(typo: str, target: str, distance: int) -> bool:
+    """Whether `typo` is a believable slip of `target` at that distance, not another (unlisted) word.
+
+    WHY: the ~20k-word vocabulary misses real words ("shard", "sflow", "percentile"), and a substitution
+    is how one real word differs from another. So a 4-5 letter word is repaired only by a swap or a dropped
+    letter ("tiem", "fewr", "secnd"), and two edits in a longer word may not be two substitutions in place
+    ("percentile" is not "percentage", "flapping" is not "slipping") nor change the first letter.
+    """
+    if distance == 2 and typo[0] != target[0]:
+        return False  # two slips and a changed first letter: another word ("pruning" is not "running")
+    if len(typo) <= 5:
+        return sorted(typo) == sorted(target) or (len(target) == len(typo) + 1 and distance == 1)
+    if distance == 2 and len(typo) == len(target):
+        return sum(a != b for a, b in zip(typo, target)) != 2 or sorted(typo) == sorted(target)
+    return True
 
 
 def typo_budget(word: str) -> int:
@@ -167,9 +194,11 @@ def _repair_word(word: str) -> str:
         return word
     if not lower.isalpha() or lower in pattern_literals():  # "doesn't", "re-run", "routers": not slips of a word
         return word
+    if lower.endswith("z") and lower[:-1] + "s" in domain_vocabulary():
+        return lower[:-1] + "s"  # chat plural ("hopz", "flowz")
     budget = typo_budget(lower)
     scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
-    scored = [(d, t) for d, t in scored if d <= budget]
+    scored = [(d, t) for d, t in scored if d <= budget and _plausible_slip(lower, t, d)]
     if not scored:
         return word
     best = min(d for d, _ in scored)

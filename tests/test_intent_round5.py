@@ -37,7 +37,8 @@ def test_slips_of_domain_words_are_repaired(typo, word):
 # ordinary words (in the encoder vocabulary) and unknown words far from any domain word stay as typed
 ORDINARY = ("later", "tower", "hope", "memo", "time", "item", "host", "heat", "meet", "latest", "lower", "pager",
             "flow", "slow", "shops", "cover", "power", "spam", "stutter", "butter", "kubernetes", "grafana",
-            "doesn't", "re-run", "shorten", "shortened", "routers", "vlan", "ecmp", "rollout", "whatever", "tenant", "coffee", "weekend")
+            "doesn't", "re-run", "shorten", "shortened", "routers", "sflow", "shard", "lite", "bots", "pruning", "flapping",
+            "percentile", "vlan", "ecmp", "rollout", "whatever", "tenant", "coffee", "weekend")
 
 
 @pytest.mark.parametrize("word", ORDINARY)
@@ -49,7 +50,7 @@ CASES = [
     # typos repaired against the domain vocabulary, read as the objective they hide
     ("pls cut the responce tiem on the edge", {"latency": 3}),
     ("fewr hosp for the mirrored flwos", {"hops": 3}),
-    ("the rack runs too hot, less heet pls", {"power": 3}),
+    ("the rack runs too hot, less eneryg pls", {"power": 3}),
     # dismissals that name a list, or that say the metric is already satisfied, zero every objective named
     ("Power, TCAM, coverage: none of our business here. Cut the delay.", {"latency": 3}),
     ("Never mind hop count, memory or energy, just raise the packet rate.", {"throughput": 3}),
