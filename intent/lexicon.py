@@ -101,20 +101,20 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
-        + r"(?:tasks|flows|traffic|models|requests|classifiers|packets|ingress)",
+        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress)",
         # round 5: traffic left unexamined, or slipping past the detectors
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
-        r"\bevery (?:single )?(?:flow|ingress|path|task|request|model|link|packet)\b",
+        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)\b",
         r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
         r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
-        r"|evades?|goes? (?:unseen|unchecked))", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
+        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
         r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every)\b",
@@ -212,7 +212,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
-        r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
+        r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\b(?:is|are|'s) everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
     # round 5: superlative and absolute forms as constructions, not idioms.
     # "as low as the topology allows", "as few as you possibly can", "as small as we can manage":
@@ -334,7 +334,8 @@ DISMISSAL = re.compile(
     r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
     # tolerance: "it's fine if packets take extra hops", "we accept more hops"
-    r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some)\b"
+    r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some"
+    r"|slower|bigger|worse|lower|less|fewer)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
     # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):

@@ -105,6 +105,9 @@ CASES = [
     ("Go for fewer hops, and use energy to break ties.", {"hops": 3, "power": 1}),
     ("Shrink the metadata passed between switches; everything further is a bonus.", {"coordination": 3}),
     ("Maybe classify a few more flows, if it is cheap.", {"coverage": 2}),
+    ("We will accept worse delay; just shrink the TCAM use.", {"resources": 3}),
+    ("The detectors should look at more of the campus traffic.", {"coverage": 3}),
+    ("Hop counts are everything on this ring.", {"hops": 4}),
     # a grade that names nothing but points back with a pro-form grades the clause before
     ("TCAM is scarce on the old leaves; use as little as you possibly can.", {"resources": 4}),
     # a hyphenated model name is what the model is about, not a placement objective
