@@ -29,6 +29,7 @@ from intent.custom import CustomObjective
 from intent.encoder import Encoder
 from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
 from intent.head import clause_heads
+from intent.lexicon import ORDINAL_LABELS
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
@@ -110,12 +111,28 @@ def _objective_regex(objective: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in OBJECTIVE_PATTERNS[objective]))
 
 
+_MODEL_NAME = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+(?: [a-z]+)? (?=(?:model|detector|classifier|predictor|forecaster|estimator)s?\b)")
+
+
+def _blank_model_names(lower: str, fill: str) -> str:
+    """`lower` with model names that contain an objective word ("power-usage prediction") replaced by `fill`
+    (repeated to the same length when `fill` is one character, so positions stay valid)."""
+    def blank(m: re.Match[str]) -> str:
+        if not any(_objective_regex(o).search(m.group(0)) for o in OBJECTIVE_PATTERNS):
+            return m.group(0)
+        return fill * len(m.group(0)) if len(fill) == 1 else fill
+    return _MODEL_NAME.sub(blank, lower)
+
+
 def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective]) -> ClauseReading:
     """Apply the lexicon to one clause."""
     lower = clause.text.lower()
+    # "the power-usage prediction model", "the latency-spike detector": a hyphenated compound naming a model
+    # says what the model is about, not what the placement should optimise (blanked, same length)
+    unnamed = _blank_model_names(lower, " ")
     objectives = {}
     for name, patterns in OBJECTIVE_PATTERNS.items():
-        words = [m.group(0) for m in _objective_regex(name).finditer(lower)]
+        words = [m.group(0) for m in _objective_regex(name).finditer(unnamed)]
         if words:
             objectives[name] = words
     # Out-of-scope asks and custom objectives (idioms such as "at all costs" removed first).
@@ -136,6 +153,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     cues: list[tuple[int, str, int]] = []  # (level, kind, position)
     degree_words, rank = [], ""
     exclusive_only = drop_others = False
+    trailing: set[int] = set()  # cues that end the clause ("cut power and memory a bit") modify every conjunct
     hedged = NEGATED_INTENSIFIER.sub(lambda m: "hedged".ljust(len(m.group(0))), lower)
     for cue in DEGREE_CUES:
         for m in _compiled(cue.pattern).finditer(hedged):
@@ -152,6 +170,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             elif cue.kind == "tertiary":
                 rank = "tertiary"
             cues.append((cue.level, cue.kind, m.start()))
+            if m.end() >= len(hedged.rstrip(" .!?")):
+                trailing.add(m.start())
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
@@ -162,7 +182,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     # "memory and hops could each improve slightly": a distributive word spreads the softener over all of them
     local = len(occupied) >= 2 and not re.search(r"\b(?:each|both|all of them|all three|either)\b", lower)
     clause_levels = [lvl for lvl, kind, pos in cues
-                     if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied)]
+                     if not (local and kind in ("degree", "constraint") and lvl <= 2 and conjunct(pos) in occupied
+                             and pos not in trailing)]
 
     def capped(levels: list[int]) -> int:
         level = min(levels) if levels else 3
@@ -176,7 +197,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     objective_levels = {}
     for o in objectives:
         own = [lvl for lvl, kind, pos in cues if local and kind in ("degree", "constraint") and lvl <= 2
-               and conjunct(pos) in where[o]]
+               and conjunct(pos) in where[o] and pos not in trailing]
         objective_levels[o] = capped(clause_levels + own)
     below = RANKED_BELOW.search(lower)
     if below and len(objectives) >= 2:
@@ -218,6 +239,11 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
+_THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|the rest)(?: else| beyond(?: that| this)?| more| further)?\b",
+                       re.I)
+_PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
+
+
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
 
 
@@ -231,7 +257,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     prefix = ""
     for clause in clauses:
         text = f"{prefix} {clause.text}".strip() if prefix else clause.text
-        prefix = ""
+        prefix_used, prefix = bool(prefix), ""
         lower = clause.text.lower()
         names_nothing = not any(_objective_regex(o).search(lower) for o in OBJECTIVE_PATTERNS)
         kinds = {c.kind for c in DEGREE_CUES if (c.kind != "exclusive" or c.level) and _compiled(c.pattern).search(lower)}
@@ -253,12 +279,17 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         bare_dismissal = names_nothing and len(lower.split()) <= 2 and bool(DISMISSAL.search(lower)) \
             and bool(merged) and len(merged[-1].text.split()) <= 3
         accepting = bool(merged) and bool(_ACCEPTANCE.match(merged[-1].text)) and lower.startswith("if ")
-        if merged and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds)) or bare_dismissal
-                       or accepting):
+        # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
+        # "keep them as low as the fabric allows") grades the clause before, wherever the pro-form sits
+        refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
+        # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
+        about_the_rest = bool(_THE_REST.match(clause.text))
+        if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
+                                              or bare_dismissal or accepting or refers_back):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
-            merged.append(Clause(len(merged), text, clause.after_pause))
+            merged.append(Clause(len(merged), text, clause.after_pause, clause.after_comma and not prefix_used))
     if prefix:  # a rank label with nothing after it grades the clause before
         if merged:
             merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {prefix}")
@@ -288,6 +319,17 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
     """
     out = list(readings)
     for k, r in enumerate(out):
+        if r.dismissed and r.objectives and k + 1 < len(out) and out[k + 1].clause.after_comma and _bare_list(out[k + 1]):
+            # "don't bother with coverage, throughput or power": the list after the comma is still the object
+            out[k + 1] = replace(out[k + 1], dismissed=True, degree_words=out[k + 1].degree_words + r.degree_words[-1:])
+    for k, r in enumerate(out):
+        if r.dismissed and r.objectives and not LIST_DISMISSAL.search(r.lower) and k > 0 \
+                and any(r.lower.startswith(w) for ws in r.objectives.values() for w in ws):
+            # "latency, memory, hops: not our concern": the dismissal reaches back over the bare items before it
+            j = k - 1
+            while j >= 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
+                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + r.degree_words[-1:])
+                j -= 1
         if LIST_DISMISSAL.search(r.lower):
             out[k] = replace(r, dismissed=True)
             j = k - 1
@@ -302,6 +344,20 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
                 out[k] = replace(r, rank="tertiary", level=min(r.level, 1),
                                  objective_levels={o: min(v, 1) for o, v in r.objective_levels.items()})
     return out
+
+
+def _bare_list(r: ClauseReading) -> bool:
+    """True for a clause that is only a list of objective names ("throughput or power", "memory"): no verb, no grade.
+
+    WHY: such a clause is a fragment of the list around it, so a dismissal next to it covers it too.
+    """
+    if not r.objectives or r.degree_words or r.rank or r.dismissed or len(r.lower.split()) > 5:
+        return False
+    rest = r.lower
+    for words in r.objectives.values():
+        for w in words:
+            rest = rest.replace(w, " ")
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw)\b|[&/,+\s-]", "", rest)
 
 
 def _head_input(r: ClauseReading) -> tuple[str, str | None]:
@@ -319,7 +375,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
-    return masked, (r.lower if content_words(r.lower) else None)
+    text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
+    return masked, (text if content_words(text) else None)
 
 
 def content_words(text: str) -> str:
@@ -518,12 +575,17 @@ class EmbeddedTranslator:
                             and all(e.level == 3 and not clauses[e.clause].degree_words for e in earlier):
                         levels[m.objective] = m.level
                         evidence[m.objective].append("(graded by the stated list)")
-            if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head):
+            # round 5: a tail merely called "secondary" ("cut memory; latency is secondary") lowers the tail and
+            # leaves the head plain (3); a stated sequence ("X, then Y", "after that", "a distant second") ranks
+            # the head first (4), as the dev set's ordered lists do
+            merely_secondary = bool(re.search(r"\bsecondar(?:y|ily)\b", clauses[ranked[0]].lower))
+            if len(head_objectives) == 1 and all(clauses[m.clause].rank == "" for m in head) and not merely_secondary:
                 (o,) = head_objectives
                 if levels[o] == 3:
                     levels[o] = 4
                     evidence[o].append("(ranked first)")
         _stated_order(reading, mentions, levels, evidence)
+        _ordinal_labels(reading, mentions, levels, evidence)
         _comparative_tails(clauses, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
@@ -533,6 +595,12 @@ class EmbeddedTranslator:
                     if o not in keep and levels[o]:
                         levels[o] = 0
                         evidence.setdefault(o, []).append("dismissed: everything else ignored")
+            # round 5: "minimize power. Nothing else matters": one plain objective left standing is the only one
+            # asked for, which the conventions grade as singled out (4)
+            standing = [o for o in OBJECTIVES if levels[o]]
+            if len(standing) == 1 and levels[standing[0]] == 3:
+                levels[standing[0]] = 4
+                evidence[standing[0]].append("(the only objective left: everything else excluded)")
         custom_levels: dict[str, int] = {}
         oos_levels: dict[str, int] = {}
         for r in clauses:
@@ -566,6 +634,18 @@ class EmbeddedTranslator:
         return levels, evidence, notes, max(0.0, min(1.0, confidence)), custom_levels, oos_levels
 
 
+def _first_named(reading: Reading, mentions: list[Mention], levels: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """(clause, position) where each objective still asked for is first named: the order the lists rank by."""
+    firsts: dict[str, tuple[int, int]] = {}
+    for m in mentions:
+        if m.dismissed or not levels[m.objective]:
+            continue
+        r = reading.clauses[m.clause]
+        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
+        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    return firsts
+
+
 def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, int],
                   evidence: dict[str, list[str]]) -> None:
     """"In this order: A, B and C": the conventions' first 4, second 2, third and later 1.
@@ -574,19 +654,79 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
     """
     if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
         return
-    firsts: dict[str, tuple[int, int]] = {}
-    for m in mentions:
-        if m.dismissed or not levels[m.objective]:
-            continue
-        r = reading.clauses[m.clause]
-        pos = min((x.start() for x in _objective_regex(m.objective).finditer(r.lower)), default=0)
-        firsts[m.objective] = min(firsts.get(m.objective, (m.clause, pos)), (m.clause, pos))
+    firsts = _first_named(reading, mentions, levels)
     ordered = sorted(firsts, key=firsts.get)
     if len(ordered) < 2:
         return
     for rank, o in enumerate(ordered):
         levels[o] = 4 if rank == 0 else min(levels[o], 2 if rank == 1 else 1)
         evidence.setdefault(o, []).append(f"(stated order: item {rank + 1})")
+
+
+def _objective_positions(r: ClauseReading) -> list[re.Match[str]]:
+    """Every objective word of the clause, as matches on its lower-cased text."""
+    return [x for o in r.objectives for x in _objective_regex(o).finditer(r.lower)]
+
+
+def _first_objective_position(r: ClauseReading) -> int:
+    """Where the first objective word of the clause starts (past the end when it names none)."""
+    return min((x.start() for x in _objective_positions(r)), default=len(r.lower) + 1)
+
+
+def _last_objective_position(r: ClauseReading) -> int:
+    """Where the last objective word of the clause starts (-1 when it names none)."""
+    return max((x.start() for x in _objective_positions(r)), default=-1)
+
+
+def _ordinal_labels(reading: Reading, mentions: list[Mention], levels: dict[str, int],
+                    evidence: dict[str, list[str]]) -> None:
+    """"Priority one is X. Priority two is Y", "1) X, 2) Y", "number-one goal X; after that Y; third Z": 4 / 2 / 1.
+
+    WHY by position: each objective takes the rank of the last ordinal label before the place it is first named in
+    its clause ("1) X 2) Y"), else of the label after it in the same clause ("X is first priority"), else of a
+    label that ends the clause just before when that clause puts its labels first ("Priority one is the path: flows
+    should cross few devices"; not "power is the first concern. Memory ...", where the label was power's).
+    Applies only when a second-rank label is present, with a first-rank one ("priority one", "1)", "first") or,
+    failing that, a "second" after its objective and exactly one other objective before it ("max b/w, lat 2nd"),
+    so a lone "next" or "finally" ranks nothing. The label's rank sets the level (it overrides a "third" read
+    into the whole clause it shares with the second item).
+    """
+    labels = [sorted((m.start(), rank) for rank, pattern in enumerate(ORDINAL_LABELS) for m in pattern.finditer(r.lower))
+              for r in reading.clauses]
+    ranks = {rank for found in labels for _, rank in found}
+    if 1 not in ranks:
+        return
+    firsts = _first_named(reading, mentions, levels)
+    if 0 not in ranks:
+        # "max bandwidth, latency 2nd": a second place stated after its objective implies that the one objective
+        # named before it, unlabelled, is first
+        labelled = [(k, start) for k, found in enumerate(labels) for start, rank in found if rank == 1]
+        k0, start0 = labelled[0]
+        if start0 <= _first_objective_position(reading.clauses[k0]):
+            return  # "second" before anything it could label: not a postfix rank
+        before = [o for o, at in firsts.items() if at < (k0, _first_objective_position(reading.clauses[k0]))]
+        if len(before) != 1 or len(firsts) != 2:
+            return
+        levels[before[0]] = 4
+        evidence.setdefault(before[0], []).append("(ordinal label: item 1, implied by a stated second)")
+        del firsts[before[0]]
+    for o, (k, pos) in firsts.items():
+        before = [rank for start, rank in labels[k] if start <= pos]
+        after = [rank for start, rank in labels[k] if start > pos]
+        # a clause whose first label follows its first objective puts labels after what they label
+        postfix = bool(labels[k]) and labels[k][0][0] > _first_objective_position(reading.clauses[k])
+        if after and (postfix or not before):  # "latency is first priority, memory the second priority"
+            rank = after[0]
+        elif before:  # "Priority 2: throughput", "1) cut latency 2) more bandwidth"
+            rank = before[-1]
+        elif k > 0 and labels[k - 1] and labels[k - 1][-1][0] > _last_objective_position(reading.clauses[k - 1]) \
+                and labels[k - 1][0][0] < _first_objective_position(reading.clauses[k - 1]):
+            # a label ending the clause before labels this one ("Priority one is the path: ...", "..., and only third, SRAM")
+            rank = labels[k - 1][-1][1]
+        else:
+            continue
+        levels[o] = (4, 2, 1)[rank]
+        evidence.setdefault(o, []).append(f"(ordinal label: item {rank + 1})")
 
 
 def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:

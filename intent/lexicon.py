@@ -32,6 +32,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:run|keep|make|stay)\w* (?:\w+ ){0,4}cooler\b",
         # round 3: the physical signs of power draw ("the fans are screaming", "keep the switches cool and quiet")
         r"\bfans?\b(?! of)", r"\bcool and quiet\b", r"\brunning hot\b",
+        # round 5: "can the placement draw less?" (electrical draw as a verb)
+        r"\bdraws? less\b", r"\bless (?:electrical |power )?draw\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
@@ -52,6 +54,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",
+        # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
+        r"\b(?:los(?:e|es|ing)|dropp(?:ing|ed)|drops) (?:\w+ )?packets\b", r"\btail-?dropp?\w*",
     ),
     "latency": (
         r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
@@ -62,6 +66,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
         r"\b(?:time|times) to (?:respond|answer|reply|react|decide|classify|detect|finish|complete)\b",
         r"\bhow long (?:\w+ ){0,2}(?:takes?|lasts?)\b", r"\b(?:reaction|answer|reply|decision|detection) times?\b",
+        # round 5: tail-latency jargon ("p99", "99th percentile") and a bound in micro/nanoseconds ("sub-10us", "2 us")
+        r"\bp9[059](?:\.9+)?\b", r"\b9[059](?:\.9+)?th percentile\b", r"\b\d+(?:\.\d+)? ?(?:us|µs|ns)\b",
     ),
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
@@ -89,25 +95,30 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
         r"\bpath (?:stretch|length)\b",
-        r"\b(?:fewest|fewer) (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
+        # round 5: the verb form ("shorten the paths", "shorten that route")
+        r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
+        r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
-        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?"
-        + r"(?:tasks|flows|traffic|models|requests|classifiers|packets|ingress)",
+        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
+        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress)",
+        # round 5: traffic left unexamined, or slipping past the detectors
+        r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
-        r"\bevery (?:single )?(?:flow|ingress|path|task|request|model|link|packet)\b",
+        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)\b",
         r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
         r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
-        r"|evades?|goes? (?:unseen|unchecked))", r"\bsee (?:the )?(?:most|more|all|maximum)\b",
+        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:more|all|every)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every)\b",
+        r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
     ),
 }
@@ -123,6 +134,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     # grading and placement words whose typos hide a rank or an objective ("secondry", "modles accross")
     "secondary", "primary", "essential", "necessary", "models", "across", "between", "every", "classified",
     "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
+    # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
+    "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -137,7 +150,7 @@ SLANG: dict[str, str] = {
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
     "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
-    "juice": "power", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
+    "juice": "power", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -191,26 +204,57 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
+    # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\basap\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
-        r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\bis everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
+        r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\b(?:is|are|'s) everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
+    # round 5: superlative and absolute forms as constructions, not idioms.
+    # "as low as the topology allows", "as few as you possibly can", "as small as we can manage":
+    # an "as ADJ as" comparison whose standard is the limit of what can be done ("as long/soon/well/far as" are
+    # conditions or additions, and "as much X as you like" is an allowance, not a demand)
+    # "as much/many X as we can" and "as good as we can get" are best-effort maximising, which every labelled set
+    # reads as a plain ask (3); the limit construction is for a reduction or a named extreme ("as few", "as low")
+    Cue(r"\bas (?!long\b|soon\b|well\b|far\b|much\b|many\b|good\b)(?:\w+ ){0,3}?\w+ as (?:(?:you|we|they|it|one|i|the [\w-]+(?: [\w-]+)?) )?"
+        r"(?:(?:possibly|reasonably|realistically|safely|feasibly|technically) )?"
+        r"(?:can(?! be)|could(?! be)|allows?|permits?|lets?|manages?|can manage|will (?:allow|let|go|permit)|are able(?: to)?)\b"
+        r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
+    # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
+    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
+        r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
+    # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
+    # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
+    Cue(r"\bthe (?:absolute|overriding|chief|main|top|key|biggest|foremost) (?:thing|priority|goal|focus)\b(?! (?:is|are) (?:not|also))"
+        r"|\b(?:is|are) (?:the|our) (?:priority|focus)\b(?! (?:list|order|queue))|^primary\b", 4, "primary"),
+    # comparison with everything else: "X dwarfs everything", "more than all other things", "goal one, two and three"
+    Cue(r"\b(?:dwarfs|eclipses|overshadows|outweighs|tops|beats|trumps|outranks|overrides|supersedes) (?:everything|all|anything"
+        r"|the rest|every other|all (?:the )?other|any other)\b|\bmore than (?:all|any|every) (?:the )?other\b"
+        r"|\b(?:goals?|priorit(?:y|ies)|objectives?|concerns?|requirements?) (?:one|1|#1),? (?:two|2),? and (?:three|3)\b"
+        r"|\b(?:is|are|'s) (?:the |our |my )?(?:number one|no\.? ?1|#1)\b(?! (?:thing|priority|goal|concern|objective|aim|requirement))"
+        # "if I could pick just one thing, ...": the one thing picked is the top demand
+        r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
+        r"|get right|focus on) (?:just |only )?one\b"
+        r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
     Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
-        r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b", 0, "exclusive"),
+        r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b"
+        # round 5: the same exclusion said with a declining verb ("don't care about anything else", "skip the rest")
+        r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:really )?(?:care|worry|bother)(?: about| with)? (?:anything|everything|all|the rest)"
+        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\bthe rest (?:is|are) (?:noise|irrelevant|secondary)\b",
+        0, "exclusive"),
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
-        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b|\bideally\b|\bwould be nice\b|\bnice to have\b"
+        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
     # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)
@@ -242,7 +286,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
         r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b"
         # round 3: token gestures ("a small nod to power", "only a slight consideration", "watched loosely")
-        r"|\b(?:small|slight|little|tiny) nod\b|\bslight consideration\b|\bloosely\b|\bin passing\b", 1, "degree"),
+        r"|\b(?:small|slight|little|tiny) nod\b|\bslight consideration\b|\bloosely\b|\bin passing\b"
+        # round 5: a tie-breaker is the last thing weighed ("lightly favour X when it's a tie", "use power to break ties")
+        r"|\blightly\b|\b(?:when|if) (?:it'?s|it is|there'?s|there is) a tie\b|\btie-?break\w*|\bbreak(?:s|ing)? (?:the )?ties?\b", 1, "degree"),
     # conditions on slack: the objective is wanted only when it costs nothing ("fewer hops only if it costs
     # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
     Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
@@ -288,9 +334,24 @@ DISMISSAL = re.compile(
     r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
     # tolerance: "it's fine if packets take extra hops", "we accept more hops"
-    r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some)\b"
+    r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some"
+    r"|slower|bigger|worse|lower|less|fewer)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
+    # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
+    # nothing is asked for it
+    r"|\b(?:is|are|was|were|'s|'re)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
+    r"(?: as[- ]is| as (?:it|they) (?:is|are)| already| today| now| in testing)?\s*[.!]*$"
+    r"|\b(?:already|currently) (?:fine|good enough|tuned|optimi[sz]ed|sorted|handled)\b|\bfine as[- ]is\b"
+    # left to the defaults / the planner: no demand of ours
+    r"|\b(?:left|leave (?:it|them|that|those)?|stays?|remains?|kept) ?(?:to|at|on|with) (?:the |its |their )?(?:[\w']+ )?defaults?\b"
+    r"|\bnone of (?:our|my|your) (?:business|concern|problem)\b|\bnot (?:our|my) (?:business|problem|job)\b"
+    # the optimisation declined with an object pronoun at the end ("..., leave it", "leave them be")
+    r"|\bleave (?:it|them|that|those)(?: be| as (?:it|they) (?:is|are)| untouched)?\s*[.!]*$"
+    # plural or article-less concern nouns after a negator ("aren't considerations", "not priorities")
+    r"|\b(?:aren'?t|are not|isn'?t|is not|not)\s+(?:really\s+)?(?:considerations?|concerns?|priorities|factors|goals|issues)\b"
+    # unlimited allowance: "spend as much SRAM as you like", "use as many stages as you want"
+    r"|\bas (?:much|many) (?:[\w-]+ ){1,3}as (?:you|we|it) (?:like|likes|want|wants|please|need|needs)\b"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
@@ -315,6 +376,20 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
                           r"(?:priority|importance)\b|\bby (?:priority|importance):"
                           # round 3: tickets: "Goals in order: A, B, C", "Priority list: 1. A 2. B 3. C"
                           r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:")
+
+# round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
+# goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"
+# only count where an explicit first and second label are present too (see embedded._ordinal_labels).
+_LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target)"
+ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all))|\b1st\b",
+    r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
+    r"|\bafter (?:that|it|this)\b|\bnext\b",
+    r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
+    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|\bthird(?:ly)?\b|\b3rd\b|\bfinally\b|\blastly\b",
+))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
 # "but the quick is more important"): the objective it names is ranked above the others.

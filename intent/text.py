@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intent.errors import IntentInputError
-from intent.lexicon import CLAUSE_SPLIT, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
+from intent.lexicon import ACRONYMS, CLAUSE_SPLIT, OBJECTIVE_PATTERNS, SLANG, SLASHED_SLANG, SLASHED_WORDS, TYPO_TARGETS
 
 #: longest intent accepted, in characters. Intents are one or a few sentences; a page of text is a mistake.
 MAX_INTENT_CHARS = 2000
@@ -63,7 +63,9 @@ TYPO_CUTOFF = 0.8
 
 #: prefixes and suffixes that make new real words from known ones ("unclassified", "re-placed", "hopping").
 _PREFIXES = ("un", "non", "dis", "mis", "re", "over", "under", "pre", "de", "in", "im")
-_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "ness", "able")
+_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "ness", "able",
+             # round 5: the wider edit-distance repair needs these too ("shorten" is not a slip of "shorter")
+             "en", "ens", "ened", "ize", "ise", "ment", "ful", "less", "al", "ity")
 
 
 def _derived(lower: str) -> bool:
@@ -75,30 +77,136 @@ def _derived(lower: str) -> bool:
             continue
         if stem != lower and stem in vocab:
             return True
-        if any(stem.endswith(x) and len(stem) - len(x) >= 4 and stem[:-len(x)] in vocab for x in _SUFFIXES):
-            return True
+        for x in _SUFFIXES:
+            base = stem[:-len(x)]
+            if not stem.endswith(x) or len(base) < 3:
+                continue
+            # English spelling at the joint: a doubled consonant ("flapping"), a dropped "e" ("pruning"), y -> i
+            bases = {base, base[:-1] + "y" if base.endswith("i") else base}
+            if x[0] in "aeiou":  # only a vowel suffix drops an "e" or doubles a consonant
+                bases.add(base + "e")
+                if len(base) >= 4 and base[-1] == base[-2]:
+                    bases.add(base[:-1])
+            if any(len(b) >= 4 and b in vocab for b in bases):
+                return True
     return False
+
+
+def damerau_levenshtein(a: str, b: str, limit: int = 2) -> int:
+    """Edit distance where a swap of two neighbouring letters counts 1 ("flwos" -> "flows").
+
+    WHY transpositions count 1: a swapped pair is the commonest typing slip and plain Levenshtein
+    charges it 2, which is the whole budget of a short word. Returns limit + 1 once the distance
+    is certainly above `limit` (the rows only grow), which keeps a vocabulary scan cheap.
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _plausible_slip(typo: str, target: str, distance: int) -> bool:
+    """Whether `typo` is a believable slip of `target` at that distance, not another (unlisted) word.
+
+    WHY: the ~20k-word vocabulary misses real words ("shard", "sflow", "percentile"), and a substitution
+    is how one real word differs from another. So a 4-5 letter word is repaired only by a swap or a dropped
+    letter ("tiem", "fewr", "secnd"), and two edits in a longer word may not be two substitutions in place
+    ("percentile" is not "percentage", "flapping" is not "slipping") nor change the first letter.
+    """
+    if distance == 2 and typo[0] != target[0]:
+        return False  # two slips and a changed first letter: another word ("pruning" is not "running")
+    if len(typo) <= 5:
+        return sorted(typo) == sorted(target) or (len(target) == len(typo) + 1 and distance == 1)
+    if distance == 2 and len(typo) == len(target):
+        return sum(a != b for a, b in zip(typo, target)) != 2 or sorted(typo) == sorted(target)
+    return True
+
+
+def typo_budget(word: str) -> int:
+    """Edits allowed when repairing an unknown word: none under 4 letters, 1 for 4-6, 2 for 7 or more.
+
+    WHY by length: one edit in a 4-letter word already changes a quarter of it; longer words keep
+    enough letters to survive two slips ("absolutley", "inspcet") without drifting onto another word.
+    """
+    return 0 if len(word) < 4 else 1 if len(word) <= 6 else 2
+
+
+def _objective_sources() -> list[str]:
+    """The objective patterns' regex texts. Objective patterns only: idioms in the degree cues ("bread and
+    butter") would pull ordinary unknown words ("stutter") onto words that name nothing."""
+    return [re.sub(r"\\[a-zA-Z]", " ", p) for patterns in OBJECTIVE_PATTERNS.values() for p in patterns]
+
+
+@functools.lru_cache(maxsize=1)
+def pattern_literals() -> frozenset[str]:
+    """Every literal word of 4+ letters in the objective patterns, known to the encoder's vocabulary or not.
+
+    WHY: a word the lexicon spells out ("routers") is never a typo, even when the WordPiece vocabulary
+    lacks it; without this, "routers" would be "repaired" to "routes".
+    """
+    return frozenset(m.group(0) for source in _objective_sources() for m in re.finditer(r"(?<![a-z])[a-z]{4,}(?![a-z])", source))
+
+
+@functools.lru_cache(maxsize=1)
+def domain_vocabulary() -> tuple[str, ...]:
+    """The real words the objective patterns read (literal words in them) plus the explicit typo targets.
+
+    WHY taken from the patterns: a typo matters only when it hides a word the lexicon would have
+    read; repairing towards exactly those words keeps the repair in step with the lexicon as it grows.
+    Only whole known words are kept (regex fragments such as "classif" are dropped), and a plural
+    ending in the pattern ("flows?") also gives the singular.
+    """
+    vocab = known_words()
+    words: set[str] = set(TYPO_TARGETS)
+    for source in _objective_sources():
+        # a word glued to a hyphen ("non-?starter") is part of a compound, not a word the lexicon reads alone
+        for m in re.finditer(r"(?<![a-z?-])([a-z]{4,})(s\?)?(?!-)", source):
+            words.update(w for w in (m.group(1), m.group(1) + "s" if m.group(2) else "") if w and w in vocab)
+    # acronyms are typed on purpose; a near-miss of one is usually another word ("spam" is not "sram")
+    return tuple(sorted(words - ACRONYMS))
 
 
 @functools.lru_cache(maxsize=4096)
 def _repair_word(word: str) -> str:
-    """The domain word an unknown word stands for (slang table, then edit similarity), or the word itself.
+    """The domain word an unknown word stands for (slang table, then edit distance), or the word itself.
 
     Only words missing from the ~20k-word vocabulary are repaired, so "later", "tower" and "hope"
-    never turn into "latency", "power" or "hops".
+    never turn into "latency", "power" or "hops". The repair takes the domain word at the smallest
+    Damerau-Levenshtein distance within the word's budget (`typo_budget`); a tie between different
+    words is broken by the same letters (a swap), then the same first letter, then equal length, and left unrepaired if it
+    is still a tie (an ambiguous slip is not guessed).
     """
     lower = word.lower()
     if lower in SLANG:
         return SLANG[lower]
     if len(lower) < 4 or lower in known_words() or _derived(lower):
         return word
-    if len(lower) == 4:
-        # four letters: only a dropped letter is repaired ("powr", "enrgy" is longer), never a swap, so
-        # unknown short words do not drift onto domain words
-        return next((t for t in TYPO_TARGETS if len(t) == 5 and any(t[:i] + t[i + 1:] == lower for i in range(5))),
-                    word)
-    match = difflib.get_close_matches(lower, TYPO_TARGETS, n=1, cutoff=TYPO_CUTOFF)
-    return match[0] if match else word
+    if not lower.isalpha() or lower in pattern_literals():  # "doesn't", "re-run", "routers": not slips of a word
+        return word
+    if lower.endswith("z") and lower[:-1] + "s" in domain_vocabulary():
+        return lower[:-1] + "s"  # chat plural ("hopz", "flowz")
+    budget = typo_budget(lower)
+    scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
+    scored = [(d, t) for d, t in scored if d <= budget and _plausible_slip(lower, t, d)]
+    if not scored:
+        return word
+    best = min(d for d, _ in scored)
+    tied = [t for d, t in scored if d == best]
+    for narrow in (lambda t: sorted(t) == sorted(lower), lambda t: t[0] == lower[0], lambda t: len(t) == len(lower)):
+        if len(tied) > 1 and any(narrow(t) for t in tied):
+            tied = [t for t in tied if narrow(t)]
+    return tied[0] if len(tied) == 1 else word
 
 
 def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -147,6 +255,7 @@ class Clause:
     index: int
     text: str
     after_pause: bool = True  # the clause opens the text or follows punctuation (",", ";", ".") rather than a bare word
+    after_comma: bool = False  # the clause follows a comma: it may continue the list of the clause before
 
 
 def split_clauses(text: str) -> list[Clause]:
@@ -182,7 +291,8 @@ def split_clauses(text: str) -> list[Clause]:
             continue
         if cleaned:
             opened = after_pause or piece.lstrip().startswith(_PAUSES)
-            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened))
+            clauses.append(Clause(len(clauses), f"{carried} {cleaned}".strip() if carried else cleaned, opened,
+                                  piece.lstrip().startswith(",")))
             carried = ""
         after_pause = piece.rstrip().endswith(_PAUSES)
     if carried and clauses:

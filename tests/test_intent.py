@@ -111,7 +111,9 @@ def test_constraint_negation_is_a_demand_not_a_dismissal():
 @pytest.mark.parametrize("text, expect", [
     ("First minimize latency, then power", {"latency": 4, "power": 2}),
     ("Energy is the top concern; secondarily throughput", {"power": 4, "throughput": 2}),
-    ("Reduce hops, memory is a secondary concern", {"hops": 4, "resources": 2}),
+    # round 5: a tail merely called "secondary" leaves the head plain (3); all four independent held-out sets
+    # label it so (this case gave hops 4 before; the change is measured in README, round 5)
+    ("Reduce hops, memory is a secondary concern", {"hops": 3, "resources": 2}),
     ("Throughput first, memory second, and lastly power", {"throughput": 4, "resources": 2, "power": 1}),
     ("Prioritize bandwidth. Somewhat care about coordination overhead too.", {"throughput": 4, "coordination": 2}),
 ])

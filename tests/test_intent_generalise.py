@@ -91,8 +91,8 @@ EMPHASIS = [
     ("For this rollout, hop count is king", {"hops": 4}),
     # missed at the first run; passes since round 3 added "the whole point" to the idioms of primacy
     ("The whole point is to keep memory usage tiny", {"resources": 4}),
-    pytest.param("If there's one thing to get right it's delay", {"latency": 4},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: degree head unsure (p(4)=0.24)")),
+    # missed until round 5 (degree head unsure, p(4)=0.24); passes since the "if there's one thing" construction
+    ("If there's one thing to get right it's delay", {"latency": 4}),
 ]
 
 

@@ -66,9 +66,8 @@ def test_in_order_to_is_not_an_ordered_list():
     ("Throughput matters, with SRAM watched only loosely.", {"throughput": 3, "resources": 1}),
     # declining to ask is a dismissal; classifying more flows is coverage; a model split across boxes is coordination
     ("We're not asking for more bandwidth, we're asking to classify more of the guest flows.", {"coverage": 3}),
-    pytest.param("Avoid dividing each forest across the aggregation switches.", {"coordination": 3},
-                 marks=pytest.mark.xfail(strict=True, reason="regression of the round-4 heads: the degree head reads "
-                                         "'avoid it' as level 4 (p=0.78)")),
+    # a strict xfail at round 4 (the degree head read 'avoid it' as 4); passes with the round-5 heads
+    ("Avoid dividing each forest across the aggregation switches.", {"coordination": 3}),
     # "spread the classifiers so they see ..." is placement wording, not a coordination ask
     ("Spread the detectors so that they inspect the maximum share of flows.", {"coverage": 4}),
 ])
