@@ -535,6 +535,7 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
+        _retractions(mentions, levels, evidence)
         # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
         # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
         # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3
@@ -747,3 +748,22 @@ def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evi
 
 
 ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"
+
+
+def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:
+    """Round 6: a later dismissal of an objective withdraws an earlier ask of it.
+
+    WHY: long requests tell their history ("Initially we wanted minimum delay, but after the review latency is
+    fine as it is", "we first thought coverage mattered ... so leave coverage alone"); the request that stands is
+    the last word on each objective. An ask AFTER a dismissal keeps the usual maximum ("don't care about power ...
+    well, save a little power").
+    """
+    for o in OBJECTIVES:
+        own = [m for m in mentions if m.objective == o]
+        # only a clause that dismisses this objective alone: "throughput doesn't matter, the link is slow anyway"
+        # dismisses throughput, and the "slow" beside it is context, not a word on latency
+        sole = [m.clause for m in own if m.dismissed and sum(n.clause == m.clause for n in mentions) == 1]
+        last_dismissal = max(sole, default=-1)
+        if levels[o] and last_dismissal >= 0 and all(m.clause < last_dismissal for m in own if not m.dismissed):
+            levels[o] = 0
+            evidence.setdefault(o, []).append("(withdrawn by a later dismissal)")
