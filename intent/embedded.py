@@ -244,6 +244,12 @@ _THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
 
 
+# round 6: a declining verb with a pronoun object ("don't optimize it", "drop that", "leave them be", "forget about
+# it"): the pronoun stands for what the clause before named
+_DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prioriti[sz]e|drop|leave|ignore|disregard"
+                                 r"|forget(?: about)?|care about|worry about|chase|bother with|touch)\s+(?:it|them|that|those)\b")
+
+
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
 
 
@@ -282,6 +288,10 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
         # "keep them as low as the fabric allows") grades the clause before, wherever the pro-form sits
         refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
+        # round 6: a dismissal that names nothing but points back with a pro-form ("delay will follow from that, so
+        # don't optimize it separately", "..., so leave them be") dismisses what the clause before named
+        refers_back = refers_back or names_nothing and not condition and bool(DISMISSAL.search(lower)) \
+            and bool(_DISMISSED_PRO_FORM.search(lower))
         # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
         about_the_rest = bool(_THE_REST.match(clause.text))
         if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))

@@ -352,6 +352,15 @@ DISMISSAL = re.compile(
     r"|\b(?:aren'?t|are not|isn'?t|is not|not)\s+(?:really\s+)?(?:considerations?|concerns?|priorities|factors|goals|issues)\b"
     # unlimited allowance: "spend as much SRAM as you like", "use as many stages as you want"
     r"|\bas (?:much|many) (?:[\w-]+ ){1,3}as (?:you|we|it) (?:like|likes|want|wants|please|need|needs)\b"
+    # round 6: requests that say no demand is made any more or yet: "we no longer ask for lower latency", "we have
+    # no opinion on memory", "nobody raised power", "we will revisit power later", "memory can be spent freely",
+    # "throughput is already over-provisioned", "drop that", "latency may degrade if needed"
+    r"|\bno longer (?:ask|want|need|require|request|care|worr)\w*\b|\bno (?:strong )?(?:opinion|view|stance|preference)s? (?:on|about|regarding)\b"
+    r"|\b(?:nobody|no one|none of us) (?:has |have |had )?(?:raised|mentioned|asked|requested|flagged|brought up)\b"
+    r"|\b(?:revisit|come back to|look at|deal with|address)\b(?: [\w'-]+){0,3} later\b"
+    r"|\b(?:spent|used|use|spend|consumed?)\s+freely\b|\bover-?provisioned\b"
+    r"|\bdrop (?:that|it|this|them|those)\b(?! (?:by|to|below|under|from))"
+    r"|\b(?:may|can|is allowed to|are allowed to) (?:degrade|suffer|worsen|get worse|go up|rise)\b"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
