@@ -291,7 +291,8 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         # round 6: a dismissal that names nothing but points back with a pro-form ("delay will follow from that, so
         # don't optimize it separately", "..., so leave them be") dismisses what the clause before named
         refers_back = refers_back or names_nothing and not condition and bool(DISMISSAL.search(lower)) \
-            and bool(_DISMISSED_PRO_FORM.search(lower))
+            and bool(_DISMISSED_PRO_FORM.search(lower)) and bool(merged) \
+            and sum(bool(_objective_regex(o).search(merged[-1].text.lower())) for o in OBJECTIVE_PATTERNS) == 1
         # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
         about_the_rest = bool(_THE_REST.match(clause.text))
         if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))

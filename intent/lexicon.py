@@ -340,7 +340,7 @@ DISMISSAL = re.compile(
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
     # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
     # nothing is asked for it
-    r"|\b(?:is|are|was|were|'s|'re)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
+    r"|\b(?:is|are|was|were|'s|'re|(?:turn(?:s|ed)? out|prove[sd]?|seems?) to be)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
     r"(?: as[- ]is| as (?:it|they) (?:is|are)| already| today| now| in testing)?\s*[.!]*$"
     r"|\b(?:already|currently) (?:fine|good enough|tuned|optimi[sz]ed|sorted|handled)\b|\bfine as[- ]is\b"
     # left to the defaults / the planner: no demand of ours
