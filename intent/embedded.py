@@ -555,7 +555,7 @@ class EmbeddedTranslator:
         ruled_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
                      and not any(w.startswith("(learned degree 4") for w in m.words)}
         for o in learned_top - ruled_top:
-            if any(levels[other] >= 1 for other in OBJECTIVES if other != o):
+            if levels[o] == 4 and any(levels[other] >= 1 for other in OBJECTIVES if other != o):
                 levels[o] = 3
                 evidence[o].append("(learned degree 4 not kept: another objective is asked for too)")
         # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
