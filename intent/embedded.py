@@ -664,7 +664,8 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
 
     Objectives are ranked by where they are first named; a hedge already below the rank is kept.
     """
-    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
+    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)) \
+            and not any(ORDER_STATED.search(r.lower) for r in reading.clauses):
         return
     firsts = _first_named(reading, mentions, levels)
     ordered = sorted(firsts, key=firsts.get)

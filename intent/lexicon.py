@@ -86,7 +86,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
         r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
-        r"\bdetours?\b", r"\bstretch\b", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
+        r"\bdetours?\b", r"\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
         r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
@@ -384,7 +384,10 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
                           r"|\bin order of (?:priority|importance|preference)\b|\bin (?:descending|decreasing) (?:order of )?"
                           r"(?:priority|importance)\b|\bby (?:priority|importance):"
                           # round 3: tickets: "Goals in order: A, B, C", "Priority list: 1. A 2. B 3. C"
-                          r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:")
+                          r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:"
+                          # round 6: a ranking announced as such ("the ranking agreed in the meeting is: A, B, C",
+                          # "our priority order was: ...")
+                          r"|\b(?:ranking|priority order|order of priorities|pecking order)\b(?: [\w'-]+){0,5}? (?:is|was|reads)\s*(?::|$)")
 
 # round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
 # goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"

@@ -31,6 +31,14 @@ CASES = [
     # a declining verb with a pronoun object stands for the objective of the clause before
     ("Shorten the paths. Lower delay will come with that, so don't chase it separately.", {"hops": 3}),
     ("Keep hop count down; power will drop by itself.", {"hops": 3, "power": 3}),
+    # a withdrawn objective is not revived by the learned head's calibration of a 4
+    ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
+     {"resources": 3}),
+    # a ranking announced as such ranks the list that follows: first 4, second 2, rest 1
+    ("After two outages, our priority order is: energy, bandwidth, coverage.", {"power": 4, "throughput": 2, "coverage": 1}),
+    # "stretch goal" is the least demand, and never a path stretch
+    ("Cut the metadata between switches; lower power is strictly a stretch goal.", {"coordination": 3, "power": 1}),
+    ("Keep the path stretch small.", {"hops": 3}),
 ]
 
 
