@@ -244,10 +244,16 @@ _THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
 
 
+def _names_count(text: str) -> int:
+    """How many built-in objectives a clause's words name (a pronoun can stand for one of them only)."""
+    lower = text.lower()
+    return sum(bool(_objective_regex(o).search(lower)) for o in OBJECTIVE_PATTERNS)
+
+
 # round 6: a declining verb with a pronoun object ("don't optimize it", "drop that", "leave them be", "forget about
 # it"): the pronoun stands for what the clause before named
 _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prioriti[sz]e|drop|leave|ignore|disregard"
-                                 r"|forget(?: about)?|care about|worry about|chase|bother with|touch)\s+(?:it|them|that|those)\b")
+                                 r"|forget(?: about)?|care about|worry about|chase|bother with|touch|push)\s+(?:it|them|that|those)\b(?! (?:up|down|higher|lower|below|above|to|past|beyond))")
 
 
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
@@ -290,9 +296,15 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
         # round 6: a dismissal that names nothing but points back with a pro-form ("delay will follow from that, so
         # don't optimize it separately", "..., so leave them be") dismisses what the clause before named
-        refers_back = refers_back or names_nothing and not condition and bool(DISMISSAL.search(lower)) \
-            and bool(_DISMISSED_PRO_FORM.search(lower)) and bool(merged) \
-            and sum(bool(_objective_regex(o).search(merged[-1].text.lower())) for o in OBJECTIVE_PATTERNS) == 1
+        # ("We considered asking for lower power, but the DC has cheap supply, so drop that"): the pronoun reaches
+        # over context clauses that name nothing to the last clause that names exactly one objective
+        # ("otherwise leave it" is the fallback of a hedge, not a dismissal of it)
+        declines_back = names_nothing and not condition and bool(DISMISSAL.search(lower)) \
+            and bool(_DISMISSED_PRO_FORM.search(lower)) and not re.match(r"\W*(?:otherwise|or else|else|if not)\b", lower)
+        if declines_back and len(merged) >= 2 and _names_count(merged[-1].text) == 0 and _names_count(merged[-2].text) == 1:
+            context = merged.pop()
+            merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {context.text}", merged[-1].after_pause)
+        refers_back = refers_back or declines_back and bool(merged) and _names_count(merged[-1].text) == 1
         # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
         about_the_rest = bool(_THE_REST.match(clause.text))
         if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))

@@ -361,6 +361,7 @@ DISMISSAL = re.compile(
     r"|\b(?:spent|used|use|spend|consumed?)\s+freely\b|\bover-?provisioned\b"
     r"|\bdrop (?:that|it|this|them|those)\b(?! (?:by|to|below|under|from))"
     r"|\b(?:may|can|is allowed to|are allowed to) (?:degrade|suffer|worsen|get worse|go up|rise)\b"
+    r"|\b(?:don'?t|do not|no need to) (?:push|touch) (?:it|them)\s*(?:further|any further|more)?\s*[.!]*$"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.

@@ -31,6 +31,11 @@ CASES = [
     # a declining verb with a pronoun object stands for the objective of the clause before
     ("Shorten the paths. Lower delay will come with that, so don't chase it separately.", {"hops": 3}),
     ("Keep hop count down; power will drop by itself.", {"hops": 3, "power": 3}),
+    # ... over context that names nothing, to the last clause naming one objective; "otherwise leave it" is a fallback
+    ("We thought about asking for fewer hops, but the fabric is small, so forget it. Cut the energy draw.", {"power": 3}),
+    ("Trim the delay where possible; otherwise leave it.", {"latency": 2}),
+    # holding a metric where it is "but don't push it" asks nothing for it
+    ("Raise the packet rate; keep hop count where it is but don't push it.", {"throughput": 3}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
