@@ -196,7 +196,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
         r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
         r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
-        r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b"
+        r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
+        # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
+        r"|\b(?:main|chief|biggest|foremost|overriding) thing (?:is|are|for us)\b"
         # round 3: more everyday idioms of primacy (held-out sets show operators reach for these in every style)
         r"|\bname of the game\b|\bpublic enemy\b|\bbread and butter\b|\bcrown jewels?\b|\btop of the (?:list|pile|agenda)\b"
         r"|\bzero tolerance\b|\brules? every (?:decision|choice)\b|\bthe whole point\b|\bis (?:pure )?gold\b|\bprecious\b"
@@ -247,7 +249,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b"
         # round 5: the same exclusion said with a declining verb ("don't care about anything else", "skip the rest")
         r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:really )?(?:care|worry|bother)(?: about| with)? (?:anything|everything|all|the rest)"
-        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\bthe rest (?:is|are) (?:noise|irrelevant|secondary)\b",
+        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\bthe rest (?:is|are) (?:noise|irrelevant|secondary)\b"
+        # round 6: the exclusion said as a statement ("nothing other is important", "nothing else is relevant")
+        r"|\bnothing (?:else|other) (?:is|are|seems) (?:really )?(?:important|relevant|needed|a (?:concern|priority))\b",
         0, "exclusive"),
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),

@@ -36,6 +36,10 @@ CASES = [
     ("Trim the delay where possible; otherwise leave it.", {"latency": 2}),
     # holding a metric where it is "but don't push it" asks nothing for it
     ("Raise the packet rate; keep hop count where it is but don't push it.", {"throughput": 3}),
+    # a refused item before a colon heads nothing; article-less primacy; an exclusion said as a statement
+    ("Not coverage, not hops: energy is the thing to lower.", {"power": 3}),
+    ("For this site main thing is the bandwidth, and a bit less memory.", {"throughput": 4, "resources": 1}),
+    ("Coverage is the king here, nothing else is relevant.", {"coverage": 4}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
