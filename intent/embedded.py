@@ -244,6 +244,10 @@ _THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
 
 
+# "same with X", "the same goes for X", "likewise X", "X too" is not included (that adds, it does not copy a dismissal)
+_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b")
+
+
 def _names_count(text: str) -> int:
     """How many built-in objectives a clause's words name (a pronoun can stand for one of them only)."""
     lower = text.lower()
@@ -359,6 +363,11 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
             while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
                 j -= 1
+    for k, r in enumerate(out):
+        # round 6: "Hop count can be whatever, same with coverage": "the same" carries the clause before's dismissal
+        if k > 0 and out[k - 1].dismissed and r.objectives and not r.dismissed and not r.degree_words \
+                and _SAME_AS_BEFORE.match(r.lower):
+            out[k] = replace(r, dismissed=True, degree_words=r.degree_words + out[k - 1].degree_words[-1:])
     sequenced = 0
     for k, r in enumerate(out):
         if SEQUENCE_START.search(r.lower):

@@ -366,6 +366,8 @@ DISMISSAL = re.compile(
     r"|\bdrop (?:that|it|this|them|those)\b(?! (?:by|to|below|under|from))"
     r"|\b(?:may|can|is allowed to|are allowed to) (?:degrade|suffer|worsen|get worse|go up|rise)\b"
     r"|\b(?:don'?t|do not|no need to) (?:push|touch) (?:it|them)\s*(?:further|any further|more)?\s*[.!]*$"
+    # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
+    r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
 )
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.

@@ -40,6 +40,10 @@ CASES = [
     ("Not coverage, not hops: energy is the thing to lower.", {"power": 3}),
     ("For this site main thing is the bandwidth, and a bit less memory.", {"throughput": 4, "resources": 1}),
     ("Coverage is the king here, nothing else is relevant.", {"coverage": 4}),
+    # "the same" copies the dismissal of the clause before; an imperative "skip" of a named optimisation declines it
+    ("Energy is not our problem, the same goes for TCAM. Shorten the paths.", {"hops": 3}),
+    ("Skip the latency tuning this sprint; grow the coverage.", {"coverage": 3}),
+    ("Flows skip the detectors at peak, so raise the coverage.", {"coverage": 3}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
