@@ -44,6 +44,13 @@ CASES = [
     ("Energy is not our problem, the same goes for TCAM. Shorten the paths.", {"hops": 3}),
     ("Skip the latency tuning this sprint; grow the coverage.", {"coverage": 3}),
     ("Flows skip the detectors at peak, so raise the coverage.", {"coverage": 3}),
+    # "the first two" refers back to earlier items; it singles nothing out
+    ("Trim energy, then delay; fewer hops too where it doesn't hurt the first two.", {"power": 4, "latency": 2, "hops": 3}),
+    # ("a third of" is a fraction, not the third item of a list)
+    # coverage as the effect of inspection, in the verb's own words
+    ("Inspect as many of the tenant flows as the switches can take.", {"coverage": 3}),
+    ("A third of the mirrored packets are never examined by a classifier.", {"coverage": 3}),
+    ("Campus traffic still reaches the core without any label; sort it out.", {"coverage": 3}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
