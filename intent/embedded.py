@@ -231,7 +231,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
                          drop_others, oos, custom, objective_levels)
 
 
-_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+# (round 6: a predicate without a subject, "latency matters too but is secondary", refers back as well)
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b"
+                             r"|^(?:and |but |though |although |yet )?(?:is|are|was|were)\b",
                              re.I)
 
 

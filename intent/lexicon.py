@@ -372,6 +372,9 @@ DISMISSAL = re.compile(
     r"|\bdrop (?:that|it|this|them|those)\b(?! (?:by|to|below|under|from))"
     r"|\b(?:may|can|is allowed to|are allowed to) (?:degrade|suffer|worsen|get worse|go up|rise)\b"
     r"|\b(?:don'?t|do not|no need to) (?:push|touch) (?:it|them)\s*(?:further|any further|more)?\s*[.!]*$"
+    # "resources are less of an issue" (as "matters less"); "we're okay spending more power" (a tolerance)
+    r"|\bless of an? (?:issue|concern|problem|priority|factor|worry)\b"
+    r"|\b(?:fine|ok|okay|happy|willing|glad) (?:to |with )?(?:spend|spending|use|using|burn|burning|pay|paying) (?:a bit |a little |some )?(?:more|extra)\b"
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
 )

@@ -51,6 +51,11 @@ CASES = [
     ("Inspect as many of the tenant flows as the switches can take.", {"coverage": 3}),
     ("A third of the mirrored packets are never examined by a classifier.", {"coverage": 3}),
     ("Campus traffic still reaches the core without any label; sort it out.", {"coverage": 3}),
+    # a predicate without a subject grades the clause before, not the one after
+    ("Raise the bandwidth; coverage counts too but is secondary; energy can be whatever.", {"throughput": 3, "coverage": 2}),
+    # "less of an issue" as "matters less"; being willing to spend more is a tolerance
+    ("With the bigger ASIC, SRAM is less of a concern; cut the hop count.", {"hops": 3}),
+    ("We're happy to burn more energy if the delay goes down.", {"latency": 3}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
