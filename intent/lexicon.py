@@ -86,7 +86,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
         r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
-        r"\bdetours?\b", r"\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
+        r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
         r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
@@ -205,6 +205,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
         # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
         r"|\b(?:main|chief|biggest|foremost|overriding) thing (?:is|are|for us)\b"
+        # "nothing outranks short paths", "nothing beats coverage": everything else is ranked below the one named;
+        # "that's the big one" singles it out
+        r"|\bnothing (?:else )?(?:outranks|beats|trumps|tops|comes before|matters more than|is more important than)\b"
+        r"|\b(?:that'?s|this is|is) the big one\b"
         # round 3: more everyday idioms of primacy (held-out sets show operators reach for these in every style)
         r"|\bname of the game\b|\bpublic enemy\b|\bbread and butter\b|\bcrown jewels?\b|\btop of the (?:list|pile|agenda)\b"
         r"|\bzero tolerance\b|\brules? every (?:decision|choice)\b|\bthe whole point\b|\bis (?:pure )?gold\b|\bprecious\b"
@@ -408,11 +412,12 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 # round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
 # goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"
 # only count where an explicit first and second label are present too (see embedded._ordinal_labels).
-_LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target)"
+_LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target|thing)"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
+    r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
     r"|\bafter (?:that|it|this)\b|\bnext\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"

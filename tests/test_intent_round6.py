@@ -56,6 +56,12 @@ CASES = [
     # "less of an issue" as "matters less"; being willing to spend more is a tolerance
     ("With the bigger ASIC, SRAM is less of a concern; cut the hop count.", {"hops": 3}),
     ("We're happy to burn more energy if the delay goes down.", {"latency": 3}),
+    # nothing ranked above it singles an objective out; "as a stretch" is a hedge, never a path stretch
+    ("Nothing beats a small TCAM footprint here, though fewer hops would be nice.", {"resources": 4, "hops": 2}),
+    ("less energy on the edge racks, that's the big one", {"power": 4}),
+    ("Shrink delay; a little more coverage as a stretch.", {"latency": 3, "coverage": 1}),
+    # "the number-one thing ... and Y the number-two": ordinal labels with "thing" and a bare second label
+    ("Make coverage the number-one thing to optimize, and energy the number-two.", {"coverage": 4, "power": 2}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
