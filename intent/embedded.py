@@ -622,6 +622,7 @@ class EmbeddedTranslator:
         _stated_order(reading, mentions, levels, evidence)
         _ordinal_labels(reading, mentions, levels, evidence)
         _comparative_tails(clauses, levels, evidence)
+        _later_comparisons(clauses, mentions, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
             keep = {m.objective for m in mentions if clauses[m.clause].exclusive_only or clauses[m.clause].drop_others}
@@ -802,3 +803,30 @@ def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict
         if levels[o] and last_dismissal >= 0 and all(m.clause < last_dismissal for m in own if not m.dismissed):
             levels[o] = 0
             evidence.setdefault(o, []).append("(withdrawn by a later dismissal)")
+
+
+def _later_comparisons(clauses: list[ClauseReading], mentions: list[Mention], levels: dict[str, int],
+                       evidence: dict[str, list[str]]) -> None:
+    """Round 6: "A matters more than B" said after both were graded elsewhere settles their order.
+
+    WHY: long requests grade an objective in its own clause and then compare another with it ("uses as little TCAM
+    as it can ...; coverage matters more than TCAM"); the comparison is the writer's last word on the pair, so A ends
+    above B: A one level higher than B (up to 4), B below 4.
+    """
+    for r in clauses:
+        below = RANKED_BELOW.search(r.lower)
+        if r.dismissed or not below or len(r.objectives) != 2:
+            continue
+        firsts = {o: min(m.start() for m in _objective_regex(o).finditer(r.lower)) for o in r.objectives}
+        ahead = [o for o, pos in firsts.items() if pos < below.start()]
+        behind = [o for o, pos in firsts.items() if pos > below.start()]
+        if len(ahead) != 1 or len(behind) != 1:
+            continue
+        a, b = ahead[0], behind[0]
+        graded_elsewhere = any(m.objective == b and m.clause != r.clause.index and not m.dismissed for m in mentions)
+        if not graded_elsewhere or not levels[a] or not levels[b] or levels[a] > levels[b]:
+            continue
+        levels[a] = min(4, levels[b] + 1)
+        if levels[a] == levels[b]:
+            levels[b] -= 1
+        evidence.setdefault(a, []).append(f"(ranked above {b} by a later comparison)")

@@ -62,6 +62,9 @@ CASES = [
     ("Shrink delay; a little more coverage as a stretch.", {"latency": 3, "coverage": 1}),
     # "the number-one thing ... and Y the number-two": ordinal labels with "thing" and a bare second label
     ("Make coverage the number-one thing to optimize, and energy the number-two.", {"coverage": 4, "power": 2}),
+    # a later comparison settles the order of an objective graded earlier: the one compared ahead ends above it
+    ("Burn as little power as the racks allow and shorten the paths; hop count matters more than power.",
+     {"hops": 4, "power": 3}),
     # a withdrawn objective is not revived by the learned head's calibration of a 4
     ("Originally we demanded the lowest possible delay, but latency turned out to be fine. Shrink TCAM use.",
      {"resources": 3}),
