@@ -231,7 +231,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
                          drop_others, oos, custom, objective_levels)
 
 
-_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b",
+# (round 6: a predicate without a subject, "latency matters too but is secondary", refers back as well)
+_BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3,}ing (?=it\b))?(?:it|that|this|which|these|those|both|they)(?:'s| is| are| was|'re)?\b"
+                             r"|^(?:and |but |though |although |yet )?(?:is|are|was|were)\b",
                              re.I)
 
 
@@ -242,6 +244,22 @@ _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(
 _THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|the rest)(?: else| beyond(?: that| this)?| more| further)?\b",
                        re.I)
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
+
+
+# "same with X", "the same goes for X", "likewise X", "X too" is not included (that adds, it does not copy a dismissal)
+_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b")
+
+
+def _names_count(text: str) -> int:
+    """How many built-in objectives a clause's words name (a pronoun can stand for one of them only)."""
+    lower = text.lower()
+    return sum(bool(_objective_regex(o).search(lower)) for o in OBJECTIVE_PATTERNS)
+
+
+# round 6: a declining verb with a pronoun object ("don't optimize it", "drop that", "leave them be", "forget about
+# it"): the pronoun stands for what the clause before named
+_DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prioriti[sz]e|drop|leave|ignore|disregard"
+                                 r"|forget(?: about)?|care about|worry about|chase|bother with|touch|push)\s+(?:it|them|that|those)\b(?! (?:up|down|higher|lower|below|above|to|past|beyond))")
 
 
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
@@ -282,6 +300,17 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
         # "keep them as low as the fabric allows") grades the clause before, wherever the pro-form sits
         refers_back = names_nothing and bool(kinds) and not condition and bool(_PRO_FORM.search(lower))
+        # round 6: a dismissal that names nothing but points back with a pro-form ("delay will follow from that, so
+        # don't optimize it separately", "..., so leave them be") dismisses what the clause before named
+        # ("We considered asking for lower power, but the DC has cheap supply, so drop that"): the pronoun reaches
+        # over context clauses that name nothing to the last clause that names exactly one objective
+        # ("otherwise leave it" is the fallback of a hedge, not a dismissal of it)
+        declines_back = names_nothing and not condition and bool(DISMISSAL.search(lower)) \
+            and bool(_DISMISSED_PRO_FORM.search(lower)) and not re.match(r"\W*(?:otherwise|or else|else|if not)\b", lower)
+        if declines_back and len(merged) >= 2 and _names_count(merged[-1].text) == 0 and _names_count(merged[-2].text) == 1:
+            context = merged.pop()
+            merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {context.text}", merged[-1].after_pause)
+        refers_back = refers_back or declines_back and bool(merged) and _names_count(merged[-1].text) == 1
         # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
         about_the_rest = bool(_THE_REST.match(clause.text))
         if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
@@ -336,6 +365,11 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
             while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
                 j -= 1
+    for k, r in enumerate(out):
+        # round 6: "Hop count can be whatever, same with coverage": "the same" carries the clause before's dismissal
+        if k > 0 and out[k - 1].dismissed and r.objectives and not r.dismissed and not r.degree_words \
+                and _SAME_AS_BEFORE.match(r.lower):
+            out[k] = replace(r, dismissed=True, degree_words=r.degree_words + out[k - 1].degree_words[-1:])
     sequenced = 0
     for k, r in enumerate(out):
         if SEQUENCE_START.search(r.lower):
@@ -535,6 +569,7 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
+        _retractions(mentions, levels, evidence)
         # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
         # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
         # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3
@@ -543,7 +578,7 @@ class EmbeddedTranslator:
         ruled_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
                      and not any(w.startswith("(learned degree 4") for w in m.words)}
         for o in learned_top - ruled_top:
-            if any(levels[other] >= 1 for other in OBJECTIVES if other != o):
+            if levels[o] == 4 and any(levels[other] >= 1 for other in OBJECTIVES if other != o):
                 levels[o] = 3
                 evidence[o].append("(learned degree 4 not kept: another objective is asked for too)")
         # emphasis by repetition across clauses ("Minimize latency! Minimize latency!"): one objective, said again
@@ -587,6 +622,7 @@ class EmbeddedTranslator:
         _stated_order(reading, mentions, levels, evidence)
         _ordinal_labels(reading, mentions, levels, evidence)
         _comparative_tails(clauses, levels, evidence)
+        _later_comparisons(clauses, mentions, levels, evidence)
         # "ignore everything else": only objectives in the exclusive clauses keep their demand
         if any(r.drop_others for r in clauses):
             keep = {m.objective for m in mentions if clauses[m.clause].exclusive_only or clauses[m.clause].drop_others}
@@ -652,7 +688,8 @@ def _stated_order(reading: Reading, mentions: list[Mention], levels: dict[str, i
 
     Objectives are ranked by where they are first named; a hedge already below the rank is kept.
     """
-    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)):
+    if not ORDER_STATED.search(" ".join(r.lower for r in reading.clauses)) \
+            and not any(ORDER_STATED.search(r.lower) for r in reading.clauses):
         return
     firsts = _first_named(reading, mentions, levels)
     ordered = sorted(firsts, key=firsts.get)
@@ -747,3 +784,49 @@ def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evi
 
 
 ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"
+
+
+def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:
+    """Round 6: a later dismissal of an objective withdraws an earlier ask of it.
+
+    WHY: long requests tell their history ("Initially we wanted minimum delay, but after the review latency is
+    fine as it is", "we first thought coverage mattered ... so leave coverage alone"); the request that stands is
+    the last word on each objective. An ask AFTER a dismissal keeps the usual maximum ("don't care about power ...
+    well, save a little power").
+    """
+    for o in OBJECTIVES:
+        own = [m for m in mentions if m.objective == o]
+        # only a clause that dismisses this objective alone: "throughput doesn't matter, the link is slow anyway"
+        # dismisses throughput, and the "slow" beside it is context, not a word on latency
+        sole = [m.clause for m in own if m.dismissed and sum(n.clause == m.clause for n in mentions) == 1]
+        last_dismissal = max(sole, default=-1)
+        if levels[o] and last_dismissal >= 0 and all(m.clause < last_dismissal for m in own if not m.dismissed):
+            levels[o] = 0
+            evidence.setdefault(o, []).append("(withdrawn by a later dismissal)")
+
+
+def _later_comparisons(clauses: list[ClauseReading], mentions: list[Mention], levels: dict[str, int],
+                       evidence: dict[str, list[str]]) -> None:
+    """Round 6: "A matters more than B" said after both were graded elsewhere settles their order.
+
+    WHY: long requests grade an objective in its own clause and then compare another with it ("uses as little TCAM
+    as it can ...; coverage matters more than TCAM"); the comparison is the writer's last word on the pair, so A ends
+    above B: A one level higher than B (up to 4), B below 4.
+    """
+    for r in clauses:
+        below = RANKED_BELOW.search(r.lower)
+        if r.dismissed or not below or len(r.objectives) != 2:
+            continue
+        firsts = {o: min(m.start() for m in _objective_regex(o).finditer(r.lower)) for o in r.objectives}
+        ahead = [o for o, pos in firsts.items() if pos < below.start()]
+        behind = [o for o, pos in firsts.items() if pos > below.start()]
+        if len(ahead) != 1 or len(behind) != 1:
+            continue
+        a, b = ahead[0], behind[0]
+        graded_elsewhere = any(m.objective == b and m.clause != r.clause.index and not m.dismissed for m in mentions)
+        if not graded_elsewhere or not levels[a] or not levels[b] or levels[a] > levels[b]:
+            continue
+        levels[a] = min(4, levels[b] + 1)
+        if levels[a] == levels[b]:
+            levels[b] -= 1
+        evidence.setdefault(a, []).append(f"(ranked above {b} by a later comparison)")

@@ -274,7 +274,9 @@ def split_clauses(text: str) -> list[Clause]:
     joined: list[str] = []
     for piece in pieces:
         label = joined[-1].strip(" \t\n.;,") if joined else ""
+        # (round 6: a negated item, "Not latency, not hops: power is what we want", is a list of refusals, not a heading)
         if label and piece.lstrip().startswith(":") and not any(ch.isdigit() for ch in label) \
+                and not _REFUSED_ITEM.match(label) \
                 and len(_WORD.findall(label)) <= LABEL_WORDS and len(_WORD.findall(piece)) <= LABELLED_WORDS:
             joined[-1] = joined[-1].rstrip() + " " + piece.strip(" \t\n:")
         else:
@@ -307,6 +309,9 @@ _BARE_CONNECTIVES = frozenset({"and", "but", "so", "or", "also", "and also", "ye
 
 #: the most words a label before a colon has ("memory:", "nice to have:", "Must have:") to be read with what follows
 LABEL_WORDS = 3
+
+# A label that refuses an item ("not hops", ", no latency") ends a list of refusals; it heads nothing.
+_REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b", re.I)
 #: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
 #: ("not the latency, not the throughput: the power draw is what we need to fix")
 LABELLED_WORDS = 6
