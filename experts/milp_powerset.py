@@ -40,7 +40,7 @@ import networkx as nx
 
 from experts.milp_paths import RESOLUTION, UTIL_UNITS, PathModel, _add_segments
 from omniplan.objectives import OBJECTIVES
-from omniplan.plan import Plan, StageBook
+from omniplan.plan import Plan, StageBook, StageOverflow, pack_task_stages
 from omniplan.workload import Task, mat_id, walk_id
 
 #: HiGHS MIP relative gap for the relaxation: far below the 1 % the planner aims for.
@@ -224,21 +224,12 @@ def _keep(book: StageBook, task: Task, walk: list[str], placement: Mapping[str, 
     hosts = [placement.get(mat_id(task.name, m.name)) for m in task.mats]
     if any(h is None or h not in walk for h in hosts):
         return None
-    g = task.graph()
-    out: dict[str, tuple[str, int]] = {}
-    end: dict[str, int] = {}
-    mark = book.mark()
-    for name in nx.topological_sort(g):
-        d = placement[mat_id(task.name, name)]
-        m = task.mat(name)
-        earliest = max((end[p] for p in g.predecessors(name) if out[p][0] == d), default=0)
-        s = book.first_fit(d, m, earliest)
-        if s is None:
-            book.rollback(mark)
-            return None
-        book.charge(d, s, m)
-        out[name], end[name] = (d, s), s + m.stages
-    return out
+    try:
+        stages = pack_task_stages(book, task, placement)
+    except StageOverflow:
+        return None
+    names = {mat_id(task.name, m.name): m.name for m in task.mats}
+    return {names[mid]: (placement[mid], start) for mid, start in stages.items()}  # topological order, as charged
 
 
 def _fill(book: StageBook, task: Task, g: nx.DiGraph, order: list[str], stops: list[str]) -> dict[str, tuple[str, int]] | None:

@@ -151,36 +151,47 @@ class StageBook:
         return max((s + 1 for s, u in enumerate(self.use[device]) if any(u)), default=0)
 
 
-def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str, str]) -> dict[str, int]:
-    """First-fit stage schedule: each MAT at the earliest stage after its same-device predecessors
-    whose every spanned stage still has SRAM, TCAM and entries left.
+def pack_task_stages(book: StageBook, task: Task, placement: Mapping[str, str]) -> dict[str, int]:
+    """First-fit stages for ``task``'s placed MATs, charged to ``book``: MATs in topological order,
+    each at the earliest stage after its same-device predecessors whose every spanned stage still
+    has SRAM, TCAM and entries left. Keyed by MAT id; MATs not in ``placement`` are skipped.
 
-    Tasks in workload order, MATs in topological order. Raises StageOverflow naming the device
-    when a MAT finds no such stage (depth or per-stage capacity).
+    Raises StageOverflow naming the device when a MAT finds no such stage (depth or per-stage
+    capacity); nothing of this task stays charged then, so a caller may try something else.
     """
+    g = task.graph()
+    stages: dict[str, int] = {}
+    mark = book.mark()
+    for name in nx.topological_sort(g):
+        mid = mat_id(task.name, name)
+        if mid not in placement:
+            continue
+        dev = placement[mid]
+        m = task.mat(name)
+        earliest = 0
+        for pred in g.predecessors(name):
+            pid = mat_id(task.name, pred)
+            if placement.get(pid) == dev:
+                earliest = max(earliest, stages[pid] + task.mat(pred).stages)
+        start = book.first_fit(dev, m, earliest)
+        if start is None:
+            book.rollback(mark)
+            limit = book.caps[dev][0]
+            why = "stages" if earliest + m.stages > limit else "per-stage SRAM/TCAM/entries"
+            raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})",
+                                device=dev)
+        book.charge(dev, start, m)
+        stages[mid] = start
+    return stages
+
+
+def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str, str]) -> dict[str, int]:
+    """First-fit stage schedule of the whole plan: tasks in workload order, each by
+    ``pack_task_stages``. Raises StageOverflow naming the device when a MAT fits no stage."""
     book = StageBook(topology)
     stages: dict[str, int] = {}
     for t in workload.tasks:
-        g = t.graph()
-        for name in nx.topological_sort(g):
-            mid = mat_id(t.name, name)
-            if mid not in placement:
-                continue
-            dev = placement[mid]
-            m = t.mat(name)
-            earliest = 0
-            for pred in g.predecessors(name):
-                pid = mat_id(t.name, pred)
-                if placement.get(pid) == dev:
-                    earliest = max(earliest, stages[pid] + t.mat(pred).stages)
-            start = book.first_fit(dev, m, earliest)
-            if start is None:
-                limit = topology.device(dev).profile.stages
-                why = "stages" if earliest + m.stages > limit else "per-stage SRAM/TCAM/entries"
-                raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})",
-                                    device=dev)
-            book.charge(dev, start, m)
-            stages[mid] = start
+        stages.update(pack_task_stages(book, t, placement))
     return stages
 
 
