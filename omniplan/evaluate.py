@@ -32,7 +32,7 @@ import networkx as nx
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan
 from omniplan.topology import Topology
-from omniplan.walk import TaskWalk, off_path, task_walk, walk_latency_ns
+from omniplan.walk import TaskWalk, arc_loads, off_path, task_walk, walk_latency_ns
 from omniplan.workload import Workload, mat_id
 
 
@@ -123,10 +123,8 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
         task_latency[t.name] = walk_latency_ns(topology, w.devices) / 1000.0
         hops += w.hops
         coord_bits += w.cross_bits
-        for i, (u, v) in enumerate(zip(w.devices, w.devices[1:])):
-            bits = t.packet_bits + w.meta_bits[i]
-            if bits:
-                arc_load[(u, v)] += t.rate_mpps * bits
+        for arc, mbps in arc_loads(t, w.devices, w.meta_bits):
+            arc_load[arc] += mbps
         phv_peak += max(p / topology.device(d).profile.phv_bits for d, p in zip(w.devices, w.phv_bits))
 
     max_util = 0.0

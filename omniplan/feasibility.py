@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from omniplan.plan import Plan, stage_demand
 from omniplan.topology import Topology
-from omniplan.walk import task_walk
+from omniplan.walk import arc_loads, task_walk
 from omniplan.workload import Workload, mat_id
 
 
@@ -104,8 +104,8 @@ def check_plan(plan: Plan, workload: Workload, topology: Topology, *, require_al
         if broken:
             out.append(Violation("routing", f"task {t.name}: walk step {broken[0]}-{broken[1]} is not a link"))
             continue
-        for i, (u, v) in enumerate(zip(w.devices, w.devices[1:])):
-            load[(u, v)] += t.rate_mpps * (t.packet_bits + w.meta_bits[i])
+        for arc, mbps in arc_loads(t, w.devices, w.meta_bits):
+            load[arc] += mbps
         for dev, bits in zip(w.devices, w.phv_bits):
             cap = devices[dev].profile.phv_bits
             if bits > cap:

@@ -26,7 +26,7 @@ The evaluator, the feasibility checker, the fast experts and the MIP all use thi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 from omniplan.topology import Topology
 from omniplan.workload import Task, mat_id, walk_id
@@ -140,6 +140,16 @@ def crossing_bits(task: Task, assignment: Mapping[str, str]) -> int:
     placement = {mat_id(task.name, n): d for n, d in assignment.items()}
     stops = default_stops(task, placement)
     return task_walk(task, placement, {walk_id(task.name): stops}, lambda a, b: [a, b]).cross_bits
+
+
+def arc_loads(task: Task, devices: Sequence[str], meta_bits: Sequence[int]) -> Iterator[tuple[tuple[str, str], float]]:
+    """Mbit/s each link of a walk carries: the task's packets plus the metadata crossing that link
+    (``meta_bits[i]`` on the i-th link), at the task's packet rate. The walk model's one load rule,
+    shared by the evaluator, the checker and the experts; links that carry nothing are left out."""
+    for i, arc in enumerate(zip(devices, devices[1:])):
+        bits = task.packet_bits + meta_bits[i]
+        if bits:
+            yield arc, task.rate_mpps * bits
 
 
 def walk_latency_ns(topology: Topology, devices: list[str]) -> float:

@@ -25,7 +25,7 @@ from typing import Mapping
 
 from omniplan.plan import walk_routes
 from omniplan.topology import Topology
-from omniplan.walk import default_stops, task_walk, walk_latency_ns
+from omniplan.walk import arc_loads, default_stops, task_walk, walk_latency_ns
 from omniplan.workload import Task, Workload, mat_id, walk_id
 
 from experts.heuristics.ledger import TopologyCache
@@ -79,10 +79,8 @@ def candidates(task: Task, placement: Mapping[str, str], topology: Topology, cac
                 continue
             meta = w.meta_bits
         load: dict[Arc, float] = {}
-        for i, arc in enumerate(zip(walk, walk[1:])):
-            bits = task.packet_bits + meta[i]
-            if bits:
-                load[arc] = load.get(arc, 0.0) + task.rate_mpps * bits
+        for arc, mbps in arc_loads(task, walk, meta):
+            load[arc] = load.get(arc, 0.0) + mbps
         out.append(Candidate(key, load, walk_latency_ns(topology, walk)))
     out[1:] = sorted(out[1:], key=lambda c: c.latency_ns)
     return out
