@@ -39,6 +39,7 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 from experts.milp_paths import RESOLUTION, UTIL_UNITS, PathModel, _add_segments
+from experts.stage_schedule import device_jobs, schedule_device, schedule_stages
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan, StageBook, StageOverflow, pack_task_stages
 from omniplan.workload import Task, mat_id, walk_id
@@ -88,8 +89,13 @@ class PoweredSetRelaxation:
         prof = {d.name: d.profile for d in topo.devices}
         self.devices = [d.name for d in topo.devices]
 
+        exact = pm.exact_objective
+
         def coef(var_index: int | None) -> float:
-            return 0.0 if var_index is None else obj.get(var_index, 0) / RESOLUTION
+            # the unrounded coefficients: the bound is then the exact model's, not the rounded one's
+            if var_index is None:
+                return 0.0
+            return exact[var_index] if var_index in exact else obj.get(var_index, 0) / RESOLUTION
 
         # the full model's own objective coefficients, so the relaxation prices every term alike
         self.used = {d: h.addVariable(lb=0, ub=1, obj=coef(pm.used[d]), type=integer) for d in self.devices}
@@ -219,6 +225,28 @@ def _place_task(book: StageBook, task: Task, walk: list[str], powered: set[str])
     return spot
 
 
+def _repacked(pm: PathModel, scratch: StageBook, placement: Mapping[str, str], task: Task, walk: list[str],
+              powered: set[str]) -> tuple[str, dict[str, int]] | None:
+    """Task ``task`` whole on the powered switch of ``walk`` where the MATs it already holds and
+    the task's together get the earliest-ending schedule of ``schedule_device``: (switch, new
+    stages of all its MATs), or None. WHY: first-fit charges tasks one by one and fragments a
+    switch's stages; the switch often still takes the task when everything on it is re-packed
+    tail-first (measured: the relaxation's own powered set on Abilene[8] seed 1 built no plan
+    without this)."""
+    best = None
+    for d in dict.fromkeys(w for w in walk if w in powered):
+        trial = {m: dd for m, dd in placement.items() if dd == d}
+        trial.update({mat_id(task.name, m.name): d for m in task.mats})
+        starts = schedule_device(scratch, d, device_jobs(pm.workload, trial).get(d, []))
+        if starts is None:
+            continue
+        mats = pm.workload.mats()
+        end = max(s + mats[m].stages for m, s in starts.items())
+        if best is None or end < best[0]:
+            best = (end, d, starts)
+    return None if best is None else (best[1], best[2])
+
+
 def _keep(book: StageBook, task: Task, walk: list[str], placement: Mapping[str, str]) -> dict[str, tuple[str, int]] | None:
     """Task ``task`` as ``placement`` has it, first-fit stages, when every MAT packs (else nothing charged)."""
     hosts = [placement.get(mat_id(task.name, m.name)) for m in task.mats]
@@ -259,18 +287,21 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
                    placement_hint: Mapping[str, str] | None = None) -> Plan | None:
     """A full plan on the ``powered`` switches along ``walks`` (task -> walk), or None.
 
-    Tasks in workload order, so ``assign_stages`` (which the MIP uses on its solutions) gives the
-    same stages; a task that fits no powered switch of its walk tries its other candidate walks,
-    cheapest first (by the model's latency and hops coefficients). With ``placement_hint`` (MAT id
+    Tasks in workload order, each charged first-fit while it is placed; the finished plan's stages
+    are then re-packed by ``schedule_stages`` (which the MIP uses on its solutions too). A task
+    that fits no powered switch of its walk tries its other candidate walks, cheapest first (by
+    the model's latency and hops coefficients). With ``placement_hint`` (MAT id
     -> device, e.g. a solver plan whose stages do not pack), each task keeps that placement when
     it packs and is re-placed as above only when it does not: a repair, not a new plan.
     """
     on = set(powered)
     book = StageBook(pm.topology)
+    scratch = StageBook(pm.topology)
     placement: dict[str, str] = {}
     stages: dict[str, int] = {}
     routes: dict[str, list[str]] = {}
     obj = pm.model.objective
+    mats = pm.workload.mats()
     for t in pm.workload.tasks:
         cands = pm.cands[t.name]
         first = walks.get(t.name)
@@ -284,12 +315,30 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
                 if spot is not None:
                     break
         if spot is None:
-            return None
-        for name, (d, s) in spot.items():
+            moved = None
+            for k in order:
+                moved = _repacked(pm, scratch, placement, t, cands[k], on)
+                if moved is not None:
+                    break
+            if moved is None:
+                return None
+            # the task whole on a switch whose MATs are then re-scheduled tail-first: rebuild the
+            # book from the new stages
+            device, starts = moved
+            for mid, start in starts.items():
+                placement[mid], stages[mid] = device, start
+            book = StageBook(pm.topology)
+            for mid, start in stages.items():
+                book.charge(placement[mid], start, mats[mid])
+            routes[walk_id(t.name)] = list(cands[k])
+            continue
+        for name, (d, start) in spot.items():
             placement[mat_id(t.name, name)] = d
-            stages[mat_id(t.name, name)] = s
+            stages[mat_id(t.name, name)] = start
         routes[walk_id(t.name)] = list(cands[k])
-    plan = Plan(placement=placement, stages=stages, routes=routes, expert=expert)
+    # the same placement, its stages re-packed per device (never ending later than first-fit's)
+    plan = Plan(placement=placement, stages=schedule_stages(pm.workload, pm.topology, placement), routes=routes,
+                expert=expert)
     _add_segments(pm.workload, pm.topology, plan)
     return plan
 
@@ -300,9 +349,9 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
     Each powered set is tried as it is and with one more switch (the relaxation's capacity is
     fluid, so a set it fills to the brim often needs a detour or one more switch in a real plan;
     measured on Abilene[8] / 60 tasks the best plans power 4-5 switches where the relaxation
-    powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator, one report per
-    solve). The bound is the first solve's: later solves only exclude powered sets already tried,
-    which does not bound the full problem.
+    powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator and the plan
+    built on the first solve's powered set, one report per solve). The bound is the first solve's:
+    later solves only exclude powered sets already tried, which does not bound the full problem.
     """
     from omniplan.evaluate import evaluate
 
@@ -342,5 +391,10 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
                                         for d in relax.devices if d not in sol.powered
                                         if time.perf_counter() - t0 < time_budget_s)
         relax.exclude(sol.powered)
+    first = next((p for _c, p in plans if reports and frozenset(p.placement.values()) == frozenset(reports[0]["powered"])), None)
     plans.sort(key=lambda cp: cp[0])
-    return bound, [p for _c, p in plans[:keep]], reports
+    kept = [p for _c, p in plans[:keep]]
+    if first is not None and first not in kept:
+        # the relaxation's own best set: the relax-and-fix round starts from this plan
+        kept.append(first)
+    return bound, kept, reports
