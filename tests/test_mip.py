@@ -427,3 +427,47 @@ def test_window_rows_reject_a_pooled_fit_no_schedule_packs():
     pm.add_window_cuts(model, ["s1"])
     _complete_hint(model, first_var, first_row)
     assert any(c.name.startswith("window e1 1") for c in model.violated(model.hint))
+
+
+def _vote_task_case():
+    """Two 3-stage switches with two TCAM slots per stage; one task of four feature tables feeding
+    a vote. Whole on a switch it needs 3 stages (the vote after the features), though the pooled
+    stage rows see 4 TCAM slots' worth in 2 stages."""
+    prof = DeviceProfile(name="two-slot", stages=3, sram_bits_per_stage=1000, tcam_bits_per_stage=2, phv_bits=256,
+                         stage_latency_ns=40, hop_latency_ns=400, idle_power_w=10.0, power_per_stage_w=6.0)
+    topo = line(2, profile=prof)
+    feats = tuple(MAT(f"f{i}", 10, tcam_bits=1, phv_bits=8) for i in range(4))
+    task = Task("t", "rf", feats + (MAT("vote", 10, phv_bits=8),), tuple(Dependency(f.name, "vote", 8) for f in feats),
+                ingress="s1", egress="s2", dispatch_sram_bits=10, packet_bytes=100)
+    return Workload((task,)), topo
+
+
+@pytest.mark.parametrize("weights", WEIGHT_VECTORS, ids=lambda w: ",".join(f"{x:g}" for x in w))
+@pytest.mark.parametrize("case", ["line_case", "star_case", "vote"])
+def test_windowed_relaxation_bound_is_below_every_packable_plan(case, weights, request):
+    # The relaxation with stage-window rows stays a valid bound against every placement that any
+    # stage schedule packs (exhaustive, not the schedulers under test), priced by the evaluator.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    pm = build_path_model(wl, topo, weights)
+    bound = PoweredSetRelaxation(pm, windows=True).solve(10.0).bound
+    scales = _scales(wl, topo)
+    costs = [scales.cost(evaluate(plan, wl, topo).objectives, weights) for plan in _packable_plans(wl, topo)]
+    assert costs and bound <= min(costs) + 1e-5
+
+
+def test_windowed_relaxation_sees_the_vote_stage():
+    # Power alone: the plain relaxation powers one switch for 2 stages (4 TCAM slots for 4 tables);
+    # with the window rows it knows the vote takes a third stage (or a second switch), which is
+    # what the best packable plan pays - the bound rises to the brute-force optimum.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo = _vote_task_case()
+    weights = _w(power=1)
+    pm = build_path_model(wl, topo, weights)
+    plain = PoweredSetRelaxation(pm).solve(10.0).bound
+    windowed = PoweredSetRelaxation(pm, windows=True).solve(10.0).bound
+    best = min(_scales(wl, topo).cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
+    assert plain < windowed - 1e-4
+    assert windowed == pytest.approx(best, abs=1e-5)
