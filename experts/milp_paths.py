@@ -259,7 +259,8 @@ class PathModel:
         last: so per device and per-stage resource (SRAM, TCAM, entries), the load of such MATs is
         at most ``se - 1`` (resp. ``se - 2``) stages' capacity. Booleans ``e1[v,d]`` / ``e2[v,d]``
         / ``b[v,d]`` are forced to 1 when those chains are on the device (a packable plan sets
-        them exactly, so no packable plan is cut off).
+        them exactly, so no packable plan is cut off). ``kinds`` picks the ``e2`` and ``b`` rows;
+        the ``e1`` rows (which they build on) are always added.
 
         WHY: the pooled rows (``se x per-stage capacity >= load``) let CP-SAT fill a switch's
         stages to the brim with whole tasks - on Abilene[8] / 60 tasks the relax-and-fix round's
