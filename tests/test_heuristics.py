@@ -209,6 +209,27 @@ def test_deep_chain_is_split_not_rejected():
         assert len(plan.devices_of(w, "deep")) == 2
 
 
+def test_whole_placement_that_does_not_pack_leaves_the_stages_untouched():
+    # The engine's stage packing used to charge MATs as it went and return None at the first that
+    # fitted nowhere, leaving the task half-packed in the device's stages for the caller to undo.
+    from experts.heuristics.engine import Placer
+    from omniplan.plan import StageOverflow
+    from omniplan.workload import Dependency
+
+    topo = line(2)
+    mats = tuple(MAT(f"m{i}", sram_bits=1024, stages=4, phv_bits=8) for i in range(4))  # 16 stages > 12
+    deps = tuple(Dependency(f"m{i}", f"m{i + 1}", 8) for i in range(3))
+    w = Workload((Task("deep", "other", mats, deps, ingress="s1"),))
+    placer = Placer(PlanRequest(w, topo), "test")
+    (prof,) = placer.profiles
+    assert placer.whole_problem(prof, "s1") == "stages"
+    before = [list(u) for u in placer.ledger.book.use["s1"]]
+    with pytest.raises(StageOverflow, match="s1"):
+        placer.place_whole(prof, "s1")
+    assert placer.ledger.book.use["s1"] == before
+    assert placer.placement == {} and placer.stages == {}
+
+
 def test_diagnose_aggregates():
     topo = load_topology("abilene")
     assert diagnose(workload_for(topo, 30, 1), topo) == []
