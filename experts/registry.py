@@ -118,7 +118,8 @@ def get(name: str) -> Expert:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown expert {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
+        listed = ", ".join(n + (" (paper baseline)" if e.kind == "baseline" else "") for n, e in sorted(_REGISTRY.items()))
+        raise KeyError(f"unknown expert {name!r}; registered: {listed}") from None
 
 
 def all_experts() -> list[Expert]:
