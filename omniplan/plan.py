@@ -174,14 +174,16 @@ def pack_whole_task(book: StageBook, task: Task, device: str, order: Sequence[st
     """``pack_task_stages`` for the whole task on one ``device``, keyed by MAT name; None (nothing
     charged) when it does not fit - the question the fast experts ask of every candidate device."""
     try:
-        return _first_fit(book, task, dict.fromkeys((m.name for m in task.mats), device), order)
+        return _first_fit(book, task, device, order)
     except StageOverflow:
         return None
 
 
-def _first_fit(book: StageBook, task: Task, device_of: Mapping[str, str], order: Sequence[str] | None) -> dict[str, int]:
+def _first_fit(book: StageBook, task: Task, device_of: Mapping[str, str] | str, order: Sequence[str] | None) -> dict[str, int]:
     """The one first-fit stage rule (see pack_task_stages), keyed by MAT name; rolls back and
-    raises StageOverflow when a MAT fits no stage."""
+    raises StageOverflow when a MAT fits no stage. ``device_of`` maps MAT names to devices, or is
+    the one device of the whole task (the fast experts' hot path: no per-MAT device look-ups)."""
+    whole = isinstance(device_of, str)
     if order is None:
         order = list(nx.topological_sort(task.graph()))
     preds = task.order_and_preds[1]
@@ -189,11 +191,11 @@ def _first_fit(book: StageBook, task: Task, device_of: Mapping[str, str], order:
     starts: dict[str, int] = {}
     mark = book.mark()
     for name in order:
-        dev = device_of.get(name)
+        dev = device_of if whole else device_of.get(name)
         if dev is None:
             continue
         m = mats[name]
-        earliest = max((starts[p] + mats[p].stages for p in preds[name] if device_of.get(p) == dev), default=0)
+        earliest = max((starts[p] + mats[p].stages for p in preds[name] if whole or device_of.get(p) == dev), default=0)
         start = book.first_fit(dev, m, earliest)
         if start is None:
             book.rollback(mark)
