@@ -70,15 +70,20 @@ def _solver_fn(solver: Expert | Solve | None) -> tuple[Solve, str]:
 
 # --------------------------------------------------------------------------- one configuration run
 
-#: Fast experts tried, in order, for the first warm start of the weighted MIP.
-WARM_START_EXPERTS = ("drl-latency", "latency-greedy", "drl-hops")
+def activated_warm_start(request: PlanRequest, intent: Sequence[float]) -> Plan | None:
+    """The warm start Algorithm 1 gives the MIP expert for this intent: the plan of the first fast
+    expert, in the activation's cosine-similarity order, that places everything feasibly.
 
-
-def _fast_warm_start(request: PlanRequest) -> Plan | None:
-    """A fast expert's feasible plan to warm-start CP-SAT with (as expert activation does)."""
+    WHY this start (paper section 5: the mixed branch activates the best-cosine fast expert and
+    "can leverage the output decisions of a fast expert to initialize decision variables in the
+    ... MIP solver"): configuring the weights on re-plans from another start tunes them for a
+    search the activated MIP never runs. It used to be a latency expert whatever the intent; on
+    Abilene / 60 tasks the bandwidth intent's activated expert is ``bandwidth-aware``.
+    """
     from experts import registry
+    from experts.activation import select_experts
 
-    for name in WARM_START_EXPERTS:
+    for name in select_experts(Preference.from_list([float(x) for x in intent])).fast:
         try:
             plan = registry.get(name).solve(request)
         except (KeyError, OmniPlanError):
@@ -86,7 +91,6 @@ def _fast_warm_start(request: PlanRequest) -> Plan | None:
         if not check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial):
             return plan
     return None
-
 
 
 @dataclass
@@ -105,6 +109,12 @@ class EpochRecord:
     active: list[bool]
     solve_time_s: float
     note: str = ""
+    #: The solver's own verdict on this epoch's plan for its weights: status and the distance to its
+    #: best bound in normalised units (``plan.info``). WHY recorded: under a work limit a re-plan may
+    #: stop short of its weights' optimum, and a metric that moves between epochs is then the
+    #: search's doing as much as the weights'.
+    status: str = ""
+    gap: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -172,12 +182,12 @@ class ConfigSession:
         self.active = self.intent > 0
         self.last_weighted = np.zeros(M)
         self.epoch = -1
-        #: Warm start of every re-plan: the caller's, else a fast expert's, and the same one in every
+        #: Warm start of every re-plan: the caller's, else Algorithm 1's fast expert's, the same in every
         #: epoch. WHY fixed: seeding epoch t from epoch t-1's plan lets the solver's search accumulate
         #: across epochs, so the plan changes even when the weights barely do (measured: Table 7 used
         #: to move 16 % in throughput on a 0.003 weight change). With one start and a work limit
         #: (``request.work_limit``) the plan of an epoch is a function of its weights alone.
-        self.warm: Plan | None = request.warm_start or _fast_warm_start(request)
+        self.warm: Plan | None = request.warm_start or activated_warm_start(request, self.intent)
 
         base = self._run(w_init)
         if base[0] is None:
@@ -216,6 +226,8 @@ class ConfigSession:
             epoch=epoch, weights=[float(x) for x in w], objectives=dict(objectives), reward=reward, mu=mu,
             score=score, violations=violations, lr=lr, active=[bool(a) for a in self.active], solve_time_s=elapsed,
             note=note if not detail else f"{note} {detail}".strip(),
+            status=str((plan.info or {}).get("status", "")) if plan is not None else "",
+            gap=(plan.info or {}).get("gap_normalised") if plan is not None else None,
         )
         self.history.append(rec)
         self.plans[epoch] = plan

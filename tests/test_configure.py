@@ -261,11 +261,11 @@ def test_epochs_replan_from_one_start_and_replay_identically():
     weights again from scratch (``replay``) gives exactly the recorded plan metrics."""
     from dataclasses import replace
 
-    from experts.configure import _fast_warm_start, configure_weights, replay
+    from experts.configure import activated_warm_start, configure_weights, replay
     from experts.registry import get
 
     request = replace(_tiny_request(), time_limit_s=30.0, work_limit=0.5)
-    request = replace(request, warm_start=_fast_warm_start(request))
+    request = replace(request, warm_start=activated_warm_start(request))
     starts = []
 
     def recording_solve(req):  # the real CP-SAT expert; only records which start it was given
