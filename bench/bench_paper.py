@@ -277,20 +277,22 @@ def table7(args, prefs) -> list[dict]:
                      "solve_s": time.perf_counter() - t0, "note": "Table 13 weights, no agent"})
     _t7_print(args, rows, "the paper's Table 13 weights (no agent)", "")
     for start_label, start in (("intent", None), ("paper T13", _w(**{k: v[0] for k, v in PAPER_T13.items()}))):
-        rows += _t7_configure(args, req, pref, start_label, start)
+        # --quick replays the first run only (a replay costs as much as the run; tests cover the rest)
+        rows += _t7_configure(args, req, pref, start_label, start, replayed=not args.quick or start is None)
     return rows
 
 
-def _t7_configure(args, req: PlanRequest, pref: Preference, label: str, start) -> list[dict]:
-    """One configuration run with its replay, printed beside the paper's Table 7."""
+def _t7_configure(args, req: PlanRequest, pref: Preference, label: str, start, replayed: bool = True) -> list[dict]:
+    """One configuration run (and its replay), printed beside the paper's Table 7."""
     from experts.configure import configure_weights, replay
 
     res = configure_weights(pref, req, epochs=args.t7_epochs, start_weights=start)
-    again = replay(res, req)
+    again = replay(res, req) if replayed else [None] * len(res.history)
     bw = min(l.bandwidth_gbps for l in req.topology.links)
     rows = []
     for rec, rep in zip(res.history, again):
-        same = bool(rep) and all(abs(rep[k] - rec.objectives.get(k, float("nan"))) <= 1e-9 for k in OBJECTIVES)
+        same = None if rep is None else bool(rep) and all(abs(rep[k] - rec.objectives.get(k, float("nan"))) <= 1e-9
+                                                          for k in OBJECTIVES)
         rows.append({"start": label, "epoch": rec.epoch, **{f"w_{k}": rec.weights[OBJECTIVES.index(k)] for k in PAPER_T13},
                      "lr": rec.lr, "score": rec.score, "sram_pct": rec.objectives.get("resources"),
                      "latency_ms": (rec.objectives.get("latency") or 0) / 1000.0,
@@ -307,20 +309,21 @@ def _t7_print(args, rows: list[dict], what: str, tail: str) -> None:
     """Our epochs beside the paper's (Table 7 metrics, Table 13 weights), ratio ours / paper.
     Our epoch -1 (the start weights) sits beside the paper's epoch 0, like our epoch 0."""
     t = Table(title=f"Table 7, {what}: Internet2, {args.t7_tasks} tasks, CP-SAT work {args.t7_work:g} per re-plan{tail}")
-    for c in ("epoch", "w thpt (paper)", "w lat (paper)", "w SRAM (paper)", "lr", "SRAM %", "paper", "ratio",
-              "latency ms", "paper", "ratio", "thpt Gbps", "paper", "ratio", "score", "status gap", "replay", "s"):
-        t.add_column(c)
+    for c in ("epoch", "w thpt/lat/SRAM", "paper T13", "lr", "SRAM %", "paper", "ratio", "latency ms", "paper", "ratio",
+              "thpt Gbps", "paper", "ratio", "score", "status", "gap", "replay", "s"):
+        t.add_column(c, no_wrap=True)
     for r in rows:
         i = max(0, min(r["epoch"], len(PAPER_T7["thpt Gbps"]) - 1))  # the paper's 6 & 7 share a column
         paper = {k: v[i] for k, v in PAPER_T7.items()}
-        wcol = [f"{fmt(r.get(f'w_{k}'), '.3f')} ({PAPER_T13[k][min(max(r['epoch'], 0), 10)]:.3f})" for k in PAPER_T13]
-        replay = "-" if "replay_same" not in r else ("same" if r["replay_same"] else
+        ours_w = "/".join(fmt(r.get(f"w_{k}"), ".3f") for k in PAPER_T13)
+        paper_w = "/".join(f"{PAPER_T13[k][min(max(r['epoch'], 0), 10)]:.3f}" for k in PAPER_T13)
+        replay = "-" if r.get("replay_same") is None else ("same" if r["replay_same"] else
                                                       f"DIFFERS ({fmt(r['replay_thpt_gbps'], '.3f')})")
-        t.add_row(str(r["epoch"]), *wcol, fmt(r.get("lr"), "+.2f"),
+        t.add_row(str(r["epoch"]), ours_w, paper_w, fmt(r.get("lr"), "+.2f"),
                   fmt(r.get("sram_pct"), ".3f"), fmt(paper["SRAM %"], ".1f"), ratio(r.get("sram_pct"), paper["SRAM %"]),
                   fmt(r.get("latency_ms"), ".3f"), fmt(paper["latency ms"], ".0f"), ratio(r.get("latency_ms"), paper["latency ms"]),
                   fmt(r.get("thpt_gbps"), ".3f"), fmt(paper["thpt Gbps"], ".1f"), ratio(r.get("thpt_gbps"), paper["thpt Gbps"]),
-                  fmt(r.get("score"), "+.4f"), f"{r.get('status') or r.get('error', '')} {fmt(r.get('gap'), '.4f')}",
+                  fmt(r.get("score"), "+.4f"), (r.get("status") or r.get("error", ""))[:12], fmt(r.get("gap"), ".4f"),
                   replay, fmt(r.get("solve_s"), ".1f"))
     console.print(t)
 
