@@ -8,6 +8,20 @@ the plan with ``omniplan.evaluate`` and ``omniplan.feasibility`` and rewards the
 Equal initial weights are broken by a seeded perturbation (eq. 9); when an update changes no weight
 by more than 0.01 the dominant weight is fixed and the rest is refined recursively (appendix 11.2).
 
+Against the paper (section 6 and appendix 11.2, 11.5), besides the reward (experts/config_reward.py):
+
+* state: eq. 4 writes S_t = <s_t>, the current weights; the prose says it "integrates the current
+  weight configuration with the intent score". Ours holds both, plus which weights are still being
+  refined and the last intent-weighted improvement (``ConfigSession.observation``).
+* the expert's objective: eq. 10 is min sum_i omega_i C_i on raw metrics, and section 6 motivates the
+  agent by exactly that ("solvers cannot normalize performance metrics"). Our MIP expert minimises
+  sum_i omega_i (C_i - lo_i) / span_i with instance bounds (experts/milp_paths.py), shared with
+  activation and the baselines, so the intent's own weights are already in comparable units and the
+  agent has less scale to correct than the paper's. Not changed here: it is the MIP expert's design.
+* re-plans: every epoch is warm-started from the plan Algorithm 1 would hand the MIP for this intent
+  (``activated_warm_start``, section 5) and, with ``PlanRequest.work_limit``, solved within a fixed
+  deterministic work budget, so each epoch's plan is a function of its weights (``replay``).
+
 ``configure_weights`` runs the shipped policy (``experts/models/config_ppo.zip``) and returns the
 best configuration it met; ``configure`` is the ``(preference, request) -> weights`` hook that
 expert activation calls. Retrain with ``python -m experts.train_drl config``.
