@@ -86,7 +86,7 @@ T7_TASKS = 60
 PAPER_T7 = {"SRAM %": (42.6, 42.4, 42.6, 42.5, 42.4, 42.8, 42.4), "latency ms": (691, 310, 310, 509, 255, 314, 258),
             "thpt Gbps": (3.0, 9.0, 9.0, 6.0, 7.0, 9.0, 9.0)}
 #: CP-SAT deterministic work per Table 7 re-plan (quick / full). On Abilene / 60 tasks from the
-#: bandwidth-aware start, work 1 and 3 gave the same plans for 4 of 5 weight vectors (4-10 s each on
+#: bandwidth-aware start, work 1 and 3 gave the same metrics for 3 of 5 weight vectors (3-10 s each on
 #: the shared 2 cores); a 30-unit solve (about 70 s) finds better plans for some weights (README).
 T7_WORK_QUICK = 2.0
 T7_WORK_FULL = 6.0
