@@ -90,6 +90,8 @@ PAPER_T7 = {"SRAM %": (42.6, 42.4, 42.6, 42.5, 42.4, 42.8, 42.4), "latency ms": 
 #: the shared 2 cores); a 30-unit solve (about 70 s) finds better plans for some weights (README).
 T7_WORK_QUICK = 2.0
 T7_WORK_FULL = 6.0
+#: Table 13 epochs also solved under eq. 10's raw objective (the first, the first move, the optimum).
+T7_RAW_EPOCHS = (0, 1, 6)
 #: The paper's appendix Table 13: the weights its agent set in epochs 0-10 (the other objectives 0).
 PAPER_T13 = {"throughput": (0.6450, 0.4762, 0.3959, 0.3617, 0.3727, 0.3882, 0.3882, 0.3882, 0.3882, 0.3882, 0.3882),
              "latency": (0.1775, 0.2619, 0.3020, 0.3191, 0.3136, 0.3059, 0.3907, 0.3907, 0.3907, 0.3907, 0.3907),
@@ -242,13 +244,13 @@ def table7(args, prefs) -> list[dict]:
     deterministic CP-SAT solve (``work_limit``) from Algorithm 1's warm start for the intent:
 
     1. the paper's own per-epoch weights (Table 13, epochs 0-6) solved on our model, no agent: what
-       our model and solver make of exactly the weights the paper's agent chose;
+       our model and solver make of exactly the weights the paper's agent chose; then epochs 0, 1
+       and 6 again under eq. 10 literally (raw metrics in the paper's units, not our normalised ones);
     2. the agent from the translated intent's weights;
     3. the agent from the paper's epoch-0 weights (0.6450 / 0.1775 / 0.1775).
     Runs 2-3 are replayed (each epoch's weights solved again from scratch) to show that the plan of
     an epoch is its weights' doing. Each metric is printed beside the paper's Table 7 with the ratio.
     """
-    from experts.config_reward import intent_score
     from experts.configure import activated_warm_start, intent_vector
 
     topo = load_topology("abilene")
@@ -259,26 +261,62 @@ def table7(args, prefs) -> list[dict]:
     req = replace(req, warm_start=activated_warm_start(req, s))
     console.print(f"Table 7: {args.t7_tasks} tasks, warm start {req.warm_start.expert if req.warm_start else None} "
                   f"(Algorithm 1's fast expert for {pref.as_dict()}), CP-SAT work {args.t7_work:g} per re-plan")
+    rows = _t7_fixed(req, s, "paper weights", range(len(PAPER_T7["thpt Gbps"])), lambda i, _spans: _paper_w(i),
+                     "Table 13 weights, no agent")
+    _t7_print(args, rows, "the paper's Table 13 weights (no agent)", "")
+    # eq. 10 literally: the same weights on the raw metrics in the paper's units (ms, Gbps, SRAM %).
+    # sum_i w_i C_i = sum_i (w_i span_i) n_i + const with n_i our normalised objectives, so the raw
+    # objective is our expert's with weights w_i * span_i (spans from the MIP's own path_scales).
+    spans = {k: rows[0][f"span_{k}"] for k in ("latency_ms", "thpt_gbps", "sram_pct")} if "span_sram_pct" in rows[0] else None
+    if spans:
+        raw = _t7_fixed(req, s, "eq. 10 raw", T7_RAW_EPOCHS, lambda i, sp: _raw_w(_paper_w(i), sp),
+                        "Table 13 weights on raw ms / Gbps / SRAM % (eq. 10)", spans)
+        _t7_print(args, raw, "the paper's Table 13 weights on raw metrics, eq. 10 (no agent)",
+                  f"; spans {spans['latency_ms']:.3f} ms, {spans['thpt_gbps']:.3f} Gbps, {spans['sram_pct']:.3f} % SRAM")
+        rows += raw
+    for start_label, start in (("intent", None), ("paper T13", _w(**{k: v[0] for k, v in PAPER_T13.items()}))):
+        # --quick replays the first run only (a replay costs as much as the run; tests cover the rest)
+        rows += _t7_configure(args, req, pref, start_label, start, replayed=not args.quick or start is None)
+    return rows
+
+
+def _paper_w(epoch: int) -> list[float]:
+    return _w(**{k: v[epoch] for k, v in PAPER_T13.items()})
+
+
+def _raw_w(w: list[float], spans: dict) -> list[float]:
+    """Our expert's weights equivalent to eq. 10's raw sum_i w_i C_i in the paper's units."""
+    unit = {"latency": spans["latency_ms"], "throughput": spans["thpt_gbps"], "resources": spans["sram_pct"]}
+    return [v * unit.get(o, 0.0) for o, v in zip(OBJECTIVES, w)]
+
+
+def _t7_fixed(req: PlanRequest, s, label: str, epochs, weights_of, note: str, spans: dict | None = None) -> list[dict]:
+    """Fixed per-epoch weights (no agent) solved like the agent's epochs; rows with the paper's weights
+    shown, the score against the first row, and (first row) the MIP's objective spans in paper units."""
+    from experts.config_reward import intent_score
+
     rows: list[dict] = []
     base = None
-    for i in range(len(PAPER_T7["thpt Gbps"])):
-        w = _w(**{k: v[i] for k, v in PAPER_T13.items()})
+    bw = min(l.bandwidth_gbps for l in req.topology.links)
+    for i in epochs:
+        w = weights_of(i, spans)
         t0 = time.perf_counter()
         try:
             plan = get("cpsat").solve(replace(req, weights=w))
         except OmniPlanError as exc:
-            rows.append({"start": "paper weights", "epoch": i, "error": str(exc)[:80]})
+            rows.append({"start": label, "epoch": i, "error": str(exc)[:80]})
             continue
-        objectives = evaluate(plan, wl, topo).objectives
+        objectives = evaluate(plan, req.workload, req.topology).objectives
         base = base or dict(objectives)
-        rows.append({"start": "paper weights", "epoch": i, **{f"w_{k}": w[OBJECTIVES.index(k)] for k in PAPER_T13},
-                     "lr": None, **metrics(plan, wl, topo), "score": intent_score(base, objectives, s),
+        span = plan.info["scales"]["span"]
+        total = sum(w)
+        rows.append({"start": label, "epoch": i, **{f"w_{k}": PAPER_T13[k][i] for k in PAPER_T13},
+                     **{f"solver_w_{k}": w[OBJECTIVES.index(k)] / total for k in PAPER_T13},
+                     "lr": None, **metrics(plan, req.workload, req.topology), "score": intent_score(base, objectives, s),
                      "status": plan.info.get("status"), "gap": plan.info.get("gap_normalised"),
-                     "solve_s": time.perf_counter() - t0, "note": "Table 13 weights, no agent"})
-    _t7_print(args, rows, "the paper's Table 13 weights (no agent)", "")
-    for start_label, start in (("intent", None), ("paper T13", _w(**{k: v[0] for k, v in PAPER_T13.items()}))):
-        # --quick replays the first run only (a replay costs as much as the run; tests cover the rest)
-        rows += _t7_configure(args, req, pref, start_label, start, replayed=not args.quick or start is None)
+                     "solve_s": time.perf_counter() - t0, "note": note,
+                     "span_latency_ms": span["latency"] / 1000.0, "span_thpt_gbps": bw * span["throughput"] / 100.0,
+                     "span_sram_pct": span["resources"]})
     return rows
 
 
