@@ -26,7 +26,7 @@ from omniplan.topology import load_topology  # noqa: E402
 
 #: The fast experts to compare: every heuristic activation may pick, plus the DRL latency expert
 #: (the U#3 plan) whose lowest-latency walks set the "before" bottleneck.
-FAST = ("bandwidth-aware", "latency-greedy", "spd-h", "hermes", "consolidate", "coverage-greedy", "drl-latency")
+FAST = ("bandwidth-aware", "latency-greedy", "resource-greedy", "coordination-greedy", "consolidate", "coverage-greedy", "drl-latency")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     plan = solve_mip(PlanRequest(wl, topo, weights=STATIC["Throughput"], time_limit_s=args.mip_time,
-                                 workers=args.workers, warm_start=get("spd-h").solve(PlanRequest(wl, topo))))
+                                 workers=args.workers, warm_start=get("resource-greedy").solve(PlanRequest(wl, topo))))
     rows.append({"method": "cpsat (Throughput weights)", "time_s": time.perf_counter() - t0, **metrics(plan, wl, topo)})
     best = max(r["thpt_gbps"] for r in rows)
     for r in rows:

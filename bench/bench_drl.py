@@ -245,7 +245,7 @@ def main() -> int:
     b = sub.add_parser("experts", help="(b) Exp#12: DRL experts vs heuristics vs cpsat")
     b.add_argument("--tasks", type=int, default=200)
     b.add_argument("--devices", default="8,16,24,32")
-    b.add_argument("--methods", default="drl-hops,drl-latency,latency-greedy,spd-h,coverage-greedy,hermes,cpsat")
+    b.add_argument("--methods", default="drl-hops,drl-latency,latency-greedy,resource-greedy,coverage-greedy,coordination-greedy,cpsat")
     b.add_argument("--mip-time", type=float, default=20.0)
     b.add_argument("--scale", type=float, default=10.0)
     b.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,5 @@
-"""Planning quality and time: SPD-O vs SPEED-H vs Hermes vs OmniPlan (the paper's Exp#2-#4, #6).
+"""Planning quality and time: SPD-O vs our fast experts resource-greedy and coordination-greedy (section 5,
+not the SPD-H and HMS baselines: those are in bench_paper.py) vs OmniPlan (the paper's Exp#2-#4, #6).
 
 Sections (one run, methods side by side, ratios against SPD-O):
 
@@ -53,7 +54,7 @@ from omniplan.workload import Workload, generate_compiled_workload  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 console = Console(width=200)
-FAST = ("spd-h", "hermes")
+FAST = ("resource-greedy", "coordination-greedy")
 
 
 def _w(**kw: float) -> list[float]:
@@ -231,8 +232,8 @@ def section_optimal(args, methods: list[str]) -> list[dict]:
         except OmniPlanError as exc:
             console.print(f"[yellow]{m}: {exc}")
     # (label, weights, warm starts to try); the quick mode skips the cold runs of the SRAM/PHV optima
-    warm_runs = ("spd-h",) if args.quick else (None, "spd-h")
-    configs = [("spd-o weights", SPD_O_WEIGHTS, (None, "spd-h")), ("uniform weights", [1.0] * 7, (None, "spd-h")),
+    warm_runs = ("resource-greedy",) if args.quick else (None, "resource-greedy")
+    configs = [("spd-o weights", SPD_O_WEIGHTS, (None, "resource-greedy")), ("uniform weights", [1.0] * 7, (None, "resource-greedy")),
                ("SRAM optimum", _w(resources=1), warm_runs),
                ("PHV proxy optimum", _w(resources=1, coordination=1, hops=1), warm_runs)]
     with Progress(console=console) as progress:
@@ -315,7 +316,7 @@ MIPSCALE_CASES = (("abilene", 8, 60, 30.0), ("geant2012", None, 100, 60.0), ("Ta
 
 
 def _mipscale_one(topo_name: str, n_devices: int | None, n_tasks: int, limit: float, seed: int) -> dict:
-    """One optimal-channel run (uniform weights, SPD-H warm start); called in a child process so
+    """One optimal-channel run (uniform weights, resource-greedy warm start); called in a child process so
     its peak RSS is its own."""
     import resource
 
@@ -325,7 +326,7 @@ def _mipscale_one(topo_name: str, n_devices: int | None, n_tasks: int, limit: fl
     if n_devices:
         topo = topo.subset(n_devices)
     wl = generate_compiled_workload(n_tasks, seed, [d.name for d in topo.devices])
-    fast = get("spd-h").solve(PlanRequest(wl, topo))
+    fast = get("resource-greedy").solve(PlanRequest(wl, topo))
     t0 = time.perf_counter()
     plan = solve_mip(PlanRequest(wl, topo, weights=[1.0] * 7, time_limit_s=limit, warm_start=fast))
     wall = time.perf_counter() - t0
@@ -359,7 +360,7 @@ def section_mipscale(args) -> list[dict]:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=limit * 4 + 120)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else
                     {"topology": topo_name, "tasks": nt, "error": out.stderr[-200:]})
-    table = Table(title="Optimal channel at scale (uniform weights, SPD-H warm start, CP-SAT 2 workers)")
+    table = Table(title="Optimal channel at scale (uniform weights, resource-greedy warm start, CP-SAT 2 workers)")
     for col in ("topology", "devices", "tasks", "limit s", "wall s", "RSS MB", "status", "objective", "bound",
                 "best start", "vs start", "variables"):
         table.add_column(col)
@@ -426,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         args.devices, args.scale_topology, args.scale_tasks, args.fast_tasks = [8, 16, 24, 32], "geant2012", 60, 100
         args.mip_time, args.opt_time, args.opt_topology, args.opt_tasks, args.opt_devices = 60.0, 30.0, "abilene", 60, 8
         args.highs_cases, args.highs_time = [(4, 10), (8, 20), (8, 60)], 300.0
-    methods = available(["spd-o", "spd-h", "hermes", "omniplan"])
+    methods = available(["spd-o", "resource-greedy", "coordination-greedy", "omniplan"])
     sections = set(args.sections.split(","))
     console.print(f"methods: {', '.join(methods)}; CP-SAT/HiGHS workers={args.workers}; mode={'quick' if args.quick else 'full'}; "
                   f"workload scale {args.scale:g}")

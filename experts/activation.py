@@ -11,7 +11,7 @@ Given a preference (intensities in [0, 1]), s = the preference normalised to sum
   tie-break weight TIE_BREAK_EPS - "no change for no gain"; a ``configure`` hook -
   e.g. the DRL weight tuner in experts/configure.py - may supply others) and warm-started from the
   fast plan (lines 8-12);
-* an all-zero preference ("default"): nothing was asked, so the SPEED heuristic "spd-h" (minimum
+* an all-zero preference ("default"): nothing was asked, so the node-level heuristic "resource-greedy" (minimum
   SRAM and low latency, the same goal as the paper's pre-configured SPD-O solver expert) runs
   alone - a fast, sensible plan instead of an arbitrary MIP weighting.
 
@@ -47,7 +47,7 @@ from omniplan.workload import Workload
 DEFAULT_TAU = 0.9
 MIP_EXPERT = "cpsat"
 #: Runs alone for an all-zero preference (see the module docstring).
-DEFAULT_FAST_EXPERT = "spd-h"
+DEFAULT_FAST_EXPERT = "resource-greedy"
 #: A weighted normalised cost at or below this is "at the instance's lower bound".
 BOUND_EPS = 1e-9
 
@@ -416,6 +416,7 @@ def run_single(
         expert = registry.get(name)
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from None
+    name = expert.name  # a former name resolves to the expert's current one, which the run reports
     weights = preference.normalized()
     notes: list[str] = []
     scorer = _Scorer(workload, topology, weights, notes)

@@ -1,4 +1,4 @@
-"""Reward of the DRL expert configuration (paper eqs. 6-8) and the intent-aware score.
+"""Reward of the DRL expert configuration (paper section 6, eqs. 6-8) and the intent-aware score.
 
 eq. 6  Delta_i = d_i * (Perf_t,i - Perf_t-1,i) / |Perf_t-1,i|       per-objective normalised improvement
 eq. 7  W_i     = s_i * Delta_i                                       weighted by the intent score
@@ -6,10 +6,25 @@ eq. 7  W_i     = s_i * Delta_i                                       weighted by
                  (over the objectives the intent names, see configuration_reward)
 eq. 8  r       = sum_i W_i * [mu > 0] - beta * #violated constraints
 
-The paper writes eq. 7 with the configured weight omega_t,i but explains it as "weight each
-objective's improvement by its corresponding intent score"; we use the intent score (the user's
-normalised preference) because weighting by the weights being tuned would let the agent earn
-reward by moving weight onto whatever objective happened to improve, regardless of the intent.
+Checked against the paper word by word; where the text leaves a choice, ours and why:
+
+* eq. 6, d_i: +1 for throughput and coverage, -1 for the rest (``omniplan.objectives.DIRECTION``), so
+  a positive Delta is always an improvement. Perf_t-1 is the previous epoch's plan (the last one
+  that was solved). The paper leaves |Perf_t-1| = 0 undefined; ``ZERO_FLOOR`` replaces it.
+* eq. 7: the formula writes the configured weight omega_t,i, the prose "weight each objective's
+  improvement by its corresponding intent score" and the symbol list "intent-weighted improvement
+  sample". We use the intent score s (the user's normalised preference, eq. 3): weighting by the
+  weights being tuned would let the agent earn reward by moving weight onto whatever objective
+  happened to improve, regardless of the intent.
+* The HL gate: the paper takes the median over all M = 7 samples. The objectives the intent does
+  not name have weight 0 (Table 13: "the weights of the other optimization objectives equal 0"), so
+  their samples are 0, and with k named objectives (M - k zeros) the median of the 28 Walsh averages
+  is 0 whenever k <= 2, and for k = 3 whenever any named objective does not strictly improve (at most
+  13 of the 28 averages are then positive): the literal gate pays only for Pareto improvements and
+  never for a 1- or 2-objective intent. We take mu over the named objectives, which keeps the
+  paper's stated purpose ("whether performance improves or degrades", robustly) for every intent
+  (tests/test_configure.py::test_reward_on_a_hand_computed_trade_off shows both on one example).
+* eq. 8 as written; beta = 1; a re-plan that finds no plan counts as one violation.
 """
 
 from __future__ import annotations

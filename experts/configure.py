@@ -8,6 +8,20 @@ the plan with ``omniplan.evaluate`` and ``omniplan.feasibility`` and rewards the
 Equal initial weights are broken by a seeded perturbation (eq. 9); when an update changes no weight
 by more than 0.01 the dominant weight is fixed and the rest is refined recursively (appendix 11.2).
 
+Against the paper (section 6 and appendix 11.2, 11.5), besides the reward (experts/config_reward.py):
+
+* state: eq. 4 writes S_t = <s_t>, the current weights; the prose says it "integrates the current
+  weight configuration with the intent score". Ours holds both, plus which weights are still being
+  refined and the last intent-weighted improvement (``ConfigSession.observation``).
+* the expert's objective: eq. 10 is min sum_i omega_i C_i on raw metrics, and section 6 motivates the
+  agent by exactly that ("solvers cannot normalize performance metrics"). Our MIP expert minimises
+  sum_i omega_i (C_i - lo_i) / span_i with instance bounds (experts/milp_paths.py), shared with
+  activation and the baselines, so the intent's own weights are already in comparable units and the
+  agent has less scale to correct than the paper's. Not changed here: it is the MIP expert's design.
+* re-plans: every epoch is warm-started from the plan Algorithm 1 would hand the MIP for this intent
+  (``activated_warm_start``, section 5) and, with ``PlanRequest.work_limit``, solved within a fixed
+  deterministic work budget, so each epoch's plan is a function of its weights (``replay``).
+
 ``configure_weights`` runs the shipped policy (``experts/models/config_ppo.zip``) and returns the
 best configuration it met; ``configure`` is the ``(preference, request) -> weights`` hook that
 expert activation calls. Retrain with ``python -m experts.train_drl config``.
@@ -70,15 +84,20 @@ def _solver_fn(solver: Expert | Solve | None) -> tuple[Solve, str]:
 
 # --------------------------------------------------------------------------- one configuration run
 
-#: Fast experts tried, in order, for the first warm start of the weighted MIP.
-WARM_START_EXPERTS = ("drl-latency", "latency-greedy", "drl-hops")
+def activated_warm_start(request: PlanRequest, intent: Sequence[float]) -> Plan | None:
+    """The warm start Algorithm 1 gives the MIP expert for this intent: the plan of the first fast
+    expert, in the activation's cosine-similarity order, that places everything feasibly.
 
-
-def _fast_warm_start(request: PlanRequest) -> Plan | None:
-    """A fast expert's feasible plan to warm-start CP-SAT with (as expert activation does)."""
+    WHY this start (paper section 5: the mixed branch activates the best-cosine fast expert and
+    "can leverage the output decisions of a fast expert to initialize decision variables in the
+    ... MIP solver"): configuring the weights on re-plans from another start tunes them for a
+    search the activated MIP never runs. It used to be a latency expert whatever the intent; on
+    Abilene / 60 tasks the bandwidth intent's activated expert is ``bandwidth-aware``.
+    """
     from experts import registry
+    from experts.activation import select_experts
 
-    for name in WARM_START_EXPERTS:
+    for name in select_experts(Preference.from_list([float(x) for x in intent])).fast:
         try:
             plan = registry.get(name).solve(request)
         except (KeyError, OmniPlanError):
@@ -86,7 +105,6 @@ def _fast_warm_start(request: PlanRequest) -> Plan | None:
         if not check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial):
             return plan
     return None
-
 
 
 @dataclass
@@ -105,6 +123,12 @@ class EpochRecord:
     active: list[bool]
     solve_time_s: float
     note: str = ""
+    #: The solver's own verdict on this epoch's plan for its weights: status and the distance to its
+    #: best bound in normalised units (``plan.info``). WHY recorded: under a work limit a re-plan may
+    #: stop short of its weights' optimum, and a metric that moves between epochs is then the
+    #: search's doing as much as the weights'.
+    status: str = ""
+    gap: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -172,12 +196,12 @@ class ConfigSession:
         self.active = self.intent > 0
         self.last_weighted = np.zeros(M)
         self.epoch = -1
-        #: Warm start of every re-plan: the caller's, else a fast expert's, and the same one in every
+        #: Warm start of every re-plan: the caller's, else Algorithm 1's fast expert's, the same in every
         #: epoch. WHY fixed: seeding epoch t from epoch t-1's plan lets the solver's search accumulate
         #: across epochs, so the plan changes even when the weights barely do (measured: Table 7 used
         #: to move 16 % in throughput on a 0.003 weight change). With one start and a work limit
         #: (``request.work_limit``) the plan of an epoch is a function of its weights alone.
-        self.warm: Plan | None = request.warm_start or _fast_warm_start(request)
+        self.warm: Plan | None = request.warm_start or activated_warm_start(request, self.intent)
 
         base = self._run(w_init)
         if base[0] is None:
@@ -216,6 +240,8 @@ class ConfigSession:
             epoch=epoch, weights=[float(x) for x in w], objectives=dict(objectives), reward=reward, mu=mu,
             score=score, violations=violations, lr=lr, active=[bool(a) for a in self.active], solve_time_s=elapsed,
             note=note if not detail else f"{note} {detail}".strip(),
+            status=str((plan.info or {}).get("status", "")) if plan is not None else "",
+            gap=(plan.info or {}).get("gap_normalised") if plan is not None else None,
         )
         self.history.append(rec)
         self.plans[epoch] = plan

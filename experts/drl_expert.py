@@ -24,7 +24,7 @@ from experts.drl_scorer import DeviceScorer
 from experts.placement_env import PlacementState, RewardWeights, placement_order
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, InputError
-from omniplan.plan import Plan, StageBook, shortest_routes
+from omniplan.plan import Plan, StageBook, pack_whole_task, shortest_routes
 from omniplan.workload import mat_id
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -99,7 +99,8 @@ def place(request: PlanRequest, scorer: DeviceScorer,
         for row in np.argsort(-scores, kind="stable"):
             if not ok[row]:
                 continue
-            starts = _pack(book, task, state.names[int(row)])
+            # lexicographic topological order: the one the policies' plans were packed in
+            starts = pack_whole_task(book, task, state.names[int(row)], task.order_and_preds[0])
             if starts is not None:
                 chosen = (int(row), starts)
                 break
@@ -115,22 +116,6 @@ def place(request: PlanRequest, scorer: DeviceScorer,
             if stages is not None:
                 stages[mat_id(task.name, m.name)] = starts[m.name]
     return placement, unplaced
-
-
-def _pack(book: StageBook, task, device: str) -> dict[str, int] | None:
-    """First-fit the whole task into ``device``'s stages (charged); None (nothing charged) if it does not fit."""
-    mark = book.mark()
-    order, preds = task.order_and_preds
-    starts: dict[str, int] = {}
-    for name in order:
-        m = task.mat(name)
-        s = book.first_fit(device, m, max((starts[p] + task.mat(p).stages for p in preds[name]), default=0))
-        if s is None:
-            book.rollback(mark)
-            return None
-        book.charge(device, s, m)
-        starts[name] = s
-    return starts
 
 
 def make_solver(name: str):

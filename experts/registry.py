@@ -7,6 +7,7 @@ with the intent's preference vector by cosine similarity.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -50,6 +51,9 @@ class Expert:
     capability: tuple[float, ...]
     solve: Solver
     description: str = ""
+    #: Former names still accepted by ``get`` (``--expert``, configs, benches), each with a one-line
+    #: deprecation notice: plans and results stored under the old name keep working.
+    aliases: tuple[str, ...] = ()
 
     @property
     def fast(self) -> bool:
@@ -60,6 +64,11 @@ class Expert:
 
 
 _REGISTRY: dict[str, Expert] = {}
+#: former name -> current name (from ``Expert.aliases``)
+_ALIASES: dict[str, str] = {}
+#: aliases already announced in this process (one notice each, not one per lookup)
+_ANNOUNCED: set[str] = set()
+_log = logging.getLogger(__name__)
 
 
 def capability(**values: float) -> tuple[float, ...]:
@@ -75,7 +84,13 @@ def register(expert: Expert) -> Expert:
         raise ValueError(f"expert {expert.name!r}: capability needs {len(OBJECTIVES)} entries")
     if expert.name in _REGISTRY and _REGISTRY[expert.name] is not expert:
         raise ValueError(f"expert {expert.name!r} registered twice")
+    if expert.name in _ALIASES:
+        raise ValueError(f"expert {expert.name!r}: the name is a former name of {_ALIASES[expert.name]!r}")
+    for old in expert.aliases:
+        if old in _REGISTRY or _ALIASES.get(old, expert.name) != expert.name:
+            raise ValueError(f"expert {expert.name!r}: alias {old!r} is already taken")
     _REGISTRY[expert.name] = expert
+    _ALIASES.update(dict.fromkeys(expert.aliases, expert.name))
     return expert
 
 
@@ -92,11 +107,19 @@ def _load_builtin() -> None:
 
 
 def get(name: str) -> Expert:
+    """The expert registered as ``name`` or, with a one-line deprecation notice, under a former name."""
     _load_builtin()
+    if name in _ALIASES:
+        new = _ALIASES[name]
+        if name not in _ANNOUNCED:
+            _ANNOUNCED.add(name)
+            _log.warning("expert %r is now called %r; the old name still works but is deprecated", name, new)
+        name = new
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown expert {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
+        listed = ", ".join(n + (" (paper baseline)" if e.kind == "baseline" else "") for n, e in sorted(_REGISTRY.items()))
+        raise KeyError(f"unknown expert {name!r}; registered: {listed}") from None
 
 
 def all_experts() -> list[Expert]:

@@ -10,7 +10,7 @@ the data plane's realisation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import networkx as nx
 
@@ -151,38 +151,61 @@ class StageBook:
         return max((s + 1 for s, u in enumerate(self.use[device]) if any(u)), default=0)
 
 
-def pack_task_stages(book: StageBook, task: Task, placement: Mapping[str, str]) -> dict[str, int]:
+def pack_task_stages(book: StageBook, task: Task, placement: Mapping[str, str],
+                     order: Sequence[str] | None = None) -> dict[str, int]:
     """First-fit stages for ``task``'s placed MATs, charged to ``book``: MATs in topological order,
     each at the earliest stage after its same-device predecessors whose every spanned stage still
-    has SRAM, TCAM and entries left. Keyed by MAT id; MATs not in ``placement`` are skipped.
+    has SRAM, TCAM and entries left. Keyed by MAT id, in the order charged; MATs not in
+    ``placement`` are skipped.
+
+    ``order`` is the topological order to charge in (MAT names); the default is networkx's, the one
+    ``assign_stages`` - and so the MIP's schedule - uses. The order matters when MATs compete for a
+    stage, so an expert that schedules with its own order keeps it to reproduce its plans.
 
     Raises StageOverflow naming the device when a MAT finds no such stage (depth or per-stage
     capacity); nothing of this task stays charged then, so a caller may try something else.
     """
-    g = task.graph()
-    stages: dict[str, int] = {}
+    device_of = {m.name: placement[mid] for m in task.mats if (mid := mat_id(task.name, m.name)) in placement}
+    starts = _first_fit(book, task, device_of, order)
+    return {mat_id(task.name, name): start for name, start in starts.items()}
+
+
+def pack_whole_task(book: StageBook, task: Task, device: str, order: Sequence[str] | None = None) -> dict[str, int] | None:
+    """``pack_task_stages`` for the whole task on one ``device``, keyed by MAT name; None (nothing
+    charged) when it does not fit - the question the fast experts ask of every candidate device."""
+    try:
+        return _first_fit(book, task, device, order)
+    except StageOverflow:
+        return None
+
+
+def _first_fit(book: StageBook, task: Task, device_of: Mapping[str, str] | str, order: Sequence[str] | None) -> dict[str, int]:
+    """The one first-fit stage rule (see pack_task_stages), keyed by MAT name; rolls back and
+    raises StageOverflow when a MAT fits no stage. ``device_of`` maps MAT names to devices, or is
+    the one device of the whole task (the fast experts' hot path: no per-MAT device look-ups)."""
+    whole = isinstance(device_of, str)
+    if order is None:
+        order = list(nx.topological_sort(task.graph()))
+    preds = task.order_and_preds[1]
+    mats = {m.name: m for m in task.mats}
+    starts: dict[str, int] = {}
     mark = book.mark()
-    for name in nx.topological_sort(g):
-        mid = mat_id(task.name, name)
-        if mid not in placement:
+    for name in order:
+        dev = device_of if whole else device_of.get(name)
+        if dev is None:
             continue
-        dev = placement[mid]
-        m = task.mat(name)
-        earliest = 0
-        for pred in g.predecessors(name):
-            pid = mat_id(task.name, pred)
-            if placement.get(pid) == dev:
-                earliest = max(earliest, stages[pid] + task.mat(pred).stages)
+        m = mats[name]
+        earliest = max((starts[p] + mats[p].stages for p in preds[name] if whole or device_of.get(p) == dev), default=0)
         start = book.first_fit(dev, m, earliest)
         if start is None:
             book.rollback(mark)
             limit = book.caps[dev][0]
             why = "stages" if earliest + m.stages > limit else "per-stage SRAM/TCAM/entries"
-            raise StageOverflow(f"device {dev}: MAT {mid} fits no stage from {earliest} ({why}; the device has {limit})",
-                                device=dev)
+            raise StageOverflow(f"device {dev}: MAT {mat_id(task.name, name)} fits no stage from {earliest} "
+                                f"({why}; the device has {limit})", device=dev)
         book.charge(dev, start, m)
-        stages[mid] = start
-    return stages
+        starts[name] = start
+    return starts
 
 
 def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str, str]) -> dict[str, int]:

@@ -234,8 +234,8 @@ def test_bad_configure_weights_fall_back_with_a_note(small, abilene):
 
 
 def test_run_single(small, abilene):
-    res = run_single("hermes", Preference.parse("coordination=1"), small, abilene)
-    assert res.selection.rule == "forced" and res.chosen == "hermes"
+    res = run_single("coordination-greedy", Preference.parse("coordination=1"), small, abilene)
+    assert res.selection.rule == "forced" and res.chosen == "coordination-greedy"
     assert check_plan(res.plan, small, abilene, require_all=True) == []
     with pytest.raises(InputError, match="unknown expert 'nope'"):
         run_single("nope", Preference({}), small, abilene)

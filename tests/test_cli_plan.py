@@ -34,7 +34,7 @@ def test_json_good_path_with_out_and_plot(tmp_path, capsys):
     data = json.loads(out)
     assert data["preference"]["coordination"] == 1.0
     assert data["activation"]["rule"] == "dominant" and data["activation"]["dominant"] == "coordination"
-    assert data["chosen"] == "hermes" and data["objectives"]["coordination"] == 0.0
+    assert data["chosen"] == "coordination-greedy" and data["objectives"]["coordination"] == 0.0
     assert data["chosen"] in data["activation"]["activated"]
     assert list(data["objectives"]) == list(OBJECTIVES) and set(data["units"]) == set(OBJECTIVES)
     chosen = [r for r in data["experts"] if r["name"] == data["chosen"]][0]

@@ -28,6 +28,12 @@ def topologies():
     return {name: load_topology(name) for name in TOPOLOGIES}
 
 
+@pytest.fixture(scope="module")
+def small_abilene():
+    topo = load_topology("abilene")
+    return generate_compiled_workload(8, 1, [d.name for d in topo.devices]), topo
+
+
 def heuristics():
     return [registry.get(n) for n in FAST_EXPERTS]
 
@@ -51,6 +57,28 @@ def test_all_six_registered_as_heuristics():
     names = {e.name for e in registry.fast_experts()}
     assert set(FAST_EXPERTS) <= names
     assert all(registry.get(n).kind == "heuristic" for n in FAST_EXPERTS)
+
+
+def test_former_names_resolve_with_one_notice(monkeypatch, caplog, small_abilene):
+    # spd-h and hermes were renamed (they read as the paper's SPD-H and Hermes baselines, which are
+    # speed-heu and hermes-heu): configs, benches and `--expert` using the old names keep working.
+    from experts.activation import run_single
+    from omniplan.objectives import Preference
+
+    monkeypatch.setattr(registry, "_ANNOUNCED", set())
+    with caplog.at_level("WARNING", logger="experts.registry"):
+        assert registry.get("spd-h") is registry.get("resource-greedy")
+        assert registry.get("hermes") is registry.get("coordination-greedy")
+        registry.get("hermes")
+    notices = [r.getMessage() for r in caplog.records if r.name == "experts.registry"]
+    assert notices == ["expert 'spd-h' is now called 'resource-greedy'; the old name still works but is deprecated",
+                       "expert 'hermes' is now called 'coordination-greedy'; the old name still works but is deprecated"]
+    assert "spd-h" not in registry.names(registry.all_experts())
+    w, topo = small_abilene
+    res = run_single("hermes", Preference.parse("coordination=1"), w, topo)
+    assert res.chosen == res.plan.expert == "coordination-greedy"
+    with pytest.raises(ValueError, match="alias 'hermes' is already taken"):
+        registry.register(registry.Expert("x", "heuristic", registry.capability(), lambda r: None, aliases=("hermes",)))
 
 
 def test_every_objective_has_a_heuristic_with_capability_one():
@@ -81,11 +109,11 @@ def test_each_expert_wins_its_own_objective(topologies, topo_name):
     # Every task on its ingress -> egress path where it fits: the shortest walk each.
     assert ev["latency-greedy"]["latency"] == min(o["latency"] for o in ev.values())
     assert ev["consolidate"]["power"] <= min(o["power"] for o in ev.values()) + 1e-9
-    assert ev["hermes"]["coordination"] == 0.0
+    assert ev["coordination-greedy"]["coordination"] == 0.0
     assert ev["bandwidth-aware"]["throughput"] == max(o["throughput"] for o in ev.values())
-    # spd-h keeps every task whole: minimum SRAM (one dispatch table per task).
-    assert ev["spd-h"]["resources"] == min(o["resources"] for o in ev.values())
-    assert ev["spd-h"]["latency"] < ev["consolidate"]["latency"]
+    # resource-greedy keeps every task whole: minimum SRAM (one dispatch table per task).
+    assert ev["resource-greedy"]["resources"] == min(o["resources"] for o in ev.values())
+    assert ev["resource-greedy"]["latency"] < ev["consolidate"]["latency"]
     # Consolidation uses far fewer devices than placing every task on its flow path.
     assert ev["consolidate"]["power"] < 0.6 * ev["latency-greedy"]["power"]
 
@@ -145,8 +173,8 @@ def test_hermes_finds_the_minimum_cut():
     # The split task's packet walks s1 -> s2 -> s1 (its egress is its ingress). Two 2-stage tables
     # cannot share a stage, so only 2 + 2 splits fit the stages left: {a,b} | {c,d} carries all four
     # dependencies (32 bits); {a,c} | {b,d} (or {a,d} | {b,c}) three of them (24 bits): the minimum.
-    assert cuts["hermes"] == 24
-    assert cuts["hermes"] == min(cuts.values())
+    assert cuts["coordination-greedy"] == 24
+    assert cuts["coordination-greedy"] == min(cuts.values())
 
 
 @pytest.mark.parametrize("topo_name", TOPOLOGIES)
@@ -172,7 +200,7 @@ def test_unknown_ingress_is_named():
     bad = sorted({t.name for t in w.tasks if t.ingress == "s9"})
     assert bad
     with pytest.raises(InfeasibleError, match="ingress 's9' is not a device"):
-        registry.get("spd-h").solve(PlanRequest(w, topo))
+        registry.get("resource-greedy").solve(PlanRequest(w, topo))
     plan = registry.get("latency-greedy").solve(PlanRequest(w, topo, allow_partial=True))
     assert check_plan(plan, w, topo) == []
     assert sorted(plan.info["unplaced"]) == bad
@@ -207,6 +235,27 @@ def test_deep_chain_is_split_not_rejected():
         plan = e.solve(PlanRequest(w, topo))
         assert check_plan(plan, w, topo, require_all=True) == [], e.name
         assert len(plan.devices_of(w, "deep")) == 2
+
+
+def test_whole_placement_that_does_not_pack_leaves_the_stages_untouched():
+    # The engine's stage packing used to charge MATs as it went and return None at the first that
+    # fitted nowhere, leaving the task half-packed in the device's stages for the caller to undo.
+    from experts.heuristics.engine import Placer
+    from omniplan.plan import StageOverflow
+    from omniplan.workload import Dependency
+
+    topo = line(2)
+    mats = tuple(MAT(f"m{i}", sram_bits=1024, stages=4, phv_bits=8) for i in range(4))  # 16 stages > 12
+    deps = tuple(Dependency(f"m{i}", f"m{i + 1}", 8) for i in range(3))
+    w = Workload((Task("deep", "other", mats, deps, ingress="s1"),))
+    placer = Placer(PlanRequest(w, topo), "test")
+    (prof,) = placer.profiles
+    assert placer.whole_problem(prof, "s1") == "stages"
+    before = [list(u) for u in placer.ledger.book.use["s1"]]
+    with pytest.raises(StageOverflow, match="s1"):
+        placer.place_whole(prof, "s1")
+    assert placer.ledger.book.use["s1"] == before
+    assert placer.placement == {} and placer.stages == {}
 
 
 def test_diagnose_aggregates():

@@ -41,7 +41,7 @@ TOPO = Topology("line5-mixed", tuple(Device(f"s{i}", {1: NONE, 2: NONE, 3: HALF,
 PORTS = {f"s{i}": {f"h{i}": 1, **({f"s{i - 1}": 2} if i > 1 else {}), **({f"s{i + 1}": 3} if i < 5 else {})}
          for i in range(1, 6)}
 TIDS = {"a": 1, "b": 2, "c": 3}
-EXPERTS = ("cpsat", "latency-greedy", "consolidate", "hermes", "spd-h", "drl-latency")
+EXPERTS = ("cpsat", "latency-greedy", "consolidate", "coordination-greedy", "resource-greedy", "drl-latency")
 
 
 @lru_cache(maxsize=None)

@@ -7,4 +7,4 @@ capacity ledger (``ledger.Ledger``), so every plan respects the constraints that
 
 from experts.heuristics import bandwidth, consolidate, coverage, hermes, latency, speed  # noqa: F401  (registration)
 
-FAST_EXPERTS = ("spd-h", "hermes", "latency-greedy", "consolidate", "coverage-greedy", "bandwidth-aware")
+FAST_EXPERTS = ("resource-greedy", "coordination-greedy", "latency-greedy", "consolidate", "coverage-greedy", "bandwidth-aware")

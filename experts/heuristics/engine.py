@@ -18,7 +18,7 @@ from experts.registry import PlanRequest
 from omniplan.diagnose import diagnose
 from omniplan.errors import InfeasibleError
 from omniplan.feasibility import check_plan
-from omniplan.plan import Plan, shortest_routes, stage_demand
+from omniplan.plan import Plan, StageOverflow, pack_whole_task, shortest_routes, stage_demand
 from omniplan.walk import crossing_bits
 from omniplan.workload import MAT, Task, dep_id, mat_id
 
@@ -45,7 +45,8 @@ class TaskProfile:
     dep_bits: int
     #: Largest share of the mean device's SRAM/TCAM/PHV the task needs (kept whole).
     size: float = 0.0
-    #: MAT names in a topological order (stage packing)
+    #: MAT names in a topological order (Kahn's, last ready first): the order the fast experts
+    #: have always packed stages in (``omniplan.plan.pack_whole_task``), kept to reproduce their plans
     topo: list[str] = field(default_factory=list)
     #: Sum over MATs of the per-stage SRAM, TCAM and entries (omniplan.plan.stage_demand)
     stage_need: tuple[int, int, int] = (0, 0, 0)
@@ -224,7 +225,7 @@ class Placer:
         if memo is not None and memo[0] == book.version[device]:
             return memo[1]
         mark = book.mark()
-        starts = self._pack_stages(prof, device)
+        starts = pack_whole_task(book, prof.task, device, prof.topo)
         book.rollback(mark)
         why = None if starts is not None else "stages"
         self._pack_memo[key] = (book.version[device], why)  # the state after rollback = before the trial
@@ -258,24 +259,12 @@ class Placer:
             for arc in self._walk_arcs(prof, stops):
                 self.ledger.add(self.ledger.arc_load, arc, load)
 
-    def _pack_stages(self, prof: TaskProfile, device: str) -> dict[str, int] | None:
-        """First-fit every MAT of the whole task into the device's stages (charged); None if one fits nowhere."""
-        book = self.ledger.book
-        starts: dict[str, int] = {}
-        for name in prof.topo:
-            earliest = max((starts[p] + prof.mats[p].stages for p, _ in prof.preds[name]), default=0)
-            s = book.first_fit(device, prof.mats[name], earliest)
-            if s is None:
-                return None
-            book.charge(device, s, prof.mats[name])
-            starts[name] = s
-        return starts
-
     def place_whole(self, prof: TaskProfile, device: str) -> None:
         led = self.ledger
         t = prof.task
-        starts = self._pack_stages(prof, device)
-        assert starts is not None, "place_whole after whole_problem said it fits"
+        starts = pack_whole_task(led.book, t, device, prof.topo)
+        if starts is None:  # nothing charged: the caller skipped whole_problem
+            raise StageOverflow(f"{self.expert}: task {t.name} does not fit the stages of {device}", device=device)
         self._charge(device, prof.sram + t.dispatch_sram_bits, prof.tcam, prof.phv)
         self._charge_walk(prof, [device])
         led.add(led.task_count, device, 1)

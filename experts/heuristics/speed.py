@@ -1,6 +1,7 @@
-"""spd-h: OmniPlan's node-level heuristic expert (the paper's section 5), named after SPEED.
+"""resource-greedy (formerly ``spd-h``): OmniPlan's own node-level heuristic expert (the paper's
+section 5), which cites SPEED for its task priority.
 
-Not SPEED's algorithm: the SPD-H *baseline* of section 7.1 (SPEED-Heu: FFLS on SPEED's one big
+Not SPEED's algorithm, and not the paper's SPD-H: the SPD-H *baseline* of section 7.1 (SPEED-Heu: FFLS on SPEED's one big
 switch, NodeRank order) is ``experts.baselines.speed_heu`` (expert ``speed-heu``). This expert is
 section 5's "for node-level intents, we prioritize tasks with higher dependency levels and larger
 resource demands (liu2024speed) ... Priority(v) = -a l(v) - b r(v)", with MATs of a task in
@@ -21,6 +22,8 @@ from experts.heuristics.engine import Placer, TaskProfile
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.plan import Plan
 
+#: Named for what it minimises, like latency-greedy and coverage-greedy.
+EXPERT_NAME = "resource-greedy"
 #: Priority weights: a on the task's dependency levels, b on its resource share.
 LEVEL_WEIGHT = 1.0
 SIZE_WEIGHT = 4.0
@@ -46,15 +49,17 @@ def node_rank(placer: Placer, prof: TaskProfile) -> list[str]:
 
 
 def solve(request: PlanRequest) -> Plan:
-    placer = Placer(request, "spd-h")
+    placer = Placer(request, EXPERT_NAME)
     placer.place_all(lambda p: (priority(p), p.name), node_rank)
     return placer.finish(heuristic="FFLS + NodeRank")
 
 
 EXPERT = register(Expert(
-    name="spd-h",
+    name=EXPERT_NAME,
     kind="heuristic",
     capability=capability(resources=1.0, latency=0.5),
     solve=solve,
-    description="node-level heuristic (section 5 priority, after SPEED): minimise SRAM and latency",
+    description="ours: deepest and largest tasks first, kept whole, best-ranked device (section 5 node-level "
+                "priority, which cites SPEED; the SPD-H baseline is speed-heu): minimise SRAM and latency",
+    aliases=("spd-h",),  # its former name, which is the paper's label of the SPEED baseline
 ))
