@@ -39,12 +39,13 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 from experts.milp_model import MilpModel
+from experts.stage_schedule import schedule_stages
 from omniplan.evaluate import device_pass_ns
 from omniplan.objectives import OBJECTIVES
-from omniplan.plan import Plan, assign_stages
+from omniplan.plan import Plan
 from omniplan.topology import Topology
 from omniplan.walk import task_walk, walk_latency_ns
-from omniplan.workload import Task, Workload, dep_id, ingress_dep_id, mat_id, walk_id
+from omniplan.workload import MAT, Task, Workload, dep_id, ingress_dep_id, mat_id, walk_id
 
 #: Lowest-latency simple ingress -> egress paths offered to each task.
 K_PATHS = 2
@@ -55,7 +56,10 @@ K_DETOURS = 3
 #: build time stay bounded on large networks (TataNld, 200 tasks: 168k variables, 3.2 GB before).
 Y_BUDGET = 30_000
 #: Integer objective resolution: one normalised objective unit at weight 1 is worth this much.
-RESOLUTION = 1_000_000
+#: WHY 1e8: at 1e6 the bottleneck term's coefficient (weight x 100 / UTIL_UNITS / span = 14.29 at
+#: uniform weights) rounded to 14, so the model priced throughput 2 % below the evaluator (0.0007
+#: normalised of the Abilene[8] / 60-task gap); at 1e8 rounding moves no coefficient by > 0.04 %.
+RESOLUTION = 100_000_000
 #: Bottleneck utilisation is counted in 1e-4 of an arc's capacity.
 UTIL_UNITS = 10_000
 
@@ -189,6 +193,9 @@ class PathModel:
     util: int | None = None
     #: integer objective = offset_units + sum coef * var; normalised = integer / RESOLUTION - const
     norm_offset: float = 0.0
+    #: the objective's coefficients before rounding to integers (normalised units per unit of the
+    #: variable): the powered-set relaxation prices with these, so its bound is the exact one
+    exact_objective: dict[int, float] = field(default_factory=dict)
 
     def normalized_objective(self, integer: float) -> float:
         return integer / RESOLUTION - self.norm_offset
@@ -201,7 +208,7 @@ class PathModel:
             chosen = [k for k in range(len(self.cands[t.name])) if values.get(self.p[(t.name, k)], 0) == 1]
             if chosen:
                 routes[walk_id(t.name)] = list(self.cands[t.name][chosen[0]])
-        plan = Plan(placement=placement, stages=assign_stages(self.workload, self.topology, placement),
+        plan = Plan(placement=placement, stages=schedule_stages(self.workload, self.topology, placement),
                     routes=routes, expert=expert)
         _add_segments(self.workload, self.topology, plan)
         return plan
@@ -241,6 +248,88 @@ class PathModel:
                 if j:
                     terms[self.y[(mid, k, j - 1)]] = terms.get(self.y[(mid, k, j - 1)], 0) - scale
         return terms
+
+    def add_window_cuts(self, model: MilpModel, devices: Iterable[str], kinds: tuple[str, ...] = ("e1", "e2", "b")) -> int:
+        """Stage-window rows for ``devices`` in ``model`` (this model or a copy of it); returns the
+        number of rows added.
+
+        A MAT with a same-device successor cannot run in its device's last stage, one whose
+        same-device successors need two more stages (a 2-stage vote, or tree -> vote) not in the
+        last two, and one with a same-device predecessor and successor not in the first or the
+        last: so per device and per-stage resource (SRAM, TCAM, entries), the load of such MATs is
+        at most ``se - 1`` (resp. ``se - 2``) stages' capacity. Booleans ``e1[v,d]`` / ``e2[v,d]``
+        / ``b[v,d]`` are forced to 1 when those chains are on the device (a packable plan sets
+        them exactly, so no packable plan is cut off). ``kinds`` picks the ``e2`` and ``b`` rows;
+        the ``e1`` rows (which they build on) are always added.
+
+        WHY: the pooled rows (``se x per-stage capacity >= load``) let CP-SAT fill a switch's
+        stages to the brim with whole tasks - on Abilene[8] / 60 tasks the relax-and-fix round's
+        optimum held exactly 10.0 stages of TCAM in 10 stages, which no schedule packs (the votes
+        need a stage after the trees) - so its plans had to be repaired (+10 % cost).
+        """
+        wl = self.workload
+        mats = wl.mats()
+        rows = 0
+        for d in devices:
+            p = self.topology.device(d).profile
+            caps = [(r, c) for r, c in enumerate((p.sram_bits_per_stage, p.tcam_bits_per_stage, p.entries_per_stage)) if c > 0]
+            x_of: dict[str, dict[int, int]] = {}
+
+            def x(mid: str) -> dict[int, int]:
+                if mid not in x_of:
+                    x_of[mid] = self._x_terms(mid, d)
+                return x_of[mid]
+
+            e1: dict[str, int] = {}
+            held: dict[str, dict[str, int]] = {"e1": {}, "e2": {}, "b": {}}
+            for t in wl.tasks:
+                g = t.graph()
+                order = list(nx.topological_sort(g))
+                for name in reversed(order):  # successors first (e2 reads their e1)
+                    mid = mat_id(t.name, name)
+                    succs = list(g.successors(name))
+                    if not succs or not x(mid):
+                        continue
+                    v = model.bool_var(f"e1[{mid},{d}]")
+                    e1[mid] = v
+                    held["e1"][mid] = v
+                    for s_name in succs:
+                        sid = mat_id(t.name, s_name)
+                        model.add(_sum_terms({v: 1}, _neg(x(mid)), _neg(x(sid))), -1, None, group="stages", name="e1")
+                        rows += 1
+                for name in order:
+                    mid = mat_id(t.name, name)
+                    if mid not in e1:
+                        continue
+                    long_succ = [s for s in g.successors(name) if t.mat(s).stages >= 2 or mat_id(t.name, s) in e1]
+                    long_succ = long_succ if "e2" in kinds else []
+                    if long_succ:
+                        v2 = model.bool_var(f"e2[{mid},{d}]")
+                        held["e2"][mid] = v2
+                        for s_name in long_succ:
+                            sid = mat_id(t.name, s_name)
+                            if t.mat(s_name).stages >= 2:
+                                model.add(_sum_terms({v2: 1}, _neg(x(mid)), _neg(x(sid))), -1, None, group="stages", name="e2")
+                            if sid in e1:
+                                model.add(_sum_terms({v2: 1, e1[sid]: -1}, _neg(x(mid))), -1, None, group="stages", name="e2")
+                            rows += 1
+                    preds = list(g.predecessors(name)) if "b" in kinds else []
+                    if preds:
+                        vb = model.bool_var(f"b[{mid},{d}]")
+                        held["b"][mid] = vb
+                        for u_name in preds:
+                            model.add(_sum_terms({vb: 1, e1[mid]: -1}, _neg(x(mat_id(t.name, u_name)))), -1, None,
+                                      group="stages", name="b")
+                            rows += 1
+            for kind, lost in (("e1", 1), ("e2", 2), ("b", 2)):
+                for r, cap in caps:
+                    terms = {v: _demand(mats[mid], r) for mid, v in held[kind].items() if _demand(mats[mid], r) > 0}
+                    if terms:
+                        # load of such MATs <= cap x (se - lost x used)
+                        model.add({**terms, self.se[d]: -cap, self.used[d]: cap * lost}, None, 0, group="stages",
+                                  name=f"window {kind} {r} {d}")
+                        rows += 1
+        return rows
 
     def cap_device_load(self, device: str, mats: list[str]) -> None:
         """A *search* cut, not a valid one: ``device`` holds less of its fullest resource (SRAM or
@@ -323,6 +412,23 @@ class PathModel:
             util = evaluate(plan, self.workload, self.topology).max_link_util_pct / 100.0
             hint[self.util] = min(UTIL_UNITS, int(-(-util * UTIL_UNITS // 1)) + 1)
         return hint
+
+
+def _neg(terms: Mapping[int, int]) -> dict[int, int]:
+    return {v: -c for v, c in terms.items()}
+
+
+def _sum_terms(*parts: Mapping[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for part in parts:
+        for v, c in part.items():
+            out[v] = out.get(v, 0) + c
+    return out
+
+
+def _demand(m: MAT, r: int) -> int:
+    """A MAT's total SRAM (r = 0), TCAM (1) or entries (2)."""
+    return (m.sram_bits, m.tcam_bits, m.entries)[r]
 
 
 def _add_segments(workload: Workload, topology: Topology, plan: Plan) -> None:
@@ -541,5 +647,6 @@ def build_path_model(workload: Workload, topology: Topology, weights: Iterable[f
     offset -= W["power"] * sc.lo["power"] / sc.span["power"] if W["power"] else 0.0
     for var, val in obj.items():
         m.objective[var] = int(round(val * RESOLUTION))
+    pm.exact_objective = dict(obj)
     pm.norm_offset = -offset
     return pm

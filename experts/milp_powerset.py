@@ -39,6 +39,7 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 from experts.milp_paths import RESOLUTION, UTIL_UNITS, PathModel, _add_segments
+from experts.stage_schedule import device_jobs, schedule_device, schedule_stages
 from omniplan.objectives import OBJECTIVES
 from omniplan.plan import Plan, StageBook, StageOverflow, pack_task_stages
 from omniplan.workload import Task, mat_id, walk_id
@@ -73,7 +74,10 @@ class PoweredSetRelaxation:
     """The relaxation built once from a ``PathModel`` (its candidates and objective coefficients),
     re-solvable with no-good cuts on powered sets already explored."""
 
-    def __init__(self, pm: PathModel):
+    def __init__(self, pm: PathModel, *, windows: bool = False):
+        """``windows``: also the stage-window rows (``_feeding_demand``): a tighter bound, a
+        slower solve (3-10 s instead of 1-3 s on Abilene[8] / 60 tasks), so only solved when the
+        search leaves time for it."""
         import highspy
 
         self.pm = pm
@@ -88,8 +92,13 @@ class PoweredSetRelaxation:
         prof = {d.name: d.profile for d in topo.devices}
         self.devices = [d.name for d in topo.devices]
 
+        exact = pm.exact_objective
+
         def coef(var_index: int | None) -> float:
-            return 0.0 if var_index is None else obj.get(var_index, 0) / RESOLUTION
+            # the unrounded coefficients: the bound is then the exact model's, not the rounded one's
+            if var_index is None:
+                return 0.0
+            return exact[var_index] if var_index in exact else obj.get(var_index, 0) / RESOLUTION
 
         # the full model's own objective coefficients, so the relaxation prices every term alike
         self.used = {d: h.addVariable(lb=0, ub=1, obj=coef(pm.used[d]), type=integer) for d in self.devices}
@@ -97,6 +106,10 @@ class PoweredSetRelaxation:
         u_coef = coef(pm.util) * UTIL_UNITS if pm.util is not None else 0.0
         self.u = h.addVariable(lb=0, ub=1, obj=u_coef, type=cont)
         self.p: dict[tuple[str, int], object] = {}
+        #: (variable, price, objective) of the dispatch-table and split terms (windows only)
+        self._priced: list[tuple[object, float, str]] = []
+        #: per (device, resource): the loads of tables feeding a same-device table (windows only)
+        fed: dict[tuple[str, int], list[object]] = {}
         arc_terms: dict[tuple[str, str], list[tuple[object, float]]] = {}
         loads = {d: ([], [], []) for d in self.devices}
         for t in wl.tasks:
@@ -112,6 +125,20 @@ class PoweredSetRelaxation:
             h.addConstr(sum(self.p[(t.name, k)] for k in range(len(walks))) == 1)
             demand = (t.sram_bits + t.dispatch_sram_bits, sum(m.tcam_bits for m in t.mats),
                       sum(m.entries for m in t.mats))
+            hosts: dict[str, object] = {}
+            if windows:
+                # hosts[d] (z[t,d] of the full model, its dispatch table priced alike) and the
+                # whole number of hosts beyond the first, priced at the least coordination it costs
+                hosts = {d: h.addVariable(lb=0, ub=1, obj=coef(pm.z.get((t.name, d))), type=cont) for d in through}
+                extra = h.addVariable(lb=0, ub=max(0, len(hosts) - 1), obj=_split_price(pm, t, coef), type=integer)
+                h.addConstr(sum(hosts.values()) - extra == 1)
+                for d, v in hosts.items():
+                    # a host is powered and on the task's walk (so a split powers a second switch)
+                    h.addConstr(v - self.used[d] <= 0)
+                    h.addConstr(v - sum(through[d]) <= 0)
+                self._priced += [(v, coef(pm.z.get((t.name, d))), "resources") for d, v in hosts.items()]
+                self._priced.append((extra, _split_price(pm, t, coef), "coordination"))
+                feeding = _feeding_demand(t)
             for r, need in enumerate(demand):
                 if need <= 0:
                     continue
@@ -124,6 +151,13 @@ class PoweredSetRelaxation:
                     # the MATs' part (not the dispatch table) counts towards the stages
                     stage_need = t.sram_bits if r == 0 else need
                     loads[d][r].append((f, need, stage_need))
+                    if windows:
+                        h.addConstr(f - hosts[d] <= 0)
+                        if feeding[r] > 0:
+                            # whole on d (f = 1, extra = 0): all its feeding tables; split: nothing
+                            load = h.addVariable(lb=0, ub=feeding[r], obj=0.0, type=cont)
+                            h.addConstr(load - feeding[r] * f + feeding[r] * extra >= 0)
+                            fed.setdefault((d, r), []).append(load)
                 h.addConstr(sum(shares) == 1)
         for d in self.devices:
             p = prof[d]
@@ -136,6 +170,9 @@ class PoweredSetRelaxation:
                 h.addConstr(sum(need * f for f, need, _s in terms) - cap * self.used[d] <= 0)
                 if per_stage > 0:
                     h.addConstr(sum(s * f for f, _n, s in terms) - per_stage * self.se[d] <= 0)
+                    if fed.get((d, r)):
+                        # a table feeding a same-device table never runs in the last stage
+                        h.addConstr(sum(fed[(d, r)]) - per_stage * self.se[d] + per_stage * self.used[d] <= 0)
             h.addConstr(self.se[d] - self.used[d] >= 0)
             h.addConstr(self.se[d] - p.stages * self.used[d] <= 0)
         for (a, b), terms in arc_terms.items():
@@ -143,9 +180,10 @@ class PoweredSetRelaxation:
             h.addConstr(sum(c / cap * v for v, c in terms) <= 1)
             if u_coef:
                 h.addConstr(sum(c / cap * v for v, c in terms) - self.u <= 0)
-        # every task holds at least one dispatch table: the cheapest z[t, d] it could pay
-        least_dispatch = sum(min((coef(v) for (tn, _d), v in pm.z.items() if tn == t.name), default=0.0)
-                             for t in wl.tasks)
+        # every task holds at least one dispatch table: the cheapest z[t, d] it could pay (with
+        # windows the hosts variables price them)
+        least_dispatch = 0.0 if windows else sum(
+            min((coef(v) for (tn, _d), v in pm.z.items() if tn == t.name), default=0.0) for t in wl.tasks)
         self.offset = -pm.norm_offset + least_dispatch
         self._coef = coef
 
@@ -158,9 +196,11 @@ class PoweredSetRelaxation:
         walk = sum(coef(pm.p[key]) * x[v.index] for key, v in self.p.items())
         lo = {o: (w[o] * sc.lo[o] / sc.span[o] if w[o] else 0.0) for o in ("power", "latency", "hops")}
         thr = coef(pm.util) * UTIL_UNITS * x[self.u.index] if pm.util is not None else 0.0
+        priced = {o: sum(c * x[v.index] for v, c, oo in self._priced if oo == o) for o in ("resources", "coordination")}
         return {"power": round(power - lo["power"], 6), "latency+hops": round(walk - lo["latency"] - lo["hops"], 6),
                 "throughput": round(thr, 6),
-                "resources": round(self.offset + sum(lo.values()), 6)}
+                "resources": round(self.offset + sum(lo.values()) + priced["resources"], 6),
+                "coordination": round(priced["coordination"], 6)}
 
     def exclude(self, powered: Iterable[str]) -> None:
         """A no-good cut: the next solve powers a different set of switches."""
@@ -192,6 +232,23 @@ class PoweredSetRelaxation:
         return out
 
 
+def _feeding_demand(task: Task) -> tuple[int, int, int]:
+    """SRAM, TCAM and entries of the task's tables that feed another of its tables: when the task
+    is whole on one device, none of them can run in the device's last stage."""
+    feeding = {d.src for d in task.deps}
+    mats = [m for m in task.mats if m.name in feeding]
+    return (sum(m.sram_bits for m in mats), sum(m.tcam_bits for m in mats), sum(m.entries for m in mats))
+
+
+def _split_price(pm: PathModel, task: Task, coef) -> float:
+    """The least coordination cost of each host beyond a task's first: a weakly connected DAG
+    split over h devices crosses at least h - 1 dependencies, each priced at least the task's
+    cheapest crossing (0 when coordination is not weighted or a dependency carries no bits)."""
+    if not task.deps or not nx.is_weakly_connected(task.graph()):
+        return 0.0
+    return max(0.0, min(coef(pm.cross.get((task.name, d.src, d.dst))) for d in task.deps))
+
+
 def _place_task(book: StageBook, task: Task, walk: list[str], powered: set[str]) -> dict[str, tuple[str, int]] | None:
     """Task ``task``'s MATs on the powered switches of ``walk`` (first-fit stages, charged to
     ``book``): whole on the one switch whose pipeline grows least, else split in walk order."""
@@ -217,6 +274,28 @@ def _place_task(book: StageBook, task: Task, walk: list[str], powered: set[str])
     if spot is None:
         book.rollback(mark)
     return spot
+
+
+def _repacked(pm: PathModel, scratch: StageBook, placement: Mapping[str, str], task: Task, walk: list[str],
+              powered: set[str]) -> tuple[str, dict[str, int]] | None:
+    """Task ``task`` whole on the powered switch of ``walk`` where the MATs it already holds and
+    the task's together get the earliest-ending schedule of ``schedule_device``: (switch, new
+    stages of all its MATs), or None. WHY: first-fit charges tasks one by one and fragments a
+    switch's stages; the switch often still takes the task when everything on it is re-packed
+    tail-first (measured: the relaxation's own powered set on Abilene[8] seed 1 built no plan
+    without this)."""
+    best = None
+    for d in dict.fromkeys(w for w in walk if w in powered):
+        trial = {m: dd for m, dd in placement.items() if dd == d}
+        trial.update({mat_id(task.name, m.name): d for m in task.mats})
+        starts = schedule_device(scratch, d, device_jobs(pm.workload, trial).get(d, []))
+        if starts is None:
+            continue
+        mats = pm.workload.mats()
+        end = max(s + mats[m].stages for m, s in starts.items())
+        if best is None or end < best[0]:
+            best = (end, d, starts)
+    return None if best is None else (best[1], best[2])
 
 
 def _keep(book: StageBook, task: Task, walk: list[str], placement: Mapping[str, str]) -> dict[str, tuple[str, int]] | None:
@@ -259,18 +338,21 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
                    placement_hint: Mapping[str, str] | None = None) -> Plan | None:
     """A full plan on the ``powered`` switches along ``walks`` (task -> walk), or None.
 
-    Tasks in workload order, so ``assign_stages`` (which the MIP uses on its solutions) gives the
-    same stages; a task that fits no powered switch of its walk tries its other candidate walks,
-    cheapest first (by the model's latency and hops coefficients). With ``placement_hint`` (MAT id
+    Tasks in workload order, each charged first-fit while it is placed; the finished plan's stages
+    are then re-packed by ``schedule_stages`` (which the MIP uses on its solutions too). A task
+    that fits no powered switch of its walk tries its other candidate walks, cheapest first (by
+    the model's latency and hops coefficients). With ``placement_hint`` (MAT id
     -> device, e.g. a solver plan whose stages do not pack), each task keeps that placement when
     it packs and is re-placed as above only when it does not: a repair, not a new plan.
     """
     on = set(powered)
     book = StageBook(pm.topology)
+    scratch = StageBook(pm.topology)
     placement: dict[str, str] = {}
     stages: dict[str, int] = {}
     routes: dict[str, list[str]] = {}
     obj = pm.model.objective
+    mats = pm.workload.mats()
     for t in pm.workload.tasks:
         cands = pm.cands[t.name]
         first = walks.get(t.name)
@@ -284,25 +366,48 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
                 if spot is not None:
                     break
         if spot is None:
-            return None
-        for name, (d, s) in spot.items():
+            moved = None
+            for k in order:
+                moved = _repacked(pm, scratch, placement, t, cands[k], on)
+                if moved is not None:
+                    break
+            if moved is None:
+                return None
+            # the task whole on a switch whose MATs are then re-scheduled tail-first: rebuild the
+            # book from the new stages
+            device, starts = moved
+            for mid, start in starts.items():
+                placement[mid], stages[mid] = device, start
+            book = StageBook(pm.topology)
+            for mid, start in stages.items():
+                book.charge(placement[mid], start, mats[mid])
+            routes[walk_id(t.name)] = list(cands[k])
+            continue
+        for name, (d, start) in spot.items():
             placement[mat_id(t.name, name)] = d
-            stages[mat_id(t.name, name)] = s
+            stages[mat_id(t.name, name)] = start
         routes[walk_id(t.name)] = list(cands[k])
-    plan = Plan(placement=placement, stages=stages, routes=routes, expert=expert)
+    # the same placement, its stages re-packed per device (never ending later than first-fit's)
+    plan = Plan(placement=placement, stages=schedule_stages(pm.workload, pm.topology, placement), routes=routes,
+                expert=expert)
     _add_segments(pm.workload, pm.topology, plan)
     return plan
 
 
-def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: int = KEEP_PLANS) -> tuple[float | None, list[Plan], list[dict]]:
+def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: int = KEEP_PLANS,
+            windows_s: float = 0.0) -> tuple[float | None, list[Plan], list[dict]]:
     """Solve the relaxation (its bound), then build plans from its best powered sets in turn.
 
     Each powered set is tried as it is and with one more switch (the relaxation's capacity is
     fluid, so a set it fills to the brim often needs a detour or one more switch in a real plan;
     measured on Abilene[8] / 60 tasks the best plans power 4-5 switches where the relaxation
-    powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator, one report per
-    solve). The bound is the first solve's: later solves only exclude powered sets already tried,
-    which does not bound the full problem.
+    powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator and the plan
+    built on the first solve's powered set, one report per solve). The bound is the first solve's:
+    later solves only exclude powered sets already tried, which does not bound the full problem.
+
+    With ``windows_s`` > 0 (and at most ``MAX_DEVICES_PLUS_ONE`` switches), the first set's plans
+    are followed by the relaxation with stage-window rows (``windows=True``) for up to that many
+    more seconds instead of more sets; its bound replaces the first one's when higher.
     """
     from omniplan.evaluate import evaluate
 
@@ -342,5 +447,18 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
                                         for d in relax.devices if d not in sol.powered
                                         if time.perf_counter() - t0 < time_budget_s)
         relax.exclude(sol.powered)
+        if windows_s > 0 and len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
+            # (solved from scratch: a row "objective >= the first bound" slowed HiGHS's bound down)
+            wsol = PoweredSetRelaxation(pm, windows=True).solve(max(0.05, time_budget_s + windows_s - (time.perf_counter() - t0)))
+            reports.append({"status": wsol.status, "bound": round(wsol.bound, 6), "powered": list(wsol.powered),
+                            "s": round(wsol.time_s, 3), "terms": wsol.terms, "windows": True})
+            if bound is not None:
+                bound = max(bound, wsol.bound - BOUND_SLACK)
+            break
+    first = next((p for _c, p in plans if reports and frozenset(p.placement.values()) == frozenset(reports[0]["powered"])), None)
     plans.sort(key=lambda cp: cp[0])
-    return bound, [p for _c, p in plans[:keep]], reports
+    kept = [p for _c, p in plans[:keep]]
+    if first is not None and first not in kept:
+        # the relaxation's own best set: the relax-and-fix round starts from this plan
+        kept.append(first)
+    return bound, kept, reports

@@ -30,7 +30,8 @@ from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
 from omniplan.objectives import OBJECTIVES
 from omniplan.feasibility import check_plan
-from omniplan.plan import Plan, StageOverflow, assign_stages
+from experts.stage_schedule import schedule_stages, tighten_stages
+from omniplan.plan import Plan, StageOverflow
 from omniplan.topology import Topology
 from omniplan.workload import Workload, mat_id
 
@@ -38,19 +39,32 @@ from omniplan.workload import Workload, mat_id
 EXPLAIN_GROUPS = ("sram", "tcam", "entries", "phv", "bandwidth", "stages")
 #: A normalised objective at or below this is at the instance's lower bound (every n_i >= 0).
 AT_BOUND = 1e-9
+#: The evaluator's cost and the integer model's objective differ by the rounding of the objective
+#: coefficients to 1 / RESOLUTION (a few 1e-8 on the tests' instances): a plan priced within this of
+#: the bound by the evaluator is at the bound.
+ROUNDING_TOL = 1e-6
 #: Share of the time left that one solver round gets, and the shortest round worth starting.
 ROUND_SHARE = 0.6
 MIN_ROUND_S = 0.5
-#: Wall time kept back from the limit for building, hint checks and the plan's stage schedule.
-OVERHEAD_S = 0.6
+#: Wall time kept back from the limit for building, hint checks and the plan's stage schedule
+#: (0.6 s let Abilene[8] / 60 tasks end at 30.9 s for a 30 s limit at load ~5).
+OVERHEAD_S = 1.0
 #: Share of the time limit given to the powered-set relaxation (experts.milp_powerset): its bound
 #: and the plans built from its powered sets. About a second per solve on Abilene[8] / 60 tasks.
 POWERSET_SHARE = 0.2
+#: Share of the time limit for the relaxation with stage-window rows (a tighter bound, see
+#: ``experts.milp_powerset.explore``), taken after the first powered set instead of more sets.
+WINDOWS_SHARE = 0.15
 #: Share of the time left (after the relaxation) for the relax-and-fix round: CP-SAT with the
-#: powered switches fixed to the relaxation's best set. Measured on Abilene[8] / 60 tasks seed 1:
-#: that round reaches the pooled model's optimum for the set (0.0960, = the relaxation's bound) and
-#: the repair of its plans gives 0.106, where the free search reached 0.111 in 30 s.
-FIX_SHARE = 0.45
+#: powered switches fixed to the relaxation's best set and stage-window rows on them. Measured on
+#: Abilene[8] / 60 tasks seed 1: without the rows that round reached the pooled optimum (0.0960 =
+#: the relaxation's bound) whose repaired plans cost 0.106-0.127; with them its plans pack as they
+#: are (0.098-0.100 in 15-20 s), and the full model's rounds after it found nothing: so most of
+#: the time goes here.
+FIX_SHARE = 0.9
+#: Stage-window rows (``PathModel.add_window_cuts``) on the relax-and-fix round's switches; all
+#: three kinds beat the last-stage rows alone (seed 1, 20 s: 0.1014 vs 0.1029).
+WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
 #: Solver solutions of the relax-and-fix round repaired (the best one kept).
 FIX_REPAIRS = 4
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
@@ -89,7 +103,8 @@ def solve_mip(
     best_set: list[str] = []
     if not request.allow_partial and request.work_limit is None:
         # (skipped under a work limit: HiGHS's wall-clock limit would make re-plans load-dependent)
-        ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s)
+        ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s,
+                                              windows_s=WINDOWS_SHARE * request.time_limit_s)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
         best_set = ps_reports[0]["powered"] if ps_reports else []
     for cand in (request.warm_start, seed_plan, *built):
@@ -143,7 +158,8 @@ def solve_mip(
     if best_set and len(best_set) < len(pm.used):
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
         if left >= 2 * MIN_ROUND_S:
-            fixed, rep = _relax_and_fix(pm, best_set, FIX_SHARE * left, request, backend, power_on)
+            fixed, rep = _relax_and_fix(pm, best_set, FIX_SHARE * left, request, backend, power_on,
+                                        [h for _o, _c, h in starts])
             info["relax_and_fix"] = rep
             if fixed is not None and (not starts or fixed.objective < pm.model.objective_value(pm.model.hint)):
                 best_ok = fixed
@@ -154,7 +170,8 @@ def solve_mip(
     wall_capped = False
     while True:
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
-        if last is not None and (left < MIN_ROUND_S or (work_left is not None and work_left < MIN_ROUND_S)):
+        # (a plan from the relax-and-fix round is enough: no round is forced on a spent limit)
+        if (last is not None or best_ok is not None) and (left < MIN_ROUND_S or (work_left is not None and work_left < MIN_ROUND_S)):
             wall_capped = wall_capped or (work_left is not None and work_left >= MIN_ROUND_S)
             break
         kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
@@ -257,7 +274,7 @@ def solve_mip(
     info.update(_result_info(pm, result))
     from_start = starts and result.values == starts[0][2]
     try:
-        plan = _copy(starts[0][1], expert) if from_start else pm.to_plan(result.values, expert)
+        plan = _tight_copy(starts[0][1], expert, request) if from_start else pm.to_plan(result.values, expert)
         broken = check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial)
     except StageOverflow as exc:
         plan, broken = None, [str(exc)]
@@ -265,7 +282,7 @@ def solve_mip(
         # The time ran out before the stage cuts made the solver's plan packable.
         if not starts:
             raise OmniPlanError(f"{expert}: the solver's plan fails the stage schedule ({broken[0]}) and no start is feasible")
-        plan = _copy(starts[0][1], expert)
+        plan = _tight_copy(starts[0][1], expert, request)
         info.update({"status": "FEASIBLE", "objective": starts[0][0], "rejected": str(broken[0]),
                      "gap_normalised": (None if info["best_bound"] is None else max(0.0, starts[0][0] - info["best_bound"]))})
     cost = pm.scales.cost(evaluate(plan, request.workload, request.topology).objectives, weights)
@@ -274,12 +291,21 @@ def solve_mip(
         # the MIP never returns a plan worse than a feasible start
         if check_plan(cand, request.workload, request.topology, require_all=not request.allow_partial):
             continue
+        cand = _tight_copy(cand, expert, request)
         c = pm.scales.cost(evaluate(cand, request.workload, request.topology).objectives, weights)
         if c < cost - 1e-12:
-            plan, cost = _copy(cand, expert), c
+            plan, cost = cand, c
             info.update({"status": "FEASIBLE", "objective": c, "kept_start": cand.expert,
                          "gap_normalised": None if info.get("best_bound") is None else max(0.0, c - info["best_bound"])})
     info["evaluated_objective"] = cost
+    if info.get("best_bound") is not None and info.get("gap_normalised") is not None:
+        # the gap of the plan returned, as the evaluator prices it (the bound holds for that cost too)
+        gap = max(0.0, cost - info["best_bound"], info["gap_normalised"])
+        if gap <= ROUNDING_TOL:
+            gap = 0.0 if info["status"] == "OPTIMAL" else gap
+        elif info["status"] == "OPTIMAL":
+            info["status"] = "FEASIBLE"  # optimal for the model, but the evaluator prices the plan above the bound
+        info["gap_normalised"] = info["gap"] = gap
     info["total_s"] = round(time.perf_counter() - t_start, 3)
     plan.info = info
     return plan
@@ -297,23 +323,30 @@ def _walks_of(plan: Plan, request: PlanRequest) -> dict[str, list[str]]:
     return out
 
 
+def _tight_copy(plan: Plan, expert: str, request: PlanRequest) -> Plan:
+    """A copy of ``plan`` whose stages are re-packed where that ends a device's pipeline earlier."""
+    out = _copy(plan, expert)
+    out.stages = tighten_stages(request.workload, request.topology, out.placement, out.stages)
+    return out
+
+
 def _copy(plan: Plan, expert: str) -> Plan:
     return Plan(placement=dict(plan.placement), stages=dict(plan.stages),
                 routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
 def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
-    """The device whose MATs the first-fit schedule cannot pack, with those MATs; None if all pack."""
+    """The device whose MATs no stage schedule of ``schedule_stages`` packs, with those MATs; None if all pack."""
     placement = pm.placement_from(values)
     try:
-        assign_stages(pm.workload, pm.topology, placement)
+        schedule_stages(pm.workload, pm.topology, placement)
     except StageOverflow as exc:
         return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
     return None
 
 
 def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
-                   power_on: bool) -> tuple[MilpResult | None, dict]:
+                   power_on: bool, hints: list[dict[int, int]] = ()) -> tuple[MilpResult | None, dict]:
     """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
     set), its plans made packable (as they are, else repaired): a plan, not a bound.
 
@@ -322,18 +355,28 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     cannot always pack, so the round's solutions are repaired and the cheapest valid one kept.
     """
     on = set(powered)
+    # start from the cheapest start that powers no switch outside the set (the plans built from
+    # this very set, usually): with the window rows CP-SAT finds no first solution on its own
+    inside = [h for h in hints if all(h.get(v, 0) == 0 for d, v in pm.used.items() if d not in on)]
+    hint = min(inside, key=pm.model.objective_value) if inside else pm.model.hint
     model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
-                      objective_offset=pm.model.objective_offset, hint=dict(pm.model.hint))
+                      objective_offset=pm.model.objective_offset, hint=dict(hint))
     for d, v in pm.used.items():
         model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
+    first_var, first_row = len(model.vars), len(model.constraints)
+    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
+    _complete_hint(model, first_var, first_row)
+    kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
     result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s), workers=request.workers,
-                               seed=request.seed, **({"pool": SOLUTION_POOL} if backend == "cpsat" else {}))
-    rep: dict = {"powered": sorted(on), "status": result.status, "s": round(result.solve_time_s, 2),
+                               seed=request.seed, **kw)
+    rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
         return None, rep
     best: MilpResult | None = None
+    n = len(pm.model.vars)  # the window rows' booleans are this round's own
     for values in [result.values] + result.alternatives[:FIX_REPAIRS]:
+        values = {i: v for i, v in values.items() if i < n}
         cand = MilpResult(backend=result.backend, status="FEASIBLE", values=values,
                           objective=float(pm.model.objective_value(values)), bound=None,
                           solve_time_s=result.solve_time_s, extra=result.extra)
@@ -343,6 +386,23 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
             best = cand
     rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
     return best, rep
+
+
+def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
+    """Give the variables added from ``first_var`` on (the window cuts' chain booleans, each
+    forced up by rows ``var - ... >= lo`` added from ``first_row`` on) the least values the
+    hint's placement forces, in the order the rows were added."""
+    if not model.hint:
+        return
+    hint = model.hint
+    for v in range(first_var, len(model.vars)):
+        hint[v] = 0
+    for c in model.constraints[first_row:]:
+        new = [v for v, k in c.terms.items() if v >= first_var and k == 1 and c.lo is not None and c.hi is None]
+        if len(new) != 1:
+            continue
+        rest = sum(k * hint.get(v, 0) for v, k in c.terms.items() if v != new[0])
+        hint[new[0]] = max(hint[new[0]], min(1, c.lo - rest))
 
 
 def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:
@@ -375,7 +435,7 @@ def _repaired(pm: PathModel, result: MilpResult) -> MilpResult | None:
 
 def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
     placement = pm.placement_from(values)
-    stages = assign_stages(pm.workload, pm.topology, placement)
+    stages = schedule_stages(pm.workload, pm.topology, placement)
     ends: dict[str, int] = {}
     mats = pm.workload.mats()
     for mid, d in placement.items():

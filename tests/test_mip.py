@@ -317,3 +317,157 @@ def test_repair_keeps_what_packs_and_replaces_the_rest(star_case):
     fixed = construct_plan(pm, {d.name for d in topo.devices}, walks, placement_hint=crowded)
     assert fixed is not None and check_plan(fixed, wl, topo, require_all=True) == []
     assert any(d == "hub" for d in fixed.placement.values())
+
+
+def _min_end_schedule(wl: Workload, topo: Topology, device: str, mids: tuple[str, ...]) -> dict[str, int] | None:
+    """Every stage start for ``mids`` on ``device`` tried (tiny instances only): the valid
+    schedule (span inside the pipeline, per-stage SRAM/TCAM/entries, same-device dependencies in
+    order) whose pipeline ends earliest, or None. Independent of any scheduler under test."""
+    prof = topo.device(device).profile
+    mats = wl.mats()
+    deps = [(f"{t.name}/{d.src}", f"{t.name}/{d.dst}") for t in wl.tasks for d in t.deps]
+    best = None
+    for starts in itertools.product(*(range(prof.stages - mats[m].stages + 1) for m in mids)):
+        at = dict(zip(mids, starts))
+        if any(a in at and b in at and at[b] < at[a] + mats[a].stages for a, b in deps):
+            continue
+        use: dict[int, list[int]] = {}
+        ok = True
+        for m, s in at.items():
+            for k in range(s, s + mats[m].stages):
+                u = use.setdefault(k, [0, 0, 0])
+                for i, need in enumerate(mats[m].per_stage):
+                    u[i] += need
+                if u[0] > prof.sram_bits_per_stage or u[1] > prof.tcam_bits_per_stage or u[2] > prof.entries_per_stage:
+                    ok = False
+        end = max(s + mats[m].stages for m, s in at.items())
+        if ok and (best is None or end < best[0]):
+            best = (end, at)
+    return None if best is None else best[1]
+
+
+def _packable_plans(wl: Workload, topo: Topology):
+    """Every full placement that *some* stage schedule packs (not only first-fit), with its
+    earliest-ending schedule per device, default walks, accepted by the checker."""
+    from omniplan.plan import Plan, shortest_routes
+
+    mids = wl.mat_ids()
+    devs = [d.name for d in topo.devices]
+    cache: dict[tuple[str, tuple[str, ...]], dict[str, int] | None] = {}
+    for combo in itertools.product(devs, repeat=len(mids)):
+        placement = dict(zip(mids, combo))
+        stages: dict[str, int] = {}
+        for d in set(combo):
+            key = (d, tuple(m for m in mids if placement[m] == d))
+            if key not in cache:
+                cache[key] = _min_end_schedule(wl, topo, *key)
+            if cache[key] is None:
+                break
+            stages.update(cache[key])
+        else:
+            plan = Plan(placement, stages, shortest_routes(wl, topo, placement), "brute-force")
+            if not check_plan(plan, wl, topo, require_all=True):
+                yield plan
+
+
+@pytest.mark.parametrize("case", ["line_case", "star_case"])
+def test_window_rows_cut_off_no_packable_plan(case, request):
+    # The stage-window rows of the relax-and-fix round (PathModel.add_window_cuts, on every device
+    # here) are valid: every placement that any stage schedule packs - enumerated exhaustively,
+    # not by the schedulers under test - stays a solution once its chain booleans are completed.
+    from experts.milp_model import MilpModel
+    from experts.mip import _complete_hint
+
+    wl, topo, _ = request.getfixturevalue(case)
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    checked = 0
+    for plan in _packable_plans(wl, topo):
+        hint = pm.hint_from_plan(plan)
+        if hint is None:
+            continue
+        model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints),
+                          objective=dict(pm.model.objective), hint=dict(hint))
+        first_var, first_row = len(model.vars), len(model.constraints)
+        assert pm.add_window_cuts(model, [d.name for d in topo.devices]) > 0
+        _complete_hint(model, first_var, first_row)
+        assert model.violated(model.hint) == [], plan.placement
+        checked += 1
+    assert checked > 5
+
+
+def test_window_rows_reject_a_pooled_fit_no_schedule_packs():
+    # A 3-stage switch with two TCAM slots per stage holds four feature tables feeding a vote:
+    # the pooled rows accept a 2-stage pipeline (4 slots for 4 tables); the window rows know the
+    # vote needs a stage after the features and reject it.
+    from experts.milp_model import MilpModel
+    from experts.mip import _complete_hint
+
+    prof = DeviceProfile(name="two-slot", stages=3, sram_bits_per_stage=1000, tcam_bits_per_stage=2, phv_bits=256,
+                         stage_latency_ns=40, hop_latency_ns=400, idle_power_w=10.0, power_per_stage_w=1.5)
+    topo = line(1, profile=prof)
+    feats = tuple(MAT(f"f{i}", 10, tcam_bits=1, phv_bits=8) for i in range(4))
+    task = Task("t", "rf", feats + (MAT("vote", 10, phv_bits=8),), tuple(Dependency(f.name, "vote", 8) for f in feats),
+                ingress="s1", dispatch_sram_bits=10)
+    wl = Workload((task,))
+    placement = {mid: "s1" for mid in wl.mat_ids()}
+    from omniplan.plan import Plan, shortest_routes
+
+    # 4 features in 2 stages (2 slots each) and the vote in the third: this one packs
+    ok = Plan(placement, {"t/f0": 0, "t/f1": 0, "t/f2": 1, "t/f3": 1, "t/vote": 2}, shortest_routes(wl, topo, placement))
+    assert check_plan(ok, wl, topo, require_all=True) == []
+    pm = build_path_model(wl, topo, _w(power=1))
+    hint = pm.hint_from_plan(ok)
+    # the same placement claiming a 2-stage pipeline: the pooled rows (4 TCAM bits <= 2 x 2)
+    # accept it, the window row (features feed the vote: 4 <= 2 x (2 - 1) fails) does not
+    hint[pm.se["s1"]] = 2
+    assert not [c for c in pm.model.violated(hint) if c.name.startswith("stage tcam")]
+    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
+                      hint=dict(hint))
+    first_var, first_row = len(model.vars), len(model.constraints)
+    pm.add_window_cuts(model, ["s1"])
+    _complete_hint(model, first_var, first_row)
+    assert any(c.name.startswith("window e1 1") for c in model.violated(model.hint))
+
+
+def _vote_task_case():
+    """Two 3-stage switches with two TCAM slots per stage; one task of four feature tables feeding
+    a vote. Whole on a switch it needs 3 stages (the vote after the features), though the pooled
+    stage rows see 4 TCAM slots' worth in 2 stages."""
+    prof = DeviceProfile(name="two-slot", stages=3, sram_bits_per_stage=1000, tcam_bits_per_stage=2, phv_bits=256,
+                         stage_latency_ns=40, hop_latency_ns=400, idle_power_w=10.0, power_per_stage_w=6.0)
+    topo = line(2, profile=prof)
+    feats = tuple(MAT(f"f{i}", 10, tcam_bits=1, phv_bits=8) for i in range(4))
+    task = Task("t", "rf", feats + (MAT("vote", 10, phv_bits=8),), tuple(Dependency(f.name, "vote", 8) for f in feats),
+                ingress="s1", egress="s2", dispatch_sram_bits=10, packet_bytes=100)
+    return Workload((task,)), topo
+
+
+@pytest.mark.parametrize("weights", WEIGHT_VECTORS, ids=lambda w: ",".join(f"{x:g}" for x in w))
+@pytest.mark.parametrize("case", ["line_case", "star_case", "vote"])
+def test_windowed_relaxation_bound_is_below_every_packable_plan(case, weights, request):
+    # The relaxation with stage-window rows stays a valid bound against every placement that any
+    # stage schedule packs (exhaustive, not the schedulers under test), priced by the evaluator.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    pm = build_path_model(wl, topo, weights)
+    bound = PoweredSetRelaxation(pm, windows=True).solve(10.0).bound
+    scales = _scales(wl, topo)
+    costs = [scales.cost(evaluate(plan, wl, topo).objectives, weights) for plan in _packable_plans(wl, topo)]
+    assert costs and bound <= min(costs) + 1e-5
+
+
+def test_windowed_relaxation_sees_the_vote_stage():
+    # Power alone: the plain relaxation powers one switch for 2 stages (4 TCAM slots for 4 tables);
+    # with the window rows it knows the vote takes a third stage (or a second switch), which is
+    # what the best packable plan pays - the bound rises to the brute-force optimum.
+    from experts.milp_powerset import PoweredSetRelaxation
+
+    wl, topo = _vote_task_case()
+    weights = _w(power=1)
+    pm = build_path_model(wl, topo, weights)
+    plain = PoweredSetRelaxation(pm).solve(10.0).bound
+    windowed = PoweredSetRelaxation(pm, windows=True).solve(10.0).bound
+    best = min(_scales(wl, topo).cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
+    assert plain < windowed - 1e-4
+    assert windowed == pytest.approx(best, abs=1e-5)
