@@ -3,12 +3,15 @@
 usage: .venv/bin/python bench/intent_loso.py [--folds intents_holdout_new,...] [--hand-repeat 3]
        [--score PATH/score_intents.py] [--out bench/results/intent_loso]
 
+A fold is a set name, or several joined by "+" (one writer's sets left out together: the default's
+last fold is the four small older sets, written here by one session).
+
 For each fold (a hand-written set): retrain both heads (`intent.train.train`) on the generated corpus
 plus every other hand-written set (intent/handwritten.py HAND_SETS minus the fold), translate the fold
 with those heads, write the predictions as `omniplan translate --batch` does and score them with the
 shared scorer (a separate process, the same one every held-out figure in README.md comes from).
-The shipped weights are not touched. WHY per set and not per intent: the three large sets come from
-three different writers, so a fold measures wording the heads never saw from that writer.
+The shipped weights are not touched. WHY per set and not per intent: the large sets come from
+different writers, so a fold measures wording the heads never saw from that writer.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
 from intent.train import HAND_REPEAT, train  # noqa: E402
 
-FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3")
+#: the burned hand-written sets, one fold per writer (round 7: seven folds).
+FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
+         "intents_holdout_new5", "intents_holdout_new6",
+         "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
 
 
 def default_scorer() -> Path:
@@ -41,8 +47,7 @@ def default_scorer() -> Path:
     raise SystemExit("score_intents.py not found; pass --score")
 
 
-def predict(translator: EmbeddedTranslator, name: str, out: Path) -> None:
-    items = load_set(name)
+def predict(translator: EmbeddedTranslator, items: list[dict], out: Path) -> None:
     results = translator.translate_many([r["text"] for r in items])
     with open(out, "w", encoding="utf-8") as f:
         for item, t in zip(items, results):
@@ -64,15 +69,22 @@ def main() -> None:
     lines = []
     for fold in args.folds.split(","):
         started = time.perf_counter()
+        members = fold.split("+")
+        label = members[0] if len(members) == 1 else "older_sets"
         with tempfile.TemporaryDirectory() as tmp:  # a fold's heads are not kept: the shipped ones are never touched
             weights = Path(tmp) / "heads.npz"
-            stats = train(out=weights, exclude=[fold], hand_repeat=args.hand_repeat)
+            stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat)
             translator.heads = ClauseHeads.load(weights)
-        pred = args.out / f"{fold}_loso.jsonl"
-        predict(translator, fold, pred)
-        score = subprocess.run([sys.executable, str(scorer), str(BENCH / f"{fold}.jsonl"), str(pred)],
+        items = [r for name in members for r in load_set(name)]
+        gold = BENCH / f"{label}.jsonl"
+        if len(members) > 1:  # the pooled fold's gold file, written next to its predictions
+            gold = args.out / f"{label}_gold.jsonl"
+            gold.write_text("".join(json.dumps(r) + "\n" for r in items))
+        pred = args.out / f"{label}_loso.jsonl"
+        predict(translator, items, pred)
+        score = subprocess.run([sys.executable, str(scorer), str(gold), str(pred)],
                                capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        line = f"{fold} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
+        line = f"{label} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
         print(line, flush=True)
         lines.append(line)
     translator.heads = shipped

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from intent import effects
 from intent.corpus import ABSENT, DEGREES, MASK, NEGATED
 from intent.lexicon import GENERIC_WORDS, PLAIN_WORDS
 from intent.text import unknown_words
@@ -122,12 +123,14 @@ def decide_degree(probabilities: np.ndarray, clause: str) -> tuple[int | None, f
 
 
 def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, lexicon_named: bool,
-                    unfamiliar: bool = False) -> LearnedReading:
+                    unfamiliar: bool = False, effect: tuple[str | None, float, float] | None = None) -> LearnedReading:
     """Combine the two heads' outputs for one clause (`clause`: lower-case, objective words masked).
 
     Extra objectives are read only from clauses where the lexicon named nothing (no objective, no
     out-of-scope ask, no custom objective): next to a named objective the head tends to echo it.
     `unfamiliar`: the clause holds words the vocabulary lacks, where the lexicon is most likely blind.
+    `effect`: the nearest effect prototype (intent/effects.py: class, similarity, margin); a clear one
+    names its objective when the objective head agrees at least weakly.
     """
     degree, p = decide_degree(degree_p, clause)
     extra = {}
@@ -137,6 +140,11 @@ def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, 
             present = 1.0 - float(objective_p[j][ABSENT])
             if present >= needed and int(objective_p[j].argmax()) != NEGATED:
                 extra[o] = present
+        if not extra and effect is not None and effect[0] is not None and effects.described(effect):
+            j = OBJECTIVES.index(effect[0])
+            present = 1.0 - float(objective_p[j][ABSENT])
+            if present >= effects.EFFECT_AGREEMENT:
+                extra[effect[0]] = present
     return LearnedReading(degree, p, extra)
 
 

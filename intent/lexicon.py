@@ -202,6 +202,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
         r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
         r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
+        # round 7: a ruler's or a law's supremacy said of the objective, in the plural too ("watts are king",
+        # "X reigns supreme", "the golden rule: X", "priority number one"); "under no circumstances" rules falling short out
+        r"|\b(?:are|'re) (?:the )?kings?\b|\b(?:reigns?|rules?|is|are|stands?) supreme\b|\b(?:golden|iron|cardinal|first|prime) (?:rule|directive|commandment)\b"
+        r"|\bpriority number (?:one|1)\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
         # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
         r"|\b(?:main|chief|biggest|foremost|overriding) thing (?:is|are|for us)\b"
@@ -215,10 +219,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
-    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
+    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b"
+        r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bobligatory\b|\bcompulsory\b|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
@@ -237,7 +242,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"(?:can(?! be)|could(?! be)|allows?|permits?|lets?|manages?|can manage|will (?:allow|let|go|permit)|are able(?: to)?)\b"
         r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
     # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
-    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
+    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single|unique)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
         r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
     # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
     # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
@@ -252,7 +257,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
         r"|get right|focus on) (?:just |only )?one\b"
         r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
-    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly|loosely|lightly|mildly|partly"
+    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|a (?:tiny|wee|little|small) (?:bit|touch)|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
@@ -332,7 +337,7 @@ DISMISSAL = re.compile(
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
-    r"|\b(?:not|n't) (?:asking|looking|aiming) for\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
+    r"|\b(?:not|n't) (?:asking|looking|aiming|going) for\b|\b(?:not|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
@@ -354,7 +359,9 @@ DISMISSAL = re.compile(
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
     # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
     # nothing is asked for it
-    r"|\b(?:is|are|was|were|'s|'re|(?:turn(?:s|ed)? out|prove[sd]?|seems?) to be)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
+    # (round 7: not in a relative clause, "energy draw that is acceptable" asks for acceptable energy)
+    r"|(?<!\bthat )(?<!\bwhich )\b(?:is|are|was|were|'s|'re|(?:turn(?:s|ed)? out|prove[sd]?|seems?) to be)(?: already| currently| still| also| all| now)? (?:fine|good enough|okay|ok|sufficient|adequate|acceptable|satisfactory"
+    r"|under control|in check|in (?:good|decent) shape)"
     r"(?: as[- ]is| as (?:it|they) (?:is|are)| already| today| now| in testing)?\s*[.!]*$"
     r"|\b(?:already|currently) (?:fine|good enough|tuned|optimi[sz]ed|sorted|handled)\b|\bfine as[- ]is\b"
     # left to the defaults / the planner: no demand of ours
@@ -378,6 +385,9 @@ DISMISSAL = re.compile(
     r"|\b(?:don'?t|do not|no need to) (?:push|touch) (?:it|them)\s*(?:further|any further|more)?\s*[.!]*$"
     # "resources are less of an issue" (as "matters less"); "we're okay spending more power" (a tolerance)
     r"|\bless of an? (?:issue|concern|problem|priority|factor|worry)\b"
+    # round 7: taken off the list of asks ("X was ruled out as a concern", "X and Y were dropped from the list")
+    r"|\b(?:dropped|removed|struck|taken|crossed|scratched) (?:off|from) (?:the |our )?(?:list|scope|agenda|table|requirements|asks|goals)\b"
+    r"|\bruled out\b|\bde-?scoped\b|\boff the table\b"
     r"|\b(?:fine|ok|okay|happy|willing|glad) (?:to |with )?(?:spend|spending|use|using|burn|burning|pay|paying) (?:a bit |a little |some )?(?:more|extra)\b"
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
