@@ -7,10 +7,11 @@ A fold is a set name, or several joined by "+" (one writer's sets left out toget
 last fold is the four small older sets, written here by one session).
 
 For each fold (a hand-written set): retrain both heads (`intent.train.train`) on the generated corpus
-plus every other hand-written set (intent/handwritten.py HAND_SETS minus the fold), translate the fold
+plus every other hand-written set (intent/handwritten.py HAND_SETS minus the fold), rebuild the effect
+prototypes (intent/effects.py) from the same rows, translate the fold
 with those heads, write the predictions as `omniplan translate --batch` does and score them with the
 shared scorer (a separate process, the same one every held-out figure in README.md comes from).
-The shipped weights are not touched. WHY per set and not per intent: the large sets come from
+The shipped weights and prototypes are not touched. WHY per set and not per intent: the large sets come from
 different writers, so a fold measures wording the heads never saw from that writer.
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from intent.effects import EffectPrototypes  # noqa: E402
 from intent.embedded import EmbeddedTranslator  # noqa: E402
 from intent.encoder import get_encoder  # noqa: E402
 from intent.handwritten import BENCH, load_set  # noqa: E402
@@ -65,16 +67,17 @@ def main() -> None:
     scorer = args.score or default_scorer()
     args.out.mkdir(parents=True, exist_ok=True)
     translator = EmbeddedTranslator(get_encoder())
-    shipped = translator.heads
+    shipped = translator.heads, translator.effects
     lines = []
     for fold in args.folds.split(","):
         started = time.perf_counter()
         members = fold.split("+")
         label = members[0] if len(members) == 1 else "older_sets"
         with tempfile.TemporaryDirectory() as tmp:  # a fold's heads are not kept: the shipped ones are never touched
-            weights = Path(tmp) / "heads.npz"
-            stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat)
+            weights, prototypes = Path(tmp) / "heads.npz", Path(tmp) / "prototypes.npz"
+            stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat, prototypes=prototypes)
             translator.heads = ClauseHeads.load(weights)
+            translator.effects = EffectPrototypes.load(prototypes)
         items = [r for name in members for r in load_set(name)]
         gold = BENCH / f"{label}.jsonl"
         if len(members) > 1:  # the pooled fold's gold file, written next to its predictions
@@ -87,7 +90,7 @@ def main() -> None:
         line = f"{label} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
         print(line, flush=True)
         lines.append(line)
-    translator.heads = shipped
+    translator.heads, translator.effects = shipped
     (args.out / "summary.txt").write_text("\n".join(lines) + "\n")
 
 

@@ -22,13 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import Sequence
+
+from intent.corpus import ABSENT, CorpusRow
 from omniplan.objectives import OBJECTIVES
 
 #: objective -> symptom descriptions (complaints, effects, metaphors), none naming the objective's usual words.
 EFFECTS: dict[str, tuple[str, ...]] = {
     "power": (
         "the server room is an oven", "the racks are roasting", "the switches run hot all day",
-        "the cooling units cannot keep up with the heat", "the fans howl constantly", "the fans never stop spinning",
+        "the cooling units cannot keep up with the heat", "the noise from the cooling is deafening", "the fans never stop spinning",
         "the electricity bill is out of control", "the data centre is burning money on the meter",
         "the facility keeps tripping its breakers", "the site is near the limit of its electrical feed",
         "the boxes sit there humming at full tilt doing nothing", "idle switches stay lit all night",
@@ -54,7 +57,7 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "the allocation on the data plane is maxed out", "the device is nearly out of capacity for state",
     ),
     "throughput": (
-        "the switches choke when traffic spikes", "the classifier cannot keep pace with the flood of packets",
+        "the boxes gasp when a traffic surge hits", "the classifier cannot keep pace with the flood of packets",
         "packets pile up and get dropped at peak", "the fabric falls over under heavy load",
         "the nightly bulk transfer overwhelms the boxes", "the links are fast but the inference holds them back",
         "traffic backs up behind the model", "the queues overflow when the big jobs run",
@@ -66,8 +69,8 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "the fabric should push through far more traffic", "drops at peak are killing us",
     ),
     "latency": (
-        "the answer arrives after the damage is done", "the detection comes too late to block anything",
-        "the alert fires long after the attack", "the decisions show up too late to matter",
+        "the result is ready only when it no longer helps", "the detection comes too late to block anything",
+        "the warning comes when it is no longer useful", "the decisions show up too late to matter",
         "users notice a lag on every request", "the verdict takes ages", "each packet waits too long for a decision",
         "the reaction time of the classifier is too slow", "responses feel sluggish",
         "the predictions come back late", "by the time the model answers it is useless",
@@ -79,11 +82,11 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     ),
     "coordination": (
         "a model is chopped into pieces across several boxes", "the switches keep talking to each other to finish one decision",
-        "the pieces of one model are scattered over the fabric", "each forest should sit whole on a single device",
+        "the pieces of one model are scattered over the fabric", "a forest must not be shared between devices",
         "keep every classifier in one place", "the devices spend their time handing results to each other",
         "intermediate results ride along in the packet from box to box", "too much state is passed between devices",
         "the model should not depend on a neighbouring switch", "one box should be able to decide on its own",
-        "the split model needs constant back-and-forth", "extra header bytes are carried between stages on different switches",
+        "the split model needs constant back-and-forth", "each packet carries scratch data from one device's stages to another's",
         "stop carrying partial answers in the packet across switches", "a single switch per model, never shared",
         "the decision should not be spread over the fabric", "the boxes gossip too much about each model",
         "the handoff between devices adds bytes to every packet", "keep each model self-contained on its switch",
@@ -93,8 +96,8 @@ EFFECTS: dict[str, tuple[str, ...]] = {
         "packets take a winding road through the fabric", "the traffic zigzags across the network",
         "flows travel through too many boxes", "the path to the model is far too long in switches",
         "traffic makes a detour through the core", "packets visit half the fabric before they are scored",
-        "fewer devices between the entry point and the model", "the route to the classifier is roundabout",
-        "traffic takes the long way around", "the packet crosses switch after switch",
+        "put the classifier nearer to where traffic enters", "the route to the classifier is roundabout",
+        "traffic takes the long way around", "traffic is relayed by device after device",
         "keep the journey through the network short", "the number of boxes a flow passes is too high",
         "flows go up to the spine and back for no reason", "the path keeps bouncing through extra devices",
         "the traffic should reach the model in as few steps as possible", "each packet passes through too many devices",
@@ -103,11 +106,11 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": (
         "some flows go unexamined", "a lot of traffic is never looked at by a model", "tenants are left unprotected",
-        "connections slip past the detectors", "part of the traffic stays invisible to the classifier",
+        "some sessions are never inspected", "part of the traffic stays invisible to the classifier",
         "attacks get through because nobody inspects those flows", "some requested tasks never get placed",
         "half the tenants have no detector at all", "traffic flows through without ever being checked",
-        "there are blind spots in the inspection", "leave no tenant in the dark",
-        "the classifier only sees a fraction of the flows", "flows pass by without ever receiving a label",
+        "there are blind spots in the inspection", "no tenant should go unwatched",
+        "the classifier only sees a fraction of the flows", "a share of the flows is never given a class",
         "deploy the models for everyone who asked", "every tenant should be watched",
         "nothing should pass by unchecked", "the unscored traffic is a risk", "more of the flows should be judged",
         "we cannot afford gaps in detection", "all of the requested models should run somewhere",
@@ -141,12 +144,14 @@ NONE: tuple[str, ...] = (
 PROTOTYPES = Path(__file__).resolve().parent / "data" / "effect_prototypes.npz"
 #: a clause counts as describing an objective's effect only at this cosine similarity to one of its
 #: prototypes or above ...
-EFFECT_SIMILARITY = 0.6
+EFFECT_SIMILARITY = 0.5
 #: ... and when that is this much above the nearest prototype of any other objective or of NONE.
-EFFECT_MARGIN = 0.05
+EFFECT_MARGIN = 0.03
 #: ... and when the objective head, on the same clause, gives the objective at least this presence
 #: probability (two kinds of evidence agreeing; the head alone needs fusion.PARAPHRASE_CONFIDENCE).
-EFFECT_AGREEMENT = 0.3
+#: All three chosen in round 7 by the leave-one-set-out mean over the seven writer folds (bench/intent_loso.py),
+#: among 10 settings (similarity 0.45-0.6, margin 0-0.05, agreement 0.2-0.5); README.md lists the rejected ones.
+EFFECT_AGREEMENT = 0.4
 
 
 def described(effect: tuple[str | None, float, float]) -> bool:
@@ -176,7 +181,8 @@ class EffectPrototypes:
         prototype of any other class); the class is None when it is NONE."""
         sims = np.asarray(clause_vectors, dtype=np.float32) @ self.vectors.T
         classes = list(range(len(OBJECTIVES))) + [-1]
-        best = np.stack([sims[:, self.labels == c].max(axis=1) for c in classes], axis=1)
+        best = np.stack([sims[:, self.labels == c].max(axis=1) if (self.labels == c).any()
+                         else np.full(len(sims), -np.inf, dtype=np.float32) for c in classes], axis=1)
         order = np.argsort(-best, axis=1)
         out = []
         for row, (first, second) in enumerate(order[:, :2]):
@@ -186,9 +192,20 @@ class EffectPrototypes:
         return out
 
     @classmethod
-    def build(cls, encoder) -> "EffectPrototypes":
+    def build(cls, encoder, rows: Sequence[CorpusRow] = ()) -> "EffectPrototypes":
+        """The written prototypes plus the objective rows of the hand-written sets (intent/handwritten.py):
+        a clause that names one objective the lexicon missed is a prototype of it, a blank clause of an
+        intent whose objectives the lexicon all found is a NONE prototype; rows naming several are skipped."""
         texts, labels = prototype_texts()
-        return cls(encoder.encode(texts), labels)
+        texts, labels = list(texts), list(labels)
+        for row in rows:
+            if all(v == -1 for v in row.labels.values()):
+                continue  # a degree row: the objective head is not consulted on it
+            present = [j for j, o in enumerate(OBJECTIVES) if row.labels[o] != ABSENT]
+            if len(present) <= 1:
+                texts.append(row.text)
+                labels.append(present[0] if present else -1)
+        return cls(encoder.encode(texts), np.array(labels, dtype=np.int64))
 
     @classmethod
     def load(cls, path: Path = PROTOTYPES) -> "EffectPrototypes | None":
