@@ -64,6 +64,17 @@ NEGATING_WORD = re.compile(
     r"|irrelevant|unimportant|indifferent|whatever|bother|bothered|non-?issue|alone|moot|optional)\b", re.I)
 
 
+#: negations that intensify instead of negating ("no exceptions", "under no circumstances"): a clause whose only
+#: negating words sit in one of these is not a dismissal, whatever the heads say (round 7).
+INTENSIFYING_NEGATION = re.compile(r"\b(?:no|without(?: any| an)?) exceptions?\b|\b(?:under|in) no (?:circumstances?|case)\b"
+                                   r"|\bon no account\b|\bno matter what\b|\bno excuses\b")
+
+
+def negates(clause: str) -> bool:
+    """Whether the clause holds a negating word outside the intensifying negations."""
+    return bool(NEGATING_WORD.search(INTENSIFYING_NEGATION.sub(" ", clause)))
+
+
 @dataclass(frozen=True)
 class LearnedReading:
     """What the heads said about one clause: the decided degree (or None) and confident extra objectives.
@@ -114,7 +125,7 @@ def decide_degree(probabilities: np.ndarray, clause: str) -> tuple[int | None, f
     if level != 3 and level != 0 and not grading_words(clause):
         return None, p
     if level == 0:
-        return (0, p) if p >= NEGATION_CONFIDENCE and NEGATING_WORD.search(clause) else (None, p)
+        return (0, p) if p >= NEGATION_CONFIDENCE and negates(clause) else (None, p)
     if level in (1, 2) and not HEDGING_WORD.search(clause):
         return None, p
     if level == 4 and (p < SUPREME_CONFIDENCE or HEDGING_WORD.search(clause) or DOUBTING_WORD.search(clause)):
@@ -138,7 +149,7 @@ def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, 
         needed = PRESENCE_CONFIDENCE if unfamiliar else PARAPHRASE_CONFIDENCE
         for j, o in enumerate(OBJECTIVES):
             present = 1.0 - float(objective_p[j][ABSENT])
-            if present >= needed and int(objective_p[j].argmax()) != NEGATED:
+            if present >= needed and (int(objective_p[j].argmax()) != NEGATED or not negates(clause)):
                 extra[o] = present
         if not extra and effect is not None and effect[0] is not None and effects.described(effect):
             j = OBJECTIVES.index(effect[0])

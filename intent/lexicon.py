@@ -114,10 +114,13 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
         r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
-        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum)\b",
+        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum|everything)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every)\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
+        # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
+        r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
+        r"(?:verdicts?|labels?|classifications?)\b",
         r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
         # round 6: the effect said with the verb of inspection ("classify as much of the traffic as possible", "sessions
@@ -142,6 +145,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
     # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
     "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
+    # round 7: the hard-requirement and hedge words of tickets and chat ("mandatroy", "somwhat")
+    "mandatory", "obligatory", "somewhat", "exceptions",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -220,7 +225,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b"
-        r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b", 4, "degree"),
+        r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b"
+        # round 7: an absolute tail ("..., no exceptions", "without exception"): every labelled set reads it as 4
+        r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bobligatory\b|\bcompulsory\b|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
@@ -444,10 +451,13 @@ COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please|
 # absence) is absolute, and the dev set's conventions give an absolute demand the greatest level. A plain
 # "every flow" or "all tasks" stays 3, as the older held-out sets label it.
 UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
-                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
+                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected"
+                       # round 7: the universal negative said with a verb of escaping ("no flow slips through", "no
+                       # packet may leave without a verdict"): every labelled set reads it as absolute coverage
+                       r"|escapes?|slips?|evades?|bypass\w*|unseen|unchecked|unlabell?ed|unscored|(?:\w+ ){0,3}without)\b"
                        r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
                        r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b"
-                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b"
+                       r"|\b(?:cover(?:ing)?|classif\w*|inspect\w*|label\w*) (?:everything|it all|all of it)\b"
                        # round 3: the shared spec's "absolute = 4": every / all flows, coverage maximised
                        r"|\bevery (?:single )?(?:[\w-]+ ){0,2}(?:flows?|tenants?|packets?|requests?)\b"
                        r"|\ball (?:the )?(?:[\w-]+ ){0,2}(?:flows|tenants|traffic)\b(?! (?:share|fraction))"

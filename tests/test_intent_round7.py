@@ -37,6 +37,16 @@ CASES = [
     ("The unique goal for us is the lowest delay.", {"latency": 4}),
     # ... while a ticket's "priority 1" label grades nothing, and a ticket id with a space is not shouting
     ("TICKET 5512 - shave the delay on the edge switches", {"latency": 3}),
+    # an absolute tail grades the clause before; its negation intensifies, it dismisses nothing
+    ("Keep the hop count low on the campus links, no exceptions.", {"hops": 4}),
+    ("Trim the SRAM footprint, without any exception.", {"resources": 4}),
+    # coverage said as a universal: positive ("every X gets a verdict") or negative with a verb of escaping
+    ("Each mirrored session gets a verdict from some model.", {"coverage": 3}),
+    ("No tenant packet may slip past the detectors.", {"coverage": 4}),
+    ("Inspect everything that crosses the edge.", {"coverage": 4}),
+    # typos of the hard-requirement and hedge words
+    ("shorter paths, mandatroy", {"hops": 4}),
+    ("cut the delay, and the power draw somwhat", {"latency": 3, "power": 2}),
 ]
 
 #: objectives described only by their symptoms (effect prototypes + the objective head agreeing), and ordinary
