@@ -230,7 +230,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bobligatory\b|\bcompulsory\b|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bobligatory\b|\bcompulsory\b"
+        # round 7: "make sure" / "ensure" over a negated effect ("make sure the tables don't crowd out ...") or after
+        # "just" asks plainly (3): five of five such intents in the independent sets are labelled 3
+        r"|(?<!just )\b(?:make sure|ensure)\b(?! (?:that )?(?:[\w'-]+ ){1,4}?(?:don'?t|doesn'?t|do not|does not|won'?t|will not|never|aren'?t|isn'?t)\b)"
+        r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),

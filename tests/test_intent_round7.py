@@ -44,6 +44,10 @@ CASES = [
     ("Each mirrored session gets a verdict from some model.", {"coverage": 3}),
     ("No tenant packet may slip past the detectors.", {"coverage": 4}),
     ("Inspect everything that crosses the edge.", {"coverage": 4}),
+    # "make sure" over a negated effect, or after "just", asks plainly; on its own it still insists
+    ("Make sure the detectors don't add jitter to the voice flows.", {"latency": 3}),
+    ("Just make sure the hop count stays low.", {"hops": 3}),
+    ("Ensure the energy draw comes down.", {"power": 4}),
     # typos of the hard-requirement and hedge words
     ("shorter paths, mandatroy", {"hops": 4}),
     ("cut the delay, and the power draw somwhat", {"latency": 3, "power": 2}),
