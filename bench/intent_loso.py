@@ -1,7 +1,7 @@
 """Leave-one-set-out validation of the clause heads trained with hand-written data.
 
 usage: .venv/bin/python bench/intent_loso.py [--folds intents_holdout_new,...] [--hand-repeat 3]
-       [--score PATH/score_intents.py] [--out bench/results/intent_loso]
+       [--score PATH/score_intents.py] [--out bench/results/intent_loso] [--ablate-effects]
 
 A fold is a set name, or several joined by "+" (one writer's sets left out together: the default's
 last fold is the four small older sets, written here by one session).
@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
     parser.add_argument("--score", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "intent_loso")
+    parser.add_argument("--ablate-effects", action="store_true",
+                        help="also score each fold without the effect prototypes (same fold heads)")
     args = parser.parse_args()
     scorer = args.score or default_scorer()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -85,13 +87,22 @@ def main() -> None:
             gold.write_text("".join(json.dumps(r) + "\n" for r in items))
         pred = args.out / f"{label}_loso.jsonl"
         predict(translator, items, pred)
-        score = subprocess.run([sys.executable, str(scorer), str(gold), str(pred)],
-                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        score = _score(scorer, gold, pred)
         line = f"{label} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
+        if args.ablate_effects:  # the same fold heads without the effect prototypes (round 7's mechanism off)
+            translator.effects = None
+            predict(translator, items, args.out / f"{label}_loso_no_effects.jsonl")
+            line += f" | no effect prototypes: {_score(scorer, gold, args.out / f'{label}_loso_no_effects.jsonl')}"
         print(line, flush=True)
         lines.append(line)
     translator.heads, translator.effects = shipped
     (args.out / "summary.txt").write_text("\n".join(lines) + "\n")
+
+
+def _score(scorer: Path, gold: Path, pred: Path) -> str:
+    """The shared scorer's summary line, run in its own process."""
+    return subprocess.run([sys.executable, str(scorer), str(gold), str(pred)],
+                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
 
 
 if __name__ == "__main__":

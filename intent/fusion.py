@@ -156,6 +156,11 @@ def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, 
             present = 1.0 - float(objective_p[j][ABSENT])
             if present >= effects.EFFECT_AGREEMENT:
                 extra[effect[0]] = present
+        if extra and degree == 0:
+            # round 7: in a clause that only describes a problem ("connections are never examined", "the switches
+            # can't keep up") the negation is part of the symptom: the objective head read it as a demand (its
+            # class is not "negated"), so the degree head's dismissal does not apply to what it found
+            degree = None
     return LearnedReading(degree, p, extra)
 
 

@@ -283,7 +283,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
-    Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
+    Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),

@@ -59,9 +59,8 @@ EFFECTS = [
     ("The cooling plant cannot cope with the heat the switches give off.", {"power": 3}),
     ("By the time a verdict comes back the flow is already gone.", {"latency": 3}),
     ("Half of the tenant sessions slip by the detectors unseen.", {"coverage": 3}),
-    # known miss: the degree head reads "never" as a dismissal of the objective the prototype found
-    pytest.param("A large share of connections is never examined.", {"coverage": 3},
-                 marks=pytest.mark.xfail(strict=True, reason="the negation is part of the symptom, read as a dismissal")),
+    # the negation is part of the symptom: the degree head's "negated" does not dismiss what the objective head found
+    ("A large share of connections is never examined.", {"coverage": 3}),
     # known miss: the nearest prototype is coverage (0.62, margin 0.15) but the objective head gives it only 0.34,
     # below the agreement the mechanism requires (effects.EFFECT_AGREEMENT)
     pytest.param("Whole groups of sessions never meet a classifier.", {"coverage": 3},
