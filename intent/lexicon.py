@@ -37,7 +37,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
-        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b",
@@ -82,6 +82,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:pass\w*|hand\w*|shuttl\w+|exchang\w+|ship\w*) (?:\w+ )?state\b", r"\bback and forth\b",
         r"\b(?:split|splitting|spread|spreading|divid\w+|shard\w*) (?:the |one |a |each |any )?(?:model|forest|tree|classifier)s?"
         r" (?:across|over|between|among|into)\b",
+        # round 7: a stage boundary that is a device boundary, and a transfer from one device to the next
+        r"\bstages? (?:that (?:sit|are|live) )?on different " + _SWITCHES,
+        # (what moves is data: "packets bounce from switch to switch" is a path, not a hand-off)
+        r"\b(?:state|bytes|bits|data|results?|fields?|context)\b(?: [\w-]+){0,3} from (?:one )?(?:switch|device|box|node|stage) to"
+        r" (?:the next|another|(?:the )?(?:switch|device|box|node|stage))\b",
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand

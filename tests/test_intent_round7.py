@@ -48,6 +48,12 @@ CASES = [
     ("Make sure the detectors don't add jitter to the voice flows.", {"latency": 3}),
     ("Just make sure the hop count stays low.", {"hops": 3}),
     ("Ensure the energy draw comes down.", {"power": 4}),
+    # a stage boundary that is a device boundary, and data moved from one device to the next, are coordination;
+    # packets moving from switch to switch are a path, and stages alone are a resource
+    ("Trim the fields passed between stages that live on different boxes.", {"coordination": 3}),
+    ("Reduce the bytes of context sent from device to device.", {"coordination": 3}),
+    ("Packets bounce from switch to switch before they reach the model; cut that.", {"hops": 3}),
+    ("Free some pipeline stages on the spine.", {"resources": 3}),
     # typos of the hard-requirement and hedge words
     ("shorter paths, mandatroy", {"hops": 4}),
     ("cut the delay, and the power draw somwhat", {"latency": 3, "power": 2}),
