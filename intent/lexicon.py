@@ -151,7 +151,7 @@ TYPO_TARGETS: tuple[str, ...] = (
     # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
     "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
     # round 7: the hard-requirement and hedge words of tickets and chat ("mandatroy", "somwhat")
-    "mandatory", "obligatory", "somewhat", "exceptions",
+    "mandatory", "obligatory", "somewhat", "exceptions", "little", "ideally", "fewer", "less",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).

@@ -57,6 +57,9 @@ CASES = [
     # typos of the hard-requirement and hedge words
     ("shorter paths, mandatroy", {"hops": 4}),
     ("cut the delay, and the power draw somwhat", {"latency": 3, "power": 2}),
+    # a doubled key, and dropped letters in the grading words
+    ("fewr hopps and a littel less powr", {"hops": 3, "power": 1}),
+    ("shrink the memmory footprint", {"resources": 3}),
 ]
 
 #: objectives described only by their symptoms (effect prototypes + the objective head agreeing), and ordinary
