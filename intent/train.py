@@ -76,12 +76,13 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
 
 def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS,
           hand_sets: Sequence[str] = HAND_SETS, exclude: Sequence[str] = (),
-          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = PROTOTYPES) -> dict[str, float]:
+          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None) -> dict[str, float]:
     """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus.
 
     hand_sets: hand-written labelled sets (intent/handwritten.py) whose clause rows join the training
     rows, `hand_repeat` times each; `exclude` leaves sets out (leave-one-set-out validation).
-    prototypes: where to write the effect prototypes built from the same hand rows (None: not written).
+    prototypes: where to write the effect prototypes built from the same hand rows (None: not written; the
+    command line writes the shipped intent/data/effect_prototypes.npz, a library call only where it is told to).
     """
     from intent.encoder import get_encoder
     from intent.handwritten import rows as hand_rows

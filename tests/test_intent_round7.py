@@ -144,3 +144,20 @@ def test_missing_prototype_file_turns_the_mechanism_off(tmp_path):
     from intent.effects import EffectPrototypes
 
     assert EffectPrototypes.load(tmp_path / "absent.npz") is None
+
+
+def test_a_library_retrain_never_overwrites_the_shipped_prototypes():
+    # a slow test's tiny retrain once replaced intent/data/effect_prototypes.npz: only the command line (and callers
+    # that pass a path, such as bench/intent_loso.py) write prototypes
+    import inspect
+
+    from intent.train import train
+
+    assert inspect.signature(train).parameters["prototypes"].default is None
+
+
+def test_shipped_prototypes_hold_the_hand_written_rows():
+    from intent.effects import effect_prototypes, prototype_texts
+
+    shipped = effect_prototypes()
+    assert shipped is not None and len(shipped.labels) > len(prototype_texts()[0]) + 500
