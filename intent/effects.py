@@ -179,7 +179,9 @@ class EffectPrototypes:
     def nearest(self, clause_vectors: np.ndarray) -> list[tuple[str | None, float, float]]:
         """Per clause: (the class of the most similar prototype, that similarity, its margin over the best
         prototype of any other class); the class is None when it is NONE."""
-        sims = np.asarray(clause_vectors, dtype=np.float32) @ self.vectors.T
+        # einsum, not @: a product this size wakes a second BLAS thread, which on a busy 2-core box waits for a
+        # time slice (5 ms per call measured, against 0.03 ms for einsum's single-threaded loop)
+        sims = np.einsum("ij,kj->ik", np.asarray(clause_vectors, dtype=np.float32), self.vectors)
         classes = list(range(len(OBJECTIVES))) + [-1]
         best = np.stack([sims[:, self.labels == c].max(axis=1) if (self.labels == c).any()
                          else np.full(len(sims), -np.inf, dtype=np.float32) for c in classes], axis=1)
