@@ -1,14 +1,18 @@
 """Leave-one-set-out validation of the clause heads trained with hand-written data.
 
 usage: .venv/bin/python bench/intent_loso.py [--folds intents_holdout_new,...] [--hand-repeat 3]
-       [--score PATH/score_intents.py] [--out bench/results/intent_loso]
+       [--score PATH/score_intents.py] [--out bench/results/intent_loso] [--ablate-effects]
+
+A fold is a set name, or several joined by "+" (one writer's sets left out together: the default's
+last fold is the four small older sets, written here by one session).
 
 For each fold (a hand-written set): retrain both heads (`intent.train.train`) on the generated corpus
-plus every other hand-written set (intent/handwritten.py HAND_SETS minus the fold), translate the fold
+plus every other hand-written set (intent/handwritten.py HAND_SETS minus the fold), rebuild the effect
+prototypes (intent/effects.py) from the same rows, translate the fold
 with those heads, write the predictions as `omniplan translate --batch` does and score them with the
 shared scorer (a separate process, the same one every held-out figure in README.md comes from).
-The shipped weights are not touched. WHY per set and not per intent: the three large sets come from
-three different writers, so a fold measures wording the heads never saw from that writer.
+The shipped weights and prototypes are not touched. WHY per set and not per intent: the large sets come from
+different writers, so a fold measures wording the heads never saw from that writer.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from intent.effects import EffectPrototypes  # noqa: E402
 from intent.embedded import EmbeddedTranslator  # noqa: E402
 from intent.encoder import get_encoder  # noqa: E402
 from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
 from intent.train import HAND_REPEAT, train  # noqa: E402
 
-FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3")
+#: the burned hand-written sets, one fold per writer (round 7: seven folds).
+FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
+         "intents_holdout_new5", "intents_holdout_new6",
+         "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
 
 
 def default_scorer() -> Path:
@@ -41,8 +49,7 @@ def default_scorer() -> Path:
     raise SystemExit("score_intents.py not found; pass --score")
 
 
-def predict(translator: EmbeddedTranslator, name: str, out: Path) -> None:
-    items = load_set(name)
+def predict(translator: EmbeddedTranslator, items: list[dict], out: Path) -> None:
     results = translator.translate_many([r["text"] for r in items])
     with open(out, "w", encoding="utf-8") as f:
         for item, t in zip(items, results):
@@ -56,27 +63,46 @@ def main() -> None:
     parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
     parser.add_argument("--score", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "intent_loso")
+    parser.add_argument("--ablate-effects", action="store_true",
+                        help="also score each fold without the effect prototypes (same fold heads)")
     args = parser.parse_args()
     scorer = args.score or default_scorer()
     args.out.mkdir(parents=True, exist_ok=True)
     translator = EmbeddedTranslator(get_encoder())
-    shipped = translator.heads
+    shipped = translator.heads, translator.effects
     lines = []
     for fold in args.folds.split(","):
         started = time.perf_counter()
+        members = fold.split("+")
+        label = members[0] if len(members) == 1 else "older_sets"
         with tempfile.TemporaryDirectory() as tmp:  # a fold's heads are not kept: the shipped ones are never touched
-            weights = Path(tmp) / "heads.npz"
-            stats = train(out=weights, exclude=[fold], hand_repeat=args.hand_repeat)
+            weights, prototypes = Path(tmp) / "heads.npz", Path(tmp) / "prototypes.npz"
+            stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat, prototypes=prototypes)
             translator.heads = ClauseHeads.load(weights)
-        pred = args.out / f"{fold}_loso.jsonl"
-        predict(translator, fold, pred)
-        score = subprocess.run([sys.executable, str(scorer), str(BENCH / f"{fold}.jsonl"), str(pred)],
-                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        line = f"{fold} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
+            translator.effects = EffectPrototypes.load(prototypes)
+        items = [r for name in members for r in load_set(name)]
+        gold = BENCH / f"{label}.jsonl"
+        if len(members) > 1:  # the pooled fold's gold file, written next to its predictions
+            gold = args.out / f"{label}_gold.jsonl"
+            gold.write_text("".join(json.dumps(r) + "\n" for r in items))
+        pred = args.out / f"{label}_loso.jsonl"
+        predict(translator, items, pred)
+        score = _score(scorer, gold, pred)
+        line = f"{label} hand_rows={stats['hand_rows']} {score} ({time.perf_counter() - started:.0f} s)"
+        if args.ablate_effects:  # the same fold heads without the effect prototypes (round 7's mechanism off)
+            translator.effects = None
+            predict(translator, items, args.out / f"{label}_loso_no_effects.jsonl")
+            line += f" | no effect prototypes: {_score(scorer, gold, args.out / f'{label}_loso_no_effects.jsonl')}"
         print(line, flush=True)
         lines.append(line)
-    translator.heads = shipped
+    translator.heads, translator.effects = shipped
     (args.out / "summary.txt").write_text("\n".join(lines) + "\n")
+
+
+def _score(scorer: Path, gold: Path, pred: Path) -> str:
+    """The shared scorer's summary line, run in its own process."""
+    return subprocess.run([sys.executable, str(scorer), str(gold), str(pred)],
+                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import numpy as np
 
 from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
+from intent.effects import effect_prototypes
 from intent.encoder import Encoder
 from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
 from intent.head import clause_heads
@@ -48,7 +49,8 @@ SUBJECTS: dict[str, str] = {
     "coverage": "high coverage of offloaded tasks",
 }
 
-_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#]?\d)")  # ticket ids ("TICKET-9021", "INC-2207") are not shouting
+# ticket ids ("TICKET-9021", "INC-2207", "TICKET 3091") are not shouting
+_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#/]?\s?\d)")
 
 
 @dataclass
@@ -366,6 +368,22 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
                 j -= 1
     for k, r in enumerate(out):
+        # round 7: "there's no latency, power or memory target": a negated list with one head noun after its last item
+        head = _LIST_HEAD_NOUN.search(r.lower)
+        if not (head and k > 0 and r.objectives and not r.dismissed and r.clause.after_comma
+                and _bare_list(replace(r, lower=r.lower[:head.start()]))):
+            continue
+        j = k - 1
+        while j > 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
+            j -= 1
+        first = out[j]
+        if first.objectives and not first.dismissed and not first.degree_words and out[j + 1].clause.after_comma:
+            start = _first_objective_position(first)
+            if _NEGATED_LIST_START.search(first.lower[:start]):
+                tag = first.lower[:start].split()[-1] + " ..." + head.group(0)
+                for i in range(j, k + 1):
+                    out[i] = replace(out[i], dismissed=True, degree_words=out[i].degree_words + [tag])
+    for k, r in enumerate(out):
         # round 6: "Hop count can be whatever, same with coverage": "the same" carries the clause before's dismissal
         if k > 0 and out[k - 1].dismissed and r.objectives and not r.dismissed and not r.degree_words \
                 and _SAME_AS_BEFORE.match(r.lower):
@@ -387,11 +405,20 @@ def _bare_list(r: ClauseReading) -> bool:
     """
     if not r.objectives or r.degree_words or r.rank or r.dismissed or len(r.lower.split()) > 5:
         return False
-    rest = r.lower
+    rest = _SCOPE_TAIL.sub(" ", r.lower)
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw)\b|[&/,+\s-]", "", rest)
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing)\b|[&/,+\s-]", "", rest)
+
+
+#: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade
+_SCOPE_TAIL = re.compile(r"\b(?:for (?:this|that|the) (?:one|job|task|deployment|rollout|tenant|site|change|request|case)"
+                         r"|for (?:now|the moment|the time being)|in this case|this time|either|at all|here)\s*[.!]*$")
+#: the shared head noun of a negated list ("no latency, power or memory target"): the "no" before the first item
+#: and the noun after the last one frame every item between them
+_LIST_HEAD_NOUN = re.compile(r"\s+(?:targets?|goals?|requirements?|constraints?|slos?|slas?|preferences?|demands?|asks?)\s*[.!]*$")
+_NEGATED_LIST_START = re.compile(r"\b(?:no|not any|without any)\s+(?:[\w-]+\s+){0,2}$")
 
 
 def _head_input(r: ClauseReading) -> tuple[str, str | None]:
@@ -436,6 +463,7 @@ class EmbeddedTranslator:
         for i, o in enumerate(OBJECTIVES):
             self.curves[o] = IntentCurve.from_embeddings(vectors[i * k:(i + 1) * k])
         self.heads = clause_heads()
+        self.effects = effect_prototypes()
         self._descriptions = encoder.encode([DESCRIPTIONS[o] for o in OBJECTIVES])
         self._scores: dict[tuple[str, str], tuple[float, float]] = {}
 
@@ -468,12 +496,13 @@ class EmbeddedTranslator:
         vectors = self.encoder.encode([text for *_, text in jobs])
         objective_p = self.heads.objectives(vectors)
         degree_p = self.heads.degrees(vectors)
+        nearest = self.effects.nearest(vectors) if self.effects is not None else [None] * len(jobs)
         fused = [list(r.clauses) for r in readings]
         for row, (i, k, masked, _) in enumerate(jobs):
             r = fused[i][k]
             named = bool(r.objectives or r.custom or r.oos)
             learned = learned_reading(objective_p[row], degree_p[row], masked, named,
-                                      unfamiliar=bool(unknown_words(r.lower)))
+                                      unfamiliar=bool(unknown_words(r.lower)), effect=nearest[row])
             if not content_words(r.lower):
                 learned = replace(learned, extra={})
             fused[i][k] = apply_learned(r, learned)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from intent import effects
 from intent.corpus import ABSENT, DEGREES, MASK, NEGATED
 from intent.lexicon import GENERIC_WORDS, PLAIN_WORDS
 from intent.text import unknown_words
@@ -61,6 +62,17 @@ DOUBTING_WORD = re.compile(r"n't\b|\b(?:not|never|forget|ignore|skip|disregard|i
 NEGATING_WORD = re.compile(
     r"n't\b|\b(?:not|no|never|nor|neither|none|nobody|nothing|without|forget|ignore|ignoring|skip|disregard"
     r"|irrelevant|unimportant|indifferent|whatever|bother|bothered|non-?issue|alone|moot|optional)\b", re.I)
+
+
+#: negations that intensify instead of negating ("no exceptions", "under no circumstances"): a clause whose only
+#: negating words sit in one of these is not a dismissal, whatever the heads say (round 7).
+INTENSIFYING_NEGATION = re.compile(r"\b(?:no|without(?: any| an)?) exceptions?\b|\b(?:under|in) no (?:circumstances?|case)\b"
+                                   r"|\bon no account\b|\bno matter what\b|\bno excuses\b")
+
+
+def negates(clause: str) -> bool:
+    """Whether the clause holds a negating word outside the intensifying negations."""
+    return bool(NEGATING_WORD.search(INTENSIFYING_NEGATION.sub(" ", clause)))
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,7 @@ def decide_degree(probabilities: np.ndarray, clause: str) -> tuple[int | None, f
     if level != 3 and level != 0 and not grading_words(clause):
         return None, p
     if level == 0:
-        return (0, p) if p >= NEGATION_CONFIDENCE and NEGATING_WORD.search(clause) else (None, p)
+        return (0, p) if p >= NEGATION_CONFIDENCE and negates(clause) else (None, p)
     if level in (1, 2) and not HEDGING_WORD.search(clause):
         return None, p
     if level == 4 and (p < SUPREME_CONFIDENCE or HEDGING_WORD.search(clause) or DOUBTING_WORD.search(clause)):
@@ -122,12 +134,14 @@ def decide_degree(probabilities: np.ndarray, clause: str) -> tuple[int | None, f
 
 
 def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, lexicon_named: bool,
-                    unfamiliar: bool = False) -> LearnedReading:
+                    unfamiliar: bool = False, effect: tuple[str | None, float, float] | None = None) -> LearnedReading:
     """Combine the two heads' outputs for one clause (`clause`: lower-case, objective words masked).
 
     Extra objectives are read only from clauses where the lexicon named nothing (no objective, no
     out-of-scope ask, no custom objective): next to a named objective the head tends to echo it.
     `unfamiliar`: the clause holds words the vocabulary lacks, where the lexicon is most likely blind.
+    `effect`: the nearest effect prototype (intent/effects.py: class, similarity, margin); a clear one
+    names its objective when the objective head agrees at least weakly.
     """
     degree, p = decide_degree(degree_p, clause)
     extra = {}
@@ -135,8 +149,18 @@ def learned_reading(objective_p: np.ndarray, degree_p: np.ndarray, clause: str, 
         needed = PRESENCE_CONFIDENCE if unfamiliar else PARAPHRASE_CONFIDENCE
         for j, o in enumerate(OBJECTIVES):
             present = 1.0 - float(objective_p[j][ABSENT])
-            if present >= needed and int(objective_p[j].argmax()) != NEGATED:
+            if present >= needed and (int(objective_p[j].argmax()) != NEGATED or not negates(clause)):
                 extra[o] = present
+        if not extra and effect is not None and effect[0] is not None and effects.described(effect):
+            j = OBJECTIVES.index(effect[0])
+            present = 1.0 - float(objective_p[j][ABSENT])
+            if present >= effects.EFFECT_AGREEMENT:
+                extra[effect[0]] = present
+        if extra and degree == 0:
+            # round 7: in a clause that only describes a problem ("connections are never examined", "the switches
+            # can't keep up") the negation is part of the symptom: the objective head read it as a demand (its
+            # class is not "negated"), so the degree head's dismissal does not apply to what it found
+            degree = None
     return LearnedReading(degree, p, extra)
 
 

@@ -34,7 +34,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_holdout3", "intents_holdout4",
                               "intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3",
                               "intents_holdout_new4",  # round 5: the fourth set, burned after its first run
-                              "intents_holdout_new5")  # round 6: the fifth set, burned after its first run
+                              "intents_holdout_new5",  # round 6: the fifth set, burned after its first run
+                              "intents_holdout_new6")  # round 7: the sixth set, burned after its first run
 
 
 def load_set(name: str) -> list[dict]:

@@ -37,7 +37,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
-        r"\b(?:pipeline )?stages?\b", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b",
@@ -82,6 +82,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:pass\w*|hand\w*|shuttl\w+|exchang\w+|ship\w*) (?:\w+ )?state\b", r"\bback and forth\b",
         r"\b(?:split|splitting|spread|spreading|divid\w+|shard\w*) (?:the |one |a |each |any )?(?:model|forest|tree|classifier)s?"
         r" (?:across|over|between|among|into)\b",
+        # round 7: a stage boundary that is a device boundary, and a transfer from one device to the next
+        r"\bstages? (?:that (?:sit|are|live) )?on different " + _SWITCHES,
+        # (what moves is data: "packets bounce from switch to switch" is a path, not a hand-off)
+        r"\b(?:state|bytes|bits|data|results?|fields?|context)\b(?: [\w-]+){0,3} from (?:one )?(?:switch|device|box|node|stage) to"
+        r" (?:the next|another|(?:the )?(?:switch|device|box|node|stage))\b",
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
@@ -114,10 +119,13 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
         r"\bno (?:single )?(?:flows?|packets?|tasks?|requests?|traffic) (?:\w+ ){0,2}(?:escapes?|slips?|bypass\w*|misse[sd]"
-        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum)\b",
+        r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum|everything)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every)\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
+        # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
+        r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
+        r"(?:verdicts?|labels?|classifications?)\b",
         r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
         # round 6: the effect said with the verb of inspection ("classify as much of the traffic as possible", "sessions
@@ -142,6 +150,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
     # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
     "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
+    # round 7: the hard-requirement and hedge words of tickets and chat ("mandatroy", "somwhat")
+    "mandatory", "obligatory", "somewhat", "exceptions", "little", "ideally", "fewer", "less",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -202,6 +212,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bpriority zero\b|\bjob (?:one|#?1|number one)\b|\bbe-all and end-all\b|\bhill (?:we|i|to) (?:will )?die on\b"
         r"|\b(?:trumps|outranks|beats|overrides) (?:everything|all|anything)\b"
         r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
+        # round 7: a ruler's or a law's supremacy said of the objective, in the plural too ("watts are king",
+        # "X reigns supreme", "the golden rule: X", "priority number one"); "under no circumstances" rules falling short out
+        r"|\b(?:are|'re) (?:the )?kings?\b|\b(?:reigns?|rules?|is|are|stands?) supreme\b|\b(?:golden|iron|cardinal|first|prime) (?:rule|directive|commandment)\b"
+        r"|\bpriority number (?:one|1)\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
         # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
         r"|\b(?:main|chief|biggest|foremost|overriding) thing (?:is|are|for us)\b"
@@ -215,10 +229,17 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
-    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b", 4, "degree"),
+    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b"
+        r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b"
+        # round 7: an absolute tail ("..., no exceptions", "without exception"): every labelled set reads it as 4
+        r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
-        r"|\bmake sure\b|\bensure\b|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\bobligatory\b|\bcompulsory\b"
+        # round 7: "make sure" / "ensure" over a negated effect ("make sure the tables don't crowd out ...") or after
+        # "just" asks plainly (3): five of five such intents in the independent sets are labelled 3
+        r"|(?<!just )\b(?:make sure|ensure)\b(?! (?:that )?(?:[\w'-]+ ){1,4}?(?:don'?t|doesn'?t|do not|does not|won'?t|will not|never|aren'?t|isn'?t)\b)"
+        r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
@@ -237,7 +258,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"(?:can(?! be)|could(?! be)|allows?|permits?|lets?|manages?|can manage|will (?:allow|let|go|permit)|are able(?: to)?)\b"
         r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
     # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
-    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
+    Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single|unique)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
         r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
     # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
     # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
@@ -252,7 +273,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
         r"|get right|focus on) (?:just |only )?one\b"
         r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
-    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|marginally|modestly|loosely|lightly|mildly|partly"
+    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|a (?:tiny|wee|little|small) (?:bit|touch)|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
         r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
@@ -267,7 +288,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bhedged\b", 2, "degree"),
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
-    Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
+    Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
@@ -332,7 +353,7 @@ DISMISSAL = re.compile(
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
-    r"|\b(?:not|n't) (?:asking|looking|aiming) for\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
+    r"|(?:\bnot|n't) (?:asking|looking|aiming|going) for\b|(?:\bnot|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
@@ -354,7 +375,9 @@ DISMISSAL = re.compile(
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
     # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
     # nothing is asked for it
-    r"|\b(?:is|are|was|were|'s|'re|(?:turn(?:s|ed)? out|prove[sd]?|seems?) to be)(?: already| currently| still)? (?:fine|good enough|okay|ok|sufficient|adequate)"
+    # (round 7: not in a relative clause, "energy draw that is acceptable" asks for acceptable energy)
+    r"|(?<!\bthat )(?<!\bwhich )\b(?:is|are|was|were|'s|'re|(?:turn(?:s|ed)? out|prove[sd]?|seems?) to be)(?: already| currently| still| also| all| now)? (?:fine|good enough|okay|ok|sufficient|adequate|acceptable|satisfactory"
+    r"|under control|in check|in (?:good|decent) shape)"
     r"(?: as[- ]is| as (?:it|they) (?:is|are)| already| today| now| in testing)?\s*[.!]*$"
     r"|\b(?:already|currently) (?:fine|good enough|tuned|optimi[sz]ed|sorted|handled)\b|\bfine as[- ]is\b"
     # left to the defaults / the planner: no demand of ours
@@ -378,6 +401,9 @@ DISMISSAL = re.compile(
     r"|\b(?:don'?t|do not|no need to) (?:push|touch) (?:it|them)\s*(?:further|any further|more)?\s*[.!]*$"
     # "resources are less of an issue" (as "matters less"); "we're okay spending more power" (a tolerance)
     r"|\bless of an? (?:issue|concern|problem|priority|factor|worry)\b"
+    # round 7: taken off the list of asks ("X was ruled out as a concern", "X and Y were dropped from the list")
+    r"|\b(?:dropped|removed|struck|taken|crossed|scratched) (?:off|from) (?:the |our )?(?:list|scope|agenda|table|requirements|asks|goals)\b"
+    r"|\bruled out\b|\bde-?scoped\b|\boff the table\b"
     r"|\b(?:fine|ok|okay|happy|willing|glad) (?:to |with )?(?:spend|spending|use|using|burn|burning|pay|paying) (?:a bit |a little |some )?(?:more|extra)\b"
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
@@ -434,10 +460,13 @@ COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please|
 # absence) is absolute, and the dev set's conventions give an absolute demand the greatest level. A plain
 # "every flow" or "all tasks" stays 3, as the older held-out sets label it.
 UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
-                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected)\b"
+                       r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected"
+                       # round 7: the universal negative said with a verb of escaping ("no flow slips through", "no
+                       # packet may leave without a verdict"): every labelled set reads it as absolute coverage
+                       r"|escapes?|slips?|evades?|bypass\w*|unseen|unchecked|unlabell?ed|unscored|(?:\w+ ){0,3}without)\b"
                        r"|\b(?:don'?t|do not|never|not|without) (?:leav|drop|miss|skip|reject)\w* any\b"
                        r"|\bnot a single\b|\bevery single one\b|\bwithout (?:a single )?exception\b"
-                       r"|\bcover(?:ing)? (?:everything|it all|all of it)\b"
+                       r"|\b(?:cover(?:ing)?|classif\w*|inspect\w*|label\w*) (?:everything|it all|all of it)\b"
                        # round 3: the shared spec's "absolute = 4": every / all flows, coverage maximised
                        r"|\bevery (?:single )?(?:[\w-]+ ){0,2}(?:flows?|tenants?|packets?|requests?)\b"
                        r"|\ball (?:the )?(?:[\w-]+ ){0,2}(?:flows|tenants|traffic)\b(?! (?:share|fraction))"

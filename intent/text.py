@@ -196,6 +196,11 @@ def _repair_word(word: str) -> str:
         return word
     if lower.endswith("z") and lower[:-1] + "s" in domain_vocabulary():
         return lower[:-1] + "s"  # chat plural ("hopz", "flowz")
+    # round 7: a doubled key ("hopps", "lesss", "memmory"): one letter of a repeated pair dropped gives a domain word
+    collapsed = {lower[:i] + lower[i + 1:] for i in range(len(lower) - 1) if lower[i] == lower[i + 1]}
+    doubled = sorted(collapsed & set(domain_vocabulary()))
+    if len(doubled) == 1:
+        return doubled[0]
     budget = typo_budget(lower)
     scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
     scored = [(d, t) for d, t in scored if d <= budget and _plausible_slip(lower, t, d)]

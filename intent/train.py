@@ -4,7 +4,8 @@
 Generates the corpus (intent/corpus.py, templates), adds the clause rows of the burned hand-written
 labelled sets (intent/handwritten.py, round 4; `--exclude` leaves a set out, `--no-hand` trains on
 the corpus alone), embeds both with the bundled MiniLM, trains the two heads (objective and degree,
-intent/head.py) with a fixed seed and writes intent/data/clause_head.npz.
+intent/head.py) with a fixed seed and writes intent/data/clause_head.npz; writes the effect prototypes
+(intent/effects.py: the written ones plus the hand rows' blank clauses) to intent/data/effect_prototypes.npz.
 Prints accuracy on a 15 % slice of the generated corpus kept out of training (a sanity check of
 fit, not of generalisation: bench/intent_loso.py and the held-out intent sets in bench/ measure that).
 """
@@ -19,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from intent.corpus import CLASSES, DEGREES, SEED, generate_corpus
+from intent.effects import PROTOTYPES, EffectPrototypes
 from intent.handwritten import HAND_SETS
 from intent.head import WEIGHTS
 from omniplan.objectives import OBJECTIVES
@@ -74,11 +76,13 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
 
 def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS,
           hand_sets: Sequence[str] = HAND_SETS, exclude: Sequence[str] = (),
-          hand_repeat: int = HAND_REPEAT) -> dict[str, float]:
+          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None) -> dict[str, float]:
     """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus.
 
     hand_sets: hand-written labelled sets (intent/handwritten.py) whose clause rows join the training
     rows, `hand_repeat` times each; `exclude` leaves sets out (leave-one-set-out validation).
+    prototypes: where to write the effect prototypes built from the same hand rows (None: not written; the
+    command line writes the shipped intent/data/effect_prototypes.npz, a library call only where it is told to).
     """
     from intent.encoder import get_encoder
     from intent.handwritten import rows as hand_rows
@@ -104,6 +108,8 @@ def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIG
     pred_degree = _predict(degree, xm[has_degree], 1, len(DEGREES))[:, 0]
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **_arrays("objective", objective), **_arrays("degree", degree))
+    if prototypes is not None:  # round 7: the effect prototypes, from the same hand rows (intent/effects.py)
+        EffectPrototypes.build(encoder, hand).save(prototypes)
     return {"rows": len(corpus), "hand_rows": len(hand), "objective_label_acc": float((pred == y[kept]).mean()),
             "objective_row_exact": float((pred == y[kept]).all(axis=1).mean()),
             "degree_acc": float((pred_degree == yd[has_degree]).mean()),
@@ -119,9 +125,10 @@ def main() -> None:
     parser.add_argument("--exclude", action="append", default=[], help="leave out a hand-written set (file stem)")
     parser.add_argument("--no-hand", action="store_true", help="train on the generated corpus alone")
     parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
+    parser.add_argument("--prototypes", type=Path, default=PROTOTYPES)
     args = parser.parse_args()
     stats = train(args.rows, args.seed, args.epochs, args.out, () if args.no_hand else HAND_SETS, args.exclude,
-                  args.hand_repeat)
+                  args.hand_repeat, args.prototypes)
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items()),
           f"-> {args.out} ({args.out.stat().st_size} bytes)")
 

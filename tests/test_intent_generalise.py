@@ -120,9 +120,9 @@ def test_hedged_objectives_stay_weak(text, expect):
 # ------------------------------------------------------------------ wrong objective ---------
 WRONG_OBJECTIVE = [
     # round 4: replaces "make sure no flow escapes classification" (in the first hand-written set, now training data)
-    pytest.param("see to it that no packet escapes the classifiers", {"coverage": 4},
-                 marks=pytest.mark.xfail(strict=True, reason="known miss of the round-4 heads: the degree head gives "
-                                         "'see to it that it' p(4)=0.26, so the clause stays plain 3")),
+    # (a strict xfail from round 4 to 6: the clause stayed plain 3; passes since round 7's universal negative with a
+    # verb of escaping, "no packet escapes", is absolute coverage)
+    ("see to it that no packet escapes the classifiers", {"coverage": 4}),
     ("Latency is critical; memory would be a nice extra", {"latency": 4, "resources": (1, 2)}),
     # missed at the first run (read as plain 3); passes since the second round's rule that coverage asked as
     # "none may be missed" is absolute (intent/lexicon.py UNIVERSAL), a general rule, not this sentence's wording
