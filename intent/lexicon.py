@@ -51,6 +51,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
         r"\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
+        # round 8: a rate or a volume said as a bare noun phrase ("more frames per second", "fast + high volume")
+        r"\b(?:frames?|records?|events?|messages?|flows?|sessions?) (?:per|a|each) second\b",
+        r"\b(?:high|higher|big|bigger|large|larger|max\w*|huge) (?:traffic )?volumes?\b(?! of\b)",
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",

@@ -57,6 +57,9 @@ CASES = [
     ("Every forest should remain on a single box.", {"coordination": 3}),
     # carrying a large load said as a capability
     ("We want a placement that can handle heavier load at night.", {"throughput": 3}),
+    # a rate or a volume said as a bare noun phrase
+    ("quick + huge volume", {"latency": 3, "throughput": 3}),
+    ("we need more events per second out of the edge", {"throughput": 3}),
     # "storage" as a place: a network segment is not memory
     ("Extend classification to the storage segments.", {"coverage": 3}),
     # ... and classify, with an adverb between the verb and the quantifier
@@ -75,6 +78,7 @@ def test_round8_mechanisms(text, expect):
     "The road to production is long.",
     "The model lives in the git repository.",
     "Ticket 5120 - redeploy the forest after the upgrade.",
+    "The high volume of tickets this week was tiring.",
 ])
 def test_round8_near_misses_ask_nothing(text):
     assert nonzero(text) == {}
