@@ -42,7 +42,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b",
         # "storage" as a place ("the storage network", "storage fabric") names no memory demand
-        r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?))",
+        r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?|vlans?|segments?|subnets?|pods?|hosts?|zones?|sites?|vendors?))",
     ),
     "throughput": (
         r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b",
@@ -51,17 +51,23 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
         r"\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
+        # round 8: a rate or a volume said as a bare noun phrase ("more frames per second", "fast + high volume")
+        r"\b(?:frames?|records?|events?|messages?|flows?|sessions?) (?:per|a|each) second\b",
+        r"\b(?:high|higher|big|bigger|large|larger|max\w*|huge) (?:traffic )?volumes?\b(?! of\b)",
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",
         # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
         r"\b(?:los(?:e|es|ing)|dropp(?:ing|ed)|drops) (?:\w+ )?packets\b", r"\btail-?dropp?\w*",
+        # round 8: carrying a large load said as a capability ("it support big traffic", "handle heavier load")
+        r"\b(?:support|supports|handle|handles|sustain|sustains|absorb|absorbs|cope with|copes with) (?:a |the )?"
+        r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
     "latency": (
         r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
-        r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnappy\b",
+        r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
         r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
         r"\b(?:time|times) to (?:respond|answer|reply|react|decide|classify|detect|finish|complete)\b",
@@ -84,6 +90,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r" (?:across|over|between|among|into)\b",
         # round 7: a stage boundary that is a device boundary, and a transfer from one device to the next
         r"\bstages? (?:that (?:sit|are|live) )?on different " + _SWITCHES,
+        # round 8: a model kept whole on one device ("one model stay in only one switch", "each tree lives on a single box")
+        r"\b(?:one|each|every|a|any|the) (?:model|forest|tree|classifier)s? (?:\w+ )?(?:stays?|remains?|lives?|sits?|resides?|kept)"
+        r" (?:in|on|inside|within) (?:only )?(?:one|a single|a sole|the same|just one) (?:switch|device|box|node)\b",
         # (what moves is data: "packets bounce from switch to switch" is a path, not a hand-off)
         r"\b(?:state|bytes|bits|data|results?|fields?|context)\b(?: [\w-]+){0,3} from (?:one )?(?:switch|device|box|node|stage) to"
         r" (?:the next|another|(?:the )?(?:switch|device|box|node|stage))\b",
@@ -100,6 +109,13 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
         r"\bpath (?:stretch|length)\b",
+        # round 8: the path said as the packets' way or road, adjective before or after ("the way of packets is more
+        # short", "make shorter the road of the flows")
+        r"\b(?:short|shorter|shortest) (?:the )?(?:way|road|journey|trip)s? of\b",
+        r"\b(?:way|road|journey|trip)s? of (?:the )?" + _CARRIERS + r"\b(?: [\w-]+){0,3} (?:short|shorter|shortest)\b",
+        # round 8: passing too many devices, singular noun too ("is passing too many switch")
+        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|a lot of|lots of) "
+        r"(?:switch|switches|devices?|boxes|nodes?|routers?)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
         r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
@@ -122,7 +138,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum|everything)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
         # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
         r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
         r"(?:verdicts?|labels?|classifications?)\b",
@@ -152,12 +168,14 @@ TYPO_TARGETS: tuple[str, ...] = (
     "absolutely", "everything", "nothing", "matters", "inspect", "classify", "second", "extremely",
     # round 7: the hard-requirement and hedge words of tickets and chat ("mandatroy", "somwhat")
     "mandatory", "obligatory", "somewhat", "exceptions", "little", "ideally", "fewer", "less",
+    # round 8: hedge words, whose typos ("mayb", "perhps") turned a hedged ask into a plain one
+    "maybe", "perhaps", "possibly", "preferably", "optionally",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
 #: WHY a table and not edit distance: these are 2-4 letters, where edit distance hits ordinary words.
 SLANG: dict[str, str] = {
-    "mem": "memory", "bw": "bandwidth", "tput": "throughput", "thru-put": "throughput", "pwr": "power",
+    "mem": "memory", "prio": "priority", "prios": "priorities", "bw": "bandwidth", "tput": "throughput", "thru-put": "throughput", "pwr": "power",
     "nrg": "energy", "perf": "performance", "cnt": "count", "coord": "coordination", "pkts": "packets",
     "pkt": "packet", "util": "utilization", "msec": "milliseconds", "usec": "microseconds",
     "hopcount": "hop count", "hopcounts": "hop counts", "lat": "latency", "ltncy": "latency", "mem-usage": "memory usage",
@@ -268,7 +286,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\b(?:dwarfs|eclipses|overshadows|outweighs|tops|beats|trumps|outranks|overrides|supersedes) (?:everything|all|anything"
         r"|the rest|every other|all (?:the )?other|any other)\b|\bmore than (?:all|any|every) (?:the )?other\b"
         r"|\b(?:goals?|priorit(?:y|ies)|objectives?|concerns?|requirements?) (?:one|1|#1),? (?:two|2),? and (?:three|3)\b"
-        r"|\b(?:is|are|'s) (?:the |our |my )?(?:number one|no\.? ?1|#1)\b(?! (?:thing|priority|goal|concern|objective|aim|requirement))"
+        r"|\b(?:is|are|'s) (?:(?:for|to) (?:us|me|them|the team) )?(?:the |our |my )?(?:number one|no\.? ?1|#1)\b(?! (?:thing|priority|goal|concern|objective|aim|requirement))"
         # "if I could pick just one thing, ...": the one thing picked is the top demand
         r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
         r"|get right|focus on) (?:just |only )?one\b"
@@ -482,7 +500,9 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
-    r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s))",
+    r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
+    # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
+    r"|\s+[-\u2013\u2014]{1,2}\s+)",
     re.IGNORECASE,
 )
 

@@ -177,6 +177,41 @@ def domain_vocabulary() -> tuple[str, ...]:
     return tuple(sorted(words - ACRONYMS))
 
 
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(ch in letters for ch in short)
+
+
+#: vowels an abbreviation drops ("thrput", "dly", "enrgy"); an abbreviation keeps the consonant skeleton.
+_VOWELS = frozenset("aeiouy")
+
+
+def _abbreviation_target(lower: str) -> str:
+    """The one domain word this unknown word abbreviates by dropping letters, or "" (round 8).
+
+    WHY: chat and tickets shorten objective words by dropping vowels and silent letters ("thrput",
+    "dly", "hps", "flws", "ltcy"); edit distance gives such words a budget of 0-1 edits and misses them.
+    The word must be an in-order subsequence of the target with the same first and last letter (a final
+    silent "e" aside), drop at most as many letters as it keeps, keep every consonant but a silent
+    "gh"/"h", and fit exactly one domain word (an ambiguous shortening is not guessed).
+    """
+    if len(lower) < 3:
+        return ""
+    hits = []
+    for target in domain_vocabulary():
+        end = target[:-1] if target.endswith("e") and not lower.endswith("e") else target
+        if len(end) <= len(lower) or len(end) - len(lower) > len(lower) or target[0] != lower[0] or end[-1] != lower[-1]:
+            continue
+        if not _is_subsequence(lower, end):
+            continue
+        consonants = [c for c in end.replace("gh", "") if c not in _VOWELS]
+        if not _is_subsequence("".join(consonants), lower):
+            continue
+        hits.append(target)
+    singular = {t for t in hits if not (t.endswith("s") and t[:-1] in hits)}
+    return next(iter(singular)) if len(singular) == 1 else ""
+
+
 @functools.lru_cache(maxsize=4096)
 def _repair_word(word: str) -> str:
     """The domain word an unknown word stands for (slang table, then edit distance), or the word itself.
@@ -191,7 +226,9 @@ def _repair_word(word: str) -> str:
     if lower in SLANG:
         return SLANG[lower]
     if len(lower) < 4 or lower in known_words() or _derived(lower):
-        return word
+        # round 8: a 3-letter unknown word is repaired only as an abbreviation ("dly", "hps")
+        short = len(lower) == 3 and lower.isalpha() and lower not in known_words()
+        return (_abbreviation_target(lower) or word) if short else word
     if not lower.isalpha() or lower in pattern_literals():  # "doesn't", "re-run", "routers": not slips of a word
         return word
     if lower.endswith("z") and lower[:-1] + "s" in domain_vocabulary():
@@ -201,6 +238,9 @@ def _repair_word(word: str) -> str:
     doubled = sorted(collapsed & set(domain_vocabulary()))
     if len(doubled) == 1:
         return doubled[0]
+    skeleton = _abbreviation_target(lower)
+    if skeleton:
+        return skeleton
     budget = typo_budget(lower)
     scored = [(damerau_levenshtein(lower, t, budget), t) for t in domain_vocabulary()]
     scored = [(d, t) for d, t in scored if d <= budget and _plausible_slip(lower, t, d)]
