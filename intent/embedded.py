@@ -243,7 +243,9 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 _LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
-_THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever|the rest)(?: else| beyond(?: that| this)?| more| further)?\b",
+# round 9: "whatever it takes" / "whatever the cost" is an absolute tail on the clause before, not "the rest"
+_THE_REST = re.compile(r"^(?:and |but |so )?(?:anything|everything|all|whatever(?! (?:it|that|this) (?:takes|costs)\b| the cost\b)"
+                       r"|the rest)(?: else| beyond(?: that| this)?| more| further)?\b",
                        re.I)
 _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|small|short|high|fast) as\b")
 

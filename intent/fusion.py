@@ -28,7 +28,7 @@ import numpy as np
 
 from intent import effects
 from intent.corpus import ABSENT, DEGREES, MASK, NEGATED
-from intent.lexicon import GENERIC_WORDS, PLAIN_WORDS
+from intent.lexicon import GENERIC_WORDS, NOT_ABSOLUTE_WHATEVER, PLAIN_WORDS
 from intent.text import unknown_words
 from omniplan.objectives import OBJECTIVES
 
@@ -56,12 +56,12 @@ HEDGING_WORD = re.compile(
 #: words that forbid a learned level 4: a clause that dismisses or doubts cannot single its objective out.
 #: ("nothing", "no" and "none" are not here: "nothing matters more than X" is emphasis.)
 DOUBTING_WORD = re.compile(r"n't\b|\b(?:not|never|forget|ignore|skip|disregard|irrelevant|unimportant|indifferent"
-                           r"|whatever|bother)\b", re.I)
+                           r"|bother)\b|" + NOT_ABSOLUTE_WHATEVER, re.I)
 
 #: words without which a clause is never read as a dismissal.
 NEGATING_WORD = re.compile(
     r"n't\b|\b(?:not|no|never|nor|neither|none|nobody|nothing|without|forget|ignore|ignoring|skip|disregard"
-    r"|irrelevant|unimportant|indifferent|whatever|bother|bothered|non-?issue|alone|moot|optional)\b", re.I)
+    r"|irrelevant|unimportant|indifferent|bother|bothered|non-?issue|alone|moot|optional)\b|" + NOT_ABSOLUTE_WHATEVER, re.I)
 
 
 #: negations that intensify instead of negating ("no exceptions", "under no circumstances"): a clause whose only

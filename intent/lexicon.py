@@ -215,6 +215,10 @@ _SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximu
 # "a bit more weight to X than to Y", "slightly more emphasis on X": a comparison, not a softener
 _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|attention|important))"
 
+#: round 9: "whatever" that is not an absolute tail ("whatever it takes", "whatever it costs", "whatever the cost"):
+#: every other "whatever" reads as indifference or "the rest"; shared by the dismissal words here and intent/fusion.py
+NOT_ABSOLUTE_WHATEVER = r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b)"
+
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
@@ -247,7 +251,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
-    Cue(r"\bat (?:all|any) costs?\b|\bwhatever it takes\b|\bno matter what\b|\bby all means\b"
+    Cue(r"\bat (?:all|any) costs?\b|\bwhatever (?:it takes|it costs|the cost)\b|\bno matter what\b|\bby all means\b"
         r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b"
         # round 7: an absolute tail ("..., no exceptions", "without exception"): every labelled set reads it as 4
         r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b", 4, "degree"),
@@ -368,6 +372,8 @@ DISMISSAL = re.compile(
     # "couldn't care less about", "nobody is bothered by")
     r"(?:\b\w+n'?t|\bnot|\bnever|\bnobody|\bno one)\s+(?:[\w']+\s+){0,3}?(?:care[sd]?|worr(?:y|ied|ies)|bother(?:ed)?|fussed"
     r"|concerned|interested)\b"
+    # round 9: a ceasing verb before a verb of concern ("stop worrying about power", "quit fussing over hops")
+    r"|\b(?:stop|quit|cease)\s+(?:worrying|caring|fretting|fussing|obsessing|stressing|bothering)\b"
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
@@ -384,7 +390,7 @@ DISMISSAL = re.compile(
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
     r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
     r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
-    r"|\bindifferent\b|\bnever ?mind\b|\bwhatever\b(?! it takes)|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
+    r"|\bindifferent\b|\bnever ?mind\b|" + NOT_ABSOLUTE_WHATEVER + r"|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
     # tolerance: "it's fine if packets take extra hops", "we accept more hops"
     r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some"
@@ -540,7 +546,7 @@ OUT_OF_SCOPE: dict[str, tuple[str, str]] = {
 
 #: phrases whose cost/cheap/fair wording is idiom, not an out-of-scope ask.
 OOS_IDIOMS = re.compile(
-    r"\bat (?:all|any) costs?\b|\bwhatever it costs\b|\bat the (?:cost|expense) of\b|\bcheap in terms of\b|\bcheap (?:on|for) \w+\b|\bfairly\b"
+    r"\bat (?:all|any) costs?\b|\bwhatever (?:it costs|the cost)\b|\bat the (?:cost|expense) of\b|\bcheap in terms of\b|\bcheap (?:on|for) \w+\b|\bfairly\b"
     r"|\b(?:memory|sram|tcam|energy|power|resource|hop|latency|coordination|communication|bandwidth|table|stage"
     r"|phv|delay|watt|thermal) (?:costs?|budgets?)\b"
     r"|\bcosts? (?:of|in) (?:memory|sram|tcam|energy|power|resources|hops|latency|coordination|bandwidth)\b"
