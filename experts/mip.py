@@ -195,9 +195,8 @@ def solve_mip(
         if not result.has_solution:
             break
         main = result
-        bad = _unpackable_device(pm, main.values)
+        bad, short = _stage_verdict(pm, main.values, power_on)
         found: list[MilpResult] = []
-        short: list = []
         if bad is not None:
             pm.forbid_together(*bad)
             cuts += 1
@@ -218,25 +217,19 @@ def solve_mip(
         else:
             # With power weighted: where first-fit runs a pipeline deeper than the model's stage end
             # (a full stage pushed a table later), tighten that device's stage end and solve again.
-            short = _deeper_than_modelled(pm, main.values) if power_on else []
             hint = dict(main.values)
             for device, mats, end in short:
                 pm.stage_end_cut(device, mats, end)
                 hint[pm.se[device]] = max(hint[pm.se[device]], end)  # the same plan, its true stage end
             cuts += len(short)
             # a valid plan whose power the model underrated is kept at its corrected objective
-            found.append(main if not short else
-                         MilpResult(backend=main.backend, status="FEASIBLE", values=hint,
-                                    objective=float(pm.model.objective_value(hint)), bound=main.bound,
-                                    solve_time_s=main.solve_time_s, extra=main.extra))
+            found.append(main if not short else _feasible(pm, main, hint, main.bound))
         if bad is not None or short:
             # the solver's other solutions: the best one the stage schedule accepts as modelled
             for alt in main.alternatives:
-                if _unpackable_device(pm, alt) is None and not (power_on and _deeper_than_modelled(pm, alt)):
-                    obj = float(pm.model.objective_value(alt))
-                    found.append(MilpResult(backend=main.backend, status="FEASIBLE", values=alt, objective=obj,
-                                            bound=main.bound, solve_time_s=main.solve_time_s, extra=main.extra))
-                    rounds[-1]["alternative"] = round(pm.normalized_objective(obj), 6)
+                if _stage_verdict(pm, alt, power_on) == (None, []):
+                    found.append(_feasible(pm, main, alt, main.bound))
+                    rounds[-1]["alternative"] = round(pm.normalized_objective(found[-1].objective), 6)
                     break
         if not found:
             continue
@@ -264,9 +257,8 @@ def solve_mip(
         info["work_limit"] = request.work_limit
         info["reproducible"] = not wall_capped
     if not result.has_solution and starts:
-        result = MilpResult(backend=result.backend, status="FEASIBLE", values=starts[0][2],
-                            objective=float(pm.model.objective_value(starts[0][2])), bound=result.bound,
-                            solve_time_s=result.solve_time_s, extra={**result.extra, "solver_status": result.status})
+        result = _feasible(pm, result, starts[0][2], result.bound,
+                           extra={**result.extra, "solver_status": result.status})
     if not result.has_solution:
         raise OmniPlanError(
             f"{expert}: no plan found within {request.time_limit_s:g} s (solver status {result.status}); "
@@ -335,16 +327,6 @@ def _copy(plan: Plan, expert: str) -> Plan:
                 routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
-def _unpackable_device(pm: PathModel, values) -> tuple[str, list[str]] | None:
-    """The device whose MATs no stage schedule of ``schedule_stages`` packs, with those MATs; None if all pack."""
-    placement = pm.placement_from(values)
-    try:
-        schedule_stages(pm.workload, pm.topology, placement)
-    except StageOverflow as exc:
-        return exc.device, sorted(m for m, d in placement.items() if d == exc.device)
-    return None
-
-
 def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
                    power_on: bool, hints: list[dict[int, int]] = ()) -> tuple[MilpResult | None, dict]:
     """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
@@ -377,10 +359,8 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     n = len(pm.model.vars)  # the window rows' booleans are this round's own
     for values in [result.values] + result.alternatives[:FIX_REPAIRS]:
         values = {i: v for i, v in values.items() if i < n}
-        cand = MilpResult(backend=result.backend, status="FEASIBLE", values=values,
-                          objective=float(pm.model.objective_value(values)), bound=None,
-                          solve_time_s=result.solve_time_s, extra=result.extra)
-        if _unpackable_device(pm, values) is not None or (power_on and _deeper_than_modelled(pm, values)):
+        cand = _feasible(pm, result, values, None)
+        if _stage_verdict(pm, values, power_on) != (None, []):
             cand = _repaired(pm, cand)
         if cand is not None and (best is None or cand.objective < best.objective):
             best = cand
@@ -426,22 +406,40 @@ def _repaired(pm: PathModel, result: MilpResult) -> MilpResult | None:
         hint = pm.hint_from_plan(plan) if plan is not None else None
         if hint is None or pm.model.violated(hint):
             continue
-        obj = float(pm.model.objective_value(hint))
-        if best is None or obj < best.objective:
-            best = MilpResult(backend=result.backend, status="FEASIBLE", values=hint, objective=obj,
-                              bound=result.bound, solve_time_s=result.solve_time_s, extra=result.extra)
+        cand = _feasible(pm, result, hint, result.bound)
+        if best is None or cand.objective < best.objective:
+            best = cand
     return best
 
 
-def _deeper_than_modelled(pm: PathModel, values) -> list[tuple[str, list[str], int]]:
+def _feasible(pm: PathModel, like: MilpResult, values: dict[int, int], bound: float | None,
+              extra: dict | None = None) -> MilpResult:
+    """A FEASIBLE result for ``values`` (a plan other than the solver's own answer: repaired, an
+    alternative, a corrected stage end, a start) priced by the model, with ``like``'s solver
+    fields: every such plan is reported the same way."""
+    return MilpResult(backend=like.backend, status="FEASIBLE", values=values,
+                      objective=float(pm.model.objective_value(values)), bound=bound,
+                      solve_time_s=like.solve_time_s, extra=like.extra if extra is None else extra)
+
+
+def _stage_verdict(pm: PathModel, values, power_on: bool) -> tuple[tuple[str, list[str]] | None, list[tuple[str, list[str], int]]]:
+    """What the stage schedule (``schedule_stages``, run once) says of the solver's plan ``values``:
+    the device none of its schedules packs, with that device's MATs (else None); and, when it
+    packs and power is weighted, each device whose pipeline ends deeper than the model's stage end
+    (device, its MATs, the true end) - a full stage pushed a table later."""
     placement = pm.placement_from(values)
-    stages = schedule_stages(pm.workload, pm.topology, placement)
+    try:
+        stages = schedule_stages(pm.workload, pm.topology, placement)
+    except StageOverflow as exc:
+        return (exc.device, sorted(m for m, d in placement.items() if d == exc.device)), []
+    if not power_on:
+        return None, []
     ends: dict[str, int] = {}
     mats = pm.workload.mats()
     for mid, d in placement.items():
         ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
-    return [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
-            if e > values[pm.se[d]]]
+    return None, [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
+                  if e > values[pm.se[d]]]
 
 
 def _result_info(pm: PathModel, result: MilpResult) -> dict:

@@ -54,6 +54,12 @@ def tails(jobs: list[Job]) -> dict[str, int]:
     return out
 
 
+def _tail_first(jobs: list[Job], tail: Mapping[str, int]) -> list[int]:
+    """Job indices, longest tail first (ties: more TCAM, more SRAM, workload order): the one
+    priority order both tail-first schedulers use."""
+    return sorted(range(len(jobs)), key=lambda i: (-tail[jobs[i][0]], -jobs[i][1].tcam_bits, -jobs[i][1].sram_bits, i))
+
+
 def _serial(book: StageBook, device: str, jobs: list[Job], order: list[int]) -> dict[str, int] | None:
     """Each job in ``order`` (topological) at its first stage that fits, after its predecessors."""
     start: dict[str, int] = {}
@@ -73,7 +79,7 @@ def _parallel(book: StageBook, device: str, jobs: list[Job], tail: Mapping[str, 
     n = book.caps[device][0]
     start: dict[str, int] = {}
     length = {mid: m.stages for mid, m, _p, _s in jobs}
-    left = sorted(range(len(jobs)), key=lambda i: (-tail[jobs[i][0]], -jobs[i][1].tcam_bits, -jobs[i][1].sram_bits, i))
+    left = _tail_first(jobs, tail)
     for s in range(n):
         rest = []
         for i in left:
@@ -94,7 +100,7 @@ def schedule_device(book: StageBook, device: str, jobs: list[Job]) -> dict[str, 
     workload order, tail-first serial and tail-first list scheduling; None when none packs.
     Tried on ``book`` (whose ``device`` must be empty) and rolled back: nothing stays charged."""
     tail = tails(jobs)
-    by_tail = sorted(range(len(jobs)), key=lambda i: (-tail[jobs[i][0]], -jobs[i][1].tcam_bits, -jobs[i][1].sram_bits, i))
+    by_tail = _tail_first(jobs, tail)
     makers: list[Callable[[StageBook], dict[str, int] | None]] = [
         lambda b: _serial(b, device, jobs, list(range(len(jobs)))),
         lambda b: _serial(b, device, jobs, by_tail),
