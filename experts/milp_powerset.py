@@ -208,6 +208,14 @@ class PoweredSetRelaxation:
         self.h.addConstr(sum(self.used[d] for d in self.devices if d not in on)
                          - sum(self.used[d] for d in self.devices if d in on) >= 1 - len(on))
 
+    def solve_set(self, powered: Iterable[str], time_limit_s: float) -> PoweredSetSolution:
+        """Solve with exactly ``powered`` switched on (the others off): a bound on every plan that
+        powers exactly that set (each such plan maps to a solution with ``used`` = its set)."""
+        on = set(powered)
+        for d in self.devices:
+            self.h.changeColBounds(self.used[d].index, int(d in on), int(d in on))
+        return self.solve(time_limit_s)
+
     def solve(self, time_limit_s: float) -> PoweredSetSolution:
         import highspy
 
@@ -402,18 +410,27 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
     fluid, so a set it fills to the brim often needs a detour or one more switch in a real plan;
     measured on Abilene[8] / 60 tasks the best plans power 4-5 switches where the relaxation
     powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator and the plan
-    built on the first solve's powered set, one report per solve). The bound is the first solve's:
-    later solves only exclude powered sets already tried, which does not bound the full problem.
+    built on the best set (``best_set``), one report per solve). Without windows the bound is the
+    first solve's: later solves only exclude powered sets already tried.
 
-    With ``windows_s`` > 0 (and at most ``MAX_DEVICES_PLUS_ONE`` switches), the first set's plans
-    are followed by the relaxation with stage-window rows (``windows=True``) for up to that many
-    more seconds instead of more sets; its bound replaces the first one's when higher.
+    With ``windows_s`` > 0 (and at most ``MAX_DEVICES_PLUS_ONE`` switches) each set S the plain
+    relaxation returns is also solved with stage-window rows and the switches fixed to S (``W(S)``,
+    ``PoweredSetRelaxation.solve_set``: about a second, where the windowed relaxation over all
+    sets took 16-21 s on Abilene[8] / 60 tasks seed 0), and the enumeration goes on for up to
+    ``windows_s`` more seconds until the plain relaxation, with every set tried so far excluded,
+    bounds the rest above the best W(S). The bound after the k-th plain solve is
+    min(W(S_0..S_k-1), P_k): every plan powers either one of the sets tried (>= its W) or another
+    (>= P_k, the k-th solve's dual bound over the sets not excluded); the best such value is kept.
+    Once P_k >= min W the bound is the windowed relaxation's own optimum (within HiGHS's gaps).
     """
     from omniplan.evaluate import evaluate
 
     t0 = time.perf_counter()
     relax = PoweredSetRelaxation(pm)
+    # per-set windowed solves only where the plus-one plans are built too (small networks)
+    fixed = PoweredSetRelaxation(pm, windows=True) if windows_s > 0 and len(relax.devices) <= MAX_DEVICES_PLUS_ONE else None
     bound: float | None = None
+    best_w = float("inf")  # the least W(S) over the sets excluded so far
     plans: list[tuple[float, Plan]] = []
     reports: list[dict] = []
     tried: set[frozenset[str]] = set()
@@ -429,36 +446,50 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
         plans.append((pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights), plan))
         return True
 
-    while len(reports) < max_sets:
+    while True:
         left = time_budget_s - (time.perf_counter() - t0)
-        if left <= 0.05:
+        if fixed is not None and best_w != float("inf"):
+            left += windows_s  # more sets only to prove the windowed bound (no plans needed)
+        if left <= 0.05 or (len(reports) >= max_sets and fixed is None):
             break
         sol = relax.solve(left)
-        if bound is None:
-            bound = sol.bound - BOUND_SLACK
+        # a valid bound at every step (see the docstring); an infeasible plain solve: no set left
+        step = min(best_w, sol.bound) if fixed is not None else sol.bound
+        if bound is None or fixed is not None:
+            bound = max(step - BOUND_SLACK, bound if bound is not None else -float("inf"))
         rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3),
                "terms": sol.terms}
         reports.append(rep)
-        if not sol.powered:
+        if not sol.powered or (fixed is not None and sol.bound >= best_w):
+            rep["proven"] = fixed is not None  # the windowed optimum (no other set can beat the best W)
             break
-        rep["built"] = build(sol.powered, sol.walks)
-        if len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
-            rep["built_plus_one"] = sum(build(set(sol.powered) | {d}, sol.walks)
-                                        for d in relax.devices if d not in sol.powered
-                                        if time.perf_counter() - t0 < time_budget_s)
+        if len(reports) <= max_sets and time.perf_counter() - t0 < time_budget_s:
+            rep["built"] = build(sol.powered, sol.walks)
+            if len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
+                rep["built_plus_one"] = sum(build(set(sol.powered) | {d}, sol.walks)
+                                            for d in relax.devices if d not in sol.powered
+                                            if time.perf_counter() - t0 < time_budget_s)
         relax.exclude(sol.powered)
-        if windows_s > 0 and len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
-            # (solved from scratch: a row "objective >= the first bound" slowed HiGHS's bound down)
-            wsol = PoweredSetRelaxation(pm, windows=True).solve(max(0.05, time_budget_s + windows_s - (time.perf_counter() - t0)))
-            reports.append({"status": wsol.status, "bound": round(wsol.bound, 6), "powered": list(wsol.powered),
-                            "s": round(wsol.time_s, 3), "terms": wsol.terms, "windows": True})
-            if bound is not None:
-                bound = max(bound, wsol.bound - BOUND_SLACK)
-            break
-    first = next((p for _c, p in plans if reports and frozenset(p.placement.values()) == frozenset(reports[0]["powered"])), None)
+        if fixed is not None:
+            wsol = fixed.solve_set(sol.powered, max(0.05, time_budget_s + windows_s - (time.perf_counter() - t0)))
+            rep["windowed"] = round(wsol.bound, 6)
+            rep["windowed_s"] = round(wsol.time_s, 3)
+            best_w = min(best_w, wsol.bound)
+    chosen = best_set(reports)
+    first = next((p for _c, p in plans if frozenset(p.placement.values()) == frozenset(chosen)), None)
     plans.sort(key=lambda cp: cp[0])
     kept = [p for _c, p in plans[:keep]]
     if first is not None and first not in kept:
-        # the relaxation's own best set: the relax-and-fix round starts from this plan
+        # the best set's own plan: the relax-and-fix round starts from it
         kept.append(first)
     return bound, kept, reports
+
+
+def best_set(reports: list[dict]) -> list[str]:
+    """The powered set the relax-and-fix round fixes: the one with the least windowed bound W(S)
+    when ``explore`` solved any (the windowed relaxation's own optimum once proven), else the first
+    (plain) solve's."""
+    windowed = [r for r in reports if r.get("windowed") is not None and r["powered"]]
+    if windowed:
+        return min(windowed, key=lambda r: r["windowed"])["powered"]
+    return reports[0]["powered"] if reports else []

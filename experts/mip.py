@@ -24,7 +24,7 @@ from typing import Iterable
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpModel, MilpResult
 from experts.milp_paths import CONSTRAINT_GROUPS, RESOLUTION, PathModel, build_path_model, normalize_weights
-from experts.milp_powerset import construct_plan, explore
+from experts.milp_powerset import best_set as powered_best_set, construct_plan, explore
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
@@ -106,7 +106,7 @@ def solve_mip(
         ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s,
                                               windows_s=WINDOWS_SHARE * request.time_limit_s)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
-        best_set = ps_reports[0]["powered"] if ps_reports else []
+        best_set = powered_best_set(ps_reports)
     for cand in (request.warm_start, seed_plan, *built):
         if cand is None:
             continue
