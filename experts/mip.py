@@ -24,7 +24,7 @@ from typing import Iterable
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpModel, MilpResult
 from experts.milp_paths import CONSTRAINT_GROUPS, RESOLUTION, PathModel, build_path_model, normalize_weights
-from experts.milp_powerset import best_set as powered_best_set, construct_plan, explore
+from experts.milp_powerset import SetwiseBound, best_set as powered_best_set, construct_plan, explore
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
 from omniplan.evaluate import evaluate
@@ -100,12 +100,16 @@ def solve_mip(
     starts: list[tuple[float, Plan, dict]] = []
     reports = []
     built: list[Plan] = []
+    # the set-by-set windowed bound, when explore leaves its proof running in the background
+    background: list[SetwiseBound] = []
     ps_bound = None
     best_set: list[str] = []
     if not request.allow_partial and request.work_limit is None:
         # (skipped under a work limit: HiGHS's wall-clock limit would make re-plans load-dependent)
         ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s,
-                                              windows_s=WINDOWS_SHARE * request.time_limit_s)
+                                              windows_s=WINDOWS_SHARE * request.time_limit_s,
+                                              background_s=request.time_limit_s - OVERHEAD_S - (time.perf_counter() - t_start),
+                                              search=background)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
         best_set = powered_best_set(ps_reports)
     for cand in (request.warm_start, seed_plan, *built):
@@ -192,6 +196,8 @@ def solve_mip(
         if result.status == "INFEASIBLE":
             if cuts or best_ok is not None:
                 break  # every packable placement was cut away: keep what we have
+            for proof in background:
+                proof.stop()  # (no plan to bound: its CPU goes to explaining)
             raise InfeasibleError(explain_infeasible(pm, request))
         if not result.has_solution:
             break
@@ -241,6 +247,13 @@ def solve_mip(
         if result.status == "OPTIMAL":
             break  # (with load caps: optimal for the capped model only, so reported FEASIBLE)
         pm.model.hint = hint
+    for proof in background:
+        # (a proven optimum needs no more bound: stop the enumeration now, its bound so far holds)
+        proven = best_ok is not None and best_ok.status == "OPTIMAL" and not load_caps
+        late = proof.result(0.0 if proven else request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S)
+        if late is not None and late != float("inf") and late > (ps_bound if ps_bound is not None else -float("inf")):
+            info["powered_set"]["bound"] = ps_bound = late
+            round_bounds.append((late + pm.norm_offset) * RESOLUTION)
     if best_ok is not None:
         bounds = round_bounds
         status = best_ok.status if best_ok is last and not load_caps else "FEASIBLE"

@@ -499,3 +499,25 @@ def test_windowed_bound_set_by_set_is_below_every_packable_plan(case, weights, r
     assert reports[-1].get("proven")
     whole = PoweredSetRelaxation(pm, windows=True).solve(10.0)
     assert bound == pytest.approx(whole.bound, abs=1e-4)
+
+
+@pytest.mark.parametrize("case", ["star_case", "vote"])
+def test_windowed_bound_finished_in_the_background_is_the_same(case, request):
+    # One enumeration step in the caller's thread, the rest in SetwiseBound's thread (how the MIP
+    # finishes a proof explore's time did not cover): the bound read back is still below every
+    # packable plan and, once the thread proves it, the windowed relaxation's optimum.
+    from experts.milp_powerset import PoweredSetRelaxation, SetwiseBound
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    weights = [1.0] * 7
+    pm = build_path_model(wl, topo, weights)
+    proof = SetwiseBound(pm, windows=True)
+    proof.step(5.0, lambda: 5.0)
+    assert not proof.done or proof.reports[-1]["proven"]
+    proof.continue_in_background(10.0)
+    bound = proof.result(10.0)
+    assert proof.done and proof.reports[-1]["proven"]
+    scales = _scales(wl, topo)
+    best = min(scales.cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
+    assert bound <= best + 1e-5
+    assert bound == pytest.approx(PoweredSetRelaxation(pm, windows=True).solve(10.0).bound, abs=1e-4)
