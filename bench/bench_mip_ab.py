@@ -9,6 +9,7 @@ costs, the gap is plan cost minus the reported bound, both normalised.
 
     .venv/bin/python bench/bench_mip_ab.py --base /tmp/main-tree            # Abilene seeds 0-2, GEANT, TataNld
     .venv/bin/python bench/bench_mip_ab.py --base /tmp/main-tree --cases abilene
+    .venv/bin/python bench/bench_mip_ab.py --base /tmp/main-tree --cases abilene --seeds 3,4   # beyond the targets' seeds
 
 ``--base`` is a checkout of the base commit (e.g. ``git archive main | tar -x -C /tmp/main-tree``).
 Writes ``bench/results/mip_ab.csv``.
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", required=True, type=Path, help="a checkout of the base commit")
     ap.add_argument("--cases", default="abilene,geant,tata")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "mip_ab.csv"))
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds instead of each case's own (e.g. 3,4)")
     args = ap.parse_args(argv)
     if not (args.base / "bench" / "bench_planning.py").exists():
         print(f"--base {args.base}: not a checkout (no bench/bench_planning.py)", file=sys.stderr)
@@ -71,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--cases: unknown case {name!r} (known: {', '.join(CASES)})", file=sys.stderr)
             return 2
         topo, devices, tasks, limit, seeds = CASES[name]
+        if args.seeds:
+            try:
+                seeds = tuple(int(x) for x in args.seeds.split(","))
+            except ValueError:
+                print(f"--seeds: not a comma-separated list of integers: {args.seeds!r}", file=sys.stderr)
+                return 2
         for seed in seeds:
             for label, tree in (("base", args.base.resolve()), ("branch", ROOT)):
                 r = {"case": name, "seed": seed, "tree": label, **run_one(tree, topo, devices, tasks, limit, seed)}

@@ -46,6 +46,10 @@ from omniplan.workload import Task, mat_id, walk_id
 
 #: HiGHS MIP relative gap for the relaxation: far below the 1 % the planner aims for.
 RELAX_REL_GAP = 1e-4
+#: HiGHS MIP relative gap with the switches fixed (``solve_set``): these solves close in the same
+#: 0.2-0.8 s at 1e-6 as at 1e-4 on Abilene[8] / 60 tasks, and 1e-4 of HiGHS's objective (which
+#: carries the normalisation offset, ~0.3) is 3e-5 normalised, a third of the gap left on seed 1.
+FIXED_SET_REL_GAP = 1e-6
 #: Taken off the relaxation's dual bound (normalised units): HiGHS works in floating point with
 #: 1e-7 feasibility tolerances, so its bound may sit a hair above the exact one; a plan is called
 #: OPTIMAL only when a bound *proves* it, so the bound stays on the safe side.
@@ -54,6 +58,9 @@ BOUND_SLACK = 1e-6
 KEEP_PLANS = 4
 #: Up to this many switches, each powered set is also tried with every other switch added.
 MAX_DEVICES_PLUS_ONE = 16
+#: Seconds ``SetwiseBound.result`` waits after asking HiGHS to stop: it checks its interrupt
+#: between nodes and LP iterations, well within this.
+CANCEL_WAIT_S = 0.5
 
 
 @dataclass
@@ -207,6 +214,15 @@ class PoweredSetRelaxation:
         on = set(powered)
         self.h.addConstr(sum(self.used[d] for d in self.devices if d not in on)
                          - sum(self.used[d] for d in self.devices if d in on) >= 1 - len(on))
+
+    def solve_set(self, powered: Iterable[str], time_limit_s: float) -> PoweredSetSolution:
+        """Solve with exactly ``powered`` switched on (the others off): a bound on every plan that
+        powers exactly that set (each such plan maps to a solution with ``used`` = its set)."""
+        on = set(powered)
+        for d in self.devices:
+            self.h.changeColBounds(self.used[d].index, int(d in on), int(d in on))
+        self.h.setOptionValue("mip_rel_gap", FIXED_SET_REL_GAP)
+        return self.solve(time_limit_s)
 
     def solve(self, time_limit_s: float) -> PoweredSetSolution:
         import highspy
@@ -394,28 +410,155 @@ def construct_plan(pm: PathModel, powered: Iterable[str], walks: Mapping[str, li
     return plan
 
 
+class SetwiseBound:
+    """The powered-set enumeration and its bound (see ``explore``): the plain relaxation with each
+    set it returns excluded in turn and, with ``windows``, W(S) per set. ``step`` runs one plain
+    solve (and W of its set); ``continue_in_background`` runs the remaining steps in a thread.
+
+    WHY a thread for the rest: where the proof does not finish in ``explore``'s time (Abilene[8] /
+    60 tasks seed 4: 3 plain solves in 10.5 s, bound 0.0898 below the best W 0.0910), the steps left
+    need only HiGHS (one thread, GIL released while it solves), so they run beside the relax-and-fix
+    round instead of taking its time. Every value ``bound`` takes is a valid bound (each step's dual
+    bounds are, also when cut short), so it can be read whenever the caller stops.
+    """
+
+    def __init__(self, pm: PathModel, windows: bool):
+        import threading
+
+        self.relax = PoweredSetRelaxation(pm)
+        self.fixed = PoweredSetRelaxation(pm, windows=True) if windows else None
+        self.bound: float | None = None
+        self.best_w = float("inf")  # the least W(S) over the sets excluded so far
+        #: W(S) of each set excluded, and the sets whose W solve was cut short (a weaker bound)
+        self.w_of: dict[frozenset[str], float] = {}
+        self.short: list[frozenset[str]] = []
+        self.reports: list[dict] = []
+        self.done = False  # proven, or no set left
+        self._last_plain = -float("inf")  # the last plain solve's dual bound (over the sets not excluded)
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._thread = None
+
+    @property
+    def devices(self) -> list[str]:
+        return self.relax.devices
+
+    def step(self, plain_s: float, windowed_s, on_set=None) -> None:
+        """One plain solve (``plain_s`` seconds), the bound update, ``on_set(solution, report)``
+        (plans), the set's exclusion and W(S) (``windowed_s()`` seconds, asked after ``on_set``)."""
+        sol = self.relax.solve(plain_s)
+        self._last_plain = sol.bound
+        # a valid bound at every step (see ``explore``); an infeasible plain solve: no set left
+        value = min(self.best_w, sol.bound) if self.fixed is not None else sol.bound
+        if self.bound is None or self.fixed is not None:
+            self.bound = max(value - BOUND_SLACK, self.bound if self.bound is not None else -float("inf"))
+        rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3),
+               "terms": sol.terms}
+        self.reports.append(rep)
+        if not sol.powered or (self.fixed is not None and sol.bound >= self.best_w):
+            # proven: the windowed optimum (no other set can beat the best W, or no set is left);
+            # a plain solve cut short with no solution leaves the bound as it is
+            rep["proven"] = self.fixed is not None and (sol.bound >= self.best_w or sol.bound == float("inf"))
+            self.done = True
+            return
+        if on_set is not None:
+            on_set(sol, rep)
+        self.relax.exclude(sol.powered)
+        if self.fixed is not None and not self._stop.is_set():
+            wsol = self.fixed.solve_set(sol.powered, max(0.05, windowed_s()))
+            rep["windowed"] = round(wsol.bound, 6)
+            rep["windowed_s"] = round(wsol.time_s, 3)
+            rep["windowed_status"] = wsol.status
+            self._record_w(frozenset(sol.powered), wsol)
+
+    def _record_w(self, powered: frozenset[str], wsol: PoweredSetSolution) -> None:
+        self.w_of[powered] = max(wsol.bound, self.w_of.get(powered, -float("inf")))  # both are bounds for S
+        if wsol.status != "Optimal" and powered not in self.short:
+            self.short.append(powered)
+        elif wsol.status == "Optimal" and powered in self.short:
+            self.short.remove(powered)
+        self.best_w = min(self.w_of.values())
+
+    def _redo_short(self, deadline: float) -> None:
+        """W(S) again, with the time left, for the sets whose W solve was cut short: on seed 4 one
+        got 0.05 s (bound 0.0905, against 0.0910 for the next set), which then capped the bound."""
+        for powered in list(self.short):
+            if self._stop.is_set() or deadline - time.perf_counter() <= 0.05:
+                return
+            self._record_w(powered, self.fixed.solve_set(powered, deadline - time.perf_counter()))
+            # the bound: the last plain solve's dual bound still covers every set not excluded
+            self.bound = max(self.bound, min(self.best_w, self._last_plain) - BOUND_SLACK)
+
+    def continue_in_background(self, time_limit_s: float) -> None:
+        """Run the steps left in a thread for up to ``time_limit_s`` seconds (``result`` stops it)."""
+        import threading
+
+        deadline = time.perf_counter() + time_limit_s
+        for h in (self.relax.h, self.fixed.h):
+            h.cbMipInterrupt += self._interrupt
+
+        def run() -> None:
+            try:
+                self._redo_short(deadline)
+                while not self.done and not self._stop.is_set() and deadline - time.perf_counter() > 0.05:
+                    self.step(deadline - time.perf_counter(), lambda: deadline - time.perf_counter())
+                    self.reports[-1]["background"] = True
+            except Exception as exc:  # noqa: BLE001 - a failed step only loses bound: said in the report
+                self.reports.append({"status": f"background step failed: {type(exc).__name__}: {exc}", "powered": []})
+            finally:
+                self._finished.set()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="setwise-bound")
+        self._thread.start()
+
+    def _interrupt(self, event) -> None:
+        if self._stop.is_set():
+            event.interrupt()
+
+    def result(self, wait_s: float) -> float | None:
+        """The bound, after the background steps end or ``wait_s`` seconds (then stopped: HiGHS
+        checks its interrupt between nodes and LP iterations, within ``CANCEL_WAIT_S``)."""
+        if self._thread is not None and not self._finished.wait(max(0.0, wait_s)):
+            self._stop.set()
+            self._finished.wait(CANCEL_WAIT_S)
+        return self.bound
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: int = KEEP_PLANS,
-            windows_s: float = 0.0) -> tuple[float | None, list[Plan], list[dict]]:
+            windows_s: float = 0.0, background_s: float = 0.0,
+            search: list | None = None) -> tuple[float | None, list[Plan], list[dict]]:
     """Solve the relaxation (its bound), then build plans from its best powered sets in turn.
 
     Each powered set is tried as it is and with one more switch (the relaxation's capacity is
     fluid, so a set it fills to the brim often needs a detour or one more switch in a real plan;
     measured on Abilene[8] / 60 tasks the best plans power 4-5 switches where the relaxation
     powers 3). Returns (bound or None, the ``keep`` cheapest plans by the evaluator and the plan
-    built on the first solve's powered set, one report per solve). The bound is the first solve's:
-    later solves only exclude powered sets already tried, which does not bound the full problem.
+    built on the best set (``best_set``), one report per solve). Without windows the bound is the
+    first solve's: later solves only exclude powered sets already tried.
 
-    With ``windows_s`` > 0 (and at most ``MAX_DEVICES_PLUS_ONE`` switches), the first set's plans
-    are followed by the relaxation with stage-window rows (``windows=True``) for up to that many
-    more seconds instead of more sets; its bound replaces the first one's when higher.
+    With ``windows_s`` > 0 (and at most ``MAX_DEVICES_PLUS_ONE`` switches) each set S the plain
+    relaxation returns is also solved with stage-window rows and the switches fixed to S (``W(S)``,
+    ``PoweredSetRelaxation.solve_set``: about a second, where the windowed relaxation over all
+    sets took 16-21 s on Abilene[8] / 60 tasks seed 0), and the enumeration goes on for up to
+    ``windows_s`` more seconds until the plain relaxation, with every set tried so far excluded,
+    bounds the rest above the best W(S). The bound after the k-th plain solve is
+    min(W(S_0..S_k-1), P_k): every plan powers either one of the sets tried (>= its W) or another
+    (>= P_k, the k-th solve's dual bound over the sets not excluded); the best such value is kept.
+    Once P_k >= min W the bound is the windowed relaxation's own optimum (within HiGHS's gaps).
+    When it is not proven by then and ``background_s`` > 0, the enumeration goes on in a thread
+    for up to that many seconds (``SetwiseBound.continue_in_background``), appended to ``search``:
+    its ``result`` gives the bound then.
     """
     from omniplan.evaluate import evaluate
 
     t0 = time.perf_counter()
-    relax = PoweredSetRelaxation(pm)
-    bound: float | None = None
+    n_devices = len(pm.used)
+    proof = SetwiseBound(pm, windows=windows_s > 0 and n_devices <= MAX_DEVICES_PLUS_ONE)
+    windowed = proof.fixed is not None
     plans: list[tuple[float, Plan]] = []
-    reports: list[dict] = []
     tried: set[frozenset[str]] = set()
 
     def build(powered: Iterable[str], walks: Mapping[str, list[str]]) -> bool:
@@ -429,36 +572,49 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
         plans.append((pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights), plan))
         return True
 
-    while len(reports) < max_sets:
-        left = time_budget_s - (time.perf_counter() - t0)
-        if left <= 0.05:
-            break
-        sol = relax.solve(left)
-        if bound is None:
-            bound = sol.bound - BOUND_SLACK
-        rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3),
-               "terms": sol.terms}
-        reports.append(rep)
-        if not sol.powered:
-            break
-        rep["built"] = build(sol.powered, sol.walks)
-        if len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
+    def on_set(sol: PoweredSetSolution, rep: dict) -> None:
+        in_budget = len(proof.reports) <= max_sets and time.perf_counter() - t0 < time_budget_s
+        if in_budget or windowed:
+            # (past the budget too when W(S) may pick this set: the relax-and-fix round needs a
+            # plan inside the set to start from; one build is ~0.1 s)
+            rep["built"] = build(sol.powered, sol.walks)
+        if in_budget and n_devices <= MAX_DEVICES_PLUS_ONE:
             rep["built_plus_one"] = sum(build(set(sol.powered) | {d}, sol.walks)
-                                        for d in relax.devices if d not in sol.powered
+                                        for d in proof.devices if d not in sol.powered
                                         if time.perf_counter() - t0 < time_budget_s)
-        relax.exclude(sol.powered)
-        if windows_s > 0 and len(relax.devices) <= MAX_DEVICES_PLUS_ONE:
-            # (solved from scratch: a row "objective >= the first bound" slowed HiGHS's bound down)
-            wsol = PoweredSetRelaxation(pm, windows=True).solve(max(0.05, time_budget_s + windows_s - (time.perf_counter() - t0)))
-            reports.append({"status": wsol.status, "bound": round(wsol.bound, 6), "powered": list(wsol.powered),
-                            "s": round(wsol.time_s, 3), "terms": wsol.terms, "windows": True})
-            if bound is not None:
-                bound = max(bound, wsol.bound - BOUND_SLACK)
-            break
-    first = next((p for _c, p in plans if reports and frozenset(p.placement.values()) == frozenset(reports[0]["powered"])), None)
+
+    def left() -> float:
+        # more sets past the plan budget only to prove the windowed bound (no plus-one plans)
+        return time_budget_s + (windows_s if windowed and proof.best_w != float("inf") else 0.0) - (time.perf_counter() - t0)
+
+    while not proof.done and left() > 0.05 and (windowed or len(proof.reports) < max_sets):
+        proof.step(left(), lambda: time_budget_s + windows_s - (time.perf_counter() - t0), on_set)
+    reports = proof.reports
     plans.sort(key=lambda cp: cp[0])
+    for rep in reports:
+        # a plan powering no switch outside the set: a start for a relax-and-fix round on it
+        rep["has_plan"] = any(set(p.placement.values()) <= set(rep["powered"]) for _c, p in plans)
+    chosen = best_set(reports)
+    first = next((p for _c, p in plans if set(p.placement.values()) <= set(chosen)), None)
     kept = [p for _c, p in plans[:keep]]
     if first is not None and first not in kept:
-        # the relaxation's own best set: the relax-and-fix round starts from this plan
+        # the best set's own plan: the relax-and-fix round starts from it
         kept.append(first)
-    return bound, kept, reports
+    if windowed and not proof.done and background_s > 0 and search is not None:
+        proof.continue_in_background(background_s)
+        search.append(proof)
+    return proof.bound, kept, reports
+
+
+def best_set(reports: list[dict]) -> list[str]:
+    """The powered set the relax-and-fix round fixes: among the sets ``explore`` has a plan inside
+    (the round starts from it), the one with the least windowed bound W(S) solved to the end (the
+    windowed relaxation's own optimum once proven), else the first (plain) solve's.
+
+    WHY only finished W(S) on built sets: on Abilene[8] / 60 tasks seed 4 a W(S) cut short after
+    0.05 s (a weak dual bound, 0.0905) picked a set no plan was built on, and CP-SAT found no
+    solution inside it in 15 s."""
+    windowed = [r for r in reports if r.get("windowed_status") == "Optimal" and r.get("has_plan") and r["powered"]]
+    if windowed:
+        return min(windowed, key=lambda r: r["windowed"])["powered"]
+    return reports[0]["powered"] if reports else []

@@ -471,3 +471,53 @@ def test_windowed_relaxation_sees_the_vote_stage():
     best = min(_scales(wl, topo).cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
     assert plain < windowed - 1e-4
     assert windowed == pytest.approx(best, abs=1e-5)
+
+
+@pytest.mark.parametrize("weights", WEIGHT_VECTORS, ids=lambda w: ",".join(f"{x:g}" for x in w))
+@pytest.mark.parametrize("case", ["line_case", "star_case", "vote"])
+def test_windowed_bound_set_by_set_is_below_every_packable_plan(case, weights, request):
+    # explore's windowed bound is assembled set by set: W(S) (windowed rows, switches fixed to S)
+    # for each powered set S tried, and the plain relaxation with those sets excluded for the rest.
+    # Each W(S) must stay below every packable plan that powers exactly S (exhaustive placements,
+    # any stage schedule, not the schedulers under test), the assembled bound below every packable
+    # plan, and once proven it equals the windowed relaxation's optimum over all sets.
+    from experts.milp_powerset import PoweredSetRelaxation, explore
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    pm = build_path_model(wl, topo, weights)
+    scales = _scales(wl, topo)
+    by_set: dict[frozenset[str], float] = {}
+    for plan in _packable_plans(wl, topo):
+        key = frozenset(plan.placement.values())
+        by_set[key] = min(by_set.get(key, float("inf")), scales.cost(evaluate(plan, wl, topo).objectives, weights))
+    assert by_set  # (line_case packs only on all three switches; the others on several sets)
+    fixed = PoweredSetRelaxation(pm, windows=True)
+    for powered, cost in by_set.items():
+        assert fixed.solve_set(powered, 10.0).bound <= cost + 1e-5, sorted(powered)
+    bound, _plans, reports = explore(pm, 5.0, windows_s=5.0)
+    assert bound <= min(by_set.values()) + 1e-5
+    assert reports[-1].get("proven")
+    whole = PoweredSetRelaxation(pm, windows=True).solve(10.0)
+    assert bound == pytest.approx(whole.bound, abs=1e-4)
+
+
+@pytest.mark.parametrize("case", ["star_case", "vote"])
+def test_windowed_bound_finished_in_the_background_is_the_same(case, request):
+    # One enumeration step in the caller's thread, the rest in SetwiseBound's thread (how the MIP
+    # finishes a proof explore's time did not cover): the bound read back is still below every
+    # packable plan and, once the thread proves it, the windowed relaxation's optimum.
+    from experts.milp_powerset import PoweredSetRelaxation, SetwiseBound
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    weights = [1.0] * 7
+    pm = build_path_model(wl, topo, weights)
+    proof = SetwiseBound(pm, windows=True)
+    proof.step(5.0, lambda: 5.0)
+    assert not proof.done or proof.reports[-1]["proven"]
+    proof.continue_in_background(10.0)
+    bound = proof.result(10.0)
+    assert proof.done and proof.reports[-1]["proven"]
+    scales = _scales(wl, topo)
+    best = min(scales.cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
+    assert bound <= best + 1e-5
+    assert bound == pytest.approx(PoweredSetRelaxation(pm, windows=True).solve(10.0).bound, abs=1e-4)
