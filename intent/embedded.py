@@ -444,21 +444,6 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
     return masked, (text if content_words(text) else None)
 
 
-def joint_text(clauses: Sequence[ClauseReading]) -> str | None:
-    """The text the heads read for a whole intent in which no clause names anything (round 10), or None.
-
-    WHY: a symptom and the request that refers to it are often split into clauses that each mean little alone:
-    "Users say the app feels sluggish when the classifier is in the loop; fix that", "Half the sessions pass
-    unseen; close that gap". Read together, they say which objective is meant. Only when no clause names an
-    objective, an out-of-scope ask or a custom objective (and none was vetoed as another sense), and at least
-    two clauses have content words; intent/handwritten.py trains the heads on the same text.
-    """
-    if any(r.objectives or r.custom or r.oos or r.off_topic for r in clauses):
-        return None
-    parts = [r.lower.strip() for r in clauses if content_words(r.lower)]
-    return " ".join(parts) if len(parts) >= 2 else None
-
-
 def content_words(text: str) -> str:
     """The clause without generic placement words (empty when nothing objective-like remains)."""
     words = [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in GENERIC_WORDS and len(w) > 2]
@@ -502,7 +487,7 @@ class EmbeddedTranslator:
         """
         if not self.learned:
             return readings
-        jobs = []  # (intent, clause, masked text, text to embed); clause -1: the intent's joint text (round 10)
+        jobs = []  # (intent, clause, masked text, text to embed)
         checks = []  # (intent, clause): clauses whose lexicon objectives the relevance head checks (round 10)
         for i, reading in enumerate(readings):
             if reading.known_share < 0.5:  # gibberish (mostly unknown words) gives the heads nothing to read
@@ -513,9 +498,6 @@ class EmbeddedTranslator:
                     jobs.append((i, k, masked, text))
                 if r.objectives and not r.dismissed and self.heads.relevance is not None:
                     checks.append((i, k))
-            joint = joint_text(reading.clauses)
-            if joint:
-                jobs.append((i, -1, joint, joint))
         if not jobs and not checks:
             return readings
         vectors = self.encoder.encode([text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks])
@@ -530,11 +512,7 @@ class EmbeddedTranslator:
         objective_p = self.heads.objectives(vectors)
         degree_p = self.heads.degrees(vectors)
         nearest = self.effects.nearest(vectors) if self.effects is not None else [None] * len(jobs)
-        joint_rows = []
         for row, (i, k, masked, _) in enumerate(jobs):
-            if k < 0:
-                joint_rows.append((row, i, masked))
-                continue
             r = fused[i][k]
             if r.off_topic:
                 continue
@@ -544,14 +522,6 @@ class EmbeddedTranslator:
             if not content_words(r.lower):
                 learned = replace(learned, extra={})
             fused[i][k] = apply_learned(r, learned)
-        for row, i, text in joint_rows:  # no clause alone said what the intent asks for: read them together
-            if any(r.learned for r in fused[i]):
-                continue
-            learned = learned_reading(objective_p[row], degree_p[row], text, False,
-                                      unfamiliar=bool(unknown_words(text)), effect=nearest[row])
-            if learned.extra:
-                k = next(k for k, r in enumerate(fused[i]) if content_words(r.lower))
-                fused[i][k] = apply_learned(fused[i][k], learned)
         return [replace(r, clauses=c) for r, c in zip(readings, fused)]
 
     def translate_many(self, texts: Sequence[str], customs: Sequence[CustomObjective] = ()) -> list[Translation]:

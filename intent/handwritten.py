@@ -10,8 +10,6 @@ lexicon's reading, exactly on the inputs the translator gives each head (intent/
 * objective rows: a clause in which the lexicon names nothing (the only clauses where the objective head
   may add an objective). When it is the intent's one such clause, the objectives labelled but found
   nowhere by the lexicon are what it asks for; every other objective is absent;
-* joint rows (round 10): an intent in which no clause names anything, its clauses joined as the translator
-  joins them (intent/embedded.py `joint_text`), labelled with the intent's objectives;
 * degree rows: a clause the lexicon left plain (no degree word, rank or dismissal), read with its
   objective words masked; its degree is the common label of the objectives it names (dismissed = 0
   needs a negating word). Clauses whose objectives carry different labels teach no degree.
@@ -65,18 +63,13 @@ def _class(level: int) -> int:
 
 def intent_rows(text: str, gold: dict[str, int]) -> list[CorpusRow]:
     """Clause rows for one labelled intent (see the module docstring for which clauses teach what)."""
-    from intent.embedded import _objective_regex, joint_text, read_intent
+    from intent.embedded import _objective_regex, read_intent
 
     reading = read_intent(text)
     found = {o for r in reading.clauses for o in r.objectives}
     missed = {o for o in OBJECTIVES if gold.get(o, 0) > 0 and o not in found}
     blank = [r for r in reading.clauses if not (r.objectives or r.oos or r.custom)]
     out = []
-    joint = joint_text(reading.clauses)
-    if joint:  # round 10: the intent's clauses read together, as the translator does when none names anything
-        labels = {o: (_class(gold[o]) if o in missed else ABSENT) for o in OBJECTIVES}
-        levels = {gold[o] for o in missed}
-        out.append(CorpusRow(joint, labels, joint, DEGREES.index(str(levels.pop())) if len(levels) == 1 else NO_DEGREE))
     for r in blank:
         if missed and len(blank) > 1:
             continue  # which of several clauses asks for the missed objective is not known
