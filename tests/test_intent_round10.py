@@ -11,12 +11,21 @@ import pytest
 
 from tests.test_intent_generalise import loaded, nonzero  # noqa: F401 (autouse fixture: one loaded translator)
 
-#: an objective's word in an office / people / everyday sense: the intent asks nothing of the placement
+_MISSED = pytest.mark.xfail(strict=True, reason="round 10: the relevance head's off-topic probability stays below "
+                                                "fusion.OFF_TOPIC_CONFIDENCE (0.14-0.27); it catches about half the new "
+                                                "look-alikes, as on the leave-one-set-out folds")
+
+#: an objective's word in an office / people / everyday sense: the intent asks nothing of the placement. All eight
+#: were written before the shipped relevance head was run on them; four are vetoed, four are known misses.
 LOOKALIKES = [
     ("Our throughput of onboarding tickets halved after the holidays.", {}),
-    ("The coverage of our dental plan changes next year, read the HR mail.", {}),
+    pytest.param("The coverage of our dental plan changes next year, read the HR mail.", {}, marks=_MISSED),
     ("Can someone improve the test coverage of the billing microservice before Friday?", {}),
-    ("The latency of the reimbursement process in finance is embarrassing.", {}),
+    pytest.param("The latency of the reimbursement process in finance is embarrassing.", {}, marks=_MISSED),
+    pytest.param("Hop on the bridge call at noon, the vendor wants to talk pricing.", {}, marks=_MISSED),
+    ("Please coordinate the holiday rota with the other managers.", {}),
+    ("My bandwidth for the design review is zero this week.", {}),
+    pytest.param("The memory of last quarter's layoffs still weighs on the team.", {}, marks=_MISSED),
 ]
 
 #: real asks whose clause also talks about people, offices or money: the veto must not fire
@@ -94,4 +103,5 @@ def test_round10_sentences_are_not_in_the_training_data():
 
     assert sentences_in_training_data(CASES) == []
     generated = {t.strip(" .?!") for t, _ in generate_lookalikes()}
-    assert not [t for t, _ in CASES if t.lower().strip(" .?!") in generated]
+    texts = [(c.values[0] if hasattr(c, "values") else c[0]) for c in CASES]
+    assert not [t for t in texts if t.lower().strip(" .?!") in generated]
