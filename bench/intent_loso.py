@@ -1,7 +1,7 @@
 """Leave-one-set-out validation of the clause heads trained with hand-written data.
 
 usage: .venv/bin/python bench/intent_loso.py [--folds intents_holdout_new,...] [--hand-repeat 3]
-       [--score PATH/score_intents.py] [--out bench/results/intent_loso] [--ablate-effects]
+       [--score PATH/score_intents.py] [--out bench/results/intent_loso] [--ablate-effects] [--keep-heads DIR]
 
 A fold is a set name, or several joined by "+" (one writer's sets left out together: the default's
 last fold is the four small older sets, written here by one session).
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,10 +37,10 @@ from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
 from intent.train import HAND_REPEAT, train  # noqa: E402
 
-#: the burned hand-written sets, one fold per writer (round 9: nine folds, set 8 its own).
+#: the burned hand-written sets, one fold per writer (round 10: ten folds, set 9 its own).
 FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
          "intents_holdout_new5", "intents_holdout_new6", "intents_holdout_new7", "intents_holdout_new8",
-         "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
+         "intents_holdout_new9", "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
 
 
 def default_scorer() -> Path:
@@ -63,6 +64,8 @@ def main() -> None:
     parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
     parser.add_argument("--score", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "intent_loso")
+    parser.add_argument("--keep-heads", type=Path, default=None,
+                        help="also keep each fold's heads and prototypes here (LABEL.npz, LABEL_prototypes.npz)")
     parser.add_argument("--ablate-effects", action="store_true",
                         help="also score each fold without the effect prototypes (same fold heads)")
     args = parser.parse_args()
@@ -80,6 +83,10 @@ def main() -> None:
             stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat, prototypes=prototypes)
             translator.heads = ClauseHeads.load(weights)
             translator.effects = EffectPrototypes.load(prototypes)
+            if args.keep_heads is not None:  # round 10: to try fusion thresholds on the same fold heads later
+                args.keep_heads.mkdir(parents=True, exist_ok=True)
+                shutil.copy(weights, args.keep_heads / f"{label}.npz")
+                shutil.copy(prototypes, args.keep_heads / f"{label}_prototypes.npz")
         items = [r for name in members for r in load_set(name)]
         gold = BENCH / f"{label}.jsonl"
         if len(members) > 1:  # the pooled fold's gold file, written next to its predictions

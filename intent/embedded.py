@@ -28,7 +28,8 @@ from intent.curve import ANCHOR_DEGREES, IntentCurve, anchor_sentences
 from intent.custom import CustomObjective
 from intent.effects import effect_prototypes
 from intent.encoder import Encoder
-from intent.fusion import NEGATING_WORD, apply as apply_learned, grading_words, learned_reading, masked_clause
+from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_learned, grading_words, learned_reading,
+                           masked_clause, off_topic_reading)
 from intent.head import clause_heads
 from intent.lexicon import ORDINAL_LABELS
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
@@ -83,6 +84,7 @@ class ClauseReading:
     custom: dict[str, list[str]]
     objective_levels: dict[str, int]
     learned: dict[str, float] = field(default_factory=dict)  # objectives only the learned head found -> p
+    off_topic: dict[str, list[str]] = field(default_factory=dict)  # round 10: objective words vetoed as another sense
 
 
 @dataclass
@@ -486,6 +488,7 @@ class EmbeddedTranslator:
         if not self.learned:
             return readings
         jobs = []  # (intent, clause, masked text, text to embed)
+        checks = []  # (intent, clause): clauses whose lexicon objectives the relevance head checks (round 10)
         for i, reading in enumerate(readings):
             if reading.known_share < 0.5:  # gibberish (mostly unknown words) gives the heads nothing to read
                 continue
@@ -493,15 +496,26 @@ class EmbeddedTranslator:
                 masked, text = _head_input(r)
                 if text:
                     jobs.append((i, k, masked, text))
-        if not jobs:
+                if r.objectives and not r.dismissed and self.heads.relevance is not None:
+                    checks.append((i, k))
+        if not jobs and not checks:
             return readings
-        vectors = self.encoder.encode([text for *_, text in jobs])
+        vectors = self.encoder.encode([text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks])
+        fused = [list(r.clauses) for r in readings]
+        off_topic = self.heads.off_topic(vectors[len(jobs):]) if checks else []
+        for (i, k), p in zip(checks, off_topic):
+            if p >= OFF_TOPIC_CONFIDENCE:  # an objective's word in another sense: the clause asks nothing of the placement
+                fused[i][k] = off_topic_reading(fused[i][k], float(p))
+        vectors = vectors[:len(jobs)]
+        if not jobs:
+            return [replace(r, clauses=c) for r, c in zip(readings, fused)]
         objective_p = self.heads.objectives(vectors)
         degree_p = self.heads.degrees(vectors)
         nearest = self.effects.nearest(vectors) if self.effects is not None else [None] * len(jobs)
-        fused = [list(r.clauses) for r in readings]
         for row, (i, k, masked, _) in enumerate(jobs):
             r = fused[i][k]
+            if r.off_topic:
+                continue
             named = bool(r.objectives or r.custom or r.oos)
             learned = learned_reading(objective_p[row], degree_p[row], masked, named,
                                       unfamiliar=bool(unknown_words(r.lower)), effect=nearest[row])
@@ -679,6 +693,9 @@ class EmbeddedTranslator:
         notes = []
         for typo, fix in reading.fixes:
             notes.append(f"read {typo!r} as {fix!r}")
+        for r in reading.clauses:  # round 10: the relevance head's vetoes, so that a user sees why a word was not read
+            for o, words in r.off_topic.items():
+                notes.append(f"{words[0]!r} read in another sense, not as a {o} demand {words[-1]}")
         named = [o for o in OBJECTIVES if levels[o]]
         if named:
             confidence = 0.92 if not sims else min(0.92, min(sims) + 0.2)

@@ -14,6 +14,11 @@ lexicon's reading, exactly on the inputs the translator gives each head (intent/
   objective words masked; its degree is the common label of the objectives it names (dismissed = 0
   needs a negating word). Clauses whose objectives carry different labels teach no degree.
 
+* relevance rows (round 10, for the relevance head): a clause the lexicon named objectives in and did not
+  dismiss is on-topic when the intent asks for every objective it names; it is off-topic when the intent
+  asks for nothing at all and has no negating word (an objective's word in another sense:
+  "the power user on our team wants a dark theme"). Anything between teaches nothing.
+
 A set can be left out by name (`rows(exclude=...)`), which the leave-one-set-out validation uses.
 """
 
@@ -37,7 +42,8 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new5",  # round 6: the fifth set, burned after its first run
                               "intents_holdout_new6",  # round 7: the sixth set, burned after its first run
                               "intents_holdout_new7",  # round 8: the seventh set, burned after its first run
-                              "intents_holdout_new8")  # round 9: the eighth set, burned after its first run
+                              "intents_holdout_new8",  # round 9: the eighth set, burned after its first run
+                              "intents_holdout_new9")  # round 10: the ninth set, burned after its first run
 
 
 def load_set(name: str) -> list[dict]:
@@ -86,6 +92,30 @@ def intent_rows(text: str, gold: dict[str, int]) -> list[CorpusRow]:
     return out
 
 
+def intent_relevance_rows(text: str, gold: dict[str, int]) -> list[tuple[str, int]]:
+    """(clause, ON_TOPIC / OFF_TOPIC) rows for one labelled intent (see the module docstring)."""
+    from intent.embedded import read_intent
+    from intent.lookalikes import OFF_TOPIC, ON_TOPIC
+
+    asks_nothing = not any(gold.get(o, 0) > 0 for o in OBJECTIVES)
+    out = []
+    for r in read_intent(text).clauses:
+        if not r.objectives or r.dismissed:
+            continue
+        if all(gold.get(o, 0) > 0 for o in r.objectives):
+            out.append((r.lower, ON_TOPIC))
+        elif asks_nothing and not NEGATING_WORD.search(text):  # "not optimizing for latency, throughput, or power"
+            out.append((r.lower, OFF_TOPIC))
+    return out
+
+
+def relevance_rows(sets: Iterable[str] = HAND_SETS, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
+    """Relevance rows of every intent in `sets` but those in `exclude`."""
+    skip = set(exclude)
+    return [row for name in sets if name not in skip for r in load_set(name)
+            for row in intent_relevance_rows(r["text"], {o: int(r["levels"].get(o, 0)) for o in OBJECTIVES})]
+
+
 def rows(sets: Iterable[str] = HAND_SETS, exclude: Iterable[str] = ()) -> list[CorpusRow]:
     """Clause rows of every intent in `sets` but those in `exclude`."""
     skip = set(exclude)
@@ -98,4 +128,5 @@ def rows(sets: Iterable[str] = HAND_SETS, exclude: Iterable[str] = ()) -> list[C
     return out
 
 
-__all__ = ["HAND_SETS", "hand_sentences", "intent_rows", "load_set", "rows", "NEGATED"]
+__all__ = ["HAND_SETS", "hand_sentences", "intent_relevance_rows", "intent_rows", "load_set", "relevance_rows", "rows",
+           "NEGATED"]

@@ -5,7 +5,10 @@
   paraphrase) and objectives a clause dismisses;
 * the degree head reads the clause with its objective words replaced by MASK ("it trumps
   everything", "forget about it") and predicts one of DEGREES (negated, level 1..4): how strongly
-  the clause asks, independent of which objective it names.
+  the clause asks, independent of which objective it names;
+* the relevance head (round 10) reads a clause the lexicon named an objective in and says whether it
+  asks something of the network placement at all ("our power users want a dashboard" does not): it
+  vetoes lexicon hits on an objective's word used in another sense (intent/lookalikes.py).
 
 WHY heads under the lexicon: the lexicon reads jargon and grammar it was written for; the heads,
 trained on a generated corpus (intent/corpus.py) of many wordings plus clause rows of the burned
@@ -58,6 +61,7 @@ class ClauseHeads:
 
     objective: Perceptron
     degree: Perceptron
+    relevance: Perceptron | None = None  # round 10; None in a weights file written before it (no veto then)
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> "ClauseHeads":
@@ -68,7 +72,11 @@ class ClauseHeads:
         except (OSError, KeyError, ValueError) as exc:
             raise BackendError(f"cannot load the clause scorer weights {path}: {exc}; rebuild them with "
                                "`python -m intent.train`") from None
-        heads = cls(Perceptron(*parts["objective"], groups=len(OBJECTIVES)), Perceptron(*parts["degree"], groups=1))
+        relevance = None
+        if "relevance_w1" in data:
+            relevance = Perceptron(*[data[f"relevance_{k}"].astype(np.float32) for k in ("w1", "b1", "w2", "b2")], groups=1)
+        heads = cls(Perceptron(*parts["objective"], groups=len(OBJECTIVES)), Perceptron(*parts["degree"], groups=1),
+                    relevance)
         if heads.objective.w2.shape[1] != len(OBJECTIVES) * len(CLASSES) or heads.degree.w2.shape[1] != len(DEGREES):
             raise BackendError(f"{path}: weights are for another label set; rebuild with `python -m intent.train`")
         return heads
@@ -80,6 +88,12 @@ class ClauseHeads:
     def degrees(self, masked_vectors: np.ndarray) -> np.ndarray:
         """Degree probabilities of masked clauses, shape (rows, len(DEGREES))."""
         return self.degree.probabilities(masked_vectors)[:, 0, :]
+
+    def off_topic(self, vectors: np.ndarray) -> np.ndarray:
+        """Per clause, the probability that it asks nothing of the network placement (zeros without the head)."""
+        if self.relevance is None:
+            return np.zeros(len(vectors), dtype=np.float32)
+        return self.relevance.probabilities(vectors)[:, 0, 1]
 
 
 @functools.lru_cache(maxsize=1)
