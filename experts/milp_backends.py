@@ -48,32 +48,6 @@ def tuned_cpsat_params(workers: int) -> dict:
     return {"linearization_level": 2, "subsolvers": ["max_lp"], "num_full_subsolvers": 1, **fast_presolve}
 
 
-def build_cpsat(model: MilpModel):
-    """The CP-SAT model of ``model`` and its variables (index i = ``model.vars[i]``), without hint:
-    built once, a caller may re-solve it with other variable domains (``experts.mip_lns``)."""
-    from ortools.sat.python import cp_model
-
-    cp = cp_model.CpModel()
-    xs = [cp.NewIntVar(v.lb, v.ub, v.name) for v in model.vars]
-    big = 2**62
-    for c in model.constraints:
-        if c.terms:
-            idx = list(c.terms)
-            expr = cp_model.LinearExpr.WeightedSum([xs[i] for i in idx], [c.terms[i] for i in idx])
-        else:
-            expr = 0
-        lo = -big if c.lo is None else c.lo
-        hi = big if c.hi is None else c.hi
-        ct = cp.AddLinearConstraint(expr, lo, hi)
-        if c.enforce:
-            ct.OnlyEnforceIf([xs[i] for i in c.enforce])
-    if model.objective:
-        idx = list(model.objective)
-        cp.Minimize(cp_model.LinearExpr.WeightedSum([xs[i] for i in idx], [model.objective[i] for i in idx])
-                    + model.objective_offset)
-    return cp, xs
-
-
 def solve_cpsat(
     model: MilpModel,
     *,
@@ -97,7 +71,24 @@ def solve_cpsat(
     from ortools.sat.python import cp_model
 
     t0 = time.perf_counter()
-    cp, xs = build_cpsat(model)
+    cp = cp_model.CpModel()
+    xs = [cp.NewIntVar(v.lb, v.ub, v.name) for v in model.vars]
+    big = 2**62
+    for c in model.constraints:
+        if c.terms:
+            idx = list(c.terms)
+            expr = cp_model.LinearExpr.WeightedSum([xs[i] for i in idx], [c.terms[i] for i in idx])
+        else:
+            expr = 0
+        lo = -big if c.lo is None else c.lo
+        hi = big if c.hi is None else c.hi
+        ct = cp.AddLinearConstraint(expr, lo, hi)
+        if c.enforce:
+            ct.OnlyEnforceIf([xs[i] for i in c.enforce])
+    if model.objective:
+        idx = list(model.objective)
+        cp.Minimize(cp_model.LinearExpr.WeightedSum([xs[i] for i in idx], [model.objective[i] for i in idx])
+                    + model.objective_offset)
     hint_used = False
     if use_hint and model.hint:
         for i, value in model.hint.items():

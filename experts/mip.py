@@ -24,7 +24,6 @@ from typing import Iterable
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpModel, MilpResult
 from experts.milp_paths import CONSTRAINT_GROUPS, RESOLUTION, PathModel, build_path_model, normalize_weights
-from experts.mip_lns import improve_by_tasks
 from experts.milp_powerset import SetwiseBound, best_set as powered_best_set, construct_plan, explore
 from experts.registry import Expert, PlanRequest, capability, register
 from omniplan.errors import InfeasibleError, OmniPlanError
@@ -67,15 +66,6 @@ FIX_SHARE = 0.9
 #: Stage-window rows (``PathModel.add_window_cuts``) on the relax-and-fix round's switches; all
 #: three kinds beat the last-stage rows alone (seed 1, 20 s: 0.1014 vs 0.1029).
 WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
-#: Share of the relax-and-fix round's time given to the whole-task LNS (``experts.mip_lns``) after
-#: CP-SAT's own search on the fixed set. Measured on Abilene[8] / 60 tasks (15 s rounds, load ~3,
-#: single runs): CP-SAT alone ended seed 3 at 0.0981-0.1106 and seed 4 at 0.0972; 30 % CP-SAT then
-#: 70 % LNS at 0.0980 and 0.0922-0.0927 (bounds 0.0973 and 0.0910); all LNS from the start
-#: 0.0976-0.0980 and 0.0942-0.0961. README "Planning" has the A/B.
-LNS_SHARE = 0.7
-#: The LNS runs up to this many switches (the windowed bound's limit): its CP-SAT model is built a
-#: second time, which on GEANT / TataNld would cost seconds and memory that were not measured.
-LNS_MAX_DEVICES = 16
 #: Solver solutions of the relax-and-fix round repaired (the best one kept).
 FIX_REPAIRS = 4
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
@@ -373,44 +363,22 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
     _complete_hint(model, first_var, first_row)
     kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
-    t0 = time.perf_counter()
-    n = len(pm.model.vars)  # the window rows' booleans are this round's own
-    # the whole-task LNS needs a plan inside the set to start from: the start, or the round's
-    lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" and len(on) <= LNS_MAX_DEVICES and len(pm.used) <= LNS_MAX_DEVICES else 0.0
-    rep: dict = {"powered": sorted(on), "window_rows": windows}
+    result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s), workers=request.workers,
+                               seed=request.seed, **kw)
+    rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
+                 "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
+    if not result.has_solution:
+        return None, rep
     best: MilpResult | None = None
-    if time_limit_s - lns_s >= MIN_ROUND_S or not inside:
-        result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
-                                   seed=request.seed, **kw)
-        rep.update({"status": result.status, "s": round(result.solve_time_s, 2),
-                    "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)})
-        for values in ([result.values] + result.alternatives[:FIX_REPAIRS]) if result.has_solution else []:
-            values = {i: v for i, v in values.items() if i < n}
-            cand = _feasible(pm, result, values, None)
-            if _stage_verdict(pm, values, power_on) != (None, []):
-                cand = _repaired(pm, cand)
-            if cand is not None and (best is None or cand.objective < best.objective):
-                best = cand
-    start = {i: v for i, v in hint.items() if i < n}
-    if inside and (best is None or pm.model.objective_value(start) < best.objective) \
-            and _stage_verdict(pm, start, power_on) == (None, []):
-        best = MilpResult(backend=backend, status="FEASIBLE", values=start, objective=float(pm.model.objective_value(start)),
-                          bound=None, solve_time_s=0.0)
-    rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
-    left = time_limit_s - (time.perf_counter() - t0)
-    if best is not None and lns_s > 0 and left >= MIN_ROUND_S:
-        # whole tasks re-solved a few at a time, the rest kept (experts.mip_lns): the moves the
-        # round's own search rarely makes
-        values, lns = improve_by_tasks(pm, model, best.values, left, seed=request.seed,
-                                       accept=lambda v: _stage_verdict(pm, {i: x for i, x in v.items() if i < n},
-                                                                       power_on) == (None, []))
+    n = len(pm.model.vars)  # the window rows' booleans are this round's own
+    for values in [result.values] + result.alternatives[:FIX_REPAIRS]:
         values = {i: v for i, v in values.items() if i < n}
-        if values != best.values:
-            best = _feasible(pm, best, values, None)
-        lns["objective_before"] = round(pm.normalized_objective(lns["objective_before"]), 6)
-        lns["objective_after"] = round(pm.normalized_objective(lns["objective_after"]), 6)
-        rep["lns"] = lns
-        rep["kept"] = round(pm.normalized_objective(best.objective), 6)
+        cand = _feasible(pm, result, values, None)
+        if _stage_verdict(pm, values, power_on) != (None, []):
+            cand = _repaired(pm, cand)
+        if cand is not None and (best is None or cand.objective < best.objective):
+            best = cand
+    rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
     return best, rep
 
 
