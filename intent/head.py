@@ -67,14 +67,13 @@ class ClauseHeads:
     def load(cls, path: Path = WEIGHTS) -> "ClauseHeads":
         try:
             data = np.load(path)
+            # (the relevance head is optional: a weights file written before round 10 has none)
             parts = {name: [data[f"{name}_{k}"].astype(np.float32) for k in ("w1", "b1", "w2", "b2")]
-                     for name in ("objective", "degree")}
+                     for name in ("objective", "degree", "relevance") if name != "relevance" or "relevance_w1" in data}
         except (OSError, KeyError, ValueError) as exc:
             raise BackendError(f"cannot load the clause scorer weights {path}: {exc}; rebuild them with "
                                "`python -m intent.train`") from None
-        relevance = None
-        if "relevance_w1" in data:
-            relevance = Perceptron(*[data[f"relevance_{k}"].astype(np.float32) for k in ("w1", "b1", "w2", "b2")], groups=1)
+        relevance = Perceptron(*parts["relevance"], groups=1) if "relevance" in parts else None
         heads = cls(Perceptron(*parts["objective"], groups=len(OBJECTIVES)), Perceptron(*parts["degree"], groups=1),
                     relevance)
         if heads.objective.w2.shape[1] != len(OBJECTIVES) * len(CLASSES) or heads.degree.w2.shape[1] != len(DEGREES):
