@@ -449,9 +449,8 @@ class SetwiseBound:
         sol = self.relax.solve(plain_s)
         self._last_plain = sol.bound
         # a valid bound at every step (see ``explore``); an infeasible plain solve: no set left
-        value = min(self.best_w, sol.bound) if self.fixed is not None else sol.bound
         if self.bound is None or self.fixed is not None:
-            self.bound = max(value - BOUND_SLACK, self.bound if self.bound is not None else -float("inf"))
+            self._raise_bound(sol.bound)
         rep = {"status": sol.status, "bound": round(sol.bound, 6), "powered": list(sol.powered), "s": round(sol.time_s, 3),
                "terms": sol.terms}
         self.reports.append(rep)
@@ -487,7 +486,13 @@ class SetwiseBound:
                 return
             self._record_w(powered, self.fixed.solve_set(powered, deadline - time.perf_counter()))
             # the bound: the last plain solve's dual bound still covers every set not excluded
-            self.bound = max(self.bound, min(self.best_w, self._last_plain) - BOUND_SLACK)
+            self._raise_bound(self._last_plain)
+
+    def _raise_bound(self, plain: float) -> None:
+        """Keep the higher of the bound so far and min(best W, ``plain``): ``plain`` is a plain solve's
+        dual bound over the sets not excluded (alone without windows), so both are valid bounds."""
+        value = min(self.best_w, plain) if self.fixed is not None else plain
+        self.bound = max(value - BOUND_SLACK, self.bound if self.bound is not None else -float("inf"))
 
     def continue_in_background(self, time_limit_s: float) -> None:
         """Run the steps left in a thread for up to ``time_limit_s`` seconds (``result`` stops it)."""
