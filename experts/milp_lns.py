@@ -34,8 +34,8 @@ MIN_TASKS = 5
 MAX_TASKS = 24
 #: Seconds one step may take at most (a step cut short still offers its best solution).
 STEP_S = 0.3
-#: Neighbourhoods, tried in turn with equal chance: the tasks on one powered switch (its stage end
-#: can come down), on two switches (tasks swap between them), on one loaded link, the tasks the
+#: Neighbourhoods, tried in turn: the tasks ending deepest on one powered switch (its stage end can
+#: come down) with as many from anywhere, the tasks on two switches (tasks swap between them), on one loaded link, the tasks the
 #: objective prices highest, and tasks drawn at random.
 KINDS = ("device", "two_devices", "link", "priced", "random")
 BIG = 2**62
@@ -178,14 +178,17 @@ class TaskLNS:
 
     # ------------------------------------------------------------------ neighbourhoods
     def _hosts(self) -> dict[str, dict[str, int]]:
-        """device -> task -> the deepest stage end of the task's MATs there (its weight)."""
+        """device -> task -> where the task's last MAT there ends in the device's stage schedule."""
+        from experts.stage_schedule import schedule_stages
+
         placement = self.pm.placement_from(self.values)
+        stages = schedule_stages(self.pm.workload, self.pm.topology, placement)
         mats = self.pm.workload.mats()
         out: dict[str, dict[str, int]] = {}
         for mid, d in placement.items():
             t = mid.split("/", 1)[0]
             out.setdefault(d, {})
-            out[d][t] = max(out[d].get(t, 0), mats[mid].stages)
+            out[d][t] = max(out[d].get(t, 0), stages[mid] + mats[mid].stages)
         return out
 
     def _choose(self, rng: random.Random, kind: str, size: int) -> set[str]:
@@ -193,7 +196,12 @@ class TaskLNS:
         size = min(size, len(tasks))
         hosts = self._hosts() if kind in ("device", "two_devices") else {}
         if kind == "device" and hosts:
-            pool = sorted(hosts[rng.choice(sorted(hosts))])
+            # the tasks that end deepest in one switch's pipeline (its stage end can come down
+            # only when they move or re-pack), half the step; the other half from anywhere
+            on = hosts[rng.choice(sorted(hosts))]
+            deep = sorted(on, key=lambda t: (-on[t], t))[:max(1, size // 2)]
+            rest = [t for t in tasks if t not in deep]
+            return set(deep) | set(rng.sample(rest, min(len(rest), size - len(deep))))
         elif kind == "two_devices" and len(hosts) >= 2:
             a, b = rng.sample(sorted(hosts), 2)
             pool = sorted(set(hosts[a]) | set(hosts[b]))
