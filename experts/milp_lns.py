@@ -34,6 +34,10 @@ MIN_TASKS = 5
 MAX_TASKS = 24
 #: Seconds one step may take at most (a step cut short still offers its best solution).
 STEP_S = 0.3
+#: Solutions of a step offered to ``price`` in turn (the best first) until one is a valid, cheaper
+#: plan: the sub-model's optimum may not pack into stages, and a deterministic step would then
+#: offer the same one every time its tasks are freed.
+STEP_POOL = 4
 #: Neighbourhoods, tried in turn: the tasks ending deepest on one powered switch (its stage end can
 #: come down) with as many from anywhere, the tasks on two switches (tasks swap between them), on one loaded link, the tasks the
 #: objective prices highest, and tasks drawn at random.
@@ -297,27 +301,31 @@ class TaskLNS:
         p.random_seed = self.options.seed + self.steps
         for key, value in SUB_PARAMS.items():
             setattr(p, key, value)
+        p.fill_additional_solutions_in_response = True
+        p.solution_pool_size = STEP_POOL
         code = solver.Solve(cp)
         status = solver.StatusName(code)
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, False
         self.solved += 1
-        sol = solver.ResponseProto().solution
-        cand = dict(self.values)
-        changed = False
-        for i, v in enumerate(fvars):
-            if cand[v] != sol[i]:
-                cand[v] = int(sol[i])
-                changed = True
-        if not changed:
-            return status, False
-        cost = self.price(cand)
-        if cost is None or cost >= self.cost - 1e-12:
-            return status, False
-        self.values, self.cost = cand, cost
-        self.accepted += 1
-        self._refresh(sorted(free))
-        return status, True
+        response = solver.ResponseProto()
+        seen: list[list[int]] = []
+        for sol in [response.solution, *(s.values for s in response.additional_solutions)]:
+            sol = list(sol)
+            if len(sol) != len(fvars) or sol in seen:
+                continue
+            seen.append(sol)
+            cand = dict(self.values)
+            cand.update({v: int(x) for v, x in zip(fvars, sol)})
+            if cand == self.values:
+                continue
+            cost = self.price(cand)
+            if cost is not None and cost < self.cost - 1e-12:
+                self.values, self.cost = cand, cost
+                self.accepted += 1
+                self._refresh(sorted(free))
+                return status, True
+        return status, False
 
     def run(self, time_limit_s: float, stop: Callable[[], bool] = lambda: False) -> dict:
         """Steps until ``time_limit_s`` seconds pass; returns the report (the result is ``values``)."""
