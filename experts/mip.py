@@ -70,7 +70,7 @@ WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
 FIX_REPAIRS = 4
 #: Share of the relax-and-fix round given, after CP-SAT, to the task LNS on small sub-models
 #: (``experts.milp_lns``) started from CP-SAT's best valid plan; 0 turns it off.
-LNS_SHARE = 0.5
+LNS_SHARE = 0.2
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
 #: these often does (the lazy stage cuts would otherwise throw the round's search away).
 SOLUTION_POOL = 8
