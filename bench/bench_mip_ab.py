@@ -64,8 +64,9 @@ def run_one(tree: Path, topo: str, devices: int | None, tasks: int, limit: float
 
 
 def _lns_counts(lns: dict | None) -> dict:
-    """The task LNS's steps / solved / accepted counts and its cost before and after (None: not run)."""
-    keys = ("steps", "solved", "accepted", "cost_before", "cost_after")
+    """The task LNS's steps / solved / accepted counts and its cost before and after (None: not run,
+    with ``lns_skipped`` saying why when the round said)."""
+    keys = ("steps", "solved", "accepted", "cost_before", "cost_after", "skipped")
     return {f"lns_{k}": (lns or {}).get(k) for k in keys}
 
 
