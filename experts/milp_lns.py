@@ -42,6 +42,7 @@ STEP_POOL = 4
 #: come down) with as many from anywhere, the tasks on two switches (tasks swap between them), on one loaded link, the tasks the
 #: objective prices highest, and tasks drawn at random.
 KINDS = ("device", "two_devices", "link", "priced", "random")
+#: An open row end for CP-SAT (its domains are 64-bit integers).
 BIG = 2**62
 #: CP-SAT parameters of a step: one presolve pass without probing or symmetry, no LP. On Abilene[8]
 #: / 60 tasks (8 freed tasks, ~4k variables, ~15k rows, 0.3 s steps) full presolve ate the step (1 of
