@@ -211,13 +211,13 @@ class TaskLNS:
             a, b = rng.sample(sorted(hosts), 2)
             pool = sorted(set(hosts[a]) | set(hosts[b]))
         elif kind == "link":
-            on: dict[tuple[str, str], list[str]] = {}
+            by_arc: dict[tuple[str, str], list[str]] = {}
             for (t, k), v in self.pm.p.items():
                 if self.values[v]:
                     walk = self.pm.cands[t][k]
                     for arc in zip(walk, walk[1:]):
-                        on.setdefault(arc, []).append(t)
-            pool = on[rng.choice(sorted(on))] if on else tasks
+                        by_arc.setdefault(arc, []).append(t)
+            pool = by_arc[rng.choice(sorted(by_arc))] if by_arc else tasks
         elif kind == "priced":
             obj = self.model.objective
             price = {t: sum(obj.get(v, 0) * self.values[v] for v in vs) for t, vs in self.task_vars.items()}
