@@ -39,8 +39,13 @@ CASES = {
 
 def run_one(tree: Path, topo: str, devices: int | None, tasks: int, limit: float, seed: int) -> dict:
     """``_mipscale_one`` of ``tree`` in a child process (its own peak RSS), with the load average."""
-    code = ("import json,sys; sys.path.insert(0, %r); from bench.bench_planning import _mipscale_one; "
-            "print(json.dumps(_mipscale_one(%r, %r, %d, %r, %d)))") % (str(tree), topo, devices, tasks, limit, seed)
+    # (solve_mip wrapped to keep its plan.info: the relax-and-fix round's powered set and LNS counts)
+    code = ("import json,sys; sys.path.insert(0, %r); import experts.mip as m; seen = {}; solve = m.solve_mip\n"
+            "def keep(*a, **k):\n    plan = solve(*a, **k); seen.update(plan.info); return plan\n"
+            "m.solve_mip = keep\nfrom bench.bench_planning import _mipscale_one\n"
+            "out = _mipscale_one(%r, %r, %d, %r, %d); rf = seen.get('relax_and_fix') or {}\n"
+            "out['fixed_set'] = rf.get('powered'); out['lns'] = rf.get('lns'); print(json.dumps(out))"
+            ) % (str(tree), topo, devices, tasks, limit, seed)
     load = os.getloadavg()[0]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=limit * 4 + 180,
@@ -54,7 +59,15 @@ def run_one(tree: Path, topo: str, devices: int | None, tasks: int, limit: float
             "start": res.get("best_start"), "objective": res["objective"], "bound": res.get("bound"), "gap": gap,
             "gap_pct_of_plan": None if gap is None else 100.0 * gap / res["objective"],
             "better_than_start_pct": None if not res.get("best_start") else 100.0 * (1 - res["objective"] / res["best_start"]),
-            "violations": res["violations"]}
+            "violations": res["violations"], "fixed_set": "+".join(res.get("fixed_set") or []) or None,
+            **_lns_counts(res.get("lns"))}
+
+
+def _lns_counts(lns: dict | None) -> dict:
+    """The task LNS's steps / solved / accepted counts and its cost before and after (None: not run,
+    with ``lns_skipped`` saying why when the round said)."""
+    keys = ("steps", "solved", "accepted", "cost_before", "cost_after", "skipped")
+    return {f"lns_{k}": (lns or {}).get(k) for k in keys}
 
 
 def main(argv: list[str] | None = None) -> int:

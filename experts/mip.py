@@ -68,6 +68,9 @@ FIX_SHARE = 0.9
 WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
 #: Solver solutions of the relax-and-fix round repaired (the best one kept).
 FIX_REPAIRS = 4
+#: Share of the relax-and-fix round given, after CP-SAT, to the task LNS on small sub-models
+#: (``experts.milp_lns``) started from CP-SAT's best valid plan; 0 turns it off.
+LNS_SHARE = 0.2
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
 #: these often does (the lazy stage cuts would otherwise throw the round's search away).
 SOLUTION_POOL = 8
@@ -363,11 +366,16 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
     _complete_hint(model, first_var, first_row)
     kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
-    result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s), workers=request.workers,
+    t0 = time.perf_counter()
+    lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
+    result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
                                seed=request.seed, **kw)
     rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
+        if lns_s > 0 and model.hint:
+            return _lns_round(pm, model, first_var, first_row, [dict(model.hint)], result,
+                              time_limit_s - (time.perf_counter() - t0), request.seed, rep)
         return None, rep
     best: MilpResult | None = None
     n = len(pm.model.vars)  # the window rows' booleans are this round's own
@@ -379,7 +387,66 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
         if cand is not None and (best is None or cand.objective < best.objective):
             best = cand
     rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
+    if lns_s > 0:
+        starts = ([best.values] if best is not None else []) + ([dict(model.hint)] if model.hint else [])
+        return _lns_round(pm, model, first_var, first_row, starts, result,
+                          time_limit_s - (time.perf_counter() - t0), request.seed, rep)
     return best, rep
+
+
+def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
+               like: MilpResult, time_limit_s: float, seed: int, rep: dict) -> tuple[MilpResult | None, dict]:
+    """The task LNS (``experts.milp_lns``) on the relax-and-fix ``model`` from the cheapest valid
+    of ``starts`` (the model's variables, completed for the window rows' booleans), for
+    ``time_limit_s``; every plan it keeps passed the stage schedule, the checker and the evaluator."""
+    from experts.milp_lns import LnsOptions, TaskLNS
+
+    t0 = time.perf_counter()
+    n = len(pm.model.vars)
+
+    def price(values: dict[int, int]) -> float | None:
+        try:
+            plan = pm.to_plan({i: v for i, v in values.items() if i < n}, "lns")
+        except StageOverflow:
+            return None
+        if check_plan(plan, pm.workload, pm.topology, require_all=True):
+            return None
+        return pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights)
+
+    best: tuple[float, dict[int, int]] | None = None
+    for values in starts:
+        full = {i: v for i, v in values.items() if i < n}
+        model.hint = full
+        _complete_hint(model, first_var, first_row)
+        full = dict(model.hint)
+        if len(full) < len(model.vars) or model.violated(full):
+            continue
+        cost = price(full)
+        if cost is not None and (best is None or cost < best[0]):
+            best = (cost, full)
+    if best is None or time_limit_s - (time.perf_counter() - t0) < MIN_ROUND_S:
+        rep["lns"] = {"skipped": "no valid start" if best is None else "no time"}
+        return None, rep
+    lns = TaskLNS(pm, model, best[1], price, LnsOptions(seed=seed))
+    # (the checks and the LNS's row index above count against the round's time)
+    rep["lns"] = lns.run(time_limit_s - (time.perf_counter() - t0))
+    values = _true_stage_ends(pm, {i: v for i, v in lns.values.items() if i < n})
+    out = _feasible(pm, like, values, None)
+    rep["kept"] = round(pm.normalized_objective(out.objective), 6)
+    return out, rep
+
+
+def _true_stage_ends(pm: PathModel, values: dict[int, int]) -> dict[int, int]:
+    """``values`` with each powered device's stage end raised to where its schedule really ends
+    (the model's stage end may sit at the ASAP bound below it): the model then prices the plan
+    as the evaluator does."""
+    placement = pm.placement_from(values)
+    stages = schedule_stages(pm.workload, pm.topology, placement)
+    mats = pm.workload.mats()
+    out = dict(values)
+    for mid, d in placement.items():
+        out[pm.se[d]] = max(out[pm.se[d]], stages[mid] + mats[mid].stages)
+    return out
 
 
 def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
