@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from intent_families import judge  # noqa: E402
 from intent_loso import FOLDS, _score, default_scorer  # noqa: E402
+from intent_loso_families import family_scores  # noqa: E402
 
 from intent.encoder import get_encoder  # noqa: E402
 from intent.handwritten import HAND_SETS, load_set  # noqa: E402
@@ -65,13 +65,6 @@ def _write(path: Path, items: list[dict], levels: list[dict[str, int]], rules: d
         for item, lv in zip(items, levels):
             f.write(json.dumps({"id": item["id"], "preference": {o: lv[o] / 4 for o in OBJECTIVES},
                                 "out_of_scope": rules[str(item["id"])].get("out_of_scope", [])}) + "\n")
-
-
-def _families(gold: Path, pred: Path) -> dict[str, tuple[int, float, float]]:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "intent_families.py"), str(gold), str(pred)],
-                         capture_output=True, text=True, check=True).stdout
-    rows = [line.split(",") for line in out.splitlines()[1:] if line.count(",") == 3]
-    return {name: (int(n), float(t), float(a)) for name, n, t, a in rows}
 
 
 def main() -> None:
@@ -131,7 +124,7 @@ def main() -> None:
             pred = args.out / f"{label}_{name}.jsonl"
             _write(pred, fold_items, levels, rules)
             line.append(f"{name}: {_score(scorer, gold, pred)}")
-            for family, (n, t, a) in _families(gold, pred).items():
+            for family, (n, t, a) in family_scores(gold, pred).items():
                 family_rows.append((label, name, family, n, t, a))
         line.append(f"({time.perf_counter() - started:.0f} s)")
         print(" | ".join(line), flush=True)
