@@ -24,6 +24,13 @@ def _levels(values: dict, scale: int) -> dict[str, int]:
             for o in OBJECTIVES}
 
 
+def judge(pl: dict[str, int], gl: dict[str, int]) -> tuple[bool, bool]:
+    """(translated, activated) for predicted and gold levels, by the shared scorer's rules."""
+    translated = ({o for o in OBJECTIVES if pl[o]} == {o for o in OBJECTIVES if gl[o]}
+                  and all(abs(pl[o] - gl[o]) <= 1 for o in OBJECTIVES) and dominant(pl) == dominant(gl))
+    return translated, activation(pl) == activation(gl)
+
+
 def main(argv: list[str]) -> None:
     gold = {str(r["id"]): r for r in map(json.loads, filter(str.strip, open(argv[0])))}
     pred = {str(r["id"]): r for r in map(json.loads, filter(str.strip, open(argv[1])))}
@@ -32,9 +39,7 @@ def main(argv: list[str]) -> None:
     for key, g in gold.items():
         pl = _levels(pred.get(key, {}).get("preference") or {}, 4)
         gl = _levels(g["levels"], 0)
-        translated = ({o for o in OBJECTIVES if pl[o]} == {o for o in OBJECTIVES if gl[o]}
-                      and all(abs(pl[o] - gl[o]) <= 1 for o in OBJECTIVES) and dominant(pl) == dominant(gl))
-        activated = activation(pl) == activation(gl)
+        translated, activated = judge(pl, gl)
         row = families[g.get("family", "?")]
         row[0] += 1
         row[1] += translated

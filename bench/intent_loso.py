@@ -2,6 +2,7 @@
 
 usage: .venv/bin/python bench/intent_loso.py [--folds intents_holdout_new,...] [--hand-repeat 3]
        [--score PATH/score_intents.py] [--out bench/results/intent_loso] [--ablate-effects] [--keep-heads DIR]
+       [--also-exclude SET,...]
 
 A fold is a set name, or several joined by "+" (one writer's sets left out together: the default's
 last fold is the four small older sets, written here by one session).
@@ -37,10 +38,10 @@ from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
 from intent.train import HAND_REPEAT, train  # noqa: E402
 
-#: the burned hand-written sets, one fold per writer (round 10: ten folds, set 9 its own).
+#: the burned hand-written sets, one fold per writer (round 11: eleven folds, set 10 its own).
 FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
          "intents_holdout_new5", "intents_holdout_new6", "intents_holdout_new7", "intents_holdout_new8",
-         "intents_holdout_new9", "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
+         "intents_holdout_new9", "intents_holdout_new10", "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
 
 
 def default_scorer() -> Path:
@@ -66,6 +67,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "intent_loso")
     parser.add_argument("--keep-heads", type=Path, default=None,
                         help="also keep each fold's heads and prototypes here (LABEL.npz, LABEL_prototypes.npz)")
+    parser.add_argument("--also-exclude", default="",
+                        help="sets (comma-separated) left out of every fold's training too: the LOSO of a round "
+                             "before those sets were burned (round 11: without set 10)")
     parser.add_argument("--ablate-effects", action="store_true",
                         help="also score each fold without the effect prototypes (same fold heads)")
     args = parser.parse_args()
@@ -80,7 +84,8 @@ def main() -> None:
         label = members[0] if len(members) == 1 else "older_sets"
         with tempfile.TemporaryDirectory() as tmp:  # a fold's heads are not kept: the shipped ones are never touched
             weights, prototypes = Path(tmp) / "heads.npz", Path(tmp) / "prototypes.npz"
-            stats = train(out=weights, exclude=members, hand_repeat=args.hand_repeat, prototypes=prototypes)
+            also = [name for name in args.also_exclude.split(",") if name]
+            stats = train(out=weights, exclude=members + also, hand_repeat=args.hand_repeat, prototypes=prototypes)
             translator.heads = ClauseHeads.load(weights)
             translator.effects = EffectPrototypes.load(prototypes)
             if args.keep_heads is not None:  # round 10: to try fusion thresholds on the same fold heads later

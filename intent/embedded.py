@@ -31,6 +31,7 @@ from intent.encoder import Encoder
 from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_learned, grading_words, learned_reading,
                            masked_clause, off_topic_reading)
 from intent.head import clause_heads
+from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
 from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
@@ -455,10 +456,15 @@ class EmbeddedTranslator:
 
     name = "embedded"
 
-    def __init__(self, encoder: Encoder, learned: bool = True):
-        """learned=False reads with the lexicon alone (the benchmark's ablation); the default fuses the heads."""
+    def __init__(self, encoder: Encoder, learned: bool = True, reader: IntentReader | None = None,
+                 combination: Combination = Combination()):
+        """learned=False reads with the lexicon alone (the benchmark's ablation); the default fuses the heads.
+        reader: the intent reader (intent/reader.py), a second opinion on the whole intent applied by `combination`
+        after the rule reading; None (the default, see README "intent reader") leaves the rule reading as it is."""
         self.encoder = encoder
         self.learned = learned
+        self.reader = reader
+        self.combination = combination
         self.curves: dict[str, IntentCurve] = {}
         anchor_texts = {o: anchor_sentences(" for " + SUBJECTS[o]) for o in OBJECTIVES}
         flat = [s for o in OBJECTIVES for s in anchor_texts[o]]
@@ -531,6 +537,8 @@ class EmbeddedTranslator:
         custom_map = {c.name: c for c in customs}
         # pass 2: levels -> standardized texts -> one encoder pass -> curve scores
         drafts = [self._levels(r) for r in readings]
+        if self.reader is not None:
+            self._second_opinion(readings, drafts)
         jobs = []  # (curve key, sentence) for every objective of every intent, then custom / out-of-scope asks
         for levels, *_ in drafts:
             jobs.extend((o, self.standardized_text(o, levels[o])) for o in OBJECTIVES)
@@ -564,6 +572,24 @@ class EmbeddedTranslator:
                 out_of_scope=out_of_scope, confidence=confidence, evidence=evidence, backend=self.name,
                 notes=notes, custom=custom, thetas=thetas))
         return results
+
+    def _second_opinion(self, readings: list[Reading], drafts: list[tuple]) -> None:
+        """Apply the intent reader's confident disagreements to each draft's levels (in place), with evidence.
+
+        Intents the lexicon found mostly unknown words in (gibberish) are left alone, as the clause heads leave them.
+        """
+        rows = [i for i, r in enumerate(readings) if r.known_share >= 0.5]
+        if not rows:
+            return
+        rules = np.array([[drafts[i][0][o] for o in OBJECTIVES] for i in rows], dtype=np.int64)
+        probabilities = self.reader.probabilities(self.encoder.token_states([readings[i].text for i in rows]), rules)
+        for i, p in zip(rows, probabilities):
+            levels, evidence = drafts[i][0], drafts[i][1]
+            for o, level in combine(levels, p, self.combination).items():
+                if level != levels[o]:
+                    j = OBJECTIVES.index(o)
+                    evidence.setdefault(o, []).append(f"(intent reader: level {level} for {levels[o]}, p={p[j, level]:.2f})")
+                    levels[o] = level
 
     def _score_all(self, jobs: list[tuple[str, str]]) -> list[tuple[float, float]]:
         """(score, theta) per (curve, standardized sentence); each distinct pair is projected once per process.

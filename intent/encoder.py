@@ -117,6 +117,29 @@ class Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._cache[s] for s in sentences])
 
+    def token_states(self, texts: Sequence[str], batch_size: int = 32) -> list[np.ndarray]:
+        """MiniLM's last-layer state of every real token of each text ([CLS] and [SEP] included; not cached):
+        what the intent reader (intent/reader.py) reads. Direct engine only."""
+        if self.engine != "direct":
+            raise BackendError("token states need the direct encoder engine (OMNIPLAN_INTENT_ENCODER unset)")
+        torch = self.torch
+        out: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            for start in range(0, len(order), batch_size):
+                rows = order[start:start + batch_size]
+                enc = self.tokenizer.encode_batch([texts[i] for i in rows])
+                mask = torch.tensor([e.attention_mask for e in enc])
+                states = self.model.states(torch.tensor([e.ids for e in enc]), mask,
+                                           torch.tensor([e.type_ids for e in enc])).numpy()
+                for row, i in enumerate(rows):
+                    out[i] = states[row, :int(mask[row].sum())].astype(np.float32)
+        finally:
+            torch.set_num_threads(threads)
+        return out
+
     def cache_size(self) -> int:
         return len(self._cache)
 

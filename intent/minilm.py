@@ -44,6 +44,15 @@ class MiniLM:
     @torch.inference_mode()
     def embed(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors for a padded batch of token ids."""
+        x = self.states(ids, mask, types)
+        weights = mask.unsqueeze(-1).to(x.dtype)
+        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, p=2, dim=1)
+
+    @torch.inference_mode()
+    def states(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """The last layer's token states, shape (batch, length, hidden); the intent reader (intent/reader.py)
+        pools them itself, per objective, instead of the sentence vector's one mean."""
         w = self.w
         batch, length = ids.shape
         positions = torch.arange(length).unsqueeze(0)
@@ -68,6 +77,4 @@ class MiniLM:
             x = self._ln(self._dense(context, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
             inner = F.gelu(self._dense(x, p + "intermediate.dense"))
             x = self._ln(self._dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
-        weights = mask.unsqueeze(-1).to(x.dtype)
-        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return F.normalize(pooled, p=2, dim=1)
+        return x

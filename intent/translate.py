@@ -61,6 +61,12 @@ _TRANSLATOR_LOCK = threading.Lock()
 
 @functools.lru_cache(maxsize=1)
 def _embedded() -> EmbeddedTranslator:
+    # OMNIPLAN_INTENT_READER=1 adds the intent reader's second opinion (intent/reader.py; off by default: README
+    # "intent reader" has the leave-one-set-out figures it was judged by)
+    if os.environ.get("OMNIPLAN_INTENT_READER", "") not in ("", "0"):
+        from intent.reader import intent_reader
+
+        return EmbeddedTranslator(get_encoder(), reader=intent_reader())
     return EmbeddedTranslator(get_encoder())
 
 
