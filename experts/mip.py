@@ -441,12 +441,21 @@ def _true_stage_ends(pm: PathModel, values: dict[int, int]) -> dict[int, int]:
     (the model's stage end may sit at the ASAP bound below it): the model then prices the plan
     as the evaluator does."""
     placement = pm.placement_from(values)
-    stages = schedule_stages(pm.workload, pm.topology, placement)
-    mats = pm.workload.mats()
+    ends = _pipeline_ends(pm, placement, schedule_stages(pm.workload, pm.topology, placement))
     out = dict(values)
-    for mid, d in placement.items():
-        out[pm.se[d]] = max(out[pm.se[d]], stages[mid] + mats[mid].stages)
+    for d, end in ends.items():
+        out[pm.se[d]] = max(out[pm.se[d]], end)
     return out
+
+
+def _pipeline_ends(pm: PathModel, placement: dict[str, str], stages: dict[str, int]) -> dict[str, int]:
+    """Per device of ``placement``, the stage where its pipeline ends under the schedule ``stages``
+    (what the evaluator prices power by)."""
+    mats = pm.workload.mats()
+    ends: dict[str, int] = {}
+    for mid, d in placement.items():
+        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
+    return ends
 
 
 def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
@@ -515,10 +524,7 @@ def _stage_verdict(pm: PathModel, values, power_on: bool) -> tuple[tuple[str, li
         return (exc.device, sorted(m for m, d in placement.items() if d == exc.device)), []
     if not power_on:
         return None, []
-    ends: dict[str, int] = {}
-    mats = pm.workload.mats()
-    for mid, d in placement.items():
-        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
+    ends = _pipeline_ends(pm, placement, stages)
     return None, [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
                   if e > values[pm.se[d]]]
 

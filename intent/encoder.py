@@ -82,28 +82,35 @@ class Encoder:
         if self.engine == "sentence-transformers":
             return self.model.encode(sentences, batch_size=batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
-        torch = self.torch
         out = []
-        # sort by length so padding inside a batch stays small, then restore the order
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        # Short sentences are too small to share across threads: on a busy 2-core box the second
-        # thread mostly spin-waits (4x the CPU for the same work). Restore the caller's setting after.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            for start in range(0, len(order), batch_size):
-                chunk = [sentences[i] for i in order[start:start + batch_size]]
-                enc = self.tokenizer.encode_batch(chunk)
-                ids = torch.tensor([e.ids for e in enc])
-                mask = torch.tensor([e.attention_mask for e in enc])
-                types = torch.tensor([e.type_ids for e in enc])
-                out.append(self.model.embed(ids, mask, types).numpy())
-        finally:
-            torch.set_num_threads(threads)
+        order: list[int] = []
+        for rows, ids, mask, types in self._direct_batches(sentences, batch_size):
+            order.extend(rows)
+            out.append(self.model.embed(ids, mask, types).numpy())
         vectors = np.concatenate(out)
         restored = np.empty_like(vectors)
         restored[order] = vectors
         return restored
+
+    def _direct_batches(self, texts: Sequence[str], batch_size: int):
+        """(rows, ids, mask, types) per batch of ``texts`` for the direct engine, ``rows`` the texts' indices.
+
+        WHY sorted by length: padding inside a batch stays small (callers restore the order from ``rows``).
+        WHY self.threads: short sentences are too small to share across threads: on a busy 2-core box the
+        second thread mostly spin-waits (4x the CPU for the same work). The caller's setting is restored after.
+        """
+        torch = self.torch
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            for start in range(0, len(order), batch_size):
+                rows = order[start:start + batch_size]
+                enc = self.tokenizer.encode_batch([texts[i] for i in rows])
+                yield (rows, torch.tensor([e.ids for e in enc]), torch.tensor([e.attention_mask for e in enc]),
+                       torch.tensor([e.type_ids for e in enc]))
+        finally:
+            torch.set_num_threads(threads)
 
     def encode(self, sentences: Sequence[str], batch_size: int = 128) -> np.ndarray:
         """Embed sentences (rows unit-normalised), computing only those not already cached, in one pass."""
@@ -122,22 +129,11 @@ class Encoder:
         what the intent reader (intent/reader.py) reads. Direct engine only."""
         if self.engine != "direct":
             raise BackendError("token states need the direct encoder engine (OMNIPLAN_INTENT_ENCODER unset)")
-        torch = self.torch
         out: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            for start in range(0, len(order), batch_size):
-                rows = order[start:start + batch_size]
-                enc = self.tokenizer.encode_batch([texts[i] for i in rows])
-                mask = torch.tensor([e.attention_mask for e in enc])
-                states = self.model.states(torch.tensor([e.ids for e in enc]), mask,
-                                           torch.tensor([e.type_ids for e in enc])).numpy()
-                for row, i in enumerate(rows):
-                    out[i] = states[row, :int(mask[row].sum())].astype(np.float32)
-        finally:
-            torch.set_num_threads(threads)
+        for rows, ids, mask, types in self._direct_batches(texts, batch_size):
+            states = self.model.states(ids, mask, types).numpy()
+            for row, i in enumerate(rows):
+                out[i] = states[row, :int(mask[row].sum())].astype(np.float32)
         return out
 
     def cache_size(self) -> int:
