@@ -9,7 +9,6 @@ objective means "proven optimal" exactly as CP-SAT's OPTIMAL does.
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 import numpy as np
 
@@ -62,12 +61,9 @@ def solve_cpsat(
     rel_gap: float = REL_GAP,
     work_limit: float | None = None,
     pool: int = 0,
-    on_solution: Callable[[dict[int, int]], None] | None = None,
 ) -> MilpResult:
     """Solve with CP-SAT. ``fix_to_hint`` turns the call into "is the hint feasible, and complete it";
     ``pool`` > 0 also returns up to that many other solutions found (``MilpResult.alternatives``).
-    ``on_solution(values)`` is called with each improving solution as the search finds it (from
-    CP-SAT's thread, holding the GIL: keep it short), e.g. to hand it to a search running beside.
 
     ``work_limit``: stop after this much deterministic time, with the subsolvers interleaved in one
     thread, so the result does not depend on machine load (``time_limit_s`` remains a wall cap).
@@ -128,7 +124,7 @@ def solve_cpsat(
         # them presolve costs ~0.003 units and the same round improves on the start.
         p.find_big_linear_overlap = False
     build_s = time.perf_counter() - t0
-    code = solver.Solve(cp, _relay(xs, on_solution)) if on_solution is not None else solver.Solve(cp)
+    code = solver.Solve(cp)
     status = _CPSAT_STATUS.get(solver.StatusName(code), solver.StatusName(code))
     values: dict[int, int] = {}
     alternatives: list[dict[int, int]] = []
@@ -158,17 +154,6 @@ def solve_cpsat(
                and float(solver.deterministic_time) < 0.99 * float(work_limit)},
         alternatives=alternatives,
     )
-
-
-def _relay(xs: list, on_solution: Callable[[dict[int, int]], None]):
-    """A CP-SAT solution callback handing each solution (variable index -> value) to ``on_solution``."""
-    from ortools.sat.python import cp_model
-
-    class Relay(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self) -> None:
-            on_solution({i: int(self.Value(x)) for i, x in enumerate(xs)})
-
-    return Relay()
 
 
 def solve_highs(

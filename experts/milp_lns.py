@@ -20,7 +20,6 @@ variables they hold (one task, several, none).
 from __future__ import annotations
 
 import random
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -43,9 +42,6 @@ STEP_POOL = 4
 #: come down) with as many from anywhere, the tasks on two switches (tasks swap between them), on one loaded link, the tasks the
 #: objective prices highest, and tasks drawn at random.
 KINDS = ("device", "two_devices", "link", "priced", "random")
-#: Offers priced per adoption, the latest first: a search offers improving solutions, so older ones
-#: are rarely cheaper, and each price is a stage schedule, a check and an evaluation (~0.05 s).
-OFFERS_PRICED = 2
 #: An open row end for CP-SAT (its domains are 64-bit integers).
 BIG = 2**62
 #: CP-SAT parameters of a step: one presolve pass without probing or symmetry, no LP. On Abilene[8]
@@ -137,39 +133,6 @@ class TaskLNS:
         self._refresh(list(owned))
         self.steps = self.accepted = self.solved = 0
         self.kinds: dict[str, list[int]] = {k: [0, 0] for k in KINDS}
-        #: solutions found elsewhere (``offer``), the latest last, and how many were adopted
-        self._offers: list[dict[int, int]] = []
-        self._offer_lock = threading.Lock()
-        self.offered = self.adopted = 0
-
-    # ------------------------------------------------------------------ solutions from elsewhere
-    def offer(self, values: Mapping[int, int]) -> None:
-        """Hand in a complete assignment of ``model`` found by another search (e.g. CP-SAT's
-        incumbent on the same model, from its solution callback; any thread): ``run`` adopts it
-        before its next step when ``price`` says it is a valid plan cheaper than the incumbent."""
-        with self._offer_lock:
-            self._offers.append(dict(values))
-            self.offered += 1
-
-    def adopt_offers(self) -> bool:
-        """Adopt the cheapest valid offer that beats the incumbent; True when one did. Only the
-        last ``OFFERS_PRICED`` offers are priced (a search offers its solutions improving)."""
-        with self._offer_lock:
-            offers, self._offers = self._offers[-OFFERS_PRICED:], []
-        best: tuple[float, dict[int, int]] | None = None
-        for values in reversed(offers):
-            if len(values) < len(self.model.vars):
-                continue
-            full = {i: int(values[i]) for i in range(len(self.model.vars))}
-            cost = self.price(full)
-            if cost is not None and cost < (self.cost if best is None else best[0]) - 1e-12:
-                best = (cost, full)
-        if best is None:
-            return False
-        self.cost, self.values = best
-        self.adopted += 1
-        self._refresh(sorted(self.task_vars))
-        return True
 
     def _adopt_added_variables(self, occ: dict[int, list[int]]) -> None:
         """Variables the caller added to ``pm``'s (e.g. window booleans ``e1[t/m,d]``) belong to the
@@ -371,7 +334,6 @@ class TaskLNS:
         rng = random.Random(self.options.seed)
         size = self.options.start_tasks
         while not stop():
-            self.adopt_offers()
             left = time_limit_s - (time.perf_counter() - t0)
             if left < 0.05:
                 break
@@ -389,8 +351,7 @@ class TaskLNS:
                 size = max(MIN_TASKS, size - 1)
         return {"steps": self.steps, "solved": self.solved, "accepted": self.accepted, "tasks_freed": size,
                 "s": round(time.perf_counter() - t0, 2), "cost_before": round(self.start_cost, 6),
-                "cost_after": round(self.cost, 6), "by_kind": {k: v for k, v in self.kinds.items() if v[0]},
-                "offered": self.offered, "adopted": self.adopted}
+                "cost_after": round(self.cost, 6), "by_kind": {k: v for k, v in self.kinds.items() if v[0]}}
 
 
 def _implied_bounds(lo: int | None, hi: int | None, a: int, k: int) -> tuple[int, int]:
@@ -399,80 +360,3 @@ def _implied_bounds(lo: int | None, hi: int | None, a: int, k: int) -> tuple[int
     low = -BIG if ends[0] is None else -((a - ends[0]) // k)  # ceil((end - a) / k)
     high = BIG if ends[1] is None else (ends[1] - a) // k
     return low, high
-
-
-class BackgroundLNS:
-    """A ``TaskLNS`` run in a thread beside another search on the same ``model`` (the relax-and-fix
-    round's CP-SAT), fed that search's solutions as they come (``offer``).
-
-    WHY: run after CP-SAT, the LNS started from wherever CP-SAT's shortened round stopped, and that
-    moved by 7 % between runs on Abilene[8] / 60 tasks (seed 4: 0.0924-0.1042 before the LNS) with
-    the CPU the process got; beside it, the LNS works from the start on, adopts each better CP-SAT
-    incumbent and keeps its own gains, so the round ends at the better of both searches. Starts
-    and offers are complete assignments of ``model``; the first valid, cheapest start begins the
-    search (or, with none, the first valid offer).
-
-    Example: ``bg = BackgroundLNS(pm, model, price, LnsOptions(seed=0), [start]); bg.start(15.0);
-    solve_cpsat(model, on_solution=bg.offer, ...); lns = bg.join()``.
-    """
-
-    def __init__(self, pm: PathModel, model: MilpModel, price: Callable[[dict[int, int]], float | None],
-                 options: LnsOptions, starts: list[dict[int, int]]):
-        self.pm, self.model, self.price, self.options = pm, model, price, options
-        self.lns: TaskLNS | None = None
-        self.report: dict = {}
-        self._pending = [dict(s) for s in starts]
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._deadline = 0.0
-
-    def offer(self, values: Mapping[int, int]) -> None:
-        """Hand in a complete assignment (any thread; CP-SAT's solution callback)."""
-        with self._lock:
-            if self.lns is None:
-                self._pending = self._pending[-OFFERS_PRICED:] + [dict(values)]
-                return
-        self.lns.offer(values)
-
-    def start(self, time_limit_s: float) -> None:
-        self._deadline = time.perf_counter() + time_limit_s
-        self._thread = threading.Thread(target=self._run, daemon=True, name="task-lns")
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while self.lns is None and not self._stop.is_set() and self._deadline - time.perf_counter() > 0.05:
-                with self._lock:
-                    pending, self._pending = self._pending, []
-                priced = [(c, v) for c, v in ((self.price(v), v) for v in pending
-                                              if len(v) >= len(self.model.vars)) if c is not None]
-                if not priced:
-                    time.sleep(0.05)
-                    continue
-                lns = TaskLNS(self.pm, self.model, min(priced, key=lambda cv: cv[0])[1], self.price, self.options)
-                with self._lock:
-                    self.lns = lns
-                    for values in self._pending:
-                        lns.offer(values)
-                    self._pending = []
-            if self.lns is None:
-                self.report = {"skipped": "no valid start"}
-                return
-            self.report = self.lns.run(self._deadline - time.perf_counter(), stop=self._stop.is_set)
-        except Exception as exc:  # noqa: BLE001 - a failed LNS only loses its gains: said in the report
-            self.report = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
-
-    def join(self) -> TaskLNS | None:
-        """Wait for the search to end (at its time limit, with a short grace), then the search
-        (its ``values`` and ``cost`` are the best valid plan it saw) or None when it never started."""
-        if self._thread is not None:
-            self._thread.join(max(0.0, self._deadline - time.perf_counter()) + 2 * self.options.step_s)
-            if self._thread.is_alive():
-                self._stop.set()
-                self._thread.join(2 * self.options.step_s)
-        if self.lns is not None and not (self._thread is not None and self._thread.is_alive()):
-            if self.lns.adopt_offers() and self.report:
-                # an offer made after the search's last step (CP-SAT's last plan, repaired)
-                self.report.update({"adopted": self.lns.adopted, "cost_after": round(self.lns.cost, 6)})
-        return self.lns

@@ -71,9 +71,6 @@ FIX_REPAIRS = 4
 #: Share of the relax-and-fix round given, after CP-SAT, to the task LNS on small sub-models
 #: (``experts.milp_lns``) started from CP-SAT's best valid plan; 0 turns it off.
 LNS_SHARE = 0.2
-#: Run that LNS in a thread beside the round's CP-SAT as well (``experts.milp_lns.BackgroundLNS``,
-#: adopting CP-SAT's incumbents as they come), not only after it; False: after it only.
-LNS_BESIDE = True
 #: Other CP-SAT solutions kept per round: when the best one does not pack into stages, one of
 #: these often does (the lazy stage cuts would otherwise throw the round's search away).
 SOLUTION_POOL = 8
@@ -371,21 +368,11 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
     t0 = time.perf_counter()
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
-    beside = None
-    if lns_s > 0 and LNS_BESIDE:
-        from experts.milp_lns import BackgroundLNS, LnsOptions
-
-        beside = BackgroundLNS(pm, model, _lns_price(pm), LnsOptions(seed=request.seed),
-                               _valid(model, first_var, first_row, [model.hint] if model.hint else []))
-        beside.start(time_limit_s - (time.perf_counter() - t0))
-        kw["on_solution"] = beside.offer
     result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
                                seed=request.seed, **kw)
     rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
-        if beside is not None:
-            return _joined(pm, beside, result, None, rep)
         if lns_s > 0 and model.hint:
             return _lns_round(pm, model, first_var, first_row, [dict(model.hint)], result,
                               time_limit_s - (time.perf_counter() - t0), request.seed, rep)
@@ -400,47 +387,11 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
         if cand is not None and (best is None or cand.objective < best.objective):
             best = cand
     rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
-    if beside is not None:
-        for values in _valid(model, first_var, first_row, [best.values] if best is not None else []):
-            # CP-SAT's plan made packable (repaired, or an alternative): the LNS adopts it when cheaper
-            beside.offer(values)
-        return _joined(pm, beside, result, best, rep)
     if lns_s > 0:
         starts = ([best.values] if best is not None else []) + ([dict(model.hint)] if model.hint else [])
         return _lns_round(pm, model, first_var, first_row, starts, result,
                           time_limit_s - (time.perf_counter() - t0), request.seed, rep)
     return best, rep
-
-
-def _joined(pm: PathModel, beside, like: MilpResult, best: MilpResult | None,
-            rep: dict) -> tuple[MilpResult | None, dict]:
-    """The relax-and-fix round's plan once the LNS beside CP-SAT (``BackgroundLNS``) ends: the
-    LNS's (it adopted every cheaper valid plan CP-SAT offered), else CP-SAT's ``best``."""
-    lns = beside.join()
-    rep["lns"] = beside.report
-    if lns is None:
-        return best, rep
-    n = len(pm.model.vars)
-    out = _feasible(pm, like, _true_stage_ends(pm, {i: v for i, v in lns.values.items() if i < n}), None)
-    rep["kept"] = round(pm.normalized_objective(out.objective), 6)
-    return out, rep
-
-
-def _lns_price(pm: PathModel):
-    """The task LNS's judge: the evaluator's cost of the plan ``values`` (the model's variables,
-    or more) describe, or None when it fails the stage schedule or the checker."""
-    n = len(pm.model.vars)
-
-    def price(values: dict[int, int]) -> float | None:
-        try:
-            plan = pm.to_plan({i: v for i, v in values.items() if i < n}, "lns")
-        except StageOverflow:
-            return None
-        if check_plan(plan, pm.workload, pm.topology, require_all=True):
-            return None
-        return pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights)
-
-    return price
 
 
 def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
@@ -452,7 +403,16 @@ def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, 
 
     t0 = time.perf_counter()
     n = len(pm.model.vars)
-    price = _lns_price(pm)
+
+    def price(values: dict[int, int]) -> float | None:
+        try:
+            plan = pm.to_plan({i: v for i, v in values.items() if i < n}, "lns")
+        except StageOverflow:
+            return None
+        if check_plan(plan, pm.workload, pm.topology, require_all=True):
+            return None
+        return pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights)
+
     best: tuple[float, dict[int, int]] | None = None
     for values in starts:
         full = {i: v for i, v in values.items() if i < n}
@@ -502,14 +462,9 @@ def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
     """Give the variables added from ``first_var`` on (the window cuts' chain booleans, each
     forced up by rows ``var - ... >= lo`` added from ``first_row`` on) the least values the
     hint's placement forces, in the order the rows were added."""
-    if model.hint:
-        model.hint = _completed(model, first_var, first_row, model.hint)
-
-
-def _completed(model: MilpModel, first_var: int, first_row: int, values: dict[int, int]) -> dict[int, int]:
-    """``values`` with the variables from ``first_var`` on set as ``_complete_hint`` sets them
-    (a new dict: the model is left as it is, e.g. while CP-SAT reads its hint)."""
-    hint = {i: v for i, v in values.items() if i < first_var}
+    if not model.hint:
+        return
+    hint = model.hint
     for v in range(first_var, len(model.vars)):
         hint[v] = 0
     for c in model.constraints[first_row:]:
@@ -518,18 +473,6 @@ def _completed(model: MilpModel, first_var: int, first_row: int, values: dict[in
             continue
         rest = sum(k * hint.get(v, 0) for v, k in c.terms.items() if v != new[0])
         hint[new[0]] = max(hint[new[0]], min(1, c.lo - rest))
-    return hint
-
-
-def _valid(model: MilpModel, first_var: int, first_row: int, assignments: list[dict[int, int]]) -> list[dict[int, int]]:
-    """Each of ``assignments`` (the base model's variables) completed for the rows added from
-    ``first_row`` on, kept when the completed assignment breaks no row of ``model``."""
-    out = []
-    for values in assignments:
-        full = _completed(model, first_var, first_row, values)
-        if len(full) == len(model.vars) and not model.violated(full):
-            out.append(full)
-    return out
 
 
 def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:

@@ -13,10 +13,7 @@ import random
 
 import pytest
 
-import time
-
-from experts.milp_backends import solve_cpsat
-from experts.milp_lns import BackgroundLNS, LnsOptions, TaskLNS, _implied_bounds
+from experts.milp_lns import LnsOptions, TaskLNS, _implied_bounds
 from experts.milp_paths import build_path_model
 from omniplan.evaluate import evaluate
 from omniplan.feasibility import check_plan
@@ -112,49 +109,3 @@ def test_lns_refuses_an_invalid_start(line):
     nothing = {v.index: 0 for v in pm.model.vars}  # no task placed: the checker rejects it
     with pytest.raises(ValueError):
         TaskLNS(pm, pm.model, nothing, price)
-
-
-def test_offers_are_adopted_only_when_valid_and_cheaper(star):
-    pm, price, starts = star
-    (best, best_values), (worst, worst_values) = starts[0], starts[-1]
-    assert best < worst
-    lns = TaskLNS(pm, pm.model, starts[len(starts) // 2][1], price)
-    nothing = {v.index: 0 for v in pm.model.vars}  # the checker rejects it
-    lns.offer(nothing)
-    lns.offer(worst_values)
-    assert not lns.adopt_offers() and lns.cost == pytest.approx(starts[len(starts) // 2][0])
-    lns.offer(best_values)
-    assert lns.adopt_offers() and lns.cost == pytest.approx(best) and lns.values == best_values
-    # the constants of every sub-model now come from the adopted plan: its solutions stay valid
-    cp, fvars, const = lns.sub_model({pm.workload.tasks[0].name})
-    assert const + sum(pm.model.objective.get(v, 0) * best_values[v] for v in fvars) == pm.model.objective_value(best_values)
-
-
-def test_background_lns_starts_from_an_offer_and_ends_at_the_best_offered(star):
-    pm, price, starts = star
-    nothing = {v.index: 0 for v in pm.model.vars}
-    bg = BackgroundLNS(pm, pm.model, price, LnsOptions(start_tasks=1, step_s=0.2, seed=2), [nothing])
-    bg.start(1.5)
-    time.sleep(0.2)  # no valid start yet: it waits for one
-    assert bg.lns is None
-    bg.offer(starts[-1][1])  # the worst valid plan: the search starts from it
-    time.sleep(0.3)
-    bg.offer(starts[0][1])  # the cheapest plan there is: adopted
-    t0 = time.perf_counter()
-    lns = bg.join()
-    assert time.perf_counter() - t0 < 1.5 + 1.0
-    assert lns is not None and bg.report["offered"] >= 1
-    plan = pm.to_plan(lns.values, "lns")
-    assert check_plan(plan, pm.workload, pm.topology, require_all=True) == []
-    assert pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights) == pytest.approx(starts[0][0])
-
-
-def test_cpsat_hands_on_each_improving_solution(line):
-    pm, _price, _starts = line
-    seen = []
-    result = solve_cpsat(pm.model, time_limit_s=10, workers=1, use_hint=False, on_solution=seen.append)
-    assert result.status == "OPTIMAL" and seen
-    for values in seen:
-        assert len(values) == len(pm.model.vars) and pm.model.violated(values) == []
-    costs = [pm.model.objective_value(v) for v in seen]
-    assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(result.objective)
