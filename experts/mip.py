@@ -368,14 +368,16 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
     t0 = time.perf_counter()
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
+    # the LNS's row index, built from the round's start while CP-SAT runs (it released the GIL)
+    prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 and model.hint else None
     result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
                                seed=request.seed, **kw)
     rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
         if lns_s > 0 and model.hint:
-            return _lns_round(pm, model, first_var, first_row, [dict(model.hint)], result,
-                              time_limit_s - (time.perf_counter() - t0), request.seed, rep)
+            return _lns_round(pm, model, first_var, first_row, [], result,
+                              time_limit_s - (time.perf_counter() - t0), request.seed, rep, prepared)
         return None, rep
     best: MilpResult | None = None
     n = len(pm.model.vars)  # the window rows' booleans are this round's own
@@ -388,20 +390,17 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
             best = cand
     rep["kept"] = None if best is None else round(pm.normalized_objective(best.objective), 6)
     if lns_s > 0:
-        starts = ([best.values] if best is not None else []) + ([dict(model.hint)] if model.hint else [])
+        starts = [best.values] if best is not None else []
+        if prepared is None and model.hint:
+            starts.append(dict(model.hint))
         return _lns_round(pm, model, first_var, first_row, starts, result,
-                          time_limit_s - (time.perf_counter() - t0), request.seed, rep)
+                          time_limit_s - (time.perf_counter() - t0), request.seed, rep, prepared)
     return best, rep
 
 
-def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
-               like: MilpResult, time_limit_s: float, seed: int, rep: dict) -> tuple[MilpResult | None, dict]:
-    """The task LNS (``experts.milp_lns``) on the relax-and-fix ``model`` from the cheapest valid
-    of ``starts`` (the model's variables, completed for the window rows' booleans), for
-    ``time_limit_s``; every plan it keeps passed the stage schedule, the checker and the evaluator."""
-    from experts.milp_lns import LnsOptions, TaskLNS
-
-    t0 = time.perf_counter()
+def _lns_price(pm: PathModel):
+    """The task LNS's judge: the evaluator's cost of the plan ``values`` (the model's variables, or
+    more) describe, or None when it fails the stage schedule or the checker."""
     n = len(pm.model.vars)
 
     def price(values: dict[int, int]) -> float | None:
@@ -413,23 +412,85 @@ def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, 
             return None
         return pm.scales.cost(evaluate(plan, pm.workload, pm.topology).objectives, pm.weights)
 
+    return price
+
+
+class _PreparedLNS:
+    """A ``TaskLNS`` on the relax-and-fix ``model`` built in a thread from the model's (completed)
+    hint while CP-SAT solves the round; ``get`` waits for it.
+
+    WHY: the LNS's set-up (the row index over ~100k rows, the start's checks) took 1-3 s of the
+    round's 3-4 s LNS share on Abilene[8] / 60 tasks under load (2 steps in some runs); built
+    beside CP-SAT (which holds no GIL while it solves), the share goes to steps."""
+
+    def __init__(self, pm: PathModel, model: MilpModel, seed: int):
+        import threading
+
+        from experts.milp_lns import LnsOptions
+
+        self.lns = None
+        self.why = "not built"
+        self.s = 0.0
+        self._args = (pm, model, dict(model.hint), LnsOptions(seed=seed))
+        self._thread = threading.Thread(target=self._build, daemon=True, name="lns-index")
+        self._thread.start()
+
+    def _build(self) -> None:
+        from experts.milp_lns import TaskLNS
+
+        t0 = time.perf_counter()
+        pm, model, hint, options = self._args
+        try:
+            if len(hint) < len(model.vars) or model.violated(hint):
+                self.why = "the round's start breaks a row"
+            else:
+                self.lns = TaskLNS(pm, model, hint, _lns_price(pm), options)
+        except ValueError as exc:  # an invalid start (the checker or the stage schedule)
+            self.why = str(exc)
+        finally:
+            self.s = time.perf_counter() - t0
+
+    def get(self, wait_s: float):
+        """The search (from the hint), or None when it could not be built within ``wait_s``."""
+        self._thread.join(max(0.0, wait_s))
+        return None if self._thread.is_alive() else self.lns
+
+
+def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
+               like: MilpResult, time_limit_s: float, seed: int, rep: dict,
+               prepared: _PreparedLNS | None = None) -> tuple[MilpResult | None, dict]:
+    """The task LNS (``experts.milp_lns``) on the relax-and-fix ``model`` from the cheapest valid
+    of ``starts`` (the model's variables, completed for the window rows' booleans) and the
+    ``prepared`` search's start, for ``time_limit_s``; every plan it keeps passed the stage
+    schedule, the checker and the evaluator."""
+    from experts.milp_lns import LnsOptions, TaskLNS
+
+    t0 = time.perf_counter()
+    n = len(pm.model.vars)
+    price = _lns_price(pm)
     best: tuple[float, dict[int, int]] | None = None
     for values in starts:
-        full = {i: v for i, v in values.items() if i < n}
-        model.hint = full
-        _complete_hint(model, first_var, first_row)
-        full = dict(model.hint)
+        full = _completed(model, first_var, first_row, {i: v for i, v in values.items() if i < n})
         if len(full) < len(model.vars) or model.violated(full):
             continue
         cost = price(full)
         if cost is not None and (best is None or cost < best[0]):
             best = (cost, full)
-    if best is None or time_limit_s - (time.perf_counter() - t0) < MIN_ROUND_S:
-        rep["lns"] = {"skipped": "no valid start" if best is None else "no time"}
+    lns = prepared.get(time_limit_s - (time.perf_counter() - t0) - MIN_ROUND_S) if prepared is not None else None
+    if lns is not None:
+        if best is not None and best[0] < lns.cost:
+            lns.restart(best[1])
+    elif best is not None:
+        lns = TaskLNS(pm, model, best[1], price, LnsOptions(seed=seed))
+    if lns is None or time_limit_s - (time.perf_counter() - t0) < MIN_ROUND_S:
+        rep["lns"] = {"skipped": "no valid start" if lns is None else "no time"}
         return None, rep
-    lns = TaskLNS(pm, model, best[1], price, LnsOptions(seed=seed))
-    # (the checks and the LNS's row index above count against the round's time)
-    rep["lns"] = lns.run(time_limit_s - (time.perf_counter() - t0))
+    # (the checks above count against the round's time; the prepared index was built beside CP-SAT)
+    setup_s = time.perf_counter() - t0
+    rep["lns"] = lns.run(time_limit_s - setup_s)
+    rep["lns"]["setup_s"] = round(setup_s, 2)
+    if prepared is not None:
+        rep["lns"]["index_s"] = round(prepared.s, 2)
     values = _true_stage_ends(pm, {i: v for i, v in lns.values.items() if i < n})
     out = _feasible(pm, like, values, None)
     rep["kept"] = round(pm.normalized_objective(out.objective), 6)
@@ -462,9 +523,14 @@ def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
     """Give the variables added from ``first_var`` on (the window cuts' chain booleans, each
     forced up by rows ``var - ... >= lo`` added from ``first_row`` on) the least values the
     hint's placement forces, in the order the rows were added."""
-    if not model.hint:
-        return
-    hint = model.hint
+    if model.hint:
+        model.hint = _completed(model, first_var, first_row, model.hint)
+
+
+def _completed(model: MilpModel, first_var: int, first_row: int, values: dict[int, int]) -> dict[int, int]:
+    """``values`` with the variables from ``first_var`` on set as ``_complete_hint`` sets them
+    (a new dict: the model is left as it is, e.g. while CP-SAT reads its hint)."""
+    hint = {i: v for i, v in values.items() if i < first_var}
     for v in range(first_var, len(model.vars)):
         hint[v] = 0
     for c in model.constraints[first_row:]:
@@ -473,6 +539,7 @@ def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
             continue
         rest = sum(k * hint.get(v, 0) for v, k in c.terms.items() if v != new[0])
         hint[new[0]] = max(hint[new[0]], min(1, c.lo - rest))
+    return hint
 
 
 def _relaxation_dominates(result: MilpResult, ps_units: float | None) -> bool:

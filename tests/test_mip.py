@@ -521,3 +521,30 @@ def test_windowed_bound_finished_in_the_background_is_the_same(case, request):
     best = min(scales.cost(evaluate(p, wl, topo).objectives, weights) for p in _packable_plans(wl, topo))
     assert bound <= best + 1e-5
     assert bound == pytest.approx(PoweredSetRelaxation(pm, windows=True).solve(10.0).bound, abs=1e-4)
+
+
+@pytest.mark.parametrize("case", ["star_case", "vote"])
+def test_w_solve_stopped_at_the_best_w_is_still_a_bound(case, request):
+    # A W(S) solve stops once its dual bound reaches the best W of the other sets (it can then not
+    # lower the assembled bound): what it reports must stay a valid bound for S (at most the
+    # finished W(S), itself below every packable plan powering S, checked above), and such a set
+    # is not re-solved (not "short") unless its W holds the bound down.
+    from experts.milp_powerset import SetwiseBound
+
+    wl, topo = _vote_task_case() if case == "vote" else request.getfixturevalue(case)[:2]
+    pm = build_path_model(wl, topo, [1.0] * 7)
+    proof = SetwiseBound(pm, windows=True)
+    sets = sorted({frozenset(p.placement.values()) for p in _packable_plans(wl, topo)}, key=sorted)
+    for powered in sets:
+        exact = proof.fixed.solve_set(powered, 10.0)
+        assert exact.status == "Optimal"
+        other = frozenset({"elsewhere"})
+        for target in (-1.0, exact.bound - 1e-3, exact.bound + 1.0):
+            proof.w_of, proof.exact = {other: target}, {other}
+            early = proof._solve_w(powered, 10.0)
+            assert early.bound <= exact.bound + 1e-9
+            assert early.status == "Optimal" or early.bound >= target
+            proof._record_w(powered, early)
+            assert proof.best_w == min(target, early.bound)
+            assert (powered in proof.short) == (powered not in proof.exact and early.bound <= proof.best_w)
+        assert proof._w_enough == float("inf")  # (reset after each solve)

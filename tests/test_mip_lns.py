@@ -109,3 +109,30 @@ def test_lns_refuses_an_invalid_start(line):
     nothing = {v.index: 0 for v in pm.model.vars}  # no task placed: the checker rejects it
     with pytest.raises(ValueError):
         TaskLNS(pm, pm.model, nothing, price)
+
+
+def test_restart_keeps_the_index_and_takes_the_new_start(star):
+    # The relax-and-fix round builds the search from its start while CP-SAT runs and restarts it
+    # from CP-SAT's plan: after a restart the sub-models are those of the new incumbent.
+    from ortools.sat.python import cp_model
+
+    pm, price, starts = star
+    (best, best_values), (worst, worst_values) = starts[0], starts[-1]
+    lns = TaskLNS(pm, pm.model, worst_values, price)
+    with pytest.raises(ValueError):
+        lns.restart({v.index: 0 for v in pm.model.vars})  # the checker rejects it
+    assert lns.cost == pytest.approx(worst) and lns.values == worst_values
+    lns.restart(best_values)
+    assert lns.cost == pytest.approx(best) and lns.start_cost == pytest.approx(best)
+    for t in pm.workload.tasks:
+        cp, fvars, const = lns.sub_model({t.name})
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.StatusName(solver.Solve(cp)) == "OPTIMAL"
+        merged = dict(best_values)
+        merged.update({v: int(x) for v, x in zip(fvars, solver.ResponseProto().solution)})
+        assert pm.model.violated(merged) == []
+        # the constants are the new incumbent's: sub-model objective + constant = full objective
+        assert solver.ObjectiveValue() + const == pm.model.objective_value(merged)
+        # (the best valid plan there is: no sub-model solution is a cheaper valid plan)
+        assert price(merged) is None or price(merged) >= best - 1e-12
