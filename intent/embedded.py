@@ -506,7 +506,11 @@ class EmbeddedTranslator:
                     checks.append((i, k))
         if not jobs and not checks:
             return readings
-        vectors = self.encoder.encode([text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks])
+        texts = [text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks]
+        if self.heads.top is not None:  # round 13: the heads read the tuned top layer, the prototypes the original one
+            original, vectors = self.encoder.encode_pair(texts, self.heads.top)
+        else:
+            original = vectors = self.encoder.encode(texts)
         fused = [list(r.clauses) for r in readings]
         off_topic = self.heads.off_topic(vectors[len(jobs):]) if checks else []
         for (i, k), p in zip(checks, off_topic):
@@ -517,7 +521,7 @@ class EmbeddedTranslator:
             return [replace(r, clauses=c) for r, c in zip(readings, fused)]
         objective_p = self.heads.objectives(vectors)
         degree_p = self.heads.degrees(vectors)
-        nearest = self.effects.nearest(vectors) if self.effects is not None else [None] * len(jobs)
+        nearest = self.effects.nearest(original[:len(jobs)]) if self.effects is not None else [None] * len(jobs)
         for row, (i, k, masked, _) in enumerate(jobs):
             r = fused[i][k]
             if r.off_topic:
