@@ -143,3 +143,36 @@ def test_small_retrain_writes_a_tuned_layer_the_translator_reads(tmp_path):
     translator.heads = heads
     (result,) = translator.translate_many(["the boxes get roasting hot in summer, calm that down"])
     assert set(result.preference.as_dict()) >= {"power"}
+
+
+# ------------------------------------------------------------------ round 13 constructions (rules) ------------
+# Sentences written for these tests, not from any evaluation set (checked below). WHY each: the leave-one-set-out
+# misses of rounds 12-13 (README "Round 13"): an acronym the vocabulary lacks read as shouting, symptom words for
+# late answers and unseen traffic, and the non-native "too much switches".
+CONSTRUCTIONS = [
+    # a capitalised word the vocabulary lacks is an acronym or a name, not shouting (level 3, not 4) ...
+    ("Cut the power draw of the classifiers on the backup VLAN.", {"power": 3}),
+    ("Trim TCAM use on the PACS segment switches.", {"resources": 3}),
+    # ... while a capitalised ordinary word still is
+    ("Keep the power draw really SMALL on the edge boxes.", {"power": 4}),
+    ("The checkout page feels sluggish whenever the fraud model runs.", {"latency": 3}),
+    ("Our analysts say the verdicts come back noticeably late since the update; please fix the placement.", {"latency": 3}),
+    ("The new line cards arrive later this month, place the forest as usual.", {}),
+    ("Malware keeps sneaking past because no classifier sits on the backup segment.", {"coverage": 3}),
+    ("Port scans from the lab go unnoticed since that traffic never meets a detector.", {"coverage": 3}),
+    ("The maintenance window slipped by a week; deploy the SVM on the spine afterwards.", {}),
+    ("The flows go across too much boxes before the model sees them, make it less.", {"hops": 3}),
+]
+
+
+@pytest.mark.parametrize("text, expect", CONSTRUCTIONS)
+def test_round13_constructions(text, expect):
+    from tests.test_intent_generalise import nonzero
+
+    assert nonzero(text) == expect
+
+
+def test_round13_sentences_are_not_in_the_training_data():
+    from tests.test_intent_generalise import sentences_in_training_data
+
+    assert sentences_in_training_data(CONSTRUCTIONS) == []
