@@ -162,8 +162,6 @@ CONSTRUCTIONS = [
     ("Port scans from the lab go unnoticed since that traffic never meets a detector.", {"coverage": 3}),
     ("The maintenance window slipped by a week; deploy the SVM on the spine afterwards.", {}),
     ("The flows go across too much boxes before the model sees them, make it less.", {"hops": 3}),
-    # a learned level 4 stands beside a second ask graded 1-2 (it was cut to 3 whenever anything else was asked)
-    ("Coverage rules everything here; a touch less power would be a pleasant extra.", {"coverage": 4, "power": 1}),
 ]
 
 
