@@ -36,7 +36,7 @@ from intent.embedded import EmbeddedTranslator  # noqa: E402
 from intent.encoder import get_encoder  # noqa: E402
 from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
-from intent.train import HAND_REPEAT, train  # noqa: E402
+from intent.train import HAND_REPEAT, TUNE_EPOCHS, train  # noqa: E402
 
 #: the burned hand-written sets, one fold per writer (round 12: twelve folds, set 11 its own).
 FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--also-exclude", default="",
                         help="sets (comma-separated) left out of every fold's training too: the LOSO of a round "
                              "before those sets were burned (round 11: without set 10)")
+    parser.add_argument("--tune-epochs", type=int, default=TUNE_EPOCHS,
+                        help="epochs of the joint MiniLM top-layer stage per fold (round 13; 0: frozen MiniLM)")
     parser.add_argument("--ablate-effects", action="store_true",
                         help="also score each fold without the effect prototypes (same fold heads)")
     args = parser.parse_args()
@@ -86,7 +88,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:  # a fold's heads are not kept: the shipped ones are never touched
             weights, prototypes = Path(tmp) / "heads.npz", Path(tmp) / "prototypes.npz"
             also = [name for name in args.also_exclude.split(",") if name]
-            stats = train(out=weights, exclude=members + also, hand_repeat=args.hand_repeat, prototypes=prototypes)
+            stats = train(out=weights, exclude=members + also, hand_repeat=args.hand_repeat, prototypes=prototypes,
+                          tune_epochs=args.tune_epochs)
             translator.heads = ClauseHeads.load(weights)
             translator.effects = EffectPrototypes.load(prototypes)
             if args.keep_heads is not None:  # round 10: to try fusion thresholds on the same fold heads later

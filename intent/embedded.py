@@ -214,7 +214,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             degree_words.append(below.group(0))
     # Emphasis without degree words: shouting, repetition, "!!".
     if not cues:
-        shouted = [w for w in _CAPS_WORD.findall(original) if w.lower() not in ACRONYMS]
+        # round 13: a capitalised word the vocabulary lacks is an acronym or a name (VLAN, GDPR, PACS, JIRA), not
+        # shouting: in the hand-written sets 18 of 23 intents whose only such word is one ask nothing at level 4
+        shouted = [w for w in _CAPS_WORD.findall(original) if w.lower() not in ACRONYMS and not unknown_words(w.lower())]
         repeated = any(len(words) >= 2 and len({w for w in words}) == 1 for words in objectives.values())
         if shouted or repeated or EXCLAMATION.search(original):
             level = 4
@@ -506,7 +508,11 @@ class EmbeddedTranslator:
                     checks.append((i, k))
         if not jobs and not checks:
             return readings
-        vectors = self.encoder.encode([text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks])
+        texts = [text for *_, text in jobs] + [readings[i].clauses[k].lower for i, k in checks]
+        if self.heads.top is not None:  # round 13: the heads read the tuned top layer, the prototypes the original one
+            original, vectors = self.encoder.encode_pair(texts, self.heads.top)
+        else:
+            original = vectors = self.encoder.encode(texts)
         fused = [list(r.clauses) for r in readings]
         off_topic = self.heads.off_topic(vectors[len(jobs):]) if checks else []
         for (i, k), p in zip(checks, off_topic):
@@ -517,7 +523,7 @@ class EmbeddedTranslator:
             return [replace(r, clauses=c) for r, c in zip(readings, fused)]
         objective_p = self.heads.objectives(vectors)
         degree_p = self.heads.degrees(vectors)
-        nearest = self.effects.nearest(vectors) if self.effects is not None else [None] * len(jobs)
+        nearest = self.effects.nearest(original[:len(jobs)]) if self.effects is not None else [None] * len(jobs)
         for row, (i, k, masked, _) in enumerate(jobs):
             r = fused[i][k]
             if r.off_topic:
@@ -643,7 +649,10 @@ class EmbeddedTranslator:
         _retractions(mentions, levels, evidence)
         # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
         # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
-        # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3
+        # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3.
+        # Round 13 tried letting it stand beside asks graded 1-2 (blocked only at 3+): +7 activation on the burned
+        # sets with the shipped heads, which were trained on them, but -0.0011 activation on leave-one-set-out with
+        # fold heads (a fold head's 4 beside a hedge is more often wrong); kept as it was
         learned_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed
                        and any(w.startswith("(learned degree 4") for w in m.words)}
         ruled_top = {m.objective for m in mentions if m.level == 4 and not m.dismissed

@@ -124,17 +124,49 @@ class Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._cache[s] for s in sentences])
 
-    def token_states(self, texts: Sequence[str], batch_size: int = 32) -> list[np.ndarray]:
+    def token_states(self, texts: Sequence[str], batch_size: int = 32, top_attention: bool = False) -> list[np.ndarray]:
         """MiniLM's last-layer state of every real token of each text ([CLS] and [SEP] included; not cached):
-        what the intent reader (intent/reader.py) reads. Direct engine only."""
+        what the intent reader (intent/reader.py) reads. top_attention: the output of the last layer's attention half
+        instead (round 13: what the tuned feed-forward half, intent/tuned.py, is trained on). Direct engine only."""
         if self.engine != "direct":
             raise BackendError("token states need the direct encoder engine (OMNIPLAN_INTENT_ENCODER unset)")
+        model = self.model
         out: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         for rows, ids, mask, types in self._direct_batches(texts, batch_size):
-            states = self.model.states(ids, mask, types).numpy()
+            if top_attention:
+                with self.torch.inference_mode():
+                    last = model.layers - 1
+                    states = model.attention(model.states_below(ids, mask, types, last), mask, last).numpy()
+            else:
+                states = model.states(ids, mask, types).numpy()
             for row, i in enumerate(rows):
                 out[i] = states[row, :int(mask[row].sum())].astype(np.float32)
         return out
+
+    def encode_pair(self, sentences: Sequence[str], top, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """(original, tuned) unit sentence vectors of each sentence, `top` a TunedTop (intent/tuned.py).
+
+        WHY one pass: the tuned layer changes only the last layer's feed-forward half, so everything below it
+        (five layers and the last attention) is run once; only the feed-forward half runs twice.
+        The original vectors go to this encoder's cache (and equal `encode`'s), the tuned ones to `top.cache`.
+        """
+        if self.engine != "direct":
+            raise BackendError("the tuned top layer needs the direct encoder engine (OMNIPLAN_INTENT_ENCODER unset)")
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._cache or s not in top.cache))
+        if missing:
+            model, last = self.model, top.index
+            for rows, ids, mask, types in self._direct_batches(missing, batch_size):
+                with self.torch.inference_mode():
+                    half = model.attention(model.states_below(ids, mask, types, last), mask, last)
+                    original = model.pool(model.feed_forward(half, last), mask).numpy()
+                    tuned = model.pool(model.feed_forward(half, last, top.weights), mask).numpy()
+                for row, i in enumerate(rows):
+                    self._cache.setdefault(missing[i], original[row].astype(np.float32))
+                    top.cache[missing[i]] = tuned[row].astype(np.float32)
+            self.encoded += len(missing)
+        if not sentences:
+            return np.zeros((0, self.dim), dtype=np.float32), np.zeros((0, self.dim), dtype=np.float32)
+        return (np.stack([self._cache[s] for s in sentences]), np.stack([top.cache[s] for s in sentences]))
 
     def cache_size(self) -> int:
         return len(self._cache)

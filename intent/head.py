@@ -29,6 +29,7 @@ import numpy as np
 
 from intent.corpus import CLASSES, DEGREES
 from intent.errors import BackendError
+from intent.tuned import KEY_PREFIX, TunedTop
 from omniplan.objectives import OBJECTIVES
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "clause_head.npz"
@@ -62,11 +63,15 @@ class ClauseHeads:
     objective: Perceptron
     degree: Perceptron
     relevance: Perceptron | None = None  # round 10; None in a weights file written before it (no veto then)
+    top: TunedTop | None = None  # round 13: MiniLM's top layer tuned with the heads (intent/tuned.py); None: frozen
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS) -> "ClauseHeads":
+    def load(cls, path: Path = WEIGHTS, original: dict | None = None) -> "ClauseHeads":
+        """The heads in `path`; `original`: the bundled MiniLM's tensors by name, which a tuned top layer is stored
+        as a difference from (default: the process encoder's, loaded only when the file holds a tuned layer)."""
         try:
             data = np.load(path)
+            top_arrays = {k: data[k] for k in data.files if k.startswith(KEY_PREFIX)}
             # (the relevance head is optional: a weights file written before round 10 has none)
             parts = {name: [data[f"{name}_{k}"].astype(np.float32) for k in ("w1", "b1", "w2", "b2")]
                      for name in ("objective", "degree", "relevance") if name != "relevance" or "relevance_w1" in data}
@@ -74,8 +79,20 @@ class ClauseHeads:
             raise BackendError(f"cannot load the clause scorer weights {path}: {exc}; rebuild them with "
                                "`python -m intent.train`") from None
         relevance = Perceptron(*parts["relevance"], groups=1) if "relevance" in parts else None
+        top = None
+        if top_arrays:
+            from intent.encoder import get_encoder
+
+            model = get_encoder().model if original is None else None
+            if original is None and not hasattr(model, "w"):
+                raise BackendError(f"{path} holds a tuned MiniLM layer, which needs the direct encoder engine "
+                                   "(OMNIPLAN_INTENT_ENCODER unset)")
+            try:
+                top = TunedTop.from_arrays(top_arrays, model.w if original is None else original)
+            except ValueError as exc:
+                raise BackendError(f"{path}: {exc}; rebuild with `python -m intent.train`") from None
         heads = cls(Perceptron(*parts["objective"], groups=len(OBJECTIVES)), Perceptron(*parts["degree"], groups=1),
-                    relevance)
+                    relevance, top)
         if heads.objective.w2.shape[1] != len(OBJECTIVES) * len(CLASSES) or heads.degree.w2.shape[1] != len(DEGREES):
             raise BackendError(f"{path}: weights are for another label set; rebuild with `python -m intent.train`")
         return heads

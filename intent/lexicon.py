@@ -74,6 +74,12 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bhow long (?:\w+ ){0,2}(?:takes?|lasts?)\b", r"\b(?:reaction|answer|reply|decision|detection) times?\b",
         # round 5: tail-latency jargon ("p99", "99th percentile") and a bound in micro/nanoseconds ("sub-10us", "2 us")
         r"\bp9[059](?:\.9+)?\b", r"\b9[059](?:\.9+)?th percentile\b", r"\b\d+(?:\.\d+)? ?(?:us|µs|ns)\b",
+        # round 13: a response felt as slow, or arriving late by a noticeable margin ("the app feels sluggish", "orders
+        # arrive noticeably later", "the answer comes back too late"; not a plain "arrive later this month")
+        r"\bsluggish\w*",
+        r"\b(?:arriv\w+|comes? back|coming back|came back|shows? up|showing up|reacts?|reacting|responds?|responding|lands?"
+        r"|registers?|registering) (?:noticeably|much|way|far|too|visibly|consistently|slightly|a beat|a bit|a moment"
+        r"|a second|a tick|a split second) (?:late|later|after)\b",
     ),
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
@@ -113,8 +119,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # short", "make shorter the road of the flows")
         r"\b(?:short|shorter|shortest) (?:the )?(?:way|road|journey|trip)s? of\b",
         r"\b(?:way|road|journey|trip)s? of (?:the )?" + _CARRIERS + r"\b(?: [\w-]+){0,3} (?:short|shorter|shortest)\b",
-        # round 8: passing too many devices, singular noun too ("is passing too many switch")
-        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|a lot of|lots of) "
+        # round 8: passing too many devices, singular noun too ("is passing too many switch"); round 13: "much" for
+        # "many", a common non-native slip with a countable noun ("the flows go across too much boxes")
+        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|too much|so much|a lot of|lots of) "
         r"(?:switch|switches|devices?|boxes|nodes?|routers?)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
@@ -150,6 +157,12 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:never|not|n't|nothing|no one) (?:\w+ )?(?:looked at|inspected|examined|classified|analy[sz]ed|screened) by (?:a |any |the |our )?"
         r"(?:[\w-]+ )?(?:models?|classifiers?|detectors?)\b",
         r"\bwithout (?:a |any )?(?:verdicts?|labels?|classification)\b",
+        # round 13: traffic that passes the detectors unseen, said without naming them ("attacks keep slipping past",
+        # "sessions sail by unseen"; not a date that "slipped by a week"), that goes unnoticed, never meets a detector
+        r"\b(?:slip|slips|slipping|slipped|sail|sails|sailing|sailed|sneak|sneaks|sneaking|snuck) (?:right |straight )?(?:past|by)\b"
+        r"(?! (?:a|an|one|two|three|four|five|\d+|several|another|half|about|almost|nearly)\b)",
+        r"\b(?:go|goes|going|went|gone) (?:completely |totally |largely |entirely )?(?:unnoticed|undetected|uninspected)\b",
+        r"\bnever (?:meets?|reach(?:es)?|passes|sees?|touch(?:es)?|crosses) (?:a |any |the |our |one of the )?(?:detectors?|classifiers?)\b",
     ),
 }
 

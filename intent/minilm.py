@@ -35,16 +35,14 @@ class MiniLM:
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in self.w else ""
         self.w = {k[len(prefix):]: v.float() for k, v in self.w.items() if k.startswith(prefix)}
 
-    def _ln(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.layer_norm(x, (self.hidden,), self.w[f"{name}.weight"], self.w[f"{name}.bias"], self.eps)
-
-    def _dense(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.linear(x, self.w[f"{name}.weight"], self.w[f"{name}.bias"])
-
     @torch.inference_mode()
     def embed(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors for a padded batch of token ids."""
-        x = self.states(ids, mask, types)
+        return self.pool(self.states(ids, mask, types), mask)
+
+    @staticmethod
+    def pool(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The sentence-transformers head: mean over real tokens, then L2 normalisation."""
         weights = mask.unsqueeze(-1).to(x.dtype)
         pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return F.normalize(pooled, p=2, dim=1)
@@ -53,28 +51,64 @@ class MiniLM:
     def states(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         """The last layer's token states, shape (batch, length, hidden); the intent reader (intent/reader.py)
         pools them itself, per objective, instead of the sentence vector's one mean."""
+        return self.states_below(ids, mask, types, self.layers)
+
+    @torch.inference_mode()
+    def states_below(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor, top: int) -> torch.Tensor:
+        """Token states after layers 0 .. top-1 (the input of layer `top`); top = self.layers gives `states`.
+
+        WHY (round 13): the tuned top layer (intent/tuned.py) reads the same lower layers as the original one, so
+        both are run once on these states instead of two full passes.
+        """
         w = self.w
         batch, length = ids.shape
         positions = torch.arange(length).unsqueeze(0)
         x = (F.embedding(ids, w["embeddings.word_embeddings.weight"])
              + F.embedding(positions, w["embeddings.position_embeddings.weight"])
              + F.embedding(types, w["embeddings.token_type_embeddings.weight"]))
-        x = self._ln(x, "embeddings.LayerNorm")
+        x = self._norm(x, self.w, "embeddings.LayerNorm")
+        for i in range(top):
+            x = self.layer(x, mask, i)
+        return x
+
+    def layer(self, x: torch.Tensor, mask: torch.Tensor, i: int, weights: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """BERT layer `i` on token states x (batch, length, hidden); `weights` replaces the layer's own tensors
+        (same names, e.g. "encoder.layer.5.output.dense.weight"): the tuned top layer, trainable or not."""
+        return self.feed_forward(self.attention(x, mask, i, weights), i, weights)
+
+    def _weights(self, weights: dict[str, torch.Tensor] | None):
+        return self.w if not weights else {**self.w, **weights}
+
+    def attention(self, x: torch.Tensor, mask: torch.Tensor, i: int, weights: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """The self-attention half of layer `i` (with its residual and LayerNorm)."""
+        w = self._weights(weights)
+        batch, length, _ = x.shape
         head_dim = self.hidden // self.heads
-        bias = torch.zeros(batch, 1, 1, length)
-        bias.masked_fill_(mask[:, None, None, :] == 0, torch.finfo(torch.float32).min)
+        bias = torch.zeros(batch, 1, 1, length, dtype=x.dtype)
+        bias.masked_fill_(mask[:, None, None, :] == 0, torch.finfo(x.dtype).min)
 
         def split(t: torch.Tensor) -> torch.Tensor:
             return t.view(batch, length, self.heads, head_dim).transpose(1, 2)
 
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-            q = split(self._dense(x, p + "attention.self.query"))
-            k = split(self._dense(x, p + "attention.self.key"))
-            v = split(self._dense(x, p + "attention.self.value"))
-            scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
-            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, length, self.hidden)
-            x = self._ln(self._dense(context, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
-            inner = F.gelu(self._dense(x, p + "intermediate.dense"))
-            x = self._ln(self._dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
-        return x
+        p = f"encoder.layer.{i}."
+        q = split(_dense(x, w, p + "attention.self.query"))
+        k = split(_dense(x, w, p + "attention.self.key"))
+        v = split(_dense(x, w, p + "attention.self.value"))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
+        context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, length, self.hidden)
+        return self._norm(_dense(context, w, p + "attention.output.dense") + x, w, p + "attention.output.LayerNorm")
+
+    def feed_forward(self, a: torch.Tensor, i: int, weights: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """The feed-forward half of layer `i` on the attention half's output `a` (any leading shape: it works per
+        token, which lets the tuned top layer's training run on flat, unpadded token rows)."""
+        w = self._weights(weights)
+        p = f"encoder.layer.{i}."
+        inner = F.gelu(_dense(a, w, p + "intermediate.dense"))
+        return self._norm(_dense(inner, w, p + "output.dense") + a, w, p + "output.LayerNorm")
+
+    def _norm(self, x: torch.Tensor, w: dict, name: str) -> torch.Tensor:
+        return F.layer_norm(x, (self.hidden,), w[f"{name}.weight"], w[f"{name}.bias"], self.eps)
+
+
+def _dense(x: torch.Tensor, w: dict, name: str) -> torch.Tensor:
+    return F.linear(x, w[f"{name}.weight"], w[f"{name}.bias"])

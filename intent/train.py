@@ -36,6 +36,8 @@ LABEL_SMOOTHING = 0.1
 #: off-topic look-alikes 14 to 1 and keep its off-topic probability low on new look-alikes; chosen by the veto's
 #: leave-one-set-out count (good / wrong vetoes at 0.8: 10 / 0 with 3000, 8 / 0 with all, 11 / 1 with 1500).
 RELEVANCE_ASKS = 3000
+#: epochs of the joint top-layer stage the command line runs (round 13, intent/tuned.py); 0 = MiniLM stays frozen.
+TUNE_EPOCHS = 0
 #: each hand-written clause row is seen this many times per epoch: a few hundred rows next to 7650
 #: generated ones would otherwise barely move the heads.
 HAND_REPEAT = 3
@@ -82,13 +84,15 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
 
 def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS,
           hand_sets: Sequence[str] = HAND_SETS, exclude: Sequence[str] = (),
-          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None) -> dict[str, float]:
+          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None, tune_epochs: int = 0) -> dict[str, float]:
     """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus.
 
     hand_sets: hand-written labelled sets (intent/handwritten.py) whose clause rows join the training
     rows, `hand_repeat` times each; `exclude` leaves sets out (leave-one-set-out validation).
     prototypes: where to write the effect prototypes built from the same hand rows (None: not written; the
     command line writes the shipped intent/data/effect_prototypes.npz, a library call only where it is told to).
+    tune_epochs: round 13: epochs of a second stage that fine-tunes MiniLM's top layer jointly with the three heads
+    on the same rows (intent/tuned.py); 0 keeps MiniLM frozen, as before round 13.
     """
     from intent.encoder import get_encoder
     from intent.handwritten import relevance_rows, rows as hand_rows
@@ -120,12 +124,26 @@ def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIG
     xr = np.concatenate([x[asks], encoder.encode([t for t, _ in extra])])
     yr = np.array([ON_TOPIC] * len(asks) + [label for _, label in extra], dtype=np.int64)
     relevance = _fit(xr, yr, 1, 2, seed, epochs)
+    top_arrays = {}
+    if tune_epochs > 0:  # round 13: the top layer and the three heads together, on the same rows
+        from intent import tuned
+
+        relevance_texts = [corpus[i].text for i in asks] + [t for t, _ in extra]
+        top = tuned.fit_top(encoder, [(objective, [everything[i].text for i in fit], y[fit], len(OBJECTIVES), len(CLASSES)),
+                                      (degree, [everything[i].masked for i in fit], yd[fit].reshape(-1, 1), 1, len(DEGREES)),
+                                      (relevance, relevance_texts, yr.reshape(-1, 1), 1, 2)],
+                            seed, tune_epochs, LABEL_SMOOTHING)
+        top_arrays = tuned.deltas(top, encoder.model.w)
+        x = x.copy()
+        x[kept] = tuned.tuned_vectors(encoder, top, [everything[i].text for i in kept])
+        xm = xm.copy()
+        xm[kept] = tuned.tuned_vectors(encoder, top, [everything[i].masked for i in kept])
     pred = _predict(objective, x[kept], len(OBJECTIVES), len(CLASSES))
     has_degree = kept[yd[kept] >= 0]
     pred_degree = _predict(degree, xm[has_degree], 1, len(DEGREES))[:, 0]
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **_arrays("objective", objective), **_arrays("degree", degree),
-                        **_arrays("relevance", relevance))
+                        **_arrays("relevance", relevance), **top_arrays)
     if prototypes is not None:  # round 7: the effect prototypes, from the same hand rows (intent/effects.py)
         EffectPrototypes.build(encoder, hand).save(prototypes)
     return {"rows": len(corpus), "hand_rows": len(hand), "relevance_rows": len(yr), "off_topic_rows": int(yr.sum()), "objective_label_acc": float((pred == y[kept]).mean()),
@@ -144,9 +162,11 @@ def main() -> None:
     parser.add_argument("--no-hand", action="store_true", help="train on the generated corpus alone")
     parser.add_argument("--hand-repeat", type=int, default=HAND_REPEAT)
     parser.add_argument("--prototypes", type=Path, default=PROTOTYPES)
+    parser.add_argument("--tune-epochs", type=int, default=TUNE_EPOCHS,
+                        help="epochs fine-tuning MiniLM's top layer with the heads (round 13; 0: frozen)")
     args = parser.parse_args()
     stats = train(args.rows, args.seed, args.epochs, args.out, () if args.no_hand else HAND_SETS, args.exclude,
-                  args.hand_repeat, args.prototypes)
+                  args.hand_repeat, args.prototypes, args.tune_epochs)
     print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in stats.items()),
           f"-> {args.out} ({args.out.stat().st_size} bytes)")
 

@@ -78,10 +78,9 @@ EFFECTS = [
     # round 11: missed again by the retrain with set 10 (objective head: coverage 0.08; prototype coverage 0.52, margin 0.14)
     pytest.param("A large share of connections is never examined.", {"coverage": 3},
                  marks=pytest.mark.xfail(strict=True, reason="round 11 retrain: objective head disagrees with the prototype")),
-    # known miss: the nearest prototype is coverage (0.62, margin 0.15) but the objective head gives it only 0.34,
-    # below the agreement the mechanism requires (effects.EFFECT_AGREEMENT)
-    pytest.param("Whole groups of sessions never meet a classifier.", {"coverage": 3},
-                 marks=pytest.mark.xfail(strict=True, reason="objective head disagrees with the prototype")),
+    # a known miss of the prototypes until round 13 (the objective head gives coverage only 0.34, below
+    # effects.EFFECT_AGREEMENT); read since round 13 by the lexicon ("never meets a detector/classifier")
+    ("Whole groups of sessions never meet a classifier.", {"coverage": 3}),
     ("Rotate the TLS keys on the controller.", {}),
     ("Please document which tenant owns each model.", {}),
 ]
