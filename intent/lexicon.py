@@ -230,12 +230,16 @@ _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|atten
 
 #: round 9: "whatever" that is not an absolute tail ("whatever it takes", "whatever it costs", "whatever the cost"):
 #: every other "whatever" reads as indifference or "the rest"; shared by the dismissal words here and intent/fusion.py
-NOT_ABSOLUTE_WHATEVER = r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b)"
+#: round 14: nor "whatever placement you come up with": a free relative over the deliverable ("any placement you
+#: produce must ..."), which asks the demand of every candidate instead of waiving one
+NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b"
+                         r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
 
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
-    Cue(r"\b(?:above|over|before) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
+    # (round 14: "ahead of / in front of everything else", the same rank said with a position)
+    Cue(r"\b(?:above|over|before|ahead of|in front of) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
         r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration|constraint|focus|metric)\b", 4, "primary"),
@@ -349,8 +353,16 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
-        r"|\bless important than\b", 2, "secondary"),
-    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
+        r"|\bless important than\b"
+        # round 14: a place further down a ranking ("further down, hops", "after comes memory", "..., latency after";
+        # not "what we're after", a plain want)
+        r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
+    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b"
+        # round 14: the end of a ranking ("X is the last thing on the list", "the last is X", "X comes last", "bottom
+        # of the list"; not "the last thing we want is X", which is emphasis)
+        r"|\b(?:the )?last (?:thing|item|one|entry|priority|concern) on (?:the|our|my|that|this) (?:list|agenda|wish ?list)\b"
+        r"|\bthe last (?:is|one is)\b|\b(?:comes?|is|goes|ranks?) last\b|\bbottom of the (?:list|pile|agenda|ranking)\b"
+        r"|\blowest on the list\b", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
