@@ -490,13 +490,16 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 _LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target|thing)"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b",
+    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b"
+    # round 14: podium places ("gold goes to X, silver to Y, bronze to Z"); a rank only beside a second place
+    r"|\bgold(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
-    r"|\bafter (?:that|it|this)\b|\bnext\b",
+    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b",
+    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
+    r"|\bbronze(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",

@@ -4,7 +4,8 @@ Sentences written for these tests, not from any evaluation set (checked below ag
 hand-written set the heads train on). WHY each: set 12's first run read "has to put response time ahead of
 everything else; after that, ...; power draw is the last thing on the list" as power 3 and no latency: the free
 relative "whatever placement you come up with" was taken for indifference, "ahead of everything" was no rank, and
-"the last thing on the list" / "after comes" / "further down" ended no ranking.
+"the last thing on the list" / "after comes" / "further down" ended no ranking; its emphasis family's "gold medal goes
+to X, silver to Y, bronze to Z" was no ranking either.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ CONSTRUCTIONS = [
     ("Make coverage the main goal, coordination after.", {"coordination": 2, "coverage": 4}),
     # ... but "what we're after" is a plain want
     ("Lower power draw is what we are after.", {"power": 3}),
+    # podium places rank a list: gold 4, silver 2, bronze 1 (a lone "gold" stays the idiom of value)
+    ("Gold goes to low latency, silver to fewer hops, bronze to lower energy.", {"power": 1, "latency": 4, "hops": 2}),
+    ("Coverage is gold for us.", {"coverage": 4}),
 ]
 
 
