@@ -379,7 +379,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
-        r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
+        r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b"
+        # round 14: a small extra named as such ("power a small plus", "a minor bonus"): the learned degree head read
+        # it as plain once set 12 was in its rows
+        r"|\ba (?:small|little|slight|tiny|minor|modest) (?:plus|bonus|extra)\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.

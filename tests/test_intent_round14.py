@@ -34,6 +34,8 @@ CONSTRUCTIONS = [
     # podium places rank a list: gold 4, silver 2, bronze 1 (a lone "gold" stays the idiom of value)
     ("Gold goes to low latency, silver to fewer hops, bronze to lower energy.", {"power": 1, "latency": 4, "hops": 2}),
     ("Coverage is gold for us.", {"coverage": 4}),
+    # a small extra named as such is the weakest ask
+    ("Shorter paths matter most here, with lower energy draw a minor bonus.", {"power": 1, "hops": 4}),
 ]
 
 
