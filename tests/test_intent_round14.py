@@ -26,6 +26,8 @@ CONSTRUCTIONS = [
     ("Memory is first, after comes the hop count, the last one is power.", {"power": 1, "resources": 4, "hops": 2}),
     ("Keep the SRAM small above all; response time comes last.", {"resources": 4, "latency": 1}),
     ("The last thing we need on this link is more packet loss.", {"throughput": 3}),
+    # ... nor is "is last month('s)", a date (read as a ranking's end before the guard, which made latency 4)
+    ("Lower the delay, since the big outage is last month news now.", {"latency": 3}),
     # a place further down a ranking, or a bare "X after" ending the clause, is the second rank ...
     ("Fewer hops is the top priority; further down, some energy savings.", {"power": 2, "hops": 4}),
     ("Make coverage the main goal, coordination after.", {"coordination": 2, "coverage": 4}),
