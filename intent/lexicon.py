@@ -230,12 +230,16 @@ _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|atten
 
 #: round 9: "whatever" that is not an absolute tail ("whatever it takes", "whatever it costs", "whatever the cost"):
 #: every other "whatever" reads as indifference or "the rest"; shared by the dismissal words here and intent/fusion.py
-NOT_ABSOLUTE_WHATEVER = r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b)"
+#: round 14: nor "whatever placement you come up with": a free relative over the deliverable ("any placement you
+#: produce must ..."), which asks the demand of every candidate instead of waiving one
+NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b"
+                         r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
 
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
-    Cue(r"\b(?:above|over|before) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
+    # (round 14: "ahead of / in front of everything else", the same rank said with a position)
+    Cue(r"\b(?:above|over|before|ahead of|in front of) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
         r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
     Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration|constraint|focus|metric)\b", 4, "primary"),
@@ -349,8 +353,16 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
-        r"|\bless important than\b", 2, "secondary"),
-    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b", 1, "tertiary"),
+        r"|\bless important than\b"
+        # round 14: a place further down a ranking ("further down, hops", "after comes memory", "..., latency after";
+        # not "what we're after", a plain want)
+        r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
+    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b"
+        # round 14: the end of a ranking ("X is the last thing on the list", "the last is X", "X comes last", "bottom
+        # of the list"; not "the last thing we want is X", which is emphasis)
+        r"|\b(?:the )?last (?:thing|item|one|entry|priority|concern) on (?:the|our|my|that|this) (?:list|agenda|wish ?list)\b"
+        r"|\bthe last (?:is|one is)\b|\b(?:comes?|is|goes|ranks?) last\b(?!'s| (?:week|month|year|night|time|quarter|sprint|release|update|rollout|change|incident|summer|winter|spring|autumn|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b)|\bbottom of the (?:list|pile|agenda|ranking)\b"
+        r"|\blowest on the list\b", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
@@ -367,7 +379,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
-        r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b", 1, "degree"),
+        r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b"
+        # round 14: a small extra named as such ("power a small plus", "a minor bonus"): the learned degree head read
+        # it as plain once set 12 was in its rows
+        r"|\ba (?:small|little|slight|tiny|minor|modest) (?:plus|bonus|extra)\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -478,13 +493,16 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 _LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target|thing)"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b",
+    r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b"
+    # round 14: podium places ("gold goes to X, silver to Y, bronze to Z"); a rank only beside a second place
+    r"|\bgold(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
-    r"|\bafter (?:that|it|this)\b|\bnext\b",
+    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
-    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b",
+    r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
+    r"|\bbronze(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
