@@ -25,7 +25,6 @@ CONSTRUCTIONS = [
      {"power": 1, "throughput": 4, "latency": 2}),
     ("Memory is first, after comes the hop count, the last one is power.", {"power": 1, "resources": 4, "hops": 2}),
     ("Keep the SRAM small above all; response time comes last.", {"resources": 4, "latency": 1}),
-    ("The last thing we need on this link is more packet loss.", {"throughput": 3}),
     # ... nor is "is last month('s)", a date (read as a ranking's end before the guard, which made latency 4)
     ("Lower the delay, since the big outage is last month news now.", {"latency": 3}),
     # a place further down a ranking, or a bare "X after" ending the clause, is the second rank ...
@@ -48,7 +47,20 @@ def test_round14_constructions(text, expect):
     assert nonzero(text) == expect
 
 
+#: "the last thing we need is X" is an emphatic refusal of X, not the end of a ranking. WHY a range and not one
+#: level: its degree comes from the learned head, which read it 3 with the heads of round 14's first training and
+#: 4 after the retrain at the final rules; both fit the dev set's conventions, the ranking's level 1 does not.
+NOT_A_RANK = "The last thing we need on this link is more packet loss."
+
+
+def test_the_last_thing_we_need_is_not_the_end_of_a_ranking():
+    from tests.test_intent_generalise import nonzero
+
+    levels = nonzero(NOT_A_RANK)
+    assert set(levels) == {"throughput"} and levels["throughput"] >= 3, levels
+
+
 def test_round14_sentences_are_not_in_the_training_data():
     from tests.test_intent_generalise import sentences_in_training_data
 
-    assert sentences_in_training_data(CONSTRUCTIONS) == []
+    assert sentences_in_training_data(CONSTRUCTIONS + [(NOT_A_RANK, {})]) == []
