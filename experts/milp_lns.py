@@ -90,11 +90,7 @@ class TaskLNS:
         if any(c.enforce for c in model.constraints):
             raise ValueError("TaskLNS reads linear rows only (the model has enforced rows)")
         self.pm, self.model, self.price, self.options = pm, model, price, options
-        self.values = {i: int(values[i]) for i in range(len(model.vars))}
-        self.cost = price(self.values)
-        if self.cost is None:
-            raise ValueError("TaskLNS needs a valid start")
-        self.start_cost = self.cost
+        self._take_start(values)
         owned = task_variables(pm)
         self.owner: dict[int, str] = {v: t for t, vs in owned.items() for v in vs}
         occ: dict[int, list[int]] = {}
@@ -139,13 +135,18 @@ class TaskLNS:
         the row index: the index is most of the set-up (~1-2 s on Abilene[8] / 60 tasks under
         load), so it can be built beside another search from an earlier start. ValueError when
         ``price`` rejects ``values``."""
+        self._take_start(values)
+        self.partial = {}
+        self._refresh(sorted(self.task_vars))
+
+    def _take_start(self, values: Mapping[int, int]) -> None:
+        """Make ``values`` (every variable of the model) the incumbent and the start, priced by ``price``;
+        ValueError when ``price`` rejects it (the checker or the stage schedule)."""
         full = {i: int(values[i]) for i in range(len(self.model.vars))}
         cost = self.price(full)
         if cost is None:
             raise ValueError("TaskLNS needs a valid start")
         self.values, self.cost, self.start_cost = full, cost, cost
-        self.partial = {}
-        self._refresh(sorted(self.task_vars))
 
     def _adopt_added_variables(self, occ: dict[int, list[int]]) -> None:
         """Variables the caller added to ``pm``'s (e.g. window booleans ``e1[t/m,d]``) belong to the

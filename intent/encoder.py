@@ -135,8 +135,7 @@ class Encoder:
         for rows, ids, mask, types in self._direct_batches(texts, batch_size):
             if top_attention:
                 with self.torch.inference_mode():
-                    last = model.layers - 1
-                    states = model.attention(model.states_below(ids, mask, types, last), mask, last).numpy()
+                    states = model.attention_output(ids, mask, types, model.layers - 1).numpy()
             else:
                 states = model.states(ids, mask, types).numpy()
             for row, i in enumerate(rows):
@@ -157,7 +156,7 @@ class Encoder:
             model, last = self.model, top.index
             for rows, ids, mask, types in self._direct_batches(missing, batch_size):
                 with self.torch.inference_mode():
-                    half = model.attention(model.states_below(ids, mask, types, last), mask, last)
+                    half = model.attention_output(ids, mask, types, last)
                     original = model.pool(model.feed_forward(half, last), mask).numpy()
                     tuned = model.pool(model.feed_forward(half, last, top.weights), mask).numpy()
                 for row, i in enumerate(rows):

@@ -491,18 +491,21 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
 # goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"
 # only count where an explicit first and second label are present too (see embedded._ordinal_labels).
 _LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|concern|aim|target|thing)"
+#: round 14: a podium place used as an ordinal label ("gold goes to X, silver to Y", "bronze: Z"), not the idiom of
+#: value ("coverage is gold for us"): the place must be followed by a verb of giving or a colon
+_PODIUM = r"(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b"
     # round 14: podium places ("gold goes to X, silver to Y, bronze to Z"); a rank only beside a second place
-    r"|\bgold(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
+    r"|\bgold" + _PODIUM,
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
-    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
+    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver" + _PODIUM,
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
-    r"|\bbronze(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)",
+    r"|\bbronze" + _PODIUM,
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",

@@ -71,6 +71,11 @@ class MiniLM:
             x = self.layer(x, mask, i)
         return x
 
+    def attention_output(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor, i: int) -> torch.Tensor:
+        """Token states after layer `i`'s attention half (the input of its feed-forward half): what the tuned
+        top layer's training caches and what its inference shares with the original feed-forward half."""
+        return self.attention(self.states_below(ids, mask, types, i), mask, i)
+
     def layer(self, x: torch.Tensor, mask: torch.Tensor, i: int, weights: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         """BERT layer `i` on token states x (batch, length, hidden); `weights` replaces the layer's own tensors
         (same names, e.g. "encoder.layer.5.output.dense.weight"): the tuned top layer, trainable or not."""

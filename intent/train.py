@@ -84,7 +84,7 @@ def _arrays(prefix: str, model) -> dict[str, np.ndarray]:
 
 def train(rows: int = 9000, seed: int = SEED, epochs: int = 30, out: Path = WEIGHTS,
           hand_sets: Sequence[str] = HAND_SETS, exclude: Sequence[str] = (),
-          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None, tune_epochs: int = 0) -> dict[str, float]:
+          hand_repeat: int = HAND_REPEAT, prototypes: Path | None = None, tune_epochs: int = TUNE_EPOCHS) -> dict[str, float]:
     """Train and save both heads; returns fit statistics on the kept-out slice of the generated corpus.
 
     hand_sets: hand-written labelled sets (intent/handwritten.py) whose clause rows join the training
