@@ -377,7 +377,9 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
     # the LNS's row index, built from the round's start while the solver runs (it released the GIL)
     prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 and model.hint else None
-    solver = fix_backend(backend, len(pm.used))
+    # (HiGHS needs the start: with none inside the set it found no solution in 12 s on Abilene[8]
+    # seed 4 where CP-SAT finds its own)
+    solver = fix_backend(backend, len(pm.used)) if inside else backend
     if solver == "cpsat":
         result = solve_cpsat(model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
                              seed=request.seed, pool=SOLUTION_POOL)
