@@ -166,14 +166,12 @@ def solve_highs(
     log: bool = False,
     rel_gap: float = REL_GAP,
     pool: int = 0,
-    stop=None,
 ) -> MilpResult:
     """Solve with HiGHS; enforced rows become big-M rows derived from the variable bounds.
 
     The limit covers building the HiGHS model too (~1 s for 100k rows). ``pool`` is accepted for
     the callers' sake (CP-SAT's solution pool) and ignored: HiGHS returns its best solution only.
-    ``stop``: a ``threading.Event``; once set, HiGHS stops at its next interrupt check and the
-    best solution so far is returned (FEASIBLE). A solution that breaks a row of ``model`` once rounded to integers (HiGHS works in floating
+    A solution that breaks a row of ``model`` once rounded to integers (HiGHS works in floating
     point with 1e-6 tolerances, and capacity rows carry coefficients up to 1e8) is not returned.
     """
     import highspy
@@ -251,9 +249,6 @@ def solve_highs(
         sol.value_valid = True
         h.setSolution(sol)
         hint_used = True
-    if stop is not None:
-        # (set either way: HiGHS keeps the flag from one run to the next)
-        h.cbMipInterrupt += lambda event: event.interrupt(stop.is_set())
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
@@ -278,10 +273,8 @@ def solve_highs(
         objective = float(model.objective_value(values))
         bound = float(info.mip_dual_bound) if status == "FEASIBLE" else objective
         if model.violated(values):
-            # (rounded, the solution breaks an integer row: no solution, the dual bound still holds)
+            # (rounded, the solution breaks an integer row: no solution, the bound still holds)
             status, values, objective, bound = "UNKNOWN", {}, None, float(info.mip_dual_bound)
-        if bound is not None and (bound != bound or bound == -float("inf")):
-            bound = None  # (after an interrupt HiGHS may report no dual bound)
     return MilpResult(
         backend="highs",
         status=status,

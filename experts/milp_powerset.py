@@ -601,7 +601,7 @@ def _end_background_proofs() -> None:
 
 def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: int = KEEP_PLANS,
             windows_s: float = 0.0, background_s: float = 0.0,
-            search: list | None = None, on_best=None) -> tuple[float | None, list[Plan], list[dict]]:
+            search: list | None = None) -> tuple[float | None, list[Plan], list[dict]]:
     """Solve the relaxation (its bound), then build plans from its best powered sets in turn.
 
     Each powered set is tried as it is and with one more switch (the relaxation's capacity is
@@ -623,10 +623,6 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
     When it is not proven by then and ``background_s`` > 0, the enumeration goes on in a thread
     for up to that many seconds (``SetwiseBound.continue_in_background``), appended to ``search``:
     its ``result`` gives the bound then.
-
-    ``on_best(powered, plan)`` is called after each step whose end changes ``best_set`` (the set
-    the relax-and-fix round would fix now), with that set and the plan built inside it: the MIP
-    starts its round there while the enumeration goes on.
     """
     from omniplan.evaluate import evaluate
 
@@ -663,24 +659,15 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
         # more sets past the plan budget only to prove the windowed bound (no plus-one plans)
         return time_budget_s + (windows_s if windowed and proof.best_w != float("inf") else 0.0) - (time.perf_counter() - t0)
 
-    def chosen_now() -> tuple[list[str], Plan | None]:
-        plans.sort(key=lambda cp: cp[0])
-        for rep in proof.reports:
-            # a plan powering no switch outside the set: a start for a relax-and-fix round on it
-            rep["has_plan"] = any(set(p.placement.values()) <= set(rep["powered"]) for _c, p in plans)
-        chosen = best_set(proof.reports)
-        return chosen, next((p for _c, p in plans if set(p.placement.values()) <= set(chosen)), None)
-
-    offered: list[str] = []
     while not proof.done and left() > 0.05 and (windowed or len(proof.reports) < max_sets):
         proof.step(left(), lambda: max(MIN_W_S, time_budget_s + windows_s - (time.perf_counter() - t0)), on_set)
-        if on_best is not None:
-            chosen, first = chosen_now()
-            if first is not None and sorted(chosen) != offered:
-                offered = sorted(chosen)
-                on_best(frozenset(chosen), first)
     reports = proof.reports
-    chosen, first = chosen_now()
+    plans.sort(key=lambda cp: cp[0])
+    for rep in reports:
+        # a plan powering no switch outside the set: a start for a relax-and-fix round on it
+        rep["has_plan"] = any(set(p.placement.values()) <= set(rep["powered"]) for _c, p in plans)
+    chosen = best_set(reports)
+    first = next((p for _c, p in plans if set(p.placement.values()) <= set(chosen)), None)
     kept = [p for _c, p in plans[:keep]]
     if first is not None and first not in kept:
         # the best set's own plan: the relax-and-fix round starts from it

@@ -74,9 +74,6 @@ WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
 #: size its presolve (3-4 s on Abilene's 100k rows) was not measured; CP-SAT stays there.
 FIX_BACKEND = "highs"
 FIX_HIGHS_DEVICES = 16
-#: Seconds to wait for the early round's HiGHS to return once stopped (it checks its interrupt
-#: between nodes and LP iterations).
-EARLY_CANCEL_S = 2.0
 #: Solver solutions of the relax-and-fix round repaired (the best one kept).
 FIX_REPAIRS = 4
 #: Share of the relax-and-fix round given, after CP-SAT, to the task LNS on small sub-models
@@ -118,15 +115,12 @@ def solve_mip(
     background: list[SetwiseBound] = []
     ps_bound = None
     best_set: list[str] = []
-    early = None
     if not request.allow_partial and request.work_limit is None:
         # (skipped under a work limit: HiGHS's wall-clock limit would make re-plans load-dependent)
-        if fix_backend(backend, len(pm.used)) == "highs":
-            early = _EarlyRounds(pm, t_start + request.time_limit_s - OVERHEAD_S, request.seed)
         ps_bound, built, ps_reports = explore(pm, POWERSET_SHARE * request.time_limit_s,
                                               windows_s=WINDOWS_SHARE * request.time_limit_s,
                                               background_s=request.time_limit_s - OVERHEAD_S - (time.perf_counter() - t_start),
-                                              search=background, on_best=early)
+                                              search=background)
         info["powered_set"] = {"bound": ps_bound, "solves": ps_reports}
         best_set = powered_best_set(ps_reports)
     for cand in (request.warm_start, seed_plan, *built):
@@ -152,8 +146,6 @@ def solve_mip(
         if starts[0][0] <= AT_BOUND and not request.allow_partial:
             # Every weighted objective already sits at its instance lower bound (lo_i): provably
             # optimal, no solver call needed.
-            if early is not None:
-                early.cancel()
             plan = _copy(starts[0][1], expert)
             info.update({"status": "OPTIMAL", "objective": starts[0][0], "best_bound": 0.0, "gap_normalised": 0.0,
                          "gap": 0.0, "solve_time_s": 0.0, "proof": "start at the instance lower bound"})
@@ -183,13 +175,11 @@ def solve_mip(
         left = request.time_limit_s - (time.perf_counter() - t_start) - OVERHEAD_S
         if left >= 2 * MIN_ROUND_S:
             fixed, rep = _relax_and_fix(pm, best_set, FIX_SHARE * left, request, backend, power_on,
-                                        [h for _o, _c, h in starts], early)
+                                        [h for _o, _c, h in starts])
             info["relax_and_fix"] = rep
             if fixed is not None and (not starts or fixed.objective < pm.model.objective_value(pm.model.hint)):
                 best_ok = fixed
                 pm.model.hint = dict(fixed.values)
-    if early is not None:
-        early.cancel()  # (a round on another set, or none: its CPU goes to the rest)
     # With a work limit, rounds share deterministic time the same way (reproducible plans); the
     # wall-clock limit is then only a cap.
     work_left = request.work_limit
@@ -362,125 +352,8 @@ def _copy(plan: Plan, expert: str) -> Plan:
                 routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
-def _fixed_model(pm: PathModel, on: set[str], hint: dict[int, int]) -> tuple[MilpModel, int, int, int]:
-    """The relax-and-fix round's model: ``pm``'s with exactly ``on`` powered and stage-window rows
-    on those switches, hinted with ``hint`` (completed for the rows' booleans); with the index of
-    its first own variable and row and the number of window rows."""
-    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
-                      objective_offset=pm.model.objective_offset, hint=dict(hint))
-    for d, v in pm.used.items():
-        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
-    first_var, first_row = len(model.vars), len(model.constraints)
-    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
-    _complete_hint(model, first_var, first_row)
-    return model, first_var, first_row, windows
-
-
-class _EarlyRound:
-    """The relax-and-fix round's HiGHS solve, started in a thread on the first powered set
-    ``explore`` builds a plan on, while the enumeration goes on; the round takes it over when the
-    enumeration picks that set, else it is stopped.
-
-    WHY: HiGHS's search on the fixed set spends its first 8-10 s (load ~4) in presolve, root LP
-    and cuts before RINS finds the plans within 1 % (Abilene[8] / 60 tasks seeds 0 and 3, README
-    round i13o), and the round gets ~11 s after ``explore``'s ~11 s; ``explore`` runs one HiGHS
-    thread, so on 2 cores the second one is free meanwhile. On seeds 0-3 the first set is the
-    one the round fixes."""
-
-    def __init__(self, pm: PathModel, deadline: float, seed: int):
-        import threading
-
-        self.pm, self.deadline, self.seed = pm, deadline, seed
-        self.powered: frozenset[str] | None = None
-        self.why = "not started"
-        self._built: tuple[MilpModel, int, int, int] | None = None
-        self._result: MilpResult | None = None
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._thread = None
-
-    def start(self, powered: frozenset[str], plan: Plan) -> None:
-        """Start on ``powered`` from ``plan`` (once)."""
-        import threading
-
-        if self._thread is not None or self._stop.is_set():
-            return
-        self.powered = frozenset(powered)
-        self._thread = threading.Thread(target=self._run, args=(plan,), daemon=True, name="early-round")
-        self._thread.start()
-
-    def _run(self, plan: Plan) -> None:
-        try:
-            hint = self.pm.hint_from_plan(plan)
-            if hint is None or self.pm.model.violated(hint):
-                self.why = "the set's plan is no start of the model"
-                return
-            self._built = _fixed_model(self.pm, set(self.powered), hint)
-            if not self._stop.is_set():
-                self.why = "running"
-                self._result = BACKENDS["highs"](self._built[0], time_limit_s=max(0.05, self.deadline - time.perf_counter()),
-                                                 workers=1, seed=self.seed, stop=self._stop)
-        except Exception as exc:  # noqa: BLE001 - the round then runs as without it; said in its report
-            self.why = f"failed: {type(exc).__name__}: {exc}"
-        finally:
-            self._done.set()
-
-    def take(self, powered: set[str]) -> tuple[MilpModel, int, int, int] | None:
-        """The running solve's model when it is on ``powered`` (else it is stopped: None)."""
-        if self._thread is not None and self.powered == frozenset(powered):
-            # (its model is built within a second or two of the start; a failed start said why)
-            while self._built is None and not self._done.wait(0.05):
-                pass
-            if self._built is not None:
-                return self._built
-        self.cancel()
-        return None
-
-    def result(self, wait_s: float) -> MilpResult:
-        """The solve's best after up to ``wait_s`` more seconds (then stopped)."""
-        if not self._done.wait(max(0.0, wait_s)):
-            self._stop.set()
-            self._done.wait(EARLY_CANCEL_S)
-        if self._result is None:
-            return MilpResult(backend="highs", status="UNKNOWN", values={}, objective=None, bound=None,
-                              solve_time_s=0.0, extra={"why": self.why})
-        return self._result
-
-    def cancel(self, wait: bool = True) -> None:
-        self._stop.set()
-        if self._thread is not None and wait:
-            self._done.wait(EARLY_CANCEL_S)
-
-
-class _EarlyRounds:
-    """``explore``'s ``on_best``: an ``_EarlyRound`` on each set ``explore`` would fix, the one
-    before stopped. WHY follow the best set: on Abilene[8] / 60 tasks seed 4 the first set (W
-    0.0934) is not the one fixed in the end (W 0.0910, the optimum's)."""
-
-    def __init__(self, pm: PathModel, deadline: float, seed: int):
-        self.pm, self.deadline, self.seed = pm, deadline, seed
-        self.rounds: list[_EarlyRound] = []
-
-    def __call__(self, powered: frozenset[str], plan: Plan) -> None:
-        if self.rounds:
-            self.rounds[-1].cancel(wait=False)
-        self.rounds.append(_EarlyRound(self.pm, self.deadline, self.seed))
-        self.rounds[-1].start(powered, plan)
-
-    def take(self, powered: set[str]) -> tuple[MilpModel, int, int, int] | None:
-        return self.rounds[-1].take(powered) if self.rounds else None
-
-    def result(self, wait_s: float) -> MilpResult:
-        return self.rounds[-1].result(wait_s)
-
-    def cancel(self) -> None:
-        for r in self.rounds:
-            r.cancel()
-
-
 def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
-                   power_on: bool, hints: list[dict[int, int]] = (), early: _EarlyRounds | None = None
-                   ) -> tuple[MilpResult | None, dict]:
+                   power_on: bool, hints: list[dict[int, int]] = ()) -> tuple[MilpResult | None, dict]:
     """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
     set), its plans made packable (as they are, else repaired): a plan, not a bound.
 
@@ -489,34 +362,32 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     cannot always pack, so the round's solutions are repaired and the cheapest valid one kept.
     """
     on = set(powered)
+    # start from the cheapest start that powers no switch outside the set (the plans built from
+    # this very set, usually): with the window rows CP-SAT finds no first solution on its own
+    inside = [h for h in hints if all(h.get(v, 0) == 0 for d, v in pm.used.items() if d not in on)]
+    hint = min(inside, key=pm.model.objective_value) if inside else pm.model.hint
+    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
+                      objective_offset=pm.model.objective_offset, hint=dict(hint))
+    for d, v in pm.used.items():
+        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
+    first_var, first_row = len(model.vars), len(model.constraints)
+    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
+    _complete_hint(model, first_var, first_row)
     t0 = time.perf_counter()
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
-    taken = early.take(on) if early is not None else None
-    if taken is not None:
-        # the HiGHS solve started on this set while explore went on: it goes on to the round's end
-        model, first_var, first_row, windows = taken
-        solver = "highs"
-        prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 else None
-        result = early.result(time_limit_s - lns_s - (time.perf_counter() - t0))
+    # the LNS's row index, built from the round's start while the solver runs (it released the GIL)
+    prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 and model.hint else None
+    # (HiGHS needs the start: with none inside the set it found no solution in 12 s on Abilene[8]
+    # seed 4 where CP-SAT finds its own)
+    solver = fix_backend(backend, len(pm.used)) if inside else backend
+    if solver == "cpsat":
+        result = solve_cpsat(model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
+                             seed=request.seed, pool=SOLUTION_POOL)
     else:
-        # start from the cheapest start that powers no switch outside the set (the plans built from
-        # this very set, usually): with the window rows CP-SAT finds no first solution on its own
-        inside = [h for h in hints if all(h.get(v, 0) == 0 for d, v in pm.used.items() if d not in on)]
-        hint = min(inside, key=pm.model.objective_value) if inside else pm.model.hint
-        model, first_var, first_row, windows = _fixed_model(pm, on, hint)
-        # the LNS's row index, built from the round's start while the solver runs (it released the GIL)
-        prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 and model.hint else None
-        # (HiGHS needs the start: with none inside the set it found no solution in 12 s on Abilene[8]
-        # seed 4 where CP-SAT finds its own)
-        solver = fix_backend(backend, len(pm.used)) if inside else backend
-        left = max(MIN_ROUND_S, time_limit_s - lns_s - (time.perf_counter() - t0))
-        if solver == "cpsat":
-            result = solve_cpsat(model, time_limit_s=left, workers=request.workers, seed=request.seed, pool=SOLUTION_POOL)
-        else:
-            # one thread: the other core is left to the background proof and the LNS's index
-            result = BACKENDS[solver](model, time_limit_s=left, workers=1, seed=request.seed)
+        # one thread: the other core is left to the background proof and the LNS's index
+        result = BACKENDS[solver](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=1, seed=request.seed)
     rep: dict = {"powered": sorted(on), "window_rows": windows, "solver": solver, "status": result.status,
-                 "s": round(result.solve_time_s, 2), "early": taken is not None,
+                 "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
         if lns_s > 0 and model.hint:
