@@ -165,13 +165,10 @@ def solve_highs(
     use_hint: bool = True,
     log: bool = False,
     rel_gap: float = REL_GAP,
-    pool: int = 0,
 ) -> MilpResult:
     """Solve with HiGHS; enforced rows become big-M rows derived from the variable bounds.
 
-    The limit covers building the HiGHS model too (~1 s for 100k rows). ``pool`` is accepted for
-    the callers' sake (CP-SAT's solution pool) and ignored: HiGHS returns its best solution only.
-    A solution that breaks a row of ``model`` once rounded to integers (HiGHS works in floating
+    The limit covers building the HiGHS model too (~1 s for 100k rows). A solution that breaks a row of ``model`` once rounded to integers (HiGHS works in floating
     point with 1e-6 tolerances, and capacity rows carry coefficients up to 1e8) is not returned.
     """
     import highspy

@@ -70,7 +70,7 @@ WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
 #: beyond): with the powered set fixed the round's LP is tight (its optimum within 0.3 % of the
 #: windowed bound at 300 s on Abilene[8] / 60 tasks seeds 3 and 4), so HiGHS's LP-based search
 #: (one thread; RINS from the LP) reaches it where CP-SAT's two workers wander (seed 4, the same
-#: model and start, 20 s, load ~1: HiGHS 0.0913, CP-SAT 0.0930; README round i13o). Beyond that
+#: model and start, 20 s, load ~1.6: HiGHS 0.0913, CP-SAT 0.0930; README round i13o). Beyond that
 #: size its presolve (3-4 s on Abilene's 100k rows) was not measured; CP-SAT stays there.
 FIX_BACKEND = "highs"
 FIX_HIGHS_DEVICES = 16
@@ -352,6 +352,20 @@ def _copy(plan: Plan, expert: str) -> Plan:
                 routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
+def fixed_model(pm: PathModel, on: set[str], hint: dict[int, int]) -> tuple[MilpModel, int, int, int]:
+    """The relax-and-fix round's model: ``pm``'s with exactly ``on`` powered and stage-window rows
+    on those switches, hinted with ``hint`` (completed for the rows' booleans); with the index of
+    its first own variable and row, and the number of window rows."""
+    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
+                      objective_offset=pm.model.objective_offset, hint=dict(hint))
+    for d, v in pm.used.items():
+        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
+    first_var, first_row = len(model.vars), len(model.constraints)
+    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
+    _complete_hint(model, first_var, first_row)
+    return model, first_var, first_row, windows
+
+
 def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
                    power_on: bool, hints: list[dict[int, int]] = ()) -> tuple[MilpResult | None, dict]:
     """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
@@ -366,13 +380,7 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     # this very set, usually): with the window rows CP-SAT finds no first solution on its own
     inside = [h for h in hints if all(h.get(v, 0) == 0 for d, v in pm.used.items() if d not in on)]
     hint = min(inside, key=pm.model.objective_value) if inside else pm.model.hint
-    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
-                      objective_offset=pm.model.objective_offset, hint=dict(hint))
-    for d, v in pm.used.items():
-        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
-    first_var, first_row = len(model.vars), len(model.constraints)
-    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
-    _complete_hint(model, first_var, first_row)
+    model, first_var, first_row, windows = fixed_model(pm, on, hint)
     t0 = time.perf_counter()
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
     # the LNS's row index, built from the round's start while the solver runs (it released the GIL)
