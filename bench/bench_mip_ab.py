@@ -44,7 +44,8 @@ def run_one(tree: Path, topo: str, devices: int | None, tasks: int, limit: float
             "def keep(*a, **k):\n    plan = solve(*a, **k); seen.update(plan.info); return plan\n"
             "m.solve_mip = keep\nfrom bench.bench_planning import _mipscale_one\n"
             "out = _mipscale_one(%r, %r, %d, %r, %d); rf = seen.get('relax_and_fix') or {}\n"
-            "out['fixed_set'] = rf.get('powered'); out['lns'] = rf.get('lns'); print(json.dumps(out))"
+            "out['fixed_set'] = rf.get('powered'); out['lns'] = rf.get('lns'); out['fix_solver'] = rf.get('solver')\n"
+            "out['fix_objective'] = rf.get('objective'); print(json.dumps(out))"
             ) % (str(tree), topo, devices, tasks, limit, seed)
     load = os.getloadavg()[0]
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -60,6 +61,8 @@ def run_one(tree: Path, topo: str, devices: int | None, tasks: int, limit: float
             "gap_pct_of_plan": None if gap is None else 100.0 * gap / res["objective"],
             "better_than_start_pct": None if not res.get("best_start") else 100.0 * (1 - res["objective"] / res["best_start"]),
             "violations": res["violations"], "fixed_set": "+".join(res.get("fixed_set") or []) or None,
+            # the round's solver (None: a tree that does not say, i.e. CP-SAT) and its plan before the LNS
+            "fix_solver": res.get("fix_solver"), "fix_objective": res.get("fix_objective"),
             **_lns_counts(res.get("lns"))}
 
 

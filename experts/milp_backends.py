@@ -166,7 +166,11 @@ def solve_highs(
     log: bool = False,
     rel_gap: float = REL_GAP,
 ) -> MilpResult:
-    """Solve with HiGHS; enforced rows become big-M rows derived from the variable bounds."""
+    """Solve with HiGHS; enforced rows become big-M rows derived from the variable bounds.
+
+    The limit covers building the HiGHS model too (~1 s for 100k rows). A solution that breaks a row of ``model`` once rounded to integers (HiGHS works in floating
+    point with 1e-6 tolerances, and capacity rows carry coefficients up to 1e8) is not returned.
+    """
     import highspy
 
     t0 = time.perf_counter()
@@ -228,7 +232,7 @@ def solve_highs(
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(log))
-    h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
+    h.setOptionValue("time_limit", max(0.01, float(time_limit_s) - (time.perf_counter() - t0)))
     h.setOptionValue("threads", max(1, int(workers)))
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
@@ -265,6 +269,9 @@ def solve_highs(
         values = {i: int(round(col[i])) for i in range(n)}
         objective = float(model.objective_value(values))
         bound = float(info.mip_dual_bound) if status == "FEASIBLE" else objective
+        if model.violated(values):
+            # (rounded, the solution breaks an integer row: no solution, the bound still holds)
+            status, values, objective, bound = "UNKNOWN", {}, None, float(info.mip_dual_bound)
     return MilpResult(
         backend="highs",
         status=status,

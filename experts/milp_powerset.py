@@ -32,7 +32,9 @@ closer to the optimum than the fast experts' (measured in README "Planning").
 
 from __future__ import annotations
 
+import atexit
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -61,6 +63,17 @@ MAX_DEVICES_PLUS_ONE = 16
 #: Seconds ``SetwiseBound.result`` waits after asking HiGHS to stop: it checks its interrupt
 #: between nodes and LP iterations, well within this.
 CANCEL_WAIT_S = 0.5
+#: Seconds the interpreter's exit waits for a background proof still inside HiGHS (stopped, it
+#: returns at its next interrupt check): a HiGHS thread still running when Python finalises aborts
+#: the process ("terminate called without an active exception", rc 134, output still buffered
+#: lost: main's seed-4 run in README round i13o), which a plan already returned must not cost.
+EXIT_WAIT_S = 10.0
+#: Least seconds a W(S) solve in ``explore`` gets, even past its share: W decides which set the
+#: relax-and-fix round fixes (``best_set`` takes finished W only), and on Abilene[8] / 60 tasks
+#: seed 4 under load (~4) the plain solves left the optimum's set 0.056 s (W cut short), so the
+#: round fixed a set 2.6 % worse (W 0.0934 vs 0.0910); 1.0 s still cut it (load ~4). A W
+#: solve takes 0.2-2.4 s there.
+MIN_W_S = 2.0
 
 
 @dataclass
@@ -554,6 +567,7 @@ class SetwiseBound:
 
         self._thread = threading.Thread(target=run, daemon=True, name="setwise-bound")
         self._thread.start()
+        _RUNNING.add(self)
 
     def _interrupt(self, event) -> None:
         if self._stop.is_set():
@@ -569,6 +583,20 @@ class SetwiseBound:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+#: Background proofs started (weakly held: a finished one is freed as usual), ended at exit.
+_RUNNING: "weakref.WeakSet[SetwiseBound]" = weakref.WeakSet()
+
+
+@atexit.register
+def _end_background_proofs() -> None:
+    """Stop the background proofs and let HiGHS return before the interpreter finalises (see
+    ``EXIT_WAIT_S``)."""
+    for proof in list(_RUNNING):
+        proof.stop()
+    for proof in list(_RUNNING):
+        proof._finished.wait(EXIT_WAIT_S)
 
 
 def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: int = KEEP_PLANS,
@@ -632,7 +660,7 @@ def explore(pm: PathModel, time_budget_s: float, *, max_sets: int = 12, keep: in
         return time_budget_s + (windows_s if windowed and proof.best_w != float("inf") else 0.0) - (time.perf_counter() - t0)
 
     while not proof.done and left() > 0.05 and (windowed or len(proof.reports) < max_sets):
-        proof.step(left(), lambda: time_budget_s + windows_s - (time.perf_counter() - t0), on_set)
+        proof.step(left(), lambda: max(MIN_W_S, time_budget_s + windows_s - (time.perf_counter() - t0)), on_set)
     reports = proof.reports
     plans.sort(key=lambda cp: cp[0])
     for rep in reports:

@@ -66,6 +66,14 @@ FIX_SHARE = 0.9
 #: Stage-window rows (``PathModel.add_window_cuts``) on the relax-and-fix round's switches; all
 #: three kinds beat the last-stage rows alone (seed 1, 20 s: 0.1014 vs 0.1029).
 WINDOW_CUTS: tuple[str, ...] = ("e1", "e2", "b")
+#: The relax-and-fix round's solver on networks of up to ``FIX_HIGHS_DEVICES`` switches (CP-SAT
+#: beyond): with the powered set fixed the round's LP is tight (its optimum within 0.3 % of the
+#: windowed bound at 300 s on Abilene[8] / 60 tasks seeds 3 and 4), so HiGHS's LP-based search
+#: (one thread; RINS from the LP) reaches it where CP-SAT's two workers wander (seed 4, the same
+#: model and start, 20 s, load ~1.6: HiGHS 0.0913, CP-SAT 0.0930; README round i13o). Beyond that
+#: size its presolve (3-4 s on Abilene's 100k rows) was not measured; CP-SAT stays there.
+FIX_BACKEND = "highs"
+FIX_HIGHS_DEVICES = 16
 #: Solver solutions of the relax-and-fix round repaired (the best one kept).
 FIX_REPAIRS = 4
 #: Share of the relax-and-fix round given, after CP-SAT, to the task LNS on small sub-models
@@ -344,6 +352,20 @@ def _copy(plan: Plan, expert: str) -> Plan:
                 routes={k: list(v) for k, v in plan.routes.items()}, expert=expert, info={"start": plan.expert})
 
 
+def fixed_model(pm: PathModel, on: set[str], hint: dict[int, int]) -> tuple[MilpModel, int, int, int]:
+    """The relax-and-fix round's model: ``pm``'s with exactly ``on`` powered and stage-window rows
+    on those switches, hinted with ``hint`` (completed for the rows' booleans); with the index of
+    its first own variable and row, and the number of window rows."""
+    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
+                      objective_offset=pm.model.objective_offset, hint=dict(hint))
+    for d, v in pm.used.items():
+        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
+    first_var, first_row = len(model.vars), len(model.constraints)
+    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
+    _complete_hint(model, first_var, first_row)
+    return model, first_var, first_row, windows
+
+
 def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, request: PlanRequest, backend: str,
                    power_on: bool, hints: list[dict[int, int]] = ()) -> tuple[MilpResult | None, dict]:
     """One solver round with exactly ``powered`` switched on (the powered-set relaxation's best
@@ -358,21 +380,22 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
     # this very set, usually): with the window rows CP-SAT finds no first solution on its own
     inside = [h for h in hints if all(h.get(v, 0) == 0 for d, v in pm.used.items() if d not in on)]
     hint = min(inside, key=pm.model.objective_value) if inside else pm.model.hint
-    model = MilpModel(vars=list(pm.model.vars), constraints=list(pm.model.constraints), objective=dict(pm.model.objective),
-                      objective_offset=pm.model.objective_offset, hint=dict(hint))
-    for d, v in pm.used.items():
-        model.add({v: 1}, int(d in on), int(d in on), group="assignment", name=f"relax-and-fix {d}")
-    first_var, first_row = len(model.vars), len(model.constraints)
-    windows = pm.add_window_cuts(model, sorted(on), WINDOW_CUTS) if WINDOW_CUTS else 0
-    _complete_hint(model, first_var, first_row)
-    kw = {"pool": SOLUTION_POOL} if backend == "cpsat" else {}
+    model, first_var, first_row, windows = fixed_model(pm, on, hint)
     t0 = time.perf_counter()
     lns_s = LNS_SHARE * time_limit_s if backend == "cpsat" else 0.0
-    # the LNS's row index, built from the round's start while CP-SAT runs (it released the GIL)
+    # the LNS's row index, built from the round's start while the solver runs (it released the GIL)
     prepared = _PreparedLNS(pm, model, request.seed) if lns_s > 0 and model.hint else None
-    result = BACKENDS[backend](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
-                               seed=request.seed, **kw)
-    rep: dict = {"powered": sorted(on), "window_rows": windows, "status": result.status, "s": round(result.solve_time_s, 2),
+    # (HiGHS needs the start: with none inside the set it found no solution in 12 s on Abilene[8]
+    # seed 4 where CP-SAT finds its own)
+    solver = fix_backend(backend, len(pm.used)) if inside else backend
+    if solver == "cpsat":
+        result = solve_cpsat(model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=request.workers,
+                             seed=request.seed, pool=SOLUTION_POOL)
+    else:
+        # one thread: the other core is left to the background proof and the LNS's index
+        result = BACKENDS[solver](model, time_limit_s=max(MIN_ROUND_S, time_limit_s - lns_s), workers=1, seed=request.seed)
+    rep: dict = {"powered": sorted(on), "window_rows": windows, "solver": solver, "status": result.status,
+                 "s": round(result.solve_time_s, 2),
                  "objective": None if result.objective is None else round(pm.normalized_objective(result.objective), 6)}
     if not result.has_solution:
         if lns_s > 0 and model.hint:
@@ -396,6 +419,12 @@ def _relax_and_fix(pm: PathModel, powered: list[str], time_limit_s: float, reque
         return _lns_round(pm, model, first_var, first_row, starts, result,
                           time_limit_s - (time.perf_counter() - t0), request.seed, rep, prepared)
     return best, rep
+
+
+def fix_backend(backend: str, n_devices: int) -> str:
+    """The relax-and-fix round's solver: the caller's ``backend``, except that a CP-SAT caller's
+    round on at most ``FIX_HIGHS_DEVICES`` switches is solved by ``FIX_BACKEND``."""
+    return FIX_BACKEND if backend == "cpsat" and n_devices <= FIX_HIGHS_DEVICES else backend
 
 
 def _lns_price(pm: PathModel):

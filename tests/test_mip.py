@@ -548,3 +548,56 @@ def test_w_solve_stopped_at_the_best_w_is_still_a_bound(case, request):
             assert proof.best_w == min(target, early.bound)
             assert (powered in proof.short) == (powered not in proof.exact and early.bound <= proof.best_w)
         assert proof._w_enough == float("inf")  # (reset after each solve)
+
+
+def test_relax_and_fix_solver_by_network_size():
+    # HiGHS takes the round on small networks (where its LP-based search was measured), CP-SAT
+    # beyond; a HiGHS caller keeps HiGHS.
+    from experts import mip
+
+    assert mip.fix_backend("cpsat", 8) == mip.FIX_BACKEND == "highs"
+    assert mip.fix_backend("cpsat", mip.FIX_HIGHS_DEVICES + 1) == "cpsat"
+    assert mip.fix_backend("highs", 143) == "highs"
+
+
+@pytest.mark.parametrize("case", ["line_case", "star_case"])
+def test_highs_relax_and_fix_round_returns_a_checked_plan(case, request, monkeypatch):
+    # The relax-and-fix round on HiGHS, each powered set some packable plan uses, started from
+    # that set's best packable plan (brute force over every placement and stage schedule): its plan
+    # passes the checker, powers no switch outside the set, costs no more than its start and no
+    # less than the brute-force optimum; CP-SAT's round on the same set reaches the same model
+    # objective (both finish on these instances).
+    from experts import mip
+
+    wl, topo, _ = request.getfixturevalue(case)
+    weights = [1.0] * 7
+    scales = _scales(wl, topo)
+    best_of: dict[frozenset[str], tuple[float, object]] = {}
+    for plan in _packable_plans(wl, topo):
+        key = frozenset(plan.placement.values())
+        cost = scales.cost(evaluate(plan, wl, topo).objectives, weights)
+        if key not in best_of or cost < best_of[key][0]:
+            best_of[key] = (cost, plan)
+    optimum = min(c for c, _p in best_of.values())
+    req = PlanRequest(wl, topo, weights=weights, time_limit_s=10, workers=1)
+    checked = 0
+    for powered, (start_cost, start) in sorted(best_of.items(), key=lambda kv: sorted(kv[0])):
+        pm = build_path_model(wl, topo, weights)
+        hint = pm.hint_from_plan(start)
+        if hint is None or pm.model.violated(hint):
+            continue  # (a walk outside the candidates, or a stage row the model draws tighter)
+        objectives = {}
+        for solver in ("highs", "cpsat"):
+            monkeypatch.setattr(mip, "FIX_BACKEND", solver)
+            pm = build_path_model(wl, topo, weights)
+            result, rep = mip._relax_and_fix(pm, sorted(powered), 2.0, req, "cpsat", True, [hint])
+            assert rep["solver"] == solver and result is not None
+            plan = pm.to_plan(result.values, "rf")
+            assert check_plan(plan, wl, topo, require_all=True) == []
+            assert set(plan.placement.values()) <= powered
+            cost = scales.cost(evaluate(plan, wl, topo).objectives, weights)
+            assert optimum - 1e-6 <= cost <= start_cost + 1e-6
+            objectives[solver] = result.objective
+        assert objectives["highs"] == pytest.approx(objectives["cpsat"], abs=2)  # (integer units: 1e-8)
+        checked += 1
+    assert checked
