@@ -45,7 +45,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?|vlans?|segments?|subnets?|pods?|hosts?|zones?|sites?|vendors?))",
     ),
     "throughput": (
-        r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
+        r"\bthroughput\b", r"\bthruput\b",
+        # (round 16: a person's bandwidth is their time, "my bandwidth for the review is zero"; "the team's bandwidth"
+        # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
+        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
         r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
@@ -131,7 +134,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
-        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress)",
+        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
         # round 5: traffic left unexamined, or slipping past the detectors
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
@@ -147,6 +150,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum|everything)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
+        # round 16: the same said with "never" ("a large share of connections is never examined"): the negation is the
+        # gap in coverage, not a refusal of it
+        r"\b(?:is|are|get|gets|go|goes|went) never (?:examined|inspected|classified|scored|checked|analy[sz]ed|labell?ed)\b",
         r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
         # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
         r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
