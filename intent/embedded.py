@@ -256,7 +256,9 @@ _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|smal
 
 
 # "same with X", "the same goes for X", "likewise X", "X too" is not included (that adds, it does not copy a dismissal)
-_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b")
+_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b"
+                             # round 16: a bare item with "too" after a dismissal ("Hops can be whatever. Power too.")
+                             r"|^(?:and |also )?(?:the )?[\w-]+(?: [\w-]+)? (?:too|as well|also)$")
 
 
 def _names_count(text: str) -> int:

@@ -50,6 +50,14 @@ CONSTRUCTIONS = [
     ("Would be a small plus if the classifier saw a few more flows.", {"coverage": 1}),
     # "quick" in an idiom names no latency
     ("Quick question before lunch: can you deploy the SVM on the spine?", {}),
+    # from set 13's misses (burned): "Number one/two" labels rank like "Rank 1/2" ...
+    ("Number one: coverage. Number two: lower power.", {"power": 2, "coverage": 4}),
+    # ... a sentence opening on "Not a single / not one" is a universal, not a refusal ...
+    ("Not one session may go unclassified; forget about energy.", {"coverage": 4}),
+    # ... "X as well" / "X too" after a dismissal is dismissed with it ...
+    ("Latency can be anything. Memory as well. Just push more packets per second.", {"throughput": 3}),
+    # ... and traffic "never inspected" is a coverage gap, its "never" no refusal
+    ("Far too many connections are never inspected by the IDS.", {"coverage": 3}),
 ]
 
 
