@@ -152,7 +152,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
         # round 16: the same said with "never" ("a large share of connections is never examined"): the negation is the
         # gap in coverage, not a refusal of it
-        r"\b(?:is|are|get|gets|go|goes|went) never (?:examined|inspected|classified|scored|checked|analy[sz]ed|labell?ed)\b",
+        r"\b(?:is|are|get|gets|go|goes|went) never (?:examined|inspected|classified|scored|checked|analy[sz]ed|labell?ed|looked at|seen)\b",
         r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
         # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
         r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
