@@ -256,7 +256,9 @@ _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|smal
 
 
 # "same with X", "the same goes for X", "likewise X", "X too" is not included (that adds, it does not copy a dismissal)
-_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b")
+_SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b"
+                             # round 16: a bare item with "too" after a dismissal ("Hops can be whatever. Power too.")
+                             r"|^(?:and |also )?(?:the )?[\w-]+(?: [\w-]+)? (?:too|as well|also)$")
 
 
 def _names_count(text: str) -> int:
@@ -295,6 +297,14 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             # "power and memory only if they come for free": a trailing condition grades the clause before
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
+            continue
+        # round 16: a grade that names nothing before the condition that names the ask ("It'd be marginally helpful if
+        # a few more flows got classified", "would be nice if hops came down") belongs to the condition
+        graded_condition = names_nothing and bool(kinds) and len(lower.split()) <= 6 and clause.index + 1 < len(clauses) \
+            and clauses[clause.index + 1].text.lower().startswith("if ") \
+            and _names_count(clauses[clause.index + 1].text) == 0
+        if graded_condition:
+            prefix = text
             continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
                 and not _BACK_REFERENCE.match(clause.text) \
@@ -336,8 +346,28 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     return merged
 
 
+#: round 16: one word said three times or more in a row ("Coverage, coverage, coverage", "GREEN GREEN GREEN")
+_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+\1\b){2,}", re.I)
+
+
+def _collapse_repetition(text: str) -> str:
+    """Round 16: an objective's word repeated three times or more reads as that objective above all.
+
+    WHY: repetition is how operators shout one demand ("Watts, watts, watts; oh and maybe a tad less memory"); left
+    as it is, the comma splits it into three plain clauses (level 3). Only objective words are rewritten: "really,
+    really, really" or "now now now" grade nothing by themselves.
+    """
+    def collapse(m: re.Match[str]) -> str:
+        word = m.group(1)
+        if not any(_objective_regex(o).search(word.lower()) for o in OBJECTIVE_PATTERNS):
+            return m.group(0)
+        return f"{word} above all"
+    return _REPEATED_WORD.sub(collapse, text)
+
+
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
+    text = _collapse_repetition(text)
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
@@ -368,9 +398,20 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
             while j >= 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + r.degree_words[-1:])
                 j -= 1
-        if LIST_DISMISSAL.search(r.lower):
+        if LIST_DISMISSAL.search(r.lower) and not _TIE.search(r.lower):
             out[k] = replace(r, dismissed=True)
             j = k - 1
+            if not r.objectives and j >= 0 and not (out[j].objectives and len(out[j].lower.split()) <= 3):
+                # round 16: "we thought about lower latency and fewer hops, but ... neither matters", "earlier tickets
+                # asked about throughput and hops, but those were resolved, so disregard them": a dismissal that names
+                # nothing reaches back over clauses that name nothing to the last clause that names objectives
+                # without grading them
+                while j >= 0 and not out[j].objectives:
+                    j -= 1
+                if j >= 0 and not out[j].dismissed and not out[j].degree_words:
+                    out[j] = replace(out[j], dismissed=True,
+                                     degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
+                continue
             while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
                 j -= 1
@@ -646,7 +687,7 @@ class EmbeddedTranslator:
             evidence.setdefault(m.objective, [])
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
-        _retractions(mentions, levels, evidence)
+        _retractions(mentions, levels, evidence, {r.clause.index: r.lower for r in reading.clauses})
         # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
         # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
         # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3.
@@ -869,7 +910,24 @@ def _comparative_tails(clauses: list[ClauseReading], levels: dict[str, int], evi
 ANCHOR_TEMPLATE_GENERIC = "The user has {degree} demand for {subject}"
 
 
-def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict[str, list[str]]) -> None:
+#: round 16: "none of them dominates", "none of these more important than the others": a ranking (a tie), not a dismissal
+_TIE = re.compile(r"\b(?:none|neither)(?: of (?:them|these|those|the \w+))?\b(?: \w+){0,2}? (?:dominat\w*|more|less|outrank\w*"
+                  r"|takes? precedence|comes? first|above|over|ahead)\b")
+
+#: round 16: what may stand between objectives that share one predicate ("power and throughput are off the table")
+_COORDINATION_GAP = re.compile(r"^[\s,]*(?:and|or|nor|&|as well as|plus)?[\s,]*(?:the |our |both |either |neither )?$")
+
+
+def _coordinated(lower: str, objectives: set[str]) -> bool:
+    """True when the clause names its objectives as one coordinated phrase ("power and throughput", "hops, power or
+    memory"): a dismissal in the clause then dismisses each of them alike."""
+    spans = sorted((m.start(), m.end()) for o in objectives for m in _objective_regex(o).finditer(lower))
+    return len(spans) >= 2 and all(_COORDINATION_GAP.match(lower[a_end:b_start])
+                                   for (_, a_end), (b_start, _) in zip(spans, spans[1:]) if b_start > a_end)
+
+
+def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict[str, list[str]],
+                 clause_text: dict[int, str] | None = None) -> None:
     """Round 6: a later dismissal of an objective withdraws an earlier ask of it.
 
     WHY: long requests tell their history ("Initially we wanted minimum delay, but after the review latency is
@@ -881,7 +939,12 @@ def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict
         own = [m for m in mentions if m.objective == o]
         # only a clause that dismisses this objective alone: "throughput doesn't matter, the link is slow anyway"
         # dismisses throughput, and the "slow" beside it is context, not a word on latency
-        sole = [m.clause for m in own if m.dismissed and sum(n.clause == m.clause for n in mentions) == 1]
+        # (round 16: or the clause's objectives are one coordinated subject or object, "power and throughput are
+        # explicitly off the table", all dismissed together)
+        sole = [m.clause for m in own if m.dismissed and (
+            sum(n.clause == m.clause for n in mentions) == 1
+            or clause_text is not None and all(n.dismissed for n in mentions if n.clause == m.clause)
+            and _coordinated(clause_text[m.clause], {n.objective for n in mentions if n.clause == m.clause}))]
         last_dismissal = max(sole, default=-1)
         if levels[o] and last_dismissal >= 0 and all(m.clause < last_dismissal for m in own if not m.dismissed):
             levels[o] = 0

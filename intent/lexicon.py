@@ -45,7 +45,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?|vlans?|segments?|subnets?|pods?|hosts?|zones?|sites?|vendors?))",
     ),
     "throughput": (
-        r"\bthroughput\b", r"\bthruput\b", r"\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b",
+        r"\bthroughput\b", r"\bthruput\b",
+        # (round 16: a person's bandwidth is their time, "my bandwidth for the review is zero"; "the team's bandwidth"
+        # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
+        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
         r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
@@ -65,7 +68,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "latency": (
         r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
-        r"\bquick(?:er|est|ly)?\b", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
+        r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
@@ -84,13 +87,15 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
-        r"\bsynchroni[sz]\w*", r"\bsync\b", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
+        r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
         r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
         r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
         r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
         # round 3: "the models must not be split across switches", "passing state back and forth"
         r"\b(?:be|is|are|get|gets|getting|being) split (?:across|between|over|among)\b",
+        # round 16: the split as a noun phrase ("no model split across switches", "zero tree splits between boxes")
+        r"\b(?:no|zero|without|never a) (?:single )?(?:model|forest|tree|classifier)s? splits? (?:across|between|over|among)\b",
         r"\b(?:pass\w*|hand\w*|shuttl\w+|exchang\w+|ship\w*) (?:\w+ )?state\b", r"\bback and forth\b",
         r"\b(?:split|splitting|spread|spreading|divid\w+|shard\w*) (?:the |one |a |each |any )?(?:model|forest|tree|classifier)s?"
         r" (?:across|over|between|among|into)\b",
@@ -129,7 +134,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": (
         r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
-        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress)",
+        + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
         # round 5: traffic left unexamined, or slipping past the detectors
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
@@ -145,10 +150,20 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|evades?|goes? (?:unseen|unchecked))", r"\b(?:see|look at|inspect|examine) (?:the )?(?:most|more|all|maximum|everything)\b",
         # round 3: traffic described as left without a verdict ("too much traffic unlabeled", "never get a verdict")
         r"\bunlabell?ed\b", r"\bunscored\b", r"\bunmonitored\b",
+        # round 16: the same said with "never" ("a large share of connections is never examined"): the negation is the
+        # gap in coverage, not a refusal of it
+        r"\b(?:is|are|get|gets|go|goes|went) never (?:examined|inspected|classified|scored|checked|analy[sz]ed|labell?ed|looked at|seen)\b",
         r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
         # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
         r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
         r"(?:verdicts?|labels?|classifications?)\b",
+        # round 16: as much of the traffic as can be seen ("sees as much of the dorm and lab traffic as possible")
+        r"\b(?:sees?|seeing|inspects?|inspecting|examines?|covers?|covering|classif(?:y|ies|ying)) as much (?:of )?(?:the |our )?(?:[\w-]+ ){0,4}?(?:traffic|flows)\b",
+        # round 16: the classifier brought onto more of the traffic ("get the detector onto more flows")
+        r"\b(?:onto|on to|over|across) (?:more|all|every|most)(?: of)? (?:the |our )?(?:flows|traffic|packets|sessions|connections)\b",
+        # round 16: the whole of the traffic as a percentage ("100% of flows through a classifier", "see 100 percent
+        # of the traffic")
+        r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b",
         r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
         # round 6: the effect said with the verb of inspection ("classify as much of the traffic as possible", "sessions
@@ -183,6 +198,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "mandatory", "obligatory", "somewhat", "exceptions", "little", "ideally", "fewer", "less",
     # round 8: hedge words, whose typos ("mayb", "perhps") turned a hedged ask into a plain one
     "maybe", "perhaps", "possibly", "preferably", "optionally",
+    # round 16: the ticket word of a hard bound ("hard requirment")
+    "requirement", "requirements",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -253,7 +270,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bmore (?:important|urgent|critical) than (?:all|everything|anything)(?: else)?\b|\bis king\b|\bnorth star\b"
         # round 7: a ruler's or a law's supremacy said of the objective, in the plural too ("watts are king",
         # "X reigns supreme", "the golden rule: X", "priority number one"); "under no circumstances" rules falling short out
-        r"|\b(?:are|'re) (?:the )?kings?\b|\b(?:reigns?|rules?|is|are|stands?) supreme\b|\b(?:golden|iron|cardinal|first|prime) (?:rule|directive|commandment)\b"
+        r"|\b(?:are|'re) (?:the )?kings?\b|\b(?:reigns?|rules?|is|are|stands?) supreme\b|\b(?:golden|iron|cardinal|first|prime|single|supreme|one|only|sole) (?:rule|directive|commandment|law)\b"
         r"|\bpriority number (?:one|1)\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
         # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
@@ -283,9 +300,18 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
-        + r"(?: \w+){0,3} possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
+        + r"(?: \w+){0,3} possible\b"
+        # round 16: the first "as" dropped, as chat does ("mem footprint tiny as possible plz")
+        r"|(?<!\bas )\b(?:tiny|small|low|few|little|short|fast|quick|lean|light|high|compact)(?:er)? as (?:humanly |technically )?possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\b(?:is|are|'s) everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
+    # round 16: a bare absolute tail ("Shortest paths, period.", "..., full stop", "..., end of story"): the clause
+    # splitter leaves it alone and it grades the clause before (embedded._merge_back_references)
+    # round 16: the whole of the traffic as a percentage ("100% of flows analysed"): every flow, as "all flows" (4)
+    Cue(r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b", 4, "degree"),
+    Cue(r"(?:^|,\s*)(?:period|full stop|end of (?:story|discussion)|no ifs,? ands,? or buts|non-?negotiable)$", 4, "degree"),
+    # round 16: rank labels ("Rank 1: throughput. Rank 2: latency.", "Priority #1 - coverage"): a numbered ranking
+    Cue(r"^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:1|one)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))", 4, "primary"),
     # round 5: superlative and absolute forms as constructions, not idioms.
     # "as low as the topology allows", "as few as you possibly can", "as small as we can manage":
     # an "as ADJ as" comparison whose standard is the limit of what can be done ("as long/soon/well/far as" are
@@ -298,7 +324,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
     # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
     Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single|unique)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
-        r"|objective|target|metric|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b", 4, "exclusive"),
+        r"|objective|target|metric|kpi|number|measure|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b"
+        # round 16: "X is the metric that matters", "the KPI that counts": the definite article makes it the only one
+        r"|\b(?:is|are|'s) (?:the|our) (?:metric|kpi|number|measure|thing) that (?:matters|counts)\b", 4, "exclusive"),
     # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
     # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
     Cue(r"\bthe (?:absolute|overriding|chief|main|top|key|biggest|foremost) (?:thing|priority|goal|focus)\b(?! (?:is|are) (?:not|also))"
@@ -353,7 +381,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
-        r"|\bless important than\b"
+        r"|\bless important than\b|^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:2|two)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))"
         # round 14: a place further down a ranking ("further down, hops", "after comes memory", "..., latency after";
         # not "what we're after", a plain want)
         r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
@@ -362,7 +390,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # of the list"; not "the last thing we want is X", which is emphasis)
         r"|\b(?:the )?last (?:thing|item|one|entry|priority|concern) on (?:the|our|my|that|this) (?:list|agenda|wish ?list)\b"
         r"|\bthe last (?:is|one is)\b|\b(?:comes?|is|goes|ranks?) last\b(?!'s| (?:week|month|year|night|time|quarter|sprint|release|update|rollout|change|incident|summer|winter|spring|autumn|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b)|\bbottom of the (?:list|pile|agenda|ranking)\b"
-        r"|\blowest on the list\b", 1, "tertiary"),
+        r"|\blowest on the list\b"
+        r"|^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:[3-9]|three|four|five)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))", 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
@@ -411,12 +440,15 @@ DISMISSAL = re.compile(
     r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
-    r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost))|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
+    r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost)"
+    # (round 16: "Not a single flow should be left unclassified", "not one packet may slip": a universal, not a refusal)
+    r"| (?:a )?single\b| one\b| even one\b| any (?:flow|packet|session)s?\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
     # round 3: a resource declared sufficient on its own ("power's fine", "memory is plentiful")
     r"|(?:'s|\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b"
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
-    r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
+    # (round 16: also declined for someone else, "we don't want you chasing throughput")
+    r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:(?:want|need|ask) (?:you|us|anyone|them) (?:to )?)?(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
     r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
     r"|\bindifferent\b|\bnever ?mind\b|" + NOT_ABSOLUTE_WHATEVER + r"|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
@@ -456,6 +488,8 @@ DISMISSAL = re.compile(
     # round 7: taken off the list of asks ("X was ruled out as a concern", "X and Y were dropped from the list")
     r"|\b(?:dropped|removed|struck|taken|crossed|scratched) (?:off|from) (?:the |our )?(?:list|scope|agenda|table|requirements|asks|goals)\b"
     r"|\bruled out\b|\bde-?scoped\b|\boff the table\b"
+    # round 16: a permission to stay put ("latency and power can stay where they are"; "keep X where it is" asks for X)
+    r"|(?<!\brest )(?<!\belse )(?<!\bothers )\b(?:can|may|could) (?:stay|remain) (?:where|as) (?:it|they) (?:is|are)\b"
     r"|\b(?:fine|ok|okay|happy|willing|glad) (?:to |with )?(?:spend|spending|use|using|burn|burning|pay|paying) (?:a bit |a little |some )?(?:more|extra)\b"
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
@@ -471,6 +505,9 @@ RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|
 
 # "power, memory, hops - none of those matter": the dismissal reaches back over the listed objectives.
 LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\bneither (?:of )?(?:those|these|them)\b"
+                            # round 16: "neither matters", "disregard them", "both are off the table"
+                            r"|\bneither (?:one )?(?:matters|is (?:needed|required|important|relevant|a (?:concern|priority|factor)))\b"
+                            r"|\b(?:disregard|ignore|forget(?: about)?) (?:them|those|these|both)\b"
                             r"|\b(?:for|about|on) either(?: of (?:them|those|these))?\s*[.;,]?$")
 
 # Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
@@ -517,7 +554,8 @@ COMPARATIVE_TAIL = re.compile(r"\bmore(?: important| so| of (?:it|that)| please|
 # "not a single task dropped", "every single one"): a demand stated twice over (a universal and a negated
 # absence) is absolute, and the dev set's conventions give an absolute demand the greatest level. A plain
 # "every flow" or "all tasks" stays 3, as the older held-out sets label it.
-UNIVERSAL = re.compile(r"\bno (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?)"
+UNIVERSAL = re.compile(r"\b(?:no|not (?:a single|one)) (?:one |single )?(?:\w+(?:'s)? )?(?:flows?|tasks?|models?|packets?|requests?|tenants?|jobs?"
+                       r"|sessions?|connections?)"
                        r" (?:\w+ ){0,3}(?:missing|missed|dropped|left out|unclassified|unplaced|skipped|rejected"
                        # round 7: the universal negative said with a verb of escaping ("no flow slips through", "no
                        # packet may leave without a verdict"): every labelled set reads it as absolute coverage
@@ -537,8 +575,10 @@ EXCLAMATION = re.compile(r"!{2,}")
 _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
                r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim)")
+# (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if": the condition with its "only" opens the next clause, or the "only" left
+# behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[.;!?:\n]+(?:\s+|$)|,\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
+    r"\s*(?:[.;!?:\n]+(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
     r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)

@@ -238,6 +238,12 @@ def _repair_word(word: str) -> str:
     doubled = sorted(collapsed & set(domain_vocabulary()))
     if len(doubled) == 1:
         return doubled[0]
+    # round 16: an acronym with two letters swapped ("sarm", "srma", "tacm") is a slip of it; acronyms are no
+    # edit-distance targets otherwise ("spam" is not "sram")
+    swapped = [a for a in ACRONYMS if len(a) == len(lower) and sorted(a) == sorted(lower)
+               and damerau_levenshtein(lower, a, 1) == 1]
+    if len(swapped) == 1:
+        return swapped[0]
     skeleton = _abbreviation_target(lower)
     if skeleton:
         return skeleton
