@@ -398,7 +398,8 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
             while j >= 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
                 out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + r.degree_words[-1:])
                 j -= 1
-        if LIST_DISMISSAL.search(r.lower) and not _TIE.search(r.lower):
+        listed = LIST_DISMISSAL.search(r.lower)
+        if listed and not _TIE.search(r.lower):
             out[k] = replace(r, dismissed=True)
             j = k - 1
             if not r.objectives and j >= 0 and not (out[j].objectives and len(out[j].lower.split()) <= 3):
@@ -410,10 +411,10 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
                     j -= 1
                 if j >= 0 and not out[j].dismissed and not out[j].degree_words:
                     out[j] = replace(out[j], dismissed=True,
-                                     degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
+                                     degree_words=out[j].degree_words + [listed.group(0)])
                 continue
             while j >= 0 and out[j].objectives and not out[j].degree_words and len(out[j].lower.split()) <= 3:
-                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [LIST_DISMISSAL.search(r.lower).group(0)])
+                out[j] = replace(out[j], dismissed=True, degree_words=out[j].degree_words + [listed.group(0)])
                 j -= 1
     for k, r in enumerate(out):
         # round 7: "there's no latency, power or memory target": a negated list with one head noun after its last item
@@ -927,7 +928,7 @@ def _coordinated(lower: str, objectives: set[str]) -> bool:
 
 
 def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict[str, list[str]],
-                 clause_text: dict[int, str] | None = None) -> None:
+                 clause_text: dict[int, str]) -> None:
     """Round 6: a later dismissal of an objective withdraws an earlier ask of it.
 
     WHY: long requests tell their history ("Initially we wanted minimum delay, but after the review latency is
@@ -943,7 +944,7 @@ def _retractions(mentions: list[Mention], levels: dict[str, int], evidence: dict
         # explicitly off the table", all dismissed together)
         sole = [m.clause for m in own if m.dismissed and (
             sum(n.clause == m.clause for n in mentions) == 1
-            or clause_text is not None and all(n.dismissed for n in mentions if n.clause == m.clause)
+            or all(n.dismissed for n in mentions if n.clause == m.clause)
             and _coordinated(clause_text[m.clause], {n.objective for n in mentions if n.clause == m.clause}))]
         last_dismissal = max(sole, default=-1)
         if levels[o] and last_dismissal >= 0 and all(m.clause < last_dismissal for m in own if not m.dismissed):

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 _SWITCHES = r"(?:switch(?:es)?|devices?|nodes?|routers?|hops?|boxes)"
 _CARRIERS = r"(?:flows?|packets?|traffic|tasks?|requests?|queries|frames?)"
 _PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? through|visits?|touch(?:es)?|transits?)"
+#: round 16: the whole of the traffic as a percentage ("100% of flows", "see 100 percent of the guest traffic"): a
+#: coverage phrase (OBJECTIVE_PATTERNS) that is also absolute (DEGREE_CUES), as every flow is
+_WHOLE_TRAFFIC = r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b"
 _WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workloads?|inferences?|applications?|apps)"
 
 OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -161,9 +164,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:sees?|seeing|inspects?|inspecting|examines?|covers?|covering|classif(?:y|ies|ying)) as much (?:of )?(?:the |our )?(?:[\w-]+ ){0,4}?(?:traffic|flows)\b",
         # round 16: the classifier brought onto more of the traffic ("get the detector onto more flows")
         r"\b(?:onto|on to|over|across) (?:more|all|every|most)(?: of)? (?:the |our )?(?:flows|traffic|packets|sessions|connections)\b",
-        # round 16: the whole of the traffic as a percentage ("100% of flows through a classifier", "see 100 percent
-        # of the traffic")
-        r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b",
+        _WHOLE_TRAFFIC,
         r"\b(?:broader|wider|fuller|more complete) (?:classification|inspection|detection|monitoring)\b", r"\b(?:extend|expand|widen)\w* (?:the )?(?:classification|detection|inspection) to\b",
         r"\b(?:never|don'?t|doesn'?t|do not|does not|without) (?:ever )?(?:gets?|receives?) (?:a |any )?(?:verdicts?|labels?|classification)\b",
         # round 6: the effect said with the verb of inspection ("classify as much of the traffic as possible", "sessions
@@ -252,6 +253,14 @@ _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|atten
 NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b"
                          r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
 
+
+def _rank_label(numbers: str) -> str:
+    """Round 16: a numbered rank label opening a clause ("Rank 1: throughput", "Number two: memory", "Priority #3"),
+    not a ticket's severity ("Priority 1 incident")."""
+    return r"^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?" + numbers \
+        + r"\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))"
+
+
 DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
@@ -305,13 +314,13 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|(?<!\bas )\b(?:tiny|small|low|few|little|short|fast|quick|lean|light|high|compact)(?:er)? as (?:humanly |technically )?possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
         r"|\butmost\b|\bextremely\b|\bas (?:high|far|low|much|fast) as (?:it|they) (?:will |can |could )?go(?:es)?\b|\b(?:absolute|bare|strict) minimum\b|\b(?:is|are|'s) everything\b|\bexceptionally\b|\bnear[- ]zero\b|\bat the very least\b|\bmaxed out\b", 4, "degree"),
     Cue(r"\bprioriti[sz]\w*\b(?! (?:is|are))", 4, "primary"),
+    # round 16: the whole of the traffic as a percentage ("100% of flows analysed"): every flow, as "all flows" (4)
+    Cue(_WHOLE_TRAFFIC, 4, "degree"),
     # round 16: a bare absolute tail ("Shortest paths, period.", "..., full stop", "..., end of story"): the clause
     # splitter leaves it alone and it grades the clause before (embedded._merge_back_references)
-    # round 16: the whole of the traffic as a percentage ("100% of flows analysed"): every flow, as "all flows" (4)
-    Cue(r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b", 4, "degree"),
     Cue(r"(?:^|,\s*)(?:period|full stop|end of (?:story|discussion)|no ifs,? ands,? or buts|non-?negotiable)$", 4, "degree"),
     # round 16: rank labels ("Rank 1: throughput. Rank 2: latency.", "Priority #1 - coverage"): a numbered ranking
-    Cue(r"^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:1|one)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))", 4, "primary"),
+    Cue(_rank_label(r"(?:1|one)"), 4, "primary"),
     # round 5: superlative and absolute forms as constructions, not idioms.
     # "as low as the topology allows", "as few as you possibly can", "as small as we can manage":
     # an "as ADJ as" comparison whose standard is the limit of what can be done ("as long/soon/well/far as" are
@@ -381,17 +390,17 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
-        r"|\bless important than\b|^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:2|two)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))"
+        r"|\bless important than\b|" + _rank_label(r"(?:2|two)")
         # round 14: a place further down a ranking ("further down, hops", "after comes memory", "..., latency after";
         # not "what we're after", a plain want)
-        r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
+        + r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
     Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b"
         # round 14: the end of a ranking ("X is the last thing on the list", "the last is X", "X comes last", "bottom
         # of the list"; not "the last thing we want is X", which is emphasis)
         r"|\b(?:the )?last (?:thing|item|one|entry|priority|concern) on (?:the|our|my|that|this) (?:list|agenda|wish ?list)\b"
         r"|\bthe last (?:is|one is)\b|\b(?:comes?|is|goes|ranks?) last\b(?!'s| (?:week|month|year|night|time|quarter|sprint|release|update|rollout|change|incident|summer|winter|spring|autumn|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b)|\bbottom of the (?:list|pile|agenda|ranking)\b"
         r"|\blowest on the list\b"
-        r"|^(?:rank(?:ed)?|priority|prio|tier|number) ?(?:#|no\.? ?)?(?:[3-9]|three|four|five)\b(?! (?:incident|ticket|issue|outage|alert|case|sev\w*))", 1, "tertiary"),
+        r"|" + _rank_label(r"(?:[3-9]|three|four|five)"), 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
     Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
@@ -575,8 +584,8 @@ EXCLAMATION = re.compile(r"!{2,}")
 _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
                r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim)")
-# (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if": the condition with its "only" opens the next clause, or the "only" left
-# behind reads as "the only objective")
+# (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
+# the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
