@@ -31,7 +31,7 @@ from omniplan.evaluate import evaluate
 from omniplan.objectives import OBJECTIVES
 from omniplan.feasibility import check_plan
 from experts.stage_schedule import schedule_stages, tighten_stages
-from omniplan.plan import Plan, StageOverflow
+from omniplan.plan import Plan, StageOverflow, pipeline_ends
 from omniplan.topology import Topology
 from omniplan.workload import Workload, mat_id
 
@@ -531,21 +531,11 @@ def _true_stage_ends(pm: PathModel, values: dict[int, int]) -> dict[int, int]:
     (the model's stage end may sit at the ASAP bound below it): the model then prices the plan
     as the evaluator does."""
     placement = pm.placement_from(values)
-    ends = _pipeline_ends(pm, placement, schedule_stages(pm.workload, pm.topology, placement))
+    ends = pipeline_ends(pm.workload.tasks, placement, schedule_stages(pm.workload, pm.topology, placement))
     out = dict(values)
     for d, end in ends.items():
         out[pm.se[d]] = max(out[pm.se[d]], end)
     return out
-
-
-def _pipeline_ends(pm: PathModel, placement: dict[str, str], stages: dict[str, int]) -> dict[str, int]:
-    """Per device of ``placement``, the stage where its pipeline ends under the schedule ``stages``
-    (what the evaluator prices power by)."""
-    mats = pm.workload.mats()
-    ends: dict[str, int] = {}
-    for mid, d in placement.items():
-        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
-    return ends
 
 
 def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
@@ -620,7 +610,7 @@ def _stage_verdict(pm: PathModel, values, power_on: bool) -> tuple[tuple[str, li
         return (exc.device, sorted(m for m, d in placement.items() if d == exc.device)), []
     if not power_on:
         return None, []
-    ends = _pipeline_ends(pm, placement, stages)
+    ends = pipeline_ends(pm.workload.tasks, placement, stages)
     return None, [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
                   if e > values[pm.se[d]]]
 
