@@ -19,7 +19,7 @@ walks), the solver adapters in ``experts.milp_backends``. This module adds what 
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpModel, MilpResult
@@ -470,7 +470,7 @@ class _PreparedLNS:
         t0 = time.perf_counter()
         pm, model, hint, options = self._args
         try:
-            if len(hint) < len(model.vars) or model.violated(hint):
+            if not _valid_start(model, hint):
                 self.why = "the round's start breaks a row"
             else:
                 self.lns = TaskLNS(pm, model, hint, _lns_price(pm), options)
@@ -483,6 +483,12 @@ class _PreparedLNS:
         """The search (from the hint), or None when it could not be built within ``wait_s``."""
         self._thread.join(max(0.0, wait_s))
         return None if self._thread.is_alive() else self.lns
+
+
+def _valid_start(model: MilpModel, values: Mapping[int, int]) -> bool:
+    """Whether ``values`` can start the task LNS on ``model``: every variable set and no row broken
+    (``TaskLNS`` reads a complete assignment; the price it checks next is the evaluator's)."""
+    return len(values) >= len(model.vars) and not model.violated(values)
 
 
 def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
@@ -500,7 +506,7 @@ def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, 
     best: tuple[float, dict[int, int]] | None = None
     for values in starts:
         full = _completed(model, first_var, first_row, {i: v for i, v in values.items() if i < n})
-        if len(full) < len(model.vars) or model.violated(full):
+        if not _valid_start(model, full):
             continue
         cost = price(full)
         if cost is not None and (best is None or cost < best[0]):
