@@ -261,6 +261,25 @@ def _execute(expert: Expert, request: PlanRequest, role: str, scorer: _Scorer | 
     return run
 
 
+def fast_channel(names: Sequence[str], request: PlanRequest,
+                 scorer: _Scorer | None = None) -> tuple[ExpertRun | None, list[ExpertRun]]:
+    """Algorithm 1's fast channel: the fast experts ``names`` in turn (``Selection.fast``, best
+    first) until one returns a plan the checker accepts; that run (None when every one fails) and
+    every run tried, in order.
+
+    WHY one loop: activation runs it, and the DRL weight configurator (experts/configure.py,
+    ``activated_warm_start``) takes its plan as the MIP's warm start - the start the activated MIP
+    really gets only while both use the same loop.
+    """
+    runs: list[ExpertRun] = []
+    for name in names:
+        run = _execute(registry.get(name), request, "fast", scorer)
+        runs.append(run)
+        if run.ok:
+            return run, runs
+    return None, runs
+
+
 #: Weight given to every objective the intent does not name: small enough never to trade an asked
 #: objective away, large enough that the solver does not make an unasked one worse for nothing.
 TIE_BREAK_EPS = 1e-3
@@ -329,16 +348,9 @@ def activate(
     base = PlanRequest(workload=workload, topology=topology, weights=list(compare_weights), time_limit_s=time_limit_s,
                        allow_partial=allow_partial, seed=seed, workers=workers)
 
-    runs: list[ExpertRun] = []
-    fast_run: ExpertRun | None = None
-    for name in selection.fast:
-        run = _execute(registry.get(name), base, "fast", scorer)
-        runs.append(run)
-        if run.ok:
-            fast_run = run
-            break
-        notes.append(f"fast expert {name!r} gave no usable plan ({run.error or '; '.join(run.violations[:2])}); "
-                     "trying the next most similar")
+    fast_run, runs = fast_channel(selection.fast, base, scorer)
+    notes.extend(f"fast expert {run.name!r} gave no usable plan ({run.error or '; '.join(run.violations[:2])}); "
+                 "trying the next most similar" for run in runs if not run.ok)
     if fast_run is None:
         # Last resort: every fast expert failed, so the MIP runs cold (it searches splits and
         # detours the greedy orders do not reach).

@@ -94,17 +94,10 @@ def activated_warm_start(request: PlanRequest, intent: Sequence[float]) -> Plan 
     search the activated MIP never runs. It used to be a latency expert whatever the intent; on
     Abilene / 60 tasks the bandwidth intent's activated expert is ``bandwidth-aware``.
     """
-    from experts import registry
-    from experts.activation import select_experts
+    from experts.activation import fast_channel, select_experts
 
-    for name in select_experts(Preference.from_list([float(x) for x in intent])).fast:
-        try:
-            plan = registry.get(name).solve(request)
-        except (KeyError, OmniPlanError):
-            continue
-        if not check_plan(plan, request.workload, request.topology, require_all=not request.allow_partial):
-            return plan
-    return None
+    run, _tried = fast_channel(select_experts(Preference.from_list([float(x) for x in intent])).fast, request)
+    return run.plan if run is not None else None
 
 
 @dataclass

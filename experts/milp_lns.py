@@ -26,6 +26,7 @@ from typing import Callable, Mapping
 
 from experts.milp_model import MilpModel
 from experts.milp_paths import PathModel
+from omniplan.plan import task_pipeline_ends
 
 #: Tasks freed per step at the start, the least and the most; grown by one after a step solved to
 #: optimality within half its time, shrunk by one after a step cut short.
@@ -201,14 +202,8 @@ class TaskLNS:
         from experts.stage_schedule import schedule_stages
 
         placement = self.pm.placement_from(self.values)
-        stages = schedule_stages(self.pm.workload, self.pm.topology, placement)
-        mats = self.pm.workload.mats()
-        out: dict[str, dict[str, int]] = {}
-        for mid, d in placement.items():
-            t = mid.split("/", 1)[0]
-            out.setdefault(d, {})
-            out[d][t] = max(out[d].get(t, 0), stages[mid] + mats[mid].stages)
-        return out
+        return task_pipeline_ends(self.pm.workload.tasks, placement,
+                                  schedule_stages(self.pm.workload, self.pm.topology, placement))
 
     def _choose(self, rng: random.Random, kind: str, size: int) -> set[str]:
         tasks = sorted(self.task_vars)

@@ -43,7 +43,7 @@ import networkx as nx
 from experts.milp_paths import RESOLUTION, UTIL_UNITS, PathModel, _add_segments
 from experts.stage_schedule import device_jobs, schedule_device, schedule_stages
 from omniplan.objectives import OBJECTIVES
-from omniplan.plan import Plan, StageBook, StageOverflow, pack_task_stages
+from omniplan.plan import Plan, StageBook, StageOverflow, pack_task_stages, pack_whole_task
 from omniplan.workload import Task, mat_id, walk_id
 
 #: HiGHS MIP relative gap for the relaxation: far below the 1 % the planner aims for.
@@ -342,7 +342,12 @@ def _keep(book: StageBook, task: Task, walk: list[str], placement: Mapping[str, 
 
 def _fill(book: StageBook, task: Task, g: nx.DiGraph, order: list[str], stops: list[str]) -> dict[str, tuple[str, int]] | None:
     """Each MAT at the first stop (not before its predecessors') with a first-fit stage, the same
-    rule as ``omniplan.plan.assign_stages`` so that schedule reproduces these stages."""
+    rule as ``omniplan.plan.assign_stages`` so that schedule reproduces these stages. One stop is
+    the whole task on one switch, ``pack_whole_task``'s question (which charges nothing when the
+    task does not fit)."""
+    if len(stops) == 1:
+        starts = pack_whole_task(book, task, stops[0], order)
+        return None if starts is None else {name: (stops[0], start) for name, start in starts.items()}
     pos: dict[str, int] = {}
     end: dict[str, int] = {}
     out: dict[str, tuple[str, int]] = {}

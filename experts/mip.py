@@ -19,7 +19,7 @@ walks), the solver adapters in ``experts.milp_backends``. This module adds what 
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from experts.milp_backends import BACKENDS, solve_cpsat
 from experts.milp_model import MilpModel, MilpResult
@@ -31,7 +31,7 @@ from omniplan.evaluate import evaluate
 from omniplan.objectives import OBJECTIVES
 from omniplan.feasibility import check_plan
 from experts.stage_schedule import schedule_stages, tighten_stages
-from omniplan.plan import Plan, StageOverflow
+from omniplan.plan import Plan, StageOverflow, pipeline_ends
 from omniplan.topology import Topology
 from omniplan.workload import Workload, mat_id
 
@@ -470,7 +470,7 @@ class _PreparedLNS:
         t0 = time.perf_counter()
         pm, model, hint, options = self._args
         try:
-            if len(hint) < len(model.vars) or model.violated(hint):
+            if not _valid_start(model, hint):
                 self.why = "the round's start breaks a row"
             else:
                 self.lns = TaskLNS(pm, model, hint, _lns_price(pm), options)
@@ -483,6 +483,12 @@ class _PreparedLNS:
         """The search (from the hint), or None when it could not be built within ``wait_s``."""
         self._thread.join(max(0.0, wait_s))
         return None if self._thread.is_alive() else self.lns
+
+
+def _valid_start(model: MilpModel, values: Mapping[int, int]) -> bool:
+    """Whether ``values`` can start the task LNS on ``model``: every variable set and no row broken
+    (``TaskLNS`` reads a complete assignment; the price it checks next is the evaluator's)."""
+    return len(values) >= len(model.vars) and not model.violated(values)
 
 
 def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, starts: list[dict[int, int]],
@@ -500,7 +506,7 @@ def _lns_round(pm: PathModel, model: MilpModel, first_var: int, first_row: int, 
     best: tuple[float, dict[int, int]] | None = None
     for values in starts:
         full = _completed(model, first_var, first_row, {i: v for i, v in values.items() if i < n})
-        if len(full) < len(model.vars) or model.violated(full):
+        if not _valid_start(model, full):
             continue
         cost = price(full)
         if cost is not None and (best is None or cost < best[0]):
@@ -531,21 +537,11 @@ def _true_stage_ends(pm: PathModel, values: dict[int, int]) -> dict[int, int]:
     (the model's stage end may sit at the ASAP bound below it): the model then prices the plan
     as the evaluator does."""
     placement = pm.placement_from(values)
-    ends = _pipeline_ends(pm, placement, schedule_stages(pm.workload, pm.topology, placement))
+    ends = pipeline_ends(pm.workload.tasks, placement, schedule_stages(pm.workload, pm.topology, placement))
     out = dict(values)
     for d, end in ends.items():
         out[pm.se[d]] = max(out[pm.se[d]], end)
     return out
-
-
-def _pipeline_ends(pm: PathModel, placement: dict[str, str], stages: dict[str, int]) -> dict[str, int]:
-    """Per device of ``placement``, the stage where its pipeline ends under the schedule ``stages``
-    (what the evaluator prices power by)."""
-    mats = pm.workload.mats()
-    ends: dict[str, int] = {}
-    for mid, d in placement.items():
-        ends[d] = max(ends.get(d, 0), stages[mid] + mats[mid].stages)
-    return ends
 
 
 def _complete_hint(model: MilpModel, first_var: int, first_row: int) -> None:
@@ -620,7 +616,7 @@ def _stage_verdict(pm: PathModel, values, power_on: bool) -> tuple[tuple[str, li
         return (exc.device, sorted(m for m, d in placement.items() if d == exc.device)), []
     if not power_on:
         return None, []
-    ends = _pipeline_ends(pm, placement, stages)
+    ends = pipeline_ends(pm.workload.tasks, placement, stages)
     return None, [(d, sorted(m for m, dd in placement.items() if dd == d), e) for d, e in ends.items()
                   if e > values[pm.se[d]]]
 

@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 
 from omniplan.objectives import OBJECTIVES
-from omniplan.plan import Plan
+from omniplan.plan import Plan, pipeline_ends
 from omniplan.topology import Topology
 from omniplan.walk import TaskWalk, arc_loads, off_path, task_walk, walk_latency_ns
 from omniplan.workload import Workload, mat_id
@@ -91,7 +91,6 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
     placed = set(plan.placed_tasks(workload))
     sram: dict[str, int] = defaultdict(int)
     tcam: dict[str, int] = defaultdict(int)
-    stage_end: dict[str, int] = defaultdict(int)
     arc_load: dict[tuple[str, str], float] = defaultdict(float)
     path = path_function(topology)
     shortest = topology.shortest_paths
@@ -112,7 +111,6 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
             dev = plan.placement[mid]
             sram[dev] += m.sram_bits
             tcam[dev] += m.tcam_bits
-            stage_end[dev] = max(stage_end[dev], plan.stages.get(mid, 0) + m.stages)
         w = task_walk(t, plan.placement, plan.routes, path)
         walks[t.name] = w
         for dev in w.hosts:
@@ -127,6 +125,7 @@ def evaluate(plan: Plan, workload: Workload, topology: Topology) -> Evaluation:
             arc_load[arc] += mbps
         phv_peak += max(p / topology.device(d).profile.phv_bits for d, p in zip(w.devices, w.phv_bits))
 
+    stage_end = pipeline_ends((t for t in workload.tasks if t.name in placed), plan.placement, plan.stages)
     max_util = 0.0
     for (u, v), load in arc_load.items():
         max_util = max(max_util, load / (topology.link(u, v).bandwidth_gbps * 1000.0))

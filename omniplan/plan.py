@@ -10,7 +10,7 @@ the data plane's realisation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 
@@ -216,6 +216,41 @@ def assign_stages(workload: Workload, topology: Topology, placement: Mapping[str
     for t in workload.tasks:
         stages.update(pack_task_stages(book, t, placement))
     return stages
+
+
+def _mat_ends(tasks: Iterable[Task], placement: Mapping[str, str], stages: Mapping[str, int]) -> Iterator[tuple[str, str, int]]:
+    """(device, task, stage after the MAT) for every placed MAT of ``tasks``, in task and MAT order;
+    a MAT without a stage counts from stage 0."""
+    for t in tasks:
+        for m in t.mats:
+            mid = mat_id(t.name, m.name)
+            device = placement.get(mid)
+            if device is not None:
+                yield device, t.name, stages.get(mid, 0) + m.stages
+
+
+def pipeline_ends(tasks: Iterable[Task], placement: Mapping[str, str], stages: Mapping[str, int]) -> dict[str, int]:
+    """Per device hosting a MAT of ``tasks``, the stage where its pipeline ends under ``stages``
+    (devices in the order ``tasks`` first reach them).
+
+    WHY one helper: power is priced by it (idle power plus the stages up to this end), and the
+    evaluator, the MIP's stage-end corrections and the LNS's neighbourhoods must agree on it.
+    """
+    ends: dict[str, int] = {}
+    for device, _task, end in _mat_ends(tasks, placement, stages):
+        ends[device] = max(ends.get(device, 0), end)
+    return ends
+
+
+def task_pipeline_ends(tasks: Iterable[Task], placement: Mapping[str, str],
+                       stages: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """``pipeline_ends`` per task: device -> task -> the stage where that task's last MAT on the
+    device ends (the tasks that must move or re-pack for the device's pipeline to shorten)."""
+    ends: dict[str, dict[str, int]] = {}
+    for device, task, end in _mat_ends(tasks, placement, stages):
+        on = ends.setdefault(device, {})
+        on[task] = max(on.get(task, 0), end)
+    return ends
 
 
 def shortest_routes(workload: Workload, topology: Topology, placement: Mapping[str, str], weight: str = "latency_us") -> dict[str, list[str]]:
