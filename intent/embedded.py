@@ -306,6 +306,13 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         if graded_condition:
             prefix = text
             continue
+        # round 17: an absolute grade opening the intent ("At all costs, minimize the watts", "No compromise: line
+        # rate") grades what follows, as a leading rank label does
+        leading_absolute = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
+            and any(c.level == 4 and c.kind == "degree" and _compiled(c.pattern).search(lower) for c in DEGREE_CUES)
+        if leading_absolute:
+            prefix = text
+            continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
                 and not _BACK_REFERENCE.match(clause.text) \
                 and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
@@ -347,7 +354,8 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
 
 
 #: round 16: one word said three times or more in a row ("Coverage, coverage, coverage", "GREEN GREEN GREEN")
-_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+\1\b){2,}", re.I)
+# (round 17: "and more" before the last one, "bandwidth, bandwidth, and more bandwidth")
+_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+(?:(?:and|&)\s+)?(?:(?:even|some|still)\s+)?(?:more\s+)?\1\b){2,}", re.I)
 
 
 def _collapse_repetition(text: str) -> str:
@@ -365,9 +373,13 @@ def _collapse_repetition(text: str) -> str:
     return _REPEATED_WORD.sub(collapse, text)
 
 
+#: round 17: a ticket key ("GREEN-44", "SEC-4410", "NET-3320"): an identifier, whose letters name no objective
+_TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}-\d+\b")
+
+
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
-    text = _collapse_repetition(text)
+    text = _collapse_repetition(_TICKET_KEY.sub("ticket", text))
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
@@ -458,7 +470,7 @@ def _bare_list(r: ClauseReading) -> bool:
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing)\b|[&/,+\s-]", "", rest)
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so)\b|[&/,+\s-]", "", rest)
 
 
 #: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade
