@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+from intent.lexicon import (ACRONYMS, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -307,9 +307,11 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             prefix = text
             continue
         # round 17: an absolute grade opening the intent ("At all costs, minimize the watts", "No compromise: line
-        # rate") grades what follows, as a leading rank label does
+        # rate") grades what follows, as a leading rank label does; only a clause that is the grade and nothing more
+        # ("Ensure fault tolerance" is an ask of its own)
         leading_absolute = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
-            and any(c.level == 4 and c.kind == "degree" and _compiled(c.pattern).search(lower) for c in DEGREE_CUES)
+            and any(c.level == 4 and c.kind == "degree" and _compiled(c.pattern).search(lower)
+                    and len(_compiled(c.pattern).sub(" ", lower).split()) <= 1 for c in DEGREE_CUES)
         if leading_absolute:
             prefix = text
             continue
@@ -374,12 +376,12 @@ def _collapse_repetition(text: str) -> str:
 
 
 #: round 17: a ticket key ("GREEN-44", "SEC-4410", "NET-3320"): an identifier, whose letters name no objective
-_TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}-\d+\b")
+_TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}(?:-[A-Z][A-Z0-9]{0,11})*-\d+\b")
 
 
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
-    text = _collapse_repetition(_TICKET_KEY.sub("ticket", text))
+    text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
@@ -497,6 +499,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
+    if DECLINED_SENSE.search(r.lower):
+        return masked, None  # round 17: an objective's word in another sense (lexicon.DECLINED_SENSE)
     text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
     return masked, (text if content_words(text) else None)
 
