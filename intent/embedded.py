@@ -306,13 +306,13 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         if graded_condition:
             prefix = text
             continue
-        # round 17: an absolute grade opening the intent ("At all costs, minimize the watts", "No compromise: line
-        # rate") grades what follows, as a leading rank label does; only a clause that is the grade and nothing more
-        # ("Ensure fault tolerance" is an ask of its own)
-        leading_absolute = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
-            and any(c.level == 4 and c.kind == "degree" and _compiled(c.pattern).search(lower)
+        # round 17: a grade opening the intent ("At all costs, minimize the watts", "No compromise: line rate",
+        # "Ideally, fewer hops") grades what follows, as a leading rank label does; only a clause that is the grade and
+        # nothing more ("Ensure fault tolerance" is an ask of its own)
+        leading_grade = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
+            and any(c.kind == "degree" and _compiled(c.pattern).search(lower)
                     and len(_compiled(c.pattern).sub(" ", lower).split()) <= 1 for c in DEGREE_CUES)
-        if leading_absolute:
+        if leading_grade:
             prefix = text
             continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
