@@ -308,9 +308,9 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             continue
         # round 17: a grade opening the intent ("At all costs, minimize the watts", "No compromise: line rate",
         # "Ideally, fewer hops") grades what follows, as a leading rank label does; only a clause that is the grade and
-        # nothing more ("Ensure fault tolerance" is an ask of its own)
+        # nothing more, at its start ("Ensure fault tolerance" is an ask of its own; "REQ-6604 P3" a ticket's severity)
         leading_grade = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
-            and any(c.kind == "degree" and _compiled(c.pattern).search(lower)
+            and any(c.kind == "degree" and _compiled(c.pattern).match(lower)
                     and len(_compiled(c.pattern).sub(" ", lower).split()) <= 1 for c in DEGREE_CUES)
         if leading_grade:
             prefix = text
