@@ -47,7 +47,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint)\b",
         r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
         # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
-        r"\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|on|into)\b)", r"\balus?\b",
+        r"\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         # (round 17: "green" alone is power to 12 of the 13 hand-written intents that use it without a memory word;
@@ -276,6 +276,10 @@ NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| t
                          r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
 
 
+#: "next" as a place in a ranking ("Next, latency"), not a determiner ("for the next tenant", round 17)
+_NEXT = r"(?<!\bthe )(?<!\bour )(?<!\bits )(?<!\btheir )(?<!\bthis )\bnext\b"
+
+
 def _rank_label(numbers: str) -> str:
     """Round 16: a numbered rank label opening a clause ("Rank 1: throughput", "Number two: memory", "Priority #3"),
     not a ticket's severity ("Priority 1 incident")."""
@@ -416,8 +420,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
-    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
-        r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
+    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
+        + r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
         r"|\bless important than\b|" + _rank_label(r"(?:2|two)")
@@ -448,7 +452,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 17: "only if it's free", the condition of a nice-to-have with its "only"
         r"|\bonly if (?:it'?s|it is|that'?s|that is|they'?re|they are) (?:free|cheap|costless)\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
-        r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very|so) (?:much|important)\b|\bmildly\b"
+        r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b"
         # round 14: a small extra named as such ("power a small plus", "a minor bonus"): the learned degree head read
         # it as plain once set 12 was in its rows
@@ -516,8 +520,10 @@ DISMISSAL = re.compile(
     r"|\bnone of (?:our|my|your) (?:business|concern|problem)\b|\bnot (?:our|my) (?:business|problem|job)\b"
     # round 17: handed to others or left out ("power is someone else's problem", "leave power out of it"), declared
     # meaningless ("latency and hop counts are meaningless here"), or kept as it is ("maintain current latency as is")
-    r"|\b(?:someone|somebody|anyone|another team|other people|others)(?: else)?'?s? (?:problem|concern|job|headache|department|call)\b"
-    r"|\b(?:is|are) (?:the )?(?:[\w-]+ ){0,2}team'?s (?:problem|headache|job|department|call)\b"
+    # (the subject is the clause's first few words: in "..., though that paperwork is someone else's job" it is not an
+    # objective)
+    r"|^(?:[\w'/-]+ ){1,4}(?:is|are|'s|'re) (?:(?:someone|somebody|anyone|another team|other people|others)(?: else)?'?s?"
+    r"|(?:the )?(?:[\w-]+ ){0,2}team'?s) (?:problem|concern|job|headache|department|call)\b"
     r"|\bleave (?:[\w-]+ ){1,3}out of (?:it|this|the (?:picture|equation|discussion|conversation))\b|\bout of scope\b"
     r"|\b(?:meaningless|pointless|moot|beside the point)\b"
     r"|\b(?:maintain|keep|leave|hold)(?: the)? current (?:[\w-]+ ){1,2}as[- ]is\b"
@@ -597,7 +603,7 @@ ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
-    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver" + _PODIUM + r"|" + _PODIUM_WON + r"silver\b|(?<=[a-z] )#2\b",
+    r"|\bafter (?:that|it|this)\b|" + _NEXT + r"|\bsilver" + _PODIUM + r"|" + _PODIUM_WON + r"silver\b|(?<=[a-z] )#2\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
     r"|\bbronze" + _PODIUM + r"|" + _PODIUM_WON + r"bronze\b|(?<=[a-z] )#3\b",
