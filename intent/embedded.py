@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+from intent.lexicon import (ACRONYMS, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -306,6 +306,15 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         if graded_condition:
             prefix = text
             continue
+        # round 17: a grade opening the intent ("At all costs, minimize the watts", "No compromise: line rate",
+        # "Ideally, fewer hops") grades what follows, as a leading rank label does; only a clause that is the grade and
+        # nothing more, at its start ("Ensure fault tolerance" is an ask of its own; "REQ-6604 P3" a ticket's severity)
+        leading_grade = names_nothing and not merged and clause.index + 1 < len(clauses) and short \
+            and any(c.kind == "degree" and _compiled(c.pattern).match(lower)
+                    and len(_compiled(c.pattern).sub(" ", lower).split()) <= 1 for c in DEGREE_CUES)
+        if leading_grade:
+            prefix = text
+            continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
                 and not _BACK_REFERENCE.match(clause.text) \
                 and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
@@ -347,7 +356,8 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
 
 
 #: round 16: one word said three times or more in a row ("Coverage, coverage, coverage", "GREEN GREEN GREEN")
-_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+\1\b){2,}", re.I)
+# (round 17: "and more" before the last one, "bandwidth, bandwidth, and more bandwidth")
+_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+(?:(?:and|&)\s+)?(?:(?:even|some|still)\s+)?(?:more\s+)?\1\b){2,}", re.I)
 
 
 def _collapse_repetition(text: str) -> str:
@@ -365,9 +375,13 @@ def _collapse_repetition(text: str) -> str:
     return _REPEATED_WORD.sub(collapse, text)
 
 
+#: round 17: a ticket key ("GREEN-44", "SEC-4410", "NET-3320"): an identifier, whose letters name no objective
+_TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}(?:-[A-Z][A-Z0-9]{0,11})*-\d+\b")
+
+
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
-    text = _collapse_repetition(text)
+    text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses
@@ -458,7 +472,7 @@ def _bare_list(r: ClauseReading) -> bool:
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing)\b|[&/,+\s-]", "", rest)
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so)\b|[&/,+\s-]", "", rest)
 
 
 #: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade
@@ -485,6 +499,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
+    if DECLINED_SENSE.search(r.lower):
+        return masked, None  # round 17: an objective's word in another sense (lexicon.DECLINED_SENSE)
     text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
     return masked, (text if content_words(text) else None)
 

@@ -48,7 +48,8 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new11",  # round 12: the eleventh set, burned after its first run
                               "intents_holdout_new12",  # round 14: the twelfth set, burned after its first run
                               "intents_holdout_new13",  # round 15: the thirteenth set, burned after its first run
-                              "intents_holdout_new14")  # round 16: the fourteenth set, burned after its first run
+                              "intents_holdout_new14",  # round 16: the fourteenth set, burned after its first run
+                              "intents_holdout_new15")  # round 17: the fifteenth set, burned after its first run
 
 
 def load_set(name: str) -> list[dict]:

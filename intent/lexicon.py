@@ -26,7 +26,9 @@ _WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workl
 
 OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
-        r"\bpower\b(?! of)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
+        # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
+        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
@@ -39,11 +41,18 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bdraws? less\b", r"\bless (?:electrical |power )?draw\b",
     ),
     "resources": (
-        r"\bs?ram\b", r"\btcam\b", r"\bmemor(?:y|ies)\b", r"\btable (?:space|entries|capacity|memory|footprint)\b",
-        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)", r"\bresources?\b", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b", r"\balus?\b",
+        r"\bs?ram\b", r"\btcam\b",
+        # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
+        r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b)"
+        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint)\b",
+        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
+        # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
+        r"\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
-        r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b",
+        # (round 17: "green" alone is power to 12 of the 13 hand-written intents that use it without a memory word;
+        # the dev set's "a green data center" and set 1's "green operation" also count resources)
+        r"\bgreen(?:er|est)? (?:data ?cent(?:er|re)s?|dcs?|operations?)\b", r"\beco[- ]?friendly\b",
         # "storage" as a place ("the storage network", "storage fabric") names no memory demand
         r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?|vlans?|segments?|subnets?|pods?|hosts?|zones?|sites?|vendors?))",
     ),
@@ -55,7 +64,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
         r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
-        r"\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
+        r"(?<!\bcover )(?<!\binspect )(?<!\bclassify )(?<!\bsee )\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
         # round 8: a rate or a volume said as a bare noun phrase ("more frames per second", "fast + high volume")
         r"\b(?:frames?|records?|events?|messages?|flows?|sessions?) (?:per|a|each) second\b",
@@ -70,7 +79,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
     "latency": (
-        r"\blaten\w*", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
+        # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
+        r"\blaten\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
@@ -100,6 +110,15 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 16: the split as a noun phrase ("no model split across switches", "zero tree splits between boxes")
         r"\b(?:no|zero|without|never a) (?:single )?(?:model|forest|tree|classifier)s? splits? (?:across|between|over|among)\b",
         r"\b(?:pass\w*|hand\w*|shuttl\w+|exchang\w+|ship\w*) (?:\w+ )?state\b", r"\bback and forth\b",
+        # round 17: the split said with "divide" or "in" and a count of devices ("please not to divide in many switch"),
+        # the devices as the ones that share ("the switches should not share too much informations"), and a model
+        # kept whole on one device ("keep every model whole on one switch")
+        r"\b(?:divid\w*|split\w*|cut\w*|break\w*) (?:it |them |the model |models |the models |each model )?(?:up )?(?:in|into|across|over|on|between|among)"
+        r" (?:many|several|multiple|different|two|2|three|more|lots of|a lot of|too many) (?:switch|switches|devices?|boxes|nodes?|pieces)\b",
+        r"\b(?:switch|switches|devices|boxes|nodes)\b(?: [\w']+){0,3}? (?:share|sharing|exchange|exchanging|swap|swapping|trade|trading)"
+        r"(?: [\w']+){0,3}? (?:information|informations|info|data|state|metadata|results|context|bits)\b",
+        r"\bkeep\w* (?:each|every|a|the|all|any|one) (?:single )?(?:model|forest|tree|classifier)s? (?:whole|intact|together|in one piece|undivided|unsplit)"
+        r" (?:on|in|within|inside) (?:one|a single|the same|just one|its own) (?:switch|device|box|node)\b",
         r"\b(?:split|splitting|spread|spreading|divid\w+|shard\w*) (?:the |one |a |each |any )?(?:model|forest|tree|classifier)s?"
         r" (?:across|over|between|among|into)\b",
         # round 7: a stage boundary that is a device boundary, and a transfer from one device to the next
@@ -113,7 +132,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
-        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest) (?:paths?|routes?)\b",
+        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:paths?|routes?)\b",
         r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
@@ -136,7 +155,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
-        r"\bcover(?:s|ed|ing|age)?\b", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
+        # (round 17: a cover letter, coverage in the press / news / insurance are other senses)
+        r"(?<!\bpress )(?<!\bnews )(?<!\bmedia )(?<!\binsurance )(?<!\bhealth )\bcover(?:s|ed|ing|age)?\b(?! letter\b)(?! in the (?:press|news|media)\b)", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
         + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
         # round 5: traffic left unexamined, or slipping past the detectors
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
@@ -144,7 +164,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
-        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)\b",
+        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)\b(?! (?:whole|intact|together|undivided|unsplit)\b)",
         r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
@@ -201,6 +221,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "maybe", "perhaps", "possibly", "preferably", "optionally",
     # round 16: the ticket word of a hard bound ("hard requirment")
     "requirement", "requirements",
+    # round 17: the verb of a top priority ("prioritse covrage")
+    "prioritise", "prioritize",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -215,7 +237,7 @@ SLANG: dict[str, str] = {
     "teh": "the", "cov": "coverage", "moar": "more", "u": "you", "n": "and", "thx": "thanks",
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
     "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
-    "juice": "power", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
+    "juice": "power", "kinda": "kind of", "sorta": "sort of", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -252,6 +274,10 @@ _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|atten
 #: produce must ..."), which asks the demand of every candidate instead of waiving one
 NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b"
                          r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
+
+
+#: "next" as a place in a ranking ("Next, latency"), not a determiner ("for the next tenant", round 17)
+_NEXT = r"(?<!\bthe )(?<!\bour )(?<!\bits )(?<!\btheir )(?<!\bthis )\bnext\b"
 
 
 def _rank_label(numbers: str) -> str:
@@ -291,20 +317,26 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 3: more everyday idioms of primacy (held-out sets show operators reach for these in every style)
         r"|\bname of the game\b|\bpublic enemy\b|\bbread and butter\b|\bcrown jewels?\b|\btop of the (?:list|pile|agenda)\b"
         r"|\bzero tolerance\b|\brules? every (?:decision|choice)\b|\bthe whole point\b|\bis (?:pure )?gold\b|\bprecious\b"
-        r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b", 4, "primary"),
+        r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b"
+        # round 17: the objective as the whole of the story ("throughput is the headline, the whole story")
+        r"|\bthe (?:whole|entire) (?:story|ballgame|show|game)\b|\b(?:is|are|'s) the headline\b|\bthe main event\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever (?:it takes|it costs|the cost)\b|\bno matter what\b|\bby all means\b"
         r"|\b(?:under|in) no (?:circumstances?|case)\b|\bon no account\b|\bunder any circumstances\b"
         # round 7: an absolute tail ("..., no exceptions", "without exception"): every labelled set reads it as 4
-        r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b", 4, "degree"),
+        r"|\bno exceptions?\b|\bwithout (?:any |an )?exceptions?\b"
+        # round 17: "no compromise", "uncompromising", "X or nothing" as an absolute tail; every unit of the objective
+        # counted ("every microsecond counts")
+        r"|\bno compromises?\b(?! on\b)|\buncompromising\b|\bor nothing\s*[.!]*$"
+        r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bobligatory\b|\bcompulsory\b"
         # round 7: "make sure" / "ensure" over a negated effect ("make sure the tables don't crowd out ...") or after
         # "just" asks plainly (3): five of five such intents in the independent sets are labelled 3
         r"|(?<!just )\b(?:make sure|ensure)\b(?! (?:that )?(?:[\w'-]+ ){1,4}?(?:don'?t|doesn'?t|do not|does not|won'?t|will not|never|aren'?t|isn'?t)\b)"
-        r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b|\babsolutely\b"
+        r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b(?! necessary\b)|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
@@ -382,12 +414,14 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"(?<=\w )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
     Cue(r"(?:^|\s)>+(?=\s)(?!\s*(?:everything|anything|all)\b)", 2, "secondary"),  # "latency > power": ranked after
     Cue(r">+\s*(?:everything|anything|all)(?: else)?\b", 4, "primary"),  # "throughput > everything"
-    Cue(r"\b(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
+    # (round 17: "don't make latency worse while you reduce power": kept from worsening, a constraint)
+    Cue(r"\b(?:don'?t|do not|never|without) (?:make|making|let|letting) (?:[\w-]+ ){1,2}(?:worse|slower|suffer|degrade)\b"
+        r"|\b(?!no compromises?\b(?! on\b))(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
-    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|\bnext\b"
-        r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
+    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
+        + r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
         r"|\bless important than\b|" + _rank_label(r"(?:2|two)")
@@ -412,15 +446,20 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # conditions on slack: the objective is wanted only when it costs nothing ("fewer hops only if it costs
     # nothing", "if there is any slack, trim the energy", "power and memory only if they come for free")
     Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
-        r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity) (?:left|to spare)?"
+        r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity)\b(?: (?:left|to spare))?"
         r"|\b(?:still |any |some )(?:freedom|leeway|latitude|wiggle room|margin)\b"
-        r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b", 1, "degree"),
+        r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b"
+        # round 17: "only if it's free", the condition of a nice-to-have with its "only"
+        r"|\bonly if (?:it'?s|it is|that'?s|that is|they'?re|they are) (?:free|cheap|costless)\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
         r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b"
         # round 14: a small extra named as such ("power a small plus", "a minor bonus"): the learned degree head read
         # it as plain once set 12 was in its rows
-        r"|\ba (?:small|little|slight|tiny|minor|modest) (?:plus|bonus|extra)\b", 1, "degree"),
+        r"|\ba (?:small|little|slight|tiny|minor|modest) (?:plus|bonus|extra)\b"
+        # round 17: a small rise named as such ("a tiny bump in throughput"), and "little bit" without its article, as
+        # non-native writers say it ("maybe little bit reduce the energy")
+        r"|\ba (?:tiny|small|slight|little|wee|minor) (?:bump|nudge|uptick|increase|boost|bit more)\b|(?<!\ba )\blittle bit\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -436,14 +475,15 @@ EXCEPT_ONLY = re.compile(r"\b(?:anything|everything|all|nothing)\b(?: \w+){0,3}?
 DISMISSAL = re.compile(
     # negation scope: a negator, up to three words, then a word of concern ("is not something we worry about",
     # "couldn't care less about", "nobody is bothered by")
-    r"(?:\b\w+n'?t|\bnot|\bnever|\bnobody|\bno one)\s+(?:[\w']+\s+){0,3}?(?:care[sd]?|worr(?:y|ied|ies)|bother(?:ed)?|fussed"
+    # (round 17: four words, "power is not something the colo team cares about")
+    r"(?:\b\w+n'?t|\bnot|\bnever|\bnobody|\bno one)\s+(?:[\w']+\s+){0,4}?(?:care[sd]?|worr(?:y|ied|ies)|bother(?:ed)?|fussed"
     r"|concerned|interested)\b"
     # round 9: a ceasing verb before a verb of concern ("stop worrying about power", "quit fussing over hops")
     r"|\b(?:stop|quit|cease)\s+(?:worrying|caring|fretting|fussing|obsessing|stressing|bothering)\b"
     r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
-    r"|(?:\bnot|n't) (?:asking|looking|aiming|going) for\b|(?:\bnot|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
+    r"|(?:\bnot|n't) (?:asking|looking|aiming|going) for\b|(?:\bnot|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b(?!,? (?:maybe|perhaps|possibly|i guess)\b)|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
     r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
@@ -465,6 +505,8 @@ DISMISSAL = re.compile(
     r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some"
     r"|slower|bigger|worse|lower|less|fewer)\b"
     r"|\bcan (?:tolerate|accept|live with|afford) (?:higher|more|some|any|a lot|lots|extra)\b"
+    # round 17: "latency we can live with as is"
+    r"|\b(?:can|could) live with(?: (?:it|that|them|this))?(?: as[- ]is| as (?:it|they) (?:is|are))?\s*[.!]*$"
     r"|\bmatters? (?:little|less|not)\b|\bof no (?:concern|importance)\b|\bno matter\b(?! what)"
     # round 5: a metric declared already satisfied ("X is fine as it is", "was already fine", "fine as-is"):
     # nothing is asked for it
@@ -476,6 +518,15 @@ DISMISSAL = re.compile(
     # left to the defaults / the planner: no demand of ours
     r"|\b(?:left|leave (?:it|them|that|those)?|stays?|remains?|kept) ?(?:to|at|on|with) (?:the |its |their )?(?:[\w']+ )?defaults?\b"
     r"|\bnone of (?:our|my|your) (?:business|concern|problem)\b|\bnot (?:our|my) (?:business|problem|job)\b"
+    # round 17: handed to others or left out ("power is someone else's problem", "leave power out of it"), declared
+    # meaningless ("latency and hop counts are meaningless here"), or kept as it is ("maintain current latency as is")
+    # (the subject is the clause's first few words: in "..., though that paperwork is someone else's job" it is not an
+    # objective)
+    r"|^(?:[\w'/-]+ ){1,4}(?:is|are|'s|'re) (?:(?:someone|somebody|anyone|another team|other people|others)(?: else)?'?s?"
+    r"|(?:the )?(?:[\w-]+ ){0,2}team'?s) (?:problem|concern|job|headache|department|call)\b"
+    r"|\bleave (?:[\w-]+ ){1,3}out of (?:it|this|the (?:picture|equation|discussion|conversation))\b|\bout of scope\b"
+    r"|\b(?:meaningless|pointless|moot|beside the point)\b"
+    r"|\b(?:maintain|keep|leave|hold)(?: the)? current (?:[\w-]+ ){1,2}as[- ]is\b"
     # the optimisation declined with an object pronoun at the end ("..., leave it", "leave them be")
     r"|\bleave (?:it|them|that|those)(?: be| as (?:it|they) (?:is|are)| untouched)?\s*[.!]*$"
     # plural or article-less concern nouns after a negator ("aren't considerations", "not priorities")
@@ -540,18 +591,22 @@ _LIST_NOUNS = r"(?:priority|priorities|goal|objective|ask|item|step|requirement|
 #: round 14: a podium place used as an ordinal label ("gold goes to X, silver to Y", "bronze: Z"), not the idiom of
 #: value ("coverage is gold for us"): the place must be followed by a verb of giving or a colon
 _PODIUM = r"(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)"
+#: round 17: the place given as a prize ("shortest paths get the gold medal; coverage can have silver")
+_PODIUM_WON = r"\b(?:gets?|getting|takes?|taking|wins?|winning|earns?|has|have|deserves?|receives?) (?:the )?"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b"
     # round 14: podium places ("gold goes to X, silver to Y, bronze to Z"); a rank only beside a second place
-    r"|\bgold" + _PODIUM,
+    r"|\bgold" + _PODIUM + r"|" + _PODIUM_WON + r"gold\b"
+    # round 17: a bare "#1" after the objective ("latency #1, bw #2")
+    r"|(?<=[a-z] )#1\b",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
-    r"|\bafter (?:that|it|this)\b|\bnext\b|\bsilver" + _PODIUM,
+    r"|\bafter (?:that|it|this)\b|" + _NEXT + r"|\bsilver" + _PODIUM + r"|" + _PODIUM_WON + r"silver\b|(?<=[a-z] )#2\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
-    r"|\bbronze" + _PODIUM,
+    r"|\bbronze" + _PODIUM + r"|" + _PODIUM_WON + r"bronze\b|(?<=[a-z] )#3\b",
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
@@ -583,13 +638,15 @@ EXCLAMATION = re.compile(r"!{2,}")
 # Clause boundaries. "and" splits only in front of a new directive verb so "latency and SRAM" stays one.
 _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
                r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
-               r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim)")
+               r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim"
+               # round 17: verbs of a small cut ("hold current throughput as-is and trim the TCAM")
+               r"|trim|shave|shorten)")
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
 # the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:[.;!?:\n]+(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
-    r"|\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
+    r"|(?<!^only)\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
     r"|\s+[-\u2013\u2014]{1,2}\s+)",
     re.IGNORECASE,
@@ -636,6 +693,17 @@ OOS_IDIOMS = re.compile(
     r"|\b(?:if|when) (?:it'?s|it is|that'?s|that is) cheap\b|\bdoesn'?t cost\b|\bdoes not cost\b|\brobustly\b"
     r"|\bavailable (?:memory|sram|tcam|bandwidth|resources|switches|devices|stages)\b|\bfirst available\b"
 )
+
+#: round 17: an objective's word in a sense the objective patterns decline ("power users", "power up rack 12", "my
+#: memory of that migration", "my latency in answering emails", "my bandwidth"). A clause holding one and naming no
+#: objective is not given to the learned heads, which read the bare word as the objective (p = 1.00 on "My latency
+#: in replying to tickets is terrible").
+DECLINED_SENSE = re.compile(
+    r"\bpower (?:users?|up|point|through)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
+    r"|\bmemor(?:y|ies) of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b"
+    r"|\blaten\w* in (?:replying|responding|answering|getting back|returning|reading)\b"
+    r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"
+    r"|\bresources? (?:planning|plan|manager|page|portal|section|team)\b|\bstage is set\b|\bset the stage\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).

@@ -146,7 +146,10 @@ def test_domain_lexicon():
     assert nonzero("push more packets per second at line rate") == {"throughput": 3}
     assert nonzero("keep the number of switches a flow passes small") == {"hops": 3}
     assert nonzero("cover as many flows as possible") == {"coverage": 4}
-    assert nonzero("a green deployment") == {"power": 3, "resources": 3}
+    # round 17: "green" alone is power (12 of 13 hand-written intents); a green data center (the dev set's wording) also
+    # counts resources
+    assert nonzero("a green deployment") == {"power": 3}
+    assert nonzero("run a green data centre") == {"power": 3, "resources": 3}
     assert nonzero("reduce the latncy") == {"latency": 3}  # typo repaired
     assert any("latncy" in n for n in translate("reduce the latncy").notes)
 

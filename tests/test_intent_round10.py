@@ -25,7 +25,8 @@ LOOKALIKES = [
     pytest.param("Hop on the bridge call at noon, the vendor wants to talk pricing.", {}, marks=_MISSED),
     ("Please coordinate the holiday rota with the other managers.", {}),
     ("My bandwidth for the design review is zero this week.", {}),
-    pytest.param("The memory of last quarter's layoffs still weighs on the team.", {}, marks=_MISSED),
+    # (a known miss of the relevance head until round 17, whose lexicon declines "memory of last ..." as a person's memory)
+    ("The memory of last quarter's layoffs still weighs on the team.", {}),
 ]
 
 #: real asks whose clause also talks about people, offices or money: the veto must not fire
@@ -77,8 +78,9 @@ def test_relevance_rows_take_only_clear_cases():
 
     zero = {o: 0 for o in OBJECTIVES}
     # an intent asking for nothing, no negating word: the clause that names an objective's word is off-topic
-    assert intent_relevance_rows("The power users in sales want new laptops", zero) == [
-        ("the power users in sales want new laptops", OFF_TOPIC)]
+    # (round 17: "power users" is declined by the lexicon itself, so a clause about them names no objective at all)
+    assert intent_relevance_rows("The energy at the sales offsite was great", zero) == [
+        ("the energy at the sales offsite was great", OFF_TOPIC)]
     # asked for: on-topic
     assert intent_relevance_rows("Cut the power draw", {**zero, "power": 3}) == [("cut the power draw", ON_TOPIC)]
     # a negating word anywhere (a dismissal the clause split may hide) teaches nothing

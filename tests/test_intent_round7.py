@@ -72,10 +72,10 @@ EFFECTS = [
     ("By the time a verdict comes back the flow is already gone.", {"latency": 3}),
     ("Half of the tenant sessions slip by the detectors unseen.", {"coverage": 3}),
     # the negation is part of the symptom: the degree head's "negated" does not dismiss what the objective head found
-    # round 16: the objective is now found by a pattern ("is never looked at"), but the retrain with set 14 gives the
-    # degree head 2 here (p=0.69; "good" is a hedging word, so fusion lets the head grade it): a strict xfail
-    pytest.param("A good part of the sessions is never looked at by anything.", {"coverage": 3},
-                 marks=pytest.mark.xfail(strict=True, reason="round 16 retrain: degree head reads 2 beside 'good'")),
+    # round 16: the objective is now found by a pattern ("is never looked at"), but the retrain with set 14 gave the
+    # degree head 2 here (p=0.69; "good" is a hedging word, so fusion lets the head grade it): a strict xfail then;
+    # round 17's retrain reads it plain again
+    ("A good part of the sessions is never looked at by anything.", {"coverage": 3}),
     # (a strict xfail at round 7, where the objective head gave coverage 0.36; passes with round 8's and round 9's
     # final heads, but a round 9 retrain before the lexicon change missed it: the head's agreement here is thin)
     # round 11: missed again by the retrain with set 10 (objective head: coverage 0.08; prototype coverage 0.52, margin 0.14)
