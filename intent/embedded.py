@@ -477,9 +477,7 @@ def _bare_list(r: ClauseReading) -> bool:
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so"
-                       # round 18: "not asking for lower power, lower latency or more bandwidth"
-                       r"|lower|higher|more|less|fewer|shorter|better)\b|[&/,+\s-]", "", rest)
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so)\b|[&/,+\s-]", "", rest)
 
 
 #: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade

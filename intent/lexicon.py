@@ -739,7 +739,7 @@ OOS_IDIOMS = re.compile(
 #: objective is not given to the learned heads, which read the bare word as the objective (p = 1.00 on "My latency
 #: in replying to tickets is terrible").
 DECLINED_SENSE = re.compile(
-    r"\bpower (?:users?|up|point|through)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
+    r"\bpower (?:users?|up|point|through|bi)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
     r"|\bmemor(?:y|ies) of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b"
     r"|\blaten\w* in (?:replying|responding|answering|getting back|returning|reading)\b"
     r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"
