@@ -681,10 +681,12 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim"
                # round 17: verbs of a small cut ("hold current throughput as-is and trim the TCAM")
                r"|trim|shave|shorten)")
+# (round 18: not at the period of an inline numbered item, "Priorities: 1. power down 2. latency 3. coverage": the
+# items stay one clause, where the ordinal labels rank them)
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
 # the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[.;!?:\n]+(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
+    r"\s*(?:(?:(?<!\b\d)\.|[;!?:\n])[.;!?:\n]*(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
     r"|(?<!^only)\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
