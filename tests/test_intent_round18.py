@@ -46,6 +46,9 @@ CONSTRUCTIONS = [
     ("Coverage rules this deployment.", {"coverage": 4}),
     ("Switch-to-switch metadata is our enemy.", {"coordination": 4}),
     ("Memory, memory and once more memory.", {"resources": 4}),
+    # an inline numbered list is one ranking (4, 2, 1); a sentence ending in a number still ends there
+    ("Targets for the rollout: 1. hops 2. memory 3. power", {"power": 1, "resources": 2, "hops": 4}),
+    ("We run 3 spines. Keep the latency low.", {"latency": 3}),
     # hedges
     ("Shave a hair off the TCAM if you can.", {"resources": 1}),
     ("Maybe a small small bump in throughput.", {"throughput": 1}),
