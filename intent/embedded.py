@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+from intent.lexicon import (ACRONYMS, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -225,7 +225,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     if "coverage" in objectives and not cues and not rank and UNIVERSAL.search(lower):
         objective_levels["coverage"] = 4
         degree_words.append(UNIVERSAL.search(lower).group(0))
-    dismissal = DISMISSAL.search(lower)
+    dismissal = DISMISSAL.search(lower) if not NOT_DISMISSED.search(lower) else None
     if dismissal and objectives and EXCEPT_ONLY.search(lower):
         # "don't care about anything except X" = "only X matters"
         degree_words.append(EXCEPT_ONLY.search(lower).group(0))
@@ -273,6 +273,10 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
                                  r"|forget(?: about)?|care about|worry about|chase|bother with|touch|push)\s+(?:it|them|that|those)\b(?! (?:up|down|higher|lower|below|above|to|past|beyond))")
 
 
+#: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
+_RETRACTION = re.compile(r"^\W*(?:no,? wait|(?:scratch|strike) that|correction)\b")
+
+
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
 
 
@@ -317,7 +321,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
                 and not _BACK_REFERENCE.match(clause.text) \
-                and (kinds <= {"primary", "secondary", "tertiary"} or leading_condition):
+                and (kinds <= {"primary", "secondary", "tertiary", "exclusive"} or leading_condition):
             prefix = text  # a rank label: it belongs to what follows
             continue
         # "lat? meh.", "memory - irrelevant": a bare dismissal after a bare objective dismisses it;
@@ -334,7 +338,8 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         # over context clauses that name nothing to the last clause that names exactly one objective
         # ("otherwise leave it" is the fallback of a hedge, not a dismissal of it)
         declines_back = names_nothing and not condition and bool(DISMISSAL.search(lower)) \
-            and bool(_DISMISSED_PRO_FORM.search(lower)) and not re.match(r"\W*(?:otherwise|or else|else|if not)\b", lower)
+            and (bool(_DISMISSED_PRO_FORM.search(lower)) or bool(_RETRACTION.match(lower))) \
+            and not re.match(r"\W*(?:otherwise|or else|else|if not)\b", lower)
         if declines_back and len(merged) >= 2 and _names_count(merged[-1].text) == 0 and _names_count(merged[-2].text) == 1:
             context = merged.pop()
             merged[-1] = Clause(merged[-1].index, f"{merged[-1].text}, {context.text}", merged[-1].after_pause)
@@ -357,7 +362,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
 
 #: round 16: one word said three times or more in a row ("Coverage, coverage, coverage", "GREEN GREEN GREEN")
 # (round 17: "and more" before the last one, "bandwidth, bandwidth, and more bandwidth")
-_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+(?:(?:and|&)\s+)?(?:(?:even|some|still)\s+)?(?:more\s+)?\1\b){2,}", re.I)
+_REPEATED_WORD = re.compile(r"\b([a-z]{3,})\b(?:[\s,;.!-]+(?:(?:and|&)\s+)?(?:(?:even|some|still|once)\s+)?(?:more\s+)?\1\b){2,}", re.I)
 
 
 def _collapse_repetition(text: str) -> str:
@@ -494,6 +499,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
     masked = masked_clause(r.lower, [m.span() for o in r.objectives for m in _objective_regex(o).finditer(r.lower)])
     if r.drop_others and not r.objectives:
         return masked, None
+    if r.objectives and NOT_DISMISSED.search(r.lower):
+        return masked, None  # round 18: a dismissal's words negated again ("it's not that we don't care about X"): asked
     if r.objectives or r.custom or r.oos:
         graded = bool(r.degree_words) or r.dismissed or bool(r.rank)
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):

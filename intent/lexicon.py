@@ -21,14 +21,14 @@ _CARRIERS = r"(?:flows?|packets?|traffic|tasks?|requests?|queries|frames?)"
 _PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? through|visits?|touch(?:es)?|transits?)"
 #: round 16: the whole of the traffic as a percentage ("100% of flows", "see 100 percent of the guest traffic"): a
 #: coverage phrase (OBJECTIVE_PATTERNS) that is also absolute (DEGREE_CUES), as every flow is
-_WHOLE_TRAFFIC = r"\b100 ?(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b"
+_WHOLE_TRAFFIC = r"\b(?:100 ?|one hundred )(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b"
 _WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workloads?|inferences?|applications?|apps)"
 
 OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
         # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
         # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
-        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
@@ -39,17 +39,22 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bfans?\b(?! of)", r"\bcool and quiet\b", r"\brunning hot\b",
         # round 5: "can the placement draw less?" (electrical draw as a verb)
         r"\bdraws? less\b", r"\bless (?:electrical |power )?draw\b",
+        # round 18: switches let sleep or kept powered ("let more of the switches sleep at night", "fewer switches would
+        # need to stay powered up"), the site's generator ("kinder to the diesel generator")
+        r"\b(?:switches|devices|boxes|racks|nodes)\b(?: [\w']+){0,3} (?:sleep|idle|power down|go dark)\b",
+        r"\b(?:fewer|less) (?:\w+ )?(?:switches|devices|boxes|racks|nodes)(?: [\w']+){1,4} powered(?: on| up)?\b",
+        r"\b(?:diesel|backup|portable|power) generators?\b|\bdiesel\b",
     ),
     "resources": (
         r"\bs?ram\b", r"\btcam\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
         r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b)"
-        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint)\b",
+        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b",
         r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
         # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
-        r"\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)", r"\balus?\b",
+        r"(?<!\bhuman )\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)(?![- ]startup)", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
-        r"\bfrugal\w*", r"\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
+        r"\bfrugal\w*", r"(?<!\bcost of the )(?<!\bcosts of the )(?<!\bcost of )(?<!\bcosts of )\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         # (round 17: "green" alone is power to 12 of the 13 hand-written intents that use it without a memory word;
         # the dev set's "a green data center" and set 1's "green operation" also count resources)
         r"\bgreen(?:er|est)? (?:data ?cent(?:er|re)s?|dcs?|operations?)\b", r"\beco[- ]?friendly\b",
@@ -60,7 +65,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bthroughput\b", r"\bthruput\b",
         # (round 16: a person's bandwidth is their time, "my bandwidth for the review is zero"; "the team's bandwidth"
         # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
-        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
+        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b(?! (?:to|for) (?:review|look|read|deal|take|work|think|discuss|attend|join|chat|meet|help)\b)", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
         r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
@@ -80,7 +85,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "latency": (
         # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
-        r"\blaten\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)", r"\bdelays?\b", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
+        r"\blaten\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)",
+        # (round 18: a date put off, "delay the rollout until after the freeze", "the delay in shipping the switches")
+        r"\bdelays?\b(?! (?:the |our |this |that )?(?:rollout|roll-out|deployment|launch|change|migration|upgrade|release|go-live|meeting|project|cutover)\b)(?! in (?:shipping|delivery|procurement|hiring|getting|the shipment)\b)", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
@@ -92,7 +99,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bp9[059](?:\.9+)?\b", r"\b9[059](?:\.9+)?th percentile\b", r"\b\d+(?:\.\d+)? ?(?:us|µs|ns)\b",
         # round 13: a response felt as slow, or arriving late by a noticeable margin ("the app feels sluggish", "orders
         # arrive noticeably later", "the answer comes back too late"; not a plain "arrive later this month")
-        r"\bsluggish\w*",
+        r"\bsluggish\w*", r"\bsooner\b",
         r"\b(?:arriv\w+|comes? back|coming back|came back|shows? up|showing up|reacts?|reacting|responds?|responding|lands?"
         r"|registers?|registering) (?:noticeably|much|way|far|too|visibly|consistently|slightly|a beat|a bit|a moment"
         r"|a second|a tick|a split second) (?:late|later|after)\b",
@@ -100,7 +107,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "coordination": (
         r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
-        r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
+        r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
         r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
         r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
@@ -132,7 +139,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
-        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:paths?|routes?)\b",
+        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)(?!-on\b|-off\b)(?! on (?:a|the|our) (?:call|bridge|zoom|meeting|train|bus)\b)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:switch |network |forwarding )?(?:paths?|routes?)\b",
+        # round 18: a direct route, jumps between switches, packets sightseeing
+        r"\b(?:more |most )?direct (?:route|path)s?\b", r"\b(?:fewer|less|more|extra|too many|many) (?:[\w-]+ )?jumps\b", r"\bsightsee\w*",
         r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
@@ -148,7 +157,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:way|road|journey|trip)s? of (?:the )?" + _CARRIERS + r"\b(?: [\w-]+){0,3} (?:short|shorter|shortest)\b",
         # round 8: passing too many devices, singular noun too ("is passing too many switch"); round 13: "much" for
         # "many", a common non-native slip with a countable noun ("the flows go across too much boxes")
-        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|too much|so much|a lot of|lots of) "
+        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|too much|so much|a lot of|lots of|many|less|fewer) "
         r"(?:switch|switches|devices?|boxes|nodes?|routers?)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
@@ -164,7 +173,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
-        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)\b(?! (?:whole|intact|together|undivided|unsplit)\b)",
+        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)s?\b(?! (?:whole|intact|together|undivided|unsplit)\b)",
+        # round 18: more of the traffic labelled ("more flows with a verdict", "more of the east-west traffic gets classified")
+        r"\bmore (?:of (?:the |our )?)?(?:[\w-]+ ){0,2}(?:traffic|flows?|sessions|connections|packets) (?:with (?:a |an )?(?:verdict|label)s?"
+        r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined))\b",
         r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
@@ -223,6 +235,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "requirement", "requirements",
     # round 17: the verb of a top priority ("prioritse covrage")
     "prioritise", "prioritize",
+    # round 18: "abov all"
+    "above",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -319,7 +333,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bzero tolerance\b|\brules? every (?:decision|choice)\b|\bthe whole point\b|\bis (?:pure )?gold\b|\bprecious\b"
         r"|\bholy grail\b|\bnon-?starter\b|\bhighest on the list\b|\bor bust\b|\bno excuses\b|\bred line\b"
         # round 17: the objective as the whole of the story ("throughput is the headline, the whole story")
-        r"|\bthe (?:whole|entire) (?:story|ballgame|show|game)\b|\b(?:is|are|'s) the headline\b|\bthe main event\b", 4, "primary"),
+        r"|\bthe (?:whole|entire) (?:story|ballgame|show|game)\b|\b(?:is|are|'s) the headline\b|\bthe main event\b"
+        # round 18: "we will sacrifice anything to cut X", "X is sacred", "resources rule this rollout", "X is the enemy"
+        r"|\bsacrifice (?:anything|everything)\b|\b(?:is|are) sacred\b|\bsacrosanct\b"
+        r"|\brules? (?:this|the|our) (?:rollout|deployment|placement|project|quarter|release|design)\b"
+        r"|\b(?:is|are) (?:the|our) (?:enemy|nemesis|arch-?enemy)\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever (?:it takes|it costs|the cost)\b|\bno matter what\b|\bby all means\b"
@@ -329,6 +347,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 17: "no compromise", "uncompromising", "X or nothing" as an absolute tail; every unit of the objective
         # counted ("every microsecond counts")
         r"|\bno compromises?\b(?! on\b)|\buncompromising\b|\bor nothing\s*[.!]*$"
+        # round 18: "wins, every single time"; "Zero chatter between switches. Zero."; a launch blocker
+        r"|\bevery (?:single )?time\s*[.!]*$|^zero\s*[.!]*$|\bzero (?:[\w-]+ ){0,2}(?:chatter|metadata|hops?|detours?|loss|drops)\b"
+        r"|\b(?:launch[- ])?blocker\b"
         r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
@@ -397,7 +418,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
-        r"|\bwhere possible\b|\bwhen possible\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
+        r"|\bwhere possible\b|\bwhen possible\b|\bwhere (?:reasonable|sensible|practical|feasible)\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
         r"|\bas a bonus\b", 2, "degree"),
     # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)
@@ -419,7 +440,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?!no compromises?\b(?! on\b))(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
-    Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b", 2, "balance"),
+    Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b|\bequilibrium\b", 2, "balance"),
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
         + r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
@@ -452,14 +473,16 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 17: "only if it's free", the condition of a nice-to-have with its "only"
         r"|\bonly if (?:it'?s|it is|that'?s|that is|they'?re|they are) (?:free|cheap|costless)\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
-        r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b|\bmildly\b"
+        r"|\blow priority\b|\bif convenient\b|\bnot (?:too|that|very) (?:much|important)\b(?! trouble)|\bmildly\b"
         r"|\ba little bit\b|\bsmall (?:improvement|reduction|gain)\b"
         # round 14: a small extra named as such ("power a small plus", "a minor bonus"): the learned degree head read
         # it as plain once set 12 was in its rows
         r"|\ba (?:small|little|slight|tiny|minor|modest) (?:plus|bonus|extra)\b"
         # round 17: a small rise named as such ("a tiny bump in throughput"), and "little bit" without its article, as
         # non-native writers say it ("maybe little bit reduce the energy")
-        r"|\ba (?:tiny|small|slight|little|wee|minor) (?:bump|nudge|uptick|increase|boost|bit more)\b|(?<!\ba )\blittle bit\b", 1, "degree"),
+        r"|\ba (?:(?:tiny|small|slight|little|wee|minor) ){1,2}(?:bump|nudge|uptick|increase|boost|bit more)\b|(?<!\ba )\blittle bit\b"
+        # round 18: "shaving a hair off the delay"
+        r"|\ba hair\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -527,6 +550,16 @@ DISMISSAL = re.compile(
     r"|\bleave (?:[\w-]+ ){1,3}out of (?:it|this|the (?:picture|equation|discussion|conversation))\b|\bout of scope\b"
     r"|\b(?:meaningless|pointless|moot|beside the point)\b"
     r"|\b(?:maintain|keep|leave|hold)(?: the)? current (?:[\w-]+ ){1,2}as[- ]is\b"
+    # round 18: retractions ("Reduce hops... scratch that", "no wait, I meant ...", "Scratch the throughput request"),
+    # "X no longer matters", and declining to move an objective in its own direction ("don't reduce power", "don't add
+    # bandwidth", "don't touch memory"; "don't increase latency" stays a constraint)
+    r"|\bno,? wait\b|\b(?:scratch|strike) that\b"
+    r"|\b(?:scratch|strike|cancel|withdraw|drop)(?: the| my| our| that| this)? (?:[\w-]+ ){0,2}(?:request|ask|requirement)s?\b"
+    r"|\bno longer (?:matters?|counts?|(?:a|the|our) (?:priority|concern|goal|focus))\b"
+    r"|\b(?:don'?t|do not|no need to|never)\s+(?:reduce|lower|cut|trim|shrink|decrease|minimi[sz]e) (?:the |our |any )?(?:[\w-]+ )?"
+    r"(?:power|energy|memory|sram|tcam|latency|delay|hops?|hop count|metadata|coordination|stages?|tables?)\b"
+    r"|\b(?:don'?t|do not|no need to|never)\s+(?:add|boost|raise|increase|maximi[sz]e|grow) (?:the |our |any |more )?(?:[\w-]+ )?"
+    r"(?:bandwidth|throughput|coverage|capacity)\b|\b(?:don'?t|do not|never) touch\b"
     # the optimisation declined with an object pronoun at the end ("..., leave it", "leave them be")
     r"|\bleave (?:it|them|that|those)(?: be| as (?:it|they) (?:is|are)| untouched)?\s*[.!]*$"
     # plural or article-less concern nouns after a negator ("aren't considerations", "not priorities")
@@ -554,6 +587,13 @@ DISMISSAL = re.compile(
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
 )
+
+#: round 18: a dismissal's words negated again: "It's not that we don't care about X; we do", "don't ignore power
+#: entirely", "the PHV budget isn't something we can ignore": the objective is asked for
+NOT_DISMISSED = re.compile(
+    r"\bnot that (?:we|i|they|you|anyone|people) (?:don'?t|do not|didn'?t) (?:really )?(?:care|mind|worry)\b"
+    r"|\b(?:don'?t|do not|never|can'?t|cannot|shouldn'?t) (?:entirely |completely |totally |fully |just )?(?:ignore|neglect|disregard|forget(?: about)?)\b"
+    r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b")
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
@@ -641,10 +681,12 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim"
                # round 17: verbs of a small cut ("hold current throughput as-is and trim the TCAM")
                r"|trim|shave|shorten)")
+# (round 18: not at the period of an inline numbered item, "Priorities: 1. power down 2. latency 3. coverage": the
+# items stay one clause, where the ordinal labels rank them)
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
 # the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
-    r"\s*(?:[.;!?:\n]+(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
+    r"\s*(?:(?:(?<!\b\d)\.|[;!?:\n])[.;!?:\n]*(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
     r"|(?<!^only)\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
@@ -699,7 +741,7 @@ OOS_IDIOMS = re.compile(
 #: objective is not given to the learned heads, which read the bare word as the objective (p = 1.00 on "My latency
 #: in replying to tickets is terrible").
 DECLINED_SENSE = re.compile(
-    r"\bpower (?:users?|up|point|through)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
+    r"\bpower (?:users?|up|point|through|bi)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
     r"|\bmemor(?:y|ies) of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b"
     r"|\blaten\w* in (?:replying|responding|answering|getting back|returning|reading)\b"
     r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"

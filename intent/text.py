@@ -362,7 +362,9 @@ _BARE_CONNECTIVES = frozenset({"and", "but", "so", "or", "also", "and also", "ye
 LABEL_WORDS = 3
 
 # A label that refuses an item ("not hops", ", no latency") ends a list of refusals; it heads nothing.
-_REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b", re.I)
+# (round 18: nor does a retraction, "Disregard that: latency is now the top priority", "Scratch that: ...")
+_REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b"
+                           r"|^\W*(?:disregard|ignore|forget|scratch|strike|drop) (?:that|this|it|all that)$", re.I)
 #: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
 #: ("not the latency, not the throughput: the power draw is what we need to fix")
 LABELLED_WORDS = 6

@@ -20,7 +20,8 @@ def _zero(**levels: int) -> dict[str, int]:
 
 def test_a_clause_the_lexicon_cannot_name_teaches_the_objective_head_what_the_label_says():
     # effect wording: the lexicon names nothing, the label says latency 3
-    (row,) = intent_rows("the verdicts should come back sooner", _zero(latency=3))
+    # (round 18: "sooner" is now a latency word of the lexicon, so the effect is said without it)
+    (row,) = intent_rows("the verdicts should come back before the user blinks", _zero(latency=3))
     assert row.labels["latency"] == CLASSES.index("3")
     assert all(row.labels[o] == ABSENT for o in OBJECTIVES if o != "latency")
     assert row.degree == DEGREES.index("3")

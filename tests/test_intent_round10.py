@@ -22,7 +22,8 @@ LOOKALIKES = [
     pytest.param("The coverage of our dental plan changes next year, read the HR mail.", {}, marks=_MISSED),
     ("Can someone improve the test coverage of the billing microservice before Friday?", {}),
     pytest.param("The latency of the reimbursement process in finance is embarrassing.", {}, marks=_MISSED),
-    pytest.param("Hop on the bridge call at noon, the vendor wants to talk pricing.", {}, marks=_MISSED),
+    # (a known miss of the relevance head until round 18, whose lexicon declines "hop on the ... call")
+    ("Hop on the bridge call at noon, the vendor wants to talk pricing.", {}),
     ("Please coordinate the holiday rota with the other managers.", {}),
     ("My bandwidth for the design review is zero this week.", {}),
     # (a known miss of the relevance head until round 17, whose lexicon declines "memory of last ..." as a person's memory)
