@@ -32,7 +32,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
         # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
         # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
-        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)(?! suppl(?:y|ies)\b)(?! outages?\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)(?! outages?\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b(?!'? team\b)", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
@@ -189,7 +189,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\ball (?:of )?(?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         # round 19: "don't fail to classify any flow", "flows should be classify", "walk away with a verdict"
         r"\b(?:don'?t|do not|never) (?:fail|forget|neglect) to (?:classify|inspect|label|score|cover)\b",
-        r"\b(?:flows?|traffic|packets|sessions) (?:\w+ ){0,2}(?:be|get|gets|are|is) classif\w*\b",
+        r"\b(?:flows?|traffic|packets|sessions) (?:should|must|need to|needs to|have to|has to) (?:\w+ )?(?:be|get) classif\w*\b",
         r"\b(?:walk|walks|go|goes) away with (?:a |an )?(?:verdict|label)s?\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
@@ -368,7 +368,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bno compromises?\b(?! on\b)|\buncompromising\b|\bor nothing\s*[.!]*$"
         # round 18: "wins, every single time"; "Zero chatter between switches. Zero."; a launch blocker
         r"|\bevery (?:single )?time\s*[.!]*$|^zero\s*[.!]*$|\bzero (?:[\w-]+ ){0,2}(?:chatter|metadata|hops?|detours?|loss|drops)\b"
-        r"|\b(?:launch[- ])?blocker\b|\bat any price\b|\ba (?:microsecond|millisecond|nanosecond|watt|byte|hop) too many\b"
+        r"|\b(?:launch[- ])?blocker\b|\bat any price\b|\ba (?:microsecond|millisecond|nanosecond|watt|byte|hop)s? too many\b"
         r"|\bat (?:its|their) (?:floor|minimum|lowest)\b|\bzero (?:unclassified|unlabell?ed|uninspected)\b"
         r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
@@ -776,7 +776,7 @@ DECLINED_SENSE = re.compile(
     r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"
     r"|\bresources? (?:planning|plan|manager|page|portal|section|team)\b|\bstage is set\b|\bset the stage\b"
     r"|\b(?:power|latency|throughput|hop[- ]count)[- ](?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?)\b"
-    r"|\bpower (?:suppl(?:y|ies)|outages?)\b|\blatent\b|\bstage manager\b|\bcoordination games?\b")
+    r"|\bpower outages?\b|\blatent\b|\bstage manager\b|\bcoordination games?\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).
