@@ -273,8 +273,11 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
                                  r"|forget(?: about)?|care about|worry about|chase|bother with|touch|push)\s+(?:it|them|that|those)\b(?! (?:up|down|higher|lower|below|above|to|past|beyond))")
 
 
+#: round 19: "wait, no" / "no, wait" / "hold on, no" said with a comma inside: one retraction, not two clauses
+_WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
+
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:no,? wait|(?:scratch|strike) that|correction)\b")
+_RETRACTION = re.compile(r"^\W*(?:no,? wait|wait,? no|(?:scratch|strike) that|correction|actually,? no|never ?mind)\b")
 
 
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
@@ -387,6 +390,7 @@ _TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}(?:-[A-Z][A-Z0-9]{0,11})*-\d+\b"
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
     text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
+    text = _WAIT_NO.sub("no wait", text)
     repaired, fixes = repair_typos(text)
     clauses = _merge_back_references(split_clauses(repaired))
     originals = _merge_back_references(split_clauses(text)) if fixes else clauses

@@ -51,7 +51,9 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new14",  # round 16: the fourteenth set, burned after its first run
                               "intents_holdout_new15",  # round 17: the fifteenth set, burned after its first run
                               "intents_holdout_new16",  # round 18: the sixteenth and seventeenth sets, written side by
-                              "intents_holdout_new17")  # side, burned after their first runs
+                              "intents_holdout_new17",  # side, burned after their first runs
+                              "intents_holdout_new18",  # round 19: the eighteenth and nineteenth sets, the same
+                              "intents_holdout_new19")
 
 
 def load_set(name: str) -> list[dict]:

@@ -24,12 +24,16 @@ _PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? throu
 _WHOLE_TRAFFIC = r"\b(?:100 ?|one hundred )(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b"
 _WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workloads?|inferences?|applications?|apps)"
 
+#: round 19: a metric's name on a report, dashboard or chart ("the latency dashboards were migrated", "our throughput
+#: report for Q3 is attached", "who owns the hop-count metric"): the artifact is talked about, nothing is asked of it
+_NOT_ARTIFACT = r"(?![- ](?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?|metrics? in)\b)"
+
 OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
         # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
         # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
-        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)", r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
-        r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b", r"\beco[- ]?friendly\b", r"\bcarbon\b",
+        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)(?! outages?\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b(?!'? team\b)", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
         r"\b(?:fewer|less|no more|minimum of|minimal) (?:\w+ )?(?:switches|devices|boxes|racks|fans|line cards|chassis|nodes)"
@@ -49,8 +53,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bs?ram\b", r"\btcam\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
         r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b)"
-        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b",
-        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
+        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b", r"\btables?\b(?: [\w-]+){0,3} (?:not )?(?:so |too |less )?full\b",
+        r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?! manager\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
         # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
         r"(?<!\bhuman )\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)(?![- ]startup)", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
@@ -62,7 +66,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bstorage\b(?! (?:network|fabric|cluster|array|servers?|team|tier|nodes?|backend|racks?|san|traffic|flows?|vlans?|segments?|subnets?|pods?|hosts?|zones?|sites?|vendors?))",
     ),
     "throughput": (
-        r"\bthroughput\b", r"\bthruput\b",
+        r"\bthroughput\b" + _NOT_ARTIFACT, r"\bthruput\b",
         # (round 16: a person's bandwidth is their time, "my bandwidth for the review is zero"; "the team's bandwidth"
         # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
         r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b(?! (?:to|for) (?:review|look|read|deal|take|work|think|discuss|attend|join|chat|meet|help)\b)", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
@@ -85,10 +89,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "latency": (
         # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
-        r"\blaten\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)",
+        r"\blaten(?!t\b)\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)" + _NOT_ARTIFACT,
         # (round 18: a date put off, "delay the rollout until after the freeze", "the delay in shipping the switches")
         r"\bdelays?\b(?! (?:the |our |this |that )?(?:rollout|roll-out|deployment|launch|change|migration|upgrade|release|go-live|meeting|project|cutover)\b)(?! in (?:shipping|delivery|procurement|hiring|getting|the shipment)\b)", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
-        r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
+        r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|q|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
         r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
@@ -99,13 +103,16 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bp9[059](?:\.9+)?\b", r"\b9[059](?:\.9+)?th percentile\b", r"\b\d+(?:\.\d+)? ?(?:us|µs|ns)\b",
         # round 13: a response felt as slow, or arriving late by a noticeable margin ("the app feels sluggish", "orders
         # arrive noticeably later", "the answer comes back too late"; not a plain "arrive later this month")
-        r"\bsluggish\w*", r"\bsooner\b",
+        r"\bsluggish\w*", r"\bsooner\b", r"\bsitting in (?:the )?queues?\b", r"\bqueu(?:e|ing) (?:delay|time)s?\b",
         r"\b(?:arriv\w+|comes? back|coming back|came back|shows? up|showing up|reacts?|reacting|responds?|responding|lands?"
         r"|registers?|registering) (?:noticeably|much|way|far|too|visibly|consistently|slightly|a beat|a bit|a moment"
         r"|a second|a tick|a split second) (?:late|later|after)\b",
     ),
     "coordination": (
-        r"\bcoordinat\w*", r"\bphv\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
+        # (round 19: coordination games, "coordinate with Marta" are other senses)
+        r"\bcoordinat\w*\b(?! games?\b)(?! with (?!(?:the |each |one )?(?:other )?(?:switch|switches|devices?|nodes?|boxes|stages?)\b))", r"\bphv\b",
+        # round 19: devices or models talking to each other, a model straddling switches
+        r"\b(?:talk|say|speak|chat|gossip|chatter)\w* (?:\w+ ){0,2}(?:to|with) each other\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
@@ -139,7 +146,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "hops": (
         # "hop" as a place ("metadata across hops", "hop to hop", "per hop") names no hop-count demand
-        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)(?!-on\b|-off\b)(?! on (?:a|the|our) (?:call|bridge|zoom|meeting|train|bus)\b)", r"\bhop[- ]counts?\b", r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:switch |network |forwarding )?(?:paths?|routes?)\b",
+        r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)(?!-on\b|-off\b|-scotch\b)(?! on (?:a|the|our) (?:call|bridge|zoom|meeting|train|bus)\b)",
+        # round 19: "passed along by so many boxes", "less number of switch in the path"
+        r"\bpass\w* along by (?:so|too) many\b", r"\b(?:less|fewer|small(?:er)?|low(?:er)?) number of (?:switch|switches|hops|devices|boxes|nodes)\b", r"\bhop[- ]counts?\b" + _NOT_ARTIFACT, r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:switch |network |forwarding )?(?:paths?|routes?)\b",
         # round 18: a direct route, jumps between switches, packets sightseeing
         r"\b(?:more |most )?direct (?:route|path)s?\b", r"\b(?:fewer|less|more|extra|too many|many) (?:[\w-]+ )?jumps\b", r"\bsightsee\w*",
         r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
@@ -161,7 +170,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:switch|switches|devices?|boxes|nodes?|routers?)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
-        r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:(?:left|kept) )?(?:powered|switched|turned|running|spinning|humming|awake|lit|drawing)\b)",
+        r"\b(?:fewest|fewer)(?: possible)? (?:switches|devices|nodes|routers)\b(?! (?:[\w']+ ){0,4}(?:powered|switched on|turned on|running|spinning|humming|awake|lit|drawing)\b)",
     ),
     "coverage": (
         # (round 17: a cover letter, coverage in the press / news / insurance are other senses)
@@ -177,7 +186,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 18: more of the traffic labelled ("more flows with a verdict", "more of the east-west traffic gets classified")
         r"\bmore (?:of (?:the |our )?)?(?:[\w-]+ ){0,2}(?:traffic|flows?|sessions|connections|packets) (?:with (?:a |an )?(?:verdict|label)s?"
         r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined))\b",
-        r"\ball (?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
+        r"\ball (?:of )?(?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
+        # round 19: "don't fail to classify any flow", "flows should be classify", "walk away with a verdict"
+        r"\b(?:don'?t|do not|never) (?:fail|forget|neglect) to (?:classify|inspect|label|score|cover)\b",
+        r"\b(?:flows?|traffic|packets|sessions) (?:should|must|need to|needs to|have to|has to) (?:\w+ )?(?:be|get) classif\w*\b",
+        r"\b(?:walk|walks|go|goes) away with (?:a |an )?(?:verdict|label)s?\b",
         r"\b(?:number|count) of (?:offloaded |placed |admitted )?" + _WORK + r"\b(?! (?:a|the|each) )",
         r"\bleave no " + _WORK, r"\bno " + _WORK + r" (?:left|rejected|dropped|unplaced)\b",
         r"\bcompleteness\b", r"\bunplaced\b", r"\bunserved\b", r"\bunclassified\b", r"\buninspected\b",
@@ -235,8 +248,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "requirement", "requirements",
     # round 17: the verb of a top priority ("prioritse covrage")
     "prioritise", "prioritize",
-    # round 18: "abov all"
-    "above",
+    # round 18: "abov all"; round 19: "frist", "thrid"
+    "above", "first", "third",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -260,7 +273,9 @@ SLASHED_WORDS: dict[str, str] = {"w/o": "without", "w/": "with"}
 
 # Acronyms and units that are written in capitals without shouting.
 ACRONYMS = frozenset({"sram", "tcam", "phv", "alu", "alus", "pps", "gbps", "mbps", "tbps", "rtt", "ml", "p4", "dc",
-                      "cpu", "gpu", "asic", "fpga", "sdn", "qos", "sla", "wan", "lan", "kw", "kwh", "qps", "nic"})
+                      "cpu", "gpu", "asic", "fpga", "sdn", "qos", "sla", "wan", "lan", "kw", "kwh", "qps", "nic",
+                      # round 19: protocol names the typo repair took for words ("QUIC" -> "quick")
+                      "quic", "bgp", "ospf", "vxlan", "mpls", "dns", "tls", "ntp"})
 
 # ----------------------------------------------------------------------------------------------
 # Degree: how strongly a clause asks. Levels follow the paper's anchors: 0 no demand .. 4 greatest.
@@ -337,7 +352,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 18: "we will sacrifice anything to cut X", "X is sacred", "resources rule this rollout", "X is the enemy"
         r"|\bsacrifice (?:anything|everything)\b|\b(?:is|are) sacred\b|\bsacrosanct\b"
         r"|\brules? (?:this|the|our) (?:rollout|deployment|placement|project|quarter|release|design)\b"
-        r"|\b(?:is|are) (?:the|our) (?:enemy|nemesis|arch-?enemy)\b", 4, "primary"),
+        r"|\b(?:is|are) (?:the|our) (?:enemy|nemesis|arch-?enemy)\b"
+        # round 19: "guard them with your life", "gold dust", "obsessed with", "make X the king", "wins every argument",
+        # "that's the KPI"
+        r"|\bwith (?:your|our|my) li(?:fe|ves)\b|\bgold ?dust\b|\bobsess(?:ed|ion) (?:with|about|over)\b|\bthe king\b"
+        r"|\bwins every (?:argument|debate|tie|time)\b|\bthat'?s the (?:kpi|metric|goal)\b", 4, "primary"),
     # falling short is ruled out: "if it isn't fast, it isn't acceptable", "a deal-breaker"
     Cue(r"(?:\bnot|n't) acceptable\b|\bunacceptable\b|\bdeal[- ]?breaker\b|\bshow-?stopper\b|\bno-go\b", 4, "degree"),
     Cue(r"\bat (?:all|any) costs?\b|\bwhatever (?:it takes|it costs|the cost)\b|\bno matter what\b|\bby all means\b"
@@ -349,7 +368,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bno compromises?\b(?! on\b)|\buncompromising\b|\bor nothing\s*[.!]*$"
         # round 18: "wins, every single time"; "Zero chatter between switches. Zero."; a launch blocker
         r"|\bevery (?:single )?time\s*[.!]*$|^zero\s*[.!]*$|\bzero (?:[\w-]+ ){0,2}(?:chatter|metadata|hops?|detours?|loss|drops)\b"
-        r"|\b(?:launch[- ])?blocker\b"
+        r"|\b(?:launch[- ])?blocker\b|\bat any price\b|\ba (?:microsecond|millisecond|nanosecond|watt|byte|hop)s? too many\b"
+        r"|\bat (?:its|their) (?:floor|minimum|lowest)\b|\bzero (?:unclassified|unlabell?ed|uninspected)\b"
         r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
@@ -361,7 +381,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
         r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
-    Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically) )?possible\b|\b" + _SUPERLATIVE
+    Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically|can be|could be|is) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b"
         # round 16: the first "as" dropped, as chat does ("mem footprint tiny as possible plz")
         r"|(?<!\bas )\b(?:tiny|small|low|few|little|short|fast|quick|lean|light|high|compact)(?:er)? as (?:humanly |technically )?possible\b|\bto the (?:max|maximum|limit|fullest|extreme)\b|\bmaximum\b|\bmaximal\b"
@@ -402,9 +422,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bif (?:i|we|you) (?:could|can|had to|must|were to) (?:only )?(?:pick|choose|name|keep|have|do|fix|improve|change"
         r"|get right|focus on) (?:just |only )?one\b"
         r"|\bif there(?:'s| is| were) (?:just |only )?one thing\b", 4, "primary"),
-    Cue(r"\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|a (?:tiny|wee|little|small) (?:bit|touch)|marginally|modestly|loosely|lightly|mildly|partly"
+    Cue(r"(?<!\bnot )\bonly\b(?! (?:if|when|where|as long as|slightly|a little|a bit|a (?:tiny|wee|little|small) (?:bit|touch)|marginally|modestly|loosely|lightly|mildly|partly"
         r"|a (?:slight|small|minor|little)|somewhat))|\bsolely\b|\bexclusively\b|\bnothing (?:else|but)\b|\bsole\b|\bthe one thing\b"
-        r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b", 4, "exclusive"),
+        r"|\bthe single (?:thing|most important)\b|\ball that (?:matters|counts)\b"
+        # round 19: "Nothing matters except latency"
+        r"|\bnothing (?:else )?(?:matters|counts|is important) (?:except|but|other than|apart from|besides)\b", 4, "exclusive"),
     Cue(r"\b(?:ignore|disregard|forget(?: about)?) (?:everything|anything|all) (?:else|other)\w*\b"
         r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b"
         # round 5: the same exclusion said with a declining verb ("don't care about anything else", "skip the rest")
@@ -449,7 +471,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 14: a place further down a ranking ("further down, hops", "after comes memory", "..., latency after";
         # not "what we're after", a plain want)
         + r"|\bfurther down\b|\bafter (?:comes?|that come)\b|(?<=[a-z] )(?<!\bare )(?<!'re )(?<!'m )(?<!\bam )(?<!\bis )(?<!\bwas )(?<!\bwere )after\s*[.!;]*$", 2, "secondary"),
-    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b"
+    Cue(r"(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\btertiary\b|\blastly\b|\bfinally\b|\blast of all\b|\blowest priority\b|\bleast important\b|\bin the end\b"
         # round 14: the end of a ranking ("X is the last thing on the list", "the last is X", "X comes last", "bottom
         # of the list"; not "the last thing we want is X", which is emphasis)
         r"|\b(?:the )?last (?:thing|item|one|entry|priority|concern) on (?:the|our|my|that|this) (?:list|agenda|wish ?list)\b"
@@ -509,10 +531,10 @@ DISMISSAL = re.compile(
     r"|(?:\bnot|n't) (?:asking|looking|aiming|going) for\b|(?:\bnot|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b(?!,? (?:maybe|perhaps|possibly|i guess)\b)|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
     r"|\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|isn'?t|is not|aren'?t|are not|wasn'?t|not|never|nor)\s+"
     r"(?:really\s+|much\s+|at all\s+|even\s+)?"
-    r"(?:care|matters?|mind|worry|bother|need|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
+    r"(?:care|matters?|mind|worry|bother|need(?! (?:many|much|so many|so much|too many|too much|a lot of)\b)|concern|(?:an?|the|our) (?:issue|priority|concern|factor|goal|problem|bottleneck)|important"
     r"|relevant|needed|required|necessary|a problem|interested|prioriti[sz]e)\b"
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
-    r"|^(?:but |and )?not\b(?! at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost)"
+    r"|^\W*(?:but |and )?not\b(?! only\b| at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost)"
     # (round 16: "Not a single flow should be left unclassified", "not one packet may slip": a universal, not a refusal)
     r"| (?:a )?single\b| one\b| even one\b| any (?:flow|packet|session)s?\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
@@ -554,6 +576,10 @@ DISMISSAL = re.compile(
     # "X no longer matters", and declining to move an objective in its own direction ("don't reduce power", "don't add
     # bandwidth", "don't touch memory"; "don't increase latency" stays a constraint)
     r"|\bno,? wait\b|\b(?:scratch|strike) that\b"
+    # round 19: "wait, no", "actually no", "drop the power part", "I was going to ask for X", a bare "No." after "X?",
+    # "don't-care"
+    r"|\bwait,? no\b|^actually,? no\b|\bdrop the (?:[\w-]+ ){1,2}(?:part|bit|ask|request|item)\b"
+    r"|\b(?:was|were) (?:going|about) to ask for\b|(?:^|,\s*)(?:also |and )?(?:no|nope|nah)\s*[.!]*$|\bdon'?t-care\b"
     r"|\b(?:scratch|strike|cancel|withdraw|drop)(?: the| my| our| that| this)? (?:[\w-]+ ){0,2}(?:request|ask|requirement)s?\b"
     r"|\bno longer (?:matters?|counts?|(?:a|the|our) (?:priority|concern|goal|focus))\b"
     r"|\b(?:don'?t|do not|no need to|never)\s+(?:reduce|lower|cut|trim|shrink|decrease|minimi[sz]e) (?:the |our |any )?(?:[\w-]+ )?"
@@ -593,7 +619,10 @@ DISMISSAL = re.compile(
 NOT_DISMISSED = re.compile(
     r"\bnot that (?:we|i|they|you|anyone|people) (?:don'?t|do not|didn'?t) (?:really )?(?:care|mind|worry)\b"
     r"|\b(?:don'?t|do not|never|can'?t|cannot|shouldn'?t) (?:entirely |completely |totally |fully |just )?(?:ignore|neglect|disregard|forget(?: about)?)\b"
-    r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b")
+    r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b"
+    # round 19: "I wouldn't say X is unimportant", "we never said X was irrelevant", "X doesn't not matter"
+    r"|\b(?:wouldn'?t|would not|won'?t|can'?t|cannot|never) (?:say|said|claim|claimed) (?:that )?(?:[\w-]+ ){0,4}(?:is|are|was|were) (?:unimportant|irrelevant|not important)\b"
+    r"|\b(?:doesn'?t|does not|don'?t|do not) not matter\b")
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
@@ -732,7 +761,7 @@ OOS_IDIOMS = re.compile(
     r"|\b(?:memory|sram|tcam|energy|power|resource|hop|latency|coordination|communication|bandwidth|table|stage"
     r"|phv|delay|watt|thermal) (?:costs?|budgets?)\b"
     r"|\bcosts? (?:of|in) (?:memory|sram|tcam|energy|power|resources|hops|latency|coordination|bandwidth)\b"
-    r"|\b(?:if|when) (?:it'?s|it is|that'?s|that is) cheap\b|\bdoesn'?t cost\b|\bdoes not cost\b|\brobustly\b"
+    r"|\bat any price\b|\b(?:if|when) (?:it'?s|it is|that'?s|that is) cheap\b|\bdoesn'?t cost\b|\bdoes not cost\b|\brobustly\b"
     r"|\bavailable (?:memory|sram|tcam|bandwidth|resources|switches|devices|stages)\b|\bfirst available\b"
 )
 
@@ -745,7 +774,9 @@ DECLINED_SENSE = re.compile(
     r"|\bmemor(?:y|ies) of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b"
     r"|\blaten\w* in (?:replying|responding|answering|getting back|returning|reading)\b"
     r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"
-    r"|\bresources? (?:planning|plan|manager|page|portal|section|team)\b|\bstage is set\b|\bset the stage\b")
+    r"|\bresources? (?:planning|plan|manager|page|portal|section|team)\b|\bstage is set\b|\bset the stage\b"
+    r"|\b(?:power|latency|throughput|hop[- ]count)[- ](?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?)\b"
+    r"|\bpower outages?\b|\blatent\b|\bstage manager\b|\bcoordination games?\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).

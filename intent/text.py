@@ -225,6 +225,8 @@ def _repair_word(word: str) -> str:
     lower = word.lower()
     if lower in SLANG:
         return SLANG[lower]
+    if lower in ACRONYMS:  # round 19: a protocol or unit name ("QUIC") is no slip of a word ("quick")
+        return word
     if len(lower) < 4 or lower in known_words() or _derived(lower):
         # round 8: a 3-letter unknown word is repaired only as an abbreviation ("dly", "hps")
         short = len(lower) == 3 and lower.isalpha() and lower not in known_words()
