@@ -24,15 +24,26 @@ _PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? throu
 _WHOLE_TRAFFIC = r"\b(?:100 ?|one hundred )(?:%|percent|per cent)(?: of)? (?:the |our |all )?(?:[\w-]+ ){0,2}?(?:flows?|traffic|packets|sessions|connections)\b"
 _WORK = r"(?:tasks?|models?|flows?|classifiers?|detectors?|requests?|jobs?|workloads?|inferences?|applications?|apps)"
 
+# Other senses of an objective's word (rounds 17-19), each written once: the objective patterns below decline them
+# with a lookahead, and DECLINED_SENSE (further down) keeps a clause holding one from the learned heads.
 #: round 19: a metric's name on a report, dashboard or chart ("the latency dashboards were migrated", "our throughput
 #: report for Q3 is attached", "who owns the hop-count metric"): the artifact is talked about, nothing is asked of it
-_NOT_ARTIFACT = r"(?![- ](?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?|metrics? in)\b)"
+_ARTIFACTS = r"(?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?)"
+_NOT_ARTIFACT = r"(?![- ](?:" + _ARTIFACTS + r"|metrics? in)\b)"
+#: "power users", "power up rack 12" (switching on), a power point deck, "power through", Power BI, power outages
+_POWER_SENSES = r"(?:users?|up|point|through|bi|outages?)"
+#: "our memory of the last outage": a person's memory of a past event
+_PAST_EVENT = r"(?:last|previous|past|old|recent|first)"
+#: "my latency in replying to tickets": a person's slowness
+_REPLYING = r"(?:replying|responding|answering|getting back|returning|reading)"
+#: "the resource planning meeting", "the resources page"
+_RESOURCE_OFFICE = r"(?:planning|plan|manager|page|portal|section|team)"
 
 OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
         # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
         # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
-        r"\bpower\b(?! of\b)(?! users?\b)(?! up\b)(?! point\b)(?! through\b)(?! bi\b)(?! outages?\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bpower\b(?! of\b)(?! " + _POWER_SENSES + r"\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b(?!'? team\b)", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
@@ -52,11 +63,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "resources": (
         r"\bs?ram\b", r"\btcam\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
-        r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b)"
+        r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?" + _PAST_EVENT + r"\b)"
         r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b", r"\btables?\b(?: [\w-]+){0,3} (?:not )?(?:so |too |less )?full\b",
         r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?! manager\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
         # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
-        r"(?<!\bhuman )\bresources?\b(?! (?:planning|plan|manager|page|portal|section|team)\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)(?![- ]startup)", r"\balus?\b",
+        r"(?<!\bhuman )\bresources?\b(?! " + _RESOURCE_OFFICE + r"\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)(?![- ]startup)", r"\balus?\b",
         r"\baction units?\b", r"\bregisters?\b", r"\brule space\b", r"\bhash units?\b", r"\bcompact\b",
         r"\bfrugal\w*", r"(?<!\bcost of the )(?<!\bcosts of the )(?<!\bcost of )(?<!\bcosts of )\bhardware\b(?! (?:budget|costs?|spend\w*|price\w*|bills?|vendors?))", r"\bcrossbar\b", r"\bon-chip\b", r"\bchip (?:area|space|capacity)\b",
         # (round 17: "green" alone is power to 12 of the 13 hand-written intents that use it without a memory word;
@@ -89,7 +100,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "latency": (
         # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
-        r"\blaten(?!t\b)\w*\b(?! in (?:replying|responding|answering|getting back|returning|reading)\b)" + _NOT_ARTIFACT,
+        r"\blaten(?!t\b)\w*\b(?! in " + _REPLYING + r"\b)" + _NOT_ARTIFACT,
         # (round 18: a date put off, "delay the rollout until after the freeze", "the delay in shipping the switches")
         r"\bdelays?\b(?! (?:the |our |this |that )?(?:rollout|roll-out|deployment|launch|change|migration|upgrade|release|go-live|meeting|project|cutover)\b)(?! in (?:shipping|delivery|procurement|hiring|getting|the shipment)\b)", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|q|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
@@ -770,13 +781,13 @@ OOS_IDIOMS = re.compile(
 #: objective is not given to the learned heads, which read the bare word as the objective (p = 1.00 on "My latency
 #: in replying to tickets is terrible").
 DECLINED_SENSE = re.compile(
-    r"\bpower (?:users?|up|point|through|bi)\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
-    r"|\bmemor(?:y|ies) of (?:the |that |this )?(?:last|previous|past|old|recent|first)\b"
-    r"|\blaten\w* in (?:replying|responding|answering|getting back|returning|reading)\b"
+    r"\bpower " + _POWER_SENSES + r"\b|\b(?:my|our|your|their|his|her) (?:memor(?:y|ies) of|bandwidth)\b"
+    r"|\bmemor(?:y|ies) of (?:the |that |this )?" + _PAST_EVENT + r"\b"
+    r"|\blaten\w* in " + _REPLYING + r"\b"
     r"|\bcover letter\b|\b(?:press|news|media|insurance|health) coverage\b|\bcoverage in the (?:press|news|media)\b"
-    r"|\bresources? (?:planning|plan|manager|page|portal|section|team)\b|\bstage is set\b|\bset the stage\b"
-    r"|\b(?:power|latency|throughput|hop[- ]count)[- ](?:dashboards?|reports?|graphs?|charts?|panels?|slides?|decks?|spreadsheets?|wiki|alerts?)\b"
-    r"|\bpower outages?\b|\blatent\b|\bstage manager\b|\bcoordination games?\b")
+    r"|\bresources? " + _RESOURCE_OFFICE + r"\b|\bstage is set\b|\bset the stage\b"
+    r"|\b(?:power|latency|throughput|hop[- ]count)[- ]" + _ARTIFACTS + r"\b"
+    r"|\blatent\b|\bstage manager\b|\bcoordination games?\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).
