@@ -3,8 +3,8 @@
 WHY: this machine reaches no LLM service, yet the openai backend (intent/llm.py: prompt, JSON schema, retries,
 anchor-curve scoring in intent/translate.py) is the path an operator with an LLM endpoint uses, and its
 accuracy on new writers had never been measured. A cassette holds one recorded reply per intent, keyed by the
-SHA-256 of the exact user message the backend sends (so a changed prompt or text misses the cassette instead
-of replaying a stale answer). `replay` serves the cassette as an OpenAI-compatible /chat/completions endpoint
+SHA-256 of the exact system and user messages the backend sends (so a changed prompt or text misses the
+cassette instead of replaying a stale answer). `replay` serves the cassette as an OpenAI-compatible /chat/completions endpoint
 on 127.0.0.1 and runs the real backend against it over HTTP; a prompt missing from the cassette gets HTTP 404,
 which the backend treats as a dead service and answers from the embedded translator, and the run counts those.
 
@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from intent.llm import build_messages  # noqa: E402
 
 
-def prompt_key(user_content: str) -> str:
-    """The cassette key of one intent: SHA-256 of the first user message the backend sends."""
-    return hashlib.sha256(user_content.encode("utf-8")).hexdigest()
+def prompt_key(system_content: str, user_content: str) -> str:
+    """The cassette key of one intent: SHA-256 of the system message and the first user message the backend sends."""
+    return hashlib.sha256(json.dumps([system_content, user_content]).encode("utf-8")).hexdigest()
 
 
 def load_rows(path: Path) -> list[dict]:
@@ -50,8 +50,9 @@ def write_prompts(rows: list[dict], out: Path) -> None:
     with out.open("w", encoding="utf-8") as f:
         for row in rows:
             system, user = build_messages(row["text"])
-            f.write(json.dumps({"id": row["id"], "key": prompt_key(user["content"]), "system": system["content"],
-                                "user": user["content"]}, ensure_ascii=False) + "\n")
+            key = prompt_key(system["content"], user["content"])
+            f.write(json.dumps({"id": row["id"], "key": key, "system": system["content"], "user": user["content"]},
+                               ensure_ascii=False) + "\n")
 
 
 def load_cassette(path: Path) -> dict[str, str]:
@@ -77,8 +78,9 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                system = next(m["content"] for m in body["messages"] if m["role"] == "system")
                 first_user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-                reply = owner.replies.get(prompt_key(first_user))
+                reply = owner.replies.get(prompt_key(system, first_user))
                 if reply is None:
                     owner.missed += 1
                     self.send_response(404)
