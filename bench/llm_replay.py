@@ -45,11 +45,11 @@ def load_rows(path: Path) -> list[dict]:
     return rows
 
 
-def write_prompts(rows: list[dict], out: Path) -> None:
+def write_prompts(rows: list[dict], out: Path, prompt: str = "scale") -> None:
     """One line per intent: its id, cassette key, and the system and user messages exactly as sent."""
     with out.open("w", encoding="utf-8") as f:
         for row in rows:
-            system, user = build_messages(row["text"])
+            system, user = build_messages(row["text"], prompt)
             key = prompt_key(system["content"], user["content"])
             f.write(json.dumps({"id": row["id"], "key": key, "system": system["content"], "user": user["content"]},
                                ensure_ascii=False) + "\n")
@@ -106,14 +106,14 @@ class ReplayServer:
         self.httpd.server_close()
 
 
-def replay(rows: list[dict], replies: dict[str, str], out: Path) -> tuple[int, int, int]:
+def replay(rows: list[dict], replies: dict[str, str], out: Path, prompt: str = "scale") -> tuple[int, int, int]:
     """Translate every intent with the openai backend against the replay server; returns (served, missed,
     answered by the embedded fallback)."""
     from intent.translate import IntentConfig, translate_batch
 
     server = ReplayServer(replies)
     try:
-        config = IntentConfig(backend="openai", base_url=server.url, model="replay", timeout_s=10.0)
+        config = IntentConfig(backend="openai", base_url=server.url, model="replay", timeout_s=10.0, prompt=prompt)
         results = translate_batch([row["text"] for row in rows], config=config)
     finally:
         server.close()
@@ -134,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("intents", type=Path)
     r.add_argument("--cassette", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
+    for command in (p, r):
+        command.add_argument("--prompt", choices=("scale", "paper"), default="scale",
+                             help="the backend's system prompt (intent.llm.PROMPTS) the answers were recorded with")
     args = parser.parse_args(argv)
     rows = load_rows(args.intents)
     if args.command == "prompts":
-        write_prompts(rows, args.out)
+        write_prompts(rows, args.out, args.prompt)
         print(f"{len(rows)} prompts -> {args.out}")
         return 0
-    served, missed, fallbacks = replay(rows, load_cassette(args.cassette), args.out)
+    served, missed, fallbacks = replay(rows, load_cassette(args.cassette), args.out, args.prompt)
     print(f"{len(rows)} intents: {served} replies served, {missed} prompts not in the cassette, "
           f"{fallbacks} answered by the embedded fallback -> {args.out}")
     return 0

@@ -21,7 +21,7 @@ from intent.embedded import SUBJECTS, EmbeddedTranslator
 from intent.encoder import get_encoder
 from intent.errors import BackendError
 from intent.curve import ANCHOR_DEGREES
-from intent.llm import LLMReading, LocalCausalLM, NonConforming, OpenAIChat, TransportError, query_with_retries
+from intent.llm import PROMPTS, LLMReading, LocalCausalLM, NonConforming, OpenAIChat, TransportError, query_with_retries
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import check_text
 from omniplan.objectives import OBJECTIVES, Preference
@@ -41,6 +41,7 @@ class IntentConfig:
     max_tries: int = 3
     local_model_path: str | None = None
     max_new_tokens: int = 256
+    prompt: str = "scale"  # the LLM's system prompt (intent.llm.PROMPTS): "scale" or the paper's own, "paper"
     home: Path | None = None  # where custom objectives persist; None = $OMNIPLAN_HOME or ~/.omniplan
 
     @classmethod
@@ -52,6 +53,7 @@ class IntentConfig:
             model=env.get("OMNIPLAN_LLM_MODEL") or None,
             api_key=env.get("OMNIPLAN_LLM_API_KEY") or None,
             local_model_path=env.get("OMNIPLAN_LLM_LOCAL_PATH") or None,
+            prompt=env.get("OMNIPLAN_LLM_PROMPT") or "scale",
         )
         return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -91,6 +93,8 @@ def translate_batch(texts: Sequence[str], *, backend: str | None = None,
     name = (backend or config.backend or "embedded").lower()
     if name not in BACKENDS:
         raise BackendError(f"unknown intent backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if config.prompt not in PROMPTS:
+        raise BackendError(f"unknown LLM prompt {config.prompt!r} (OMNIPLAN_LLM_PROMPT); choose one of {', '.join(PROMPTS)}")
     checked = [check_text(t) for t in texts]
     customs = load_custom_objectives(config.home)
     translator = embedded_translator()
@@ -105,7 +109,7 @@ def translate_batch(texts: Sequence[str], *, backend: str | None = None,
             results.append(None)
             continue
         try:
-            reading, tries = query_with_retries(chat, text, config.max_tries)
+            reading, tries = query_with_retries(chat, text, config.max_tries, config.prompt)
         except (NonConforming, TransportError) as exc:
             fallback.append((i, str(exc)))
             results.append(None)

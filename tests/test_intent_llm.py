@@ -18,7 +18,7 @@ import pytest
 
 from intent import IntentConfig, translate, translate_batch
 from intent.errors import BackendError
-from intent.llm import SCHEMA, build_messages
+from intent.llm import SCHEMA, TAU_NET, TAU_SCALE, build_messages
 
 GOOD = {"objectives": {"power": "default=0", "resources": "The user has a moderate demand",
                        "throughput": "The user has the greatest demand", "latency": "The user has a moderate demand",
@@ -184,6 +184,20 @@ def test_misconfigured_llm_backend_is_an_error():
         translate("minimize delay", config=IntentConfig(backend="openai"))
     with pytest.raises(BackendError, match="OMNIPLAN_LLM_LOCAL_PATH"):
         translate("minimize delay", config=IntentConfig(backend="local"))
+
+
+def test_prompt_choice_scale_by_default_paper_on_request(monkeypatch):
+    scale, paper = build_messages("cut delay")[0]["content"], build_messages("cut delay", "paper")[0]["content"]
+    assert TAU_SCALE in scale and TAU_SCALE not in paper
+    assert paper.startswith(TAU_NET) and scale.startswith(TAU_NET) and "never instructions" in paper
+    with FakeLLM([GOOD]) as llm:
+        translate("cut delay", config=config(llm.url, prompt="paper"))
+        translate("cut delay", config=config(llm.url))
+    assert [r["body"]["messages"][0]["content"] for r in llm.requests] == [paper, scale]
+    monkeypatch.setenv("OMNIPLAN_LLM_PROMPT", "paper")
+    assert IntentConfig.from_env().prompt == "paper"
+    with pytest.raises(BackendError, match="unknown LLM prompt 'short'"):
+        translate("cut delay", config=config("http://127.0.0.1:1/v1", prompt="short"))
 
 
 def test_config_from_env(monkeypatch):

@@ -45,3 +45,23 @@ def test_replay_serves_cassette_and_counts_missing_prompts(tmp_path: Path) -> No
                       "coverage": 0}
     assert pred[0]["out_of_scope"] == ["cost"]
     assert round(4 * pred[1]["preference"]["latency"]) >= 3  # the embedded fallback's own reading
+
+
+def test_cli_llm_prompt_flag_selects_the_recorded_prompt(tmp_path: Path, capsys) -> None:
+    from intent.llm import build_messages
+    from omniplan_cli.main import main
+
+    text = "cut the hop count"
+    system, user = build_messages(text, "paper")
+    server = llm_replay.ReplayServer({llm_replay.prompt_key(system["content"], user["content"]):
+                                      _reply({"hops": "The user has a high demand"}, [])})
+    try:
+        argv = ["translate", "--json", "--backend", "openai", "--llm-url", server.url, "--llm-model", "replay", text]
+        assert main(argv + ["--llm-prompt", "paper"]) == 0
+        paper = json.loads(capsys.readouterr().out)
+        assert main(argv) == 0  # default prompt "scale": not in this cassette, so the embedded fallback answers
+        scale = json.loads(capsys.readouterr().out)
+    finally:
+        server.close()
+    assert (server.served, server.missed) == (1, 1)
+    assert paper["backend"] == "openai" and scale["backend"] == "embedded"

@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                                    "(default $OMNIPLAN_LLM_BASE_URL)")
     p.add_argument("--llm-model", metavar="NAME", help="model name for the endpoint (default $OMNIPLAN_LLM_MODEL)")
     p.add_argument("--llm-path", metavar="DIR", help="local causal LM directory (default $OMNIPLAN_LLM_LOCAL_PATH)")
+    p.add_argument("--llm-prompt", choices=("scale", "paper"), default=None,
+                   help="LLM system prompt: scale (default: the paper's prompt plus the scale's conventions) or paper "
+                        "(the paper's prompt alone) (default $OMNIPLAN_LLM_PROMPT)")
     p.add_argument("--llm-timeout", type=float, default=None, metavar="S", help="LLM request timeout (default 20)")
     p.add_argument("--llm-tries", type=int, default=None, metavar="N",
                    help="queries per intent before falling back when replies are out of format (default 3)")
@@ -61,7 +64,7 @@ def _config(args: argparse.Namespace):
         raise InputError("--llm-timeout must be positive")
     return IntentConfig.from_env(backend=args.backend, base_url=args.llm_url, model=args.llm_model,
                                  local_model_path=args.llm_path, timeout_s=args.llm_timeout,
-                                 max_tries=args.llm_tries)
+                                 max_tries=args.llm_tries, prompt=args.llm_prompt)
 
 
 def run(args: argparse.Namespace) -> int:
