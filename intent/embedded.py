@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, LOOKALIKE, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -135,6 +135,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     # "the power-usage prediction model", "the latency-spike detector": a hyphenated compound naming a model
     # says what the model is about, not what the placement should optimise (blanked, same length)
     unnamed = _blank_model_names(lower, " ")
+    # round 20: look-alike phrases ("coordination meeting", "power company") blanked too
+    unnamed = LOOKALIKE.sub(lambda m: " " * len(m.group(0)), unnamed)
     objectives = {}
     for name, patterns in OBJECTIVE_PATTERNS.items():
         words = [m.group(0) for m in _objective_regex(name).finditer(unnamed)]
@@ -226,6 +228,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         objective_levels["coverage"] = 4
         degree_words.append(UNIVERSAL.search(lower).group(0))
     dismissal = DISMISSAL.search(lower) if not NOT_DISMISSED.search(lower) else None
+    # round 20: a clause that only reports or thanks ("hops were discussed", "thanks for fixing the lag") asks nothing:
+    # read as a dismissal, so it also reaches back over a bare list before it ("Power, latency and hops were discussed")
+    dismissal = dismissal or BACKGROUND_CLAUSE.search(lower)
     if dismissal and objectives and EXCEPT_ONLY.search(lower):
         # "don't care about anything except X" = "only X matters"
         degree_words.append(EXCEPT_ONLY.search(lower).group(0))
@@ -277,7 +282,9 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
 _WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
 
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:no,? wait|wait,? no|(?:scratch|strike) that|correction|actually,? no|never ?mind)\b")
+_RETRACTION = re.compile(r"^\W*(?:no,? wait|wait,? no|(?:scratch|strike) that|correction|actually,? no|never ?mind)\b"
+                         # round 20: "X was the goal last month; not anymore"
+                         r"|^\W*(?:but )?not any ?(?:more|longer)\s*[.!]*$")
 
 
 _ACCEPTANCE = re.compile(r"^(?:it'?s|that'?s|it is|that is|it would be)? ?(?:fine|ok|okay|acceptable|no problem|alright)$", re.I)
@@ -329,7 +336,9 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             continue
         # "lat? meh.", "memory - irrelevant": a bare dismissal after a bare objective dismisses it;
         # "It's fine" before "if packets take extra hops" is read with the condition it accepts
-        bare_dismissal = names_nothing and len(lower.split()) <= 2 and bool(DISMISSAL.search(lower)) \
+        # (round 20: three words when they open with the negator, "Throughput? Not our problem.")
+        bare_dismissal = names_nothing and (len(lower.split()) <= 2 or len(lower.split()) == 3
+                                            and lower.startswith(("not ", "no "))) and bool(DISMISSAL.search(lower)) \
             and bool(merged) and len(merged[-1].text.split()) <= 3
         accepting = bool(merged) and bool(_ACCEPTANCE.match(merged[-1].text)) and lower.startswith("if ")
         # round 5: a grade that names nothing but points back with a pro-form ("spend as few as you can",
@@ -387,8 +396,25 @@ def _collapse_repetition(text: str) -> str:
 _TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}(?:-[A-Z][A-Z0-9]{0,11})*-\d+\b")
 
 
+#: round 20: a discourse marker set off by commas inside a clause ("Latency, on the other hand, must be as low as
+#: possible"): the commas would cut the objective off from its own grade, so the aside is dropped before splitting
+_ASIDE = re.compile(r",\s*(?:on the other hand|by contrast|in contrast|in turn|for (?:its|their) part|of course|frankly"
+                    r"|honestly|to be fair|to be honest|in any case|at least|as always|for now|for us|for me)\s*,(?=\s*\w)", re.I)
+
+
+#: round 20: a rank set after its objective by a comma and closing the sentence ("Max throughput, top priority. And
+#: fewer hops."): it grades the words before it, not the next sentence (a rank label alone before a comma points forward)
+_TRAILING_RANK = re.compile(r",\s*((?:the |our )?(?:top|highest|first|number one|#1|main|primary) (?:priority|concern|goal)"
+                            r"|above all(?: else)?|priority (?:one|#?1))\s*(?=[.!;]|$)", re.I)
+
+
+#: round 20: the non-native "please not to split the model" is "please don't split it" (an ask to avoid), not a refusal
+_PLEASE_NOT_TO = re.compile(r"\b(?:please|pls|plz|kindly) not to\b", re.I)
+
+
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
+    text = _PLEASE_NOT_TO.sub("please don't", _TRAILING_RANK.sub(r" \1", _ASIDE.sub(" ", text)))
     text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
     text = _WAIT_NO.sub("no wait", text)
     repaired, fixes = repair_typos(text)
@@ -475,9 +501,9 @@ def _bare_list(r: ClauseReading) -> bool:
 
     WHY: such a clause is a fragment of the list around it, so a dismissal next to it covers it too.
     """
-    if not r.objectives or r.degree_words or r.rank or r.dismissed or len(r.lower.split()) > 5:
+    rest = _SCOPE_TAIL.sub(" ", r.lower)  # (round 20: the tail does not count towards the length either)
+    if not r.objectives or r.degree_words or r.rank or r.dismissed or len(rest.split()) > 5:
         return False
-    rest = _SCOPE_TAIL.sub(" ", r.lower)
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
@@ -510,8 +536,8 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
-    if DECLINED_SENSE.search(r.lower):
-        return masked, None  # round 17: an objective's word in another sense (lexicon.DECLINED_SENSE)
+    if DECLINED_SENSE.search(r.lower) or LOOKALIKE.search(r.lower) or BACKGROUND_CLAUSE.search(r.lower):
+        return masked, None  # round 17: an objective's word in another sense (lexicon.DECLINED_SENSE; round 20: LOOKALIKE)
     text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
     return masked, (text if content_words(text) else None)
 
@@ -800,6 +826,8 @@ class EmbeddedTranslator:
         for r in reading.clauses:  # round 10: the relevance head's vetoes, so that a user sees why a word was not read
             for o, words in r.off_topic.items():
                 notes.append(f"{words[0]!r} read in another sense, not as a {o} demand {words[-1]}")
+            for m in LOOKALIKE.finditer(r.lower):  # round 20: the look-alike phrases blanked before the lexicon
+                notes.append(f"{m.group(0)!r} read in another sense (a look-alike), not as a demand")
         named = [o for o in OBJECTIVES if levels[o]]
         if named:
             confidence = 0.92 if not sims else min(0.92, min(sims) + 0.2)

@@ -53,7 +53,11 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new16",  # round 18: the sixteenth and seventeenth sets, written side by
                               "intents_holdout_new17",  # side, burned after their first runs
                               "intents_holdout_new18",  # round 19: the eighteenth and nineteenth sets, the same
-                              "intents_holdout_new19")
+                              "intents_holdout_new19",
+                              "intents_holdout_new20",  # round 20: sets 20-23, burned after their first runs (sets 20
+                              "intents_holdout_new21",  # and 21 at round 19, sets 22 and 23 at round 19 too)
+                              "intents_holdout_new22",
+                              "intents_holdout_new23")
 
 
 def load_set(name: str) -> list[dict]:

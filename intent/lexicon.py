@@ -16,6 +16,9 @@ from dataclasses import dataclass
 # Objective vocabulary. Each entry is a regex over lower-cased, typo-corrected text.
 # ----------------------------------------------------------------------------------------------
 
+#: "everything", "literally everything", "all else": the rest of the asks as one (round 20: "X > literally everything")
+_WHOLE_REST = r"(?:literally |absolutely |just about |pretty much )?(?:everything|anything|all)(?: else)?\b"
+
 _SWITCHES = r"(?:switch(?:es)?|devices?|nodes?|routers?|hops?|boxes)"
 _CARRIERS = r"(?:flows?|packets?|traffic|tasks?|requests?|queries|frames?)"
 _PASS = r"(?:pass(?:es)?(?: through)?|traverse[sd]?|cross(?:es)?|go(?:es)? through|visits?|touch(?:es)?|transits?)"
@@ -56,11 +59,16 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bdraws? less\b", r"\bless (?:electrical |power )?draw\b",
         # round 18: switches let sleep or kept powered ("let more of the switches sleep at night", "fewer switches would
         # need to stay powered up"), the site's generator ("kinder to the diesel generator")
-        r"\b(?:switches|devices|boxes|racks|nodes)\b(?: [\w']+){0,3} (?:sleep|idle|power down|go dark)\b",
+        r"\b(?:switches|devices|boxes|racks|nodes|leaves|spines)\b(?: [\w']+){0,3} (?:sleep|idle|power down|go dark|nap|take a nap|doze|hibernate)\b",
         r"\b(?:fewer|less) (?:\w+ )?(?:switches|devices|boxes|racks|nodes)(?: [\w']+){1,4} powered(?: on| up)?\b",
         r"\b(?:diesel|backup|portable|power) generators?\b|\bdiesel\b",
     ),
     "resources": (
+        # round 20: small tables asked for directly ("keep the tables small"; the objective head read it until the
+        # round-20 retrain)
+        r"\b(?:keep|make|have|leave) (?:the |our |its |their )?(?:match-action |lookup |flow )?tables (?:small|smaller|lean|leaner|slim|compact)\b",
+        # round 20: room left in the tables ("SRAM headroom", "stage headroom")
+        r"\b(?:sram|tcam|memory|stage|table|pipeline) headroom\b",
         r"\bs?ram\b", r"\btcam\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
         r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?" + _PAST_EVENT + r"\b)"
@@ -82,7 +90,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
         r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b(?! (?:to|for) (?:review|look|read|deal|take|work|think|discuss|attend|join|chat|meet|help)\b)", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
-        r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*", r"\bheadroom\b",
+        r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*",
+        # (round 20: "SRAM headroom" is memory, below)
+        r"(?<!\bsram )(?<!\btcam )(?<!\bmemory )(?<!\bstage )(?<!\btable )(?<!\bpipeline )\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
         r"(?<!\bcover )(?<!\binspect )(?<!\bclassify )(?<!\bsee )\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
@@ -91,7 +101,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:high|higher|big|bigger|large|larger|max\w*|huge) (?:traffic )?volumes?\b(?! of\b)",
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
-        r"\bwithout (?:dropping|drops|(?:packet )?loss)\b", r"\bpacket loss\b",
+        r"\bwithout (?:any |a single )?(?:dropping|drops?|(?:packet )?loss)\b", r"\bpacket loss\b",
+        # round 20: nothing dropped said as a rule ("nothing can be dropped at the classifier")
+        r"\b(?:nothing|no (?:packets?|traffic|frames?)) (?:can|may|should|must|is to|gets?) (?:be |get )?(?:dropped|lost|discarded)\b",
         # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
         r"\b(?:los(?:e|es|ing)|dropp(?:ing|ed)|drops) (?:\w+ )?packets\b", r"\btail-?dropp?\w*",
         # round 8: carrying a large load said as a capability ("it support big traffic", "handle heavier load")
@@ -99,12 +111,14 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
     "latency": (
+        # round 20: the verdict before the user's action ("verdicts before the click registers")
+        r"\b(?:verdicts?|decisions?|answers?|classifications?)\b(?: [\w']+){0,3} before (?:the |a |our )?(?:user'?s? )?(?:click|keystroke|page|tap)\b",
         # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
         r"\blaten(?!t\b)\w*\b(?! in " + _REPLYING + r"\b)" + _NOT_ARTIFACT,
         # (round 18: a date put off, "delay the rollout until after the freeze", "the delay in shipping the switches")
         r"\bdelays?\b(?! (?:the |our |this |that )?(?:rollout|roll-out|deployment|launch|change|migration|upgrade|release|go-live|meeting|project|cutover)\b)(?! in (?:shipping|delivery|procurement|hiring|getting|the shipment)\b)", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|q|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
-        r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag\w*\b", r"\bturnaround\b",
+        r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag(?:s|gy|ging|ged|gier|giest|-free)?\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
         r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
@@ -123,7 +137,15 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # (round 19: coordination games, "coordinate with Marta" are other senses)
         r"\bcoordinat\w*\b(?! games?\b)(?! with (?!(?:the |each |one )?(?:other )?(?:switch|switches|devices?|nodes?|boxes|stages?)\b))", r"\bphv\b",
         # round 19: devices or models talking to each other, a model straddling switches
-        r"\b(?:talk|say|speak|chat|gossip|chatter)\w* (?:\w+ ){0,2}(?:to|with) each other\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
+        r"\b(?:talk|say|speak|chat|gossip|chatter)\w* (?:\w+ ){0,2}(?:to|with) each other\b",
+        # round 20: the labelling spec's "passing notes" between switches, a model chopped or carved across switches,
+        # switches talking "between them"
+        r"\bpass\w* (?:\w+ ){0,2}notes\b",
+        r"\b(?:chop\w*|carv\w*|slic\w*)\b(?: [\w-]+){0,5}? (?:across|over|between|among) (?:several |many |multiple "
+        r"|different |two |three |four |the |our )?(?:switch|switches|devices|boxes|nodes)\b",
+        r"\b(?:chop\w*|carv\w*) (?:up )?(?:the |a |each |one |our )?(?:model|forest|tree|classifier|network|cnn|dnn)s? "
+        r"(?:up )?into pieces\b",
+        r"\b(?:talk|chat|speak|gossip)\w* (?:\w+ ){0,3}between (?:them|themselves)\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
@@ -160,6 +182,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?<!across )(?<!between )(?<!per )(?<!each )(?<!every )(?<!hop to )(?<!hop-by-)\bhops?\b(?! to hop)(?!-by-hop)(?!-on\b|-off\b|-scotch\b)(?! on (?:a|the|our) (?:call|bridge|zoom|meeting|train|bus)\b)",
         # round 19: "passed along by so many boxes", "less number of switch in the path"
         r"\bpass\w* along by (?:so|too) many\b", r"\b(?:less|fewer|small(?:er)?|low(?:er)?) number of (?:switch|switches|hops|devices|boxes|nodes)\b", r"\bhop[- ]counts?\b" + _NOT_ARTIFACT, r"\bpath lengths?\b", r"\b(?:short|shorter|shortest)(?: possible)? (?:switch |network |forwarding )?(?:paths?|routes?)\b",
+        # round 20: boxes on the way ("fewer boxes standing between a packet's ingress and egress")
+        r"\b(?:fewer|less|more|extra|too many) (?:boxes|switches|devices|nodes) (?:standing |sitting |placed )?(?:between (?:[\w']+ ){0,2}(?:ingress|source|entry)"
+        r"|on the (?:path|way)|in the path)\b",
+        # round 20: the switches a packet visits ("a packet should not visit more switches than necessary")
+        r"\bvisit\w* (?:more|fewer|extra|too many|so many|as few|the fewest|many|several|a lot of|lots of|\d+) (?:[\w-]+ )?(?:switches|devices|boxes|nodes)\b",
         # round 18: a direct route, jumps between switches, packets sightseeing
         r"\b(?:more |most )?direct (?:route|path)s?\b", r"\b(?:fewer|less|more|extra|too many|many) (?:[\w-]+ )?jumps\b", r"\bsightsee\w*",
         r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
@@ -187,16 +214,24 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # (round 17: a cover letter, coverage in the press / news / insurance are other senses)
         r"(?<!\bpress )(?<!\bnews )(?<!\bmedia )(?<!\binsurance )(?<!\bhealth )\bcover(?:s|ed|ing|age)?\b(?! letter\b)(?! in the (?:press|news|media)\b)", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
         + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
+        # round 20: unlabelled traffic as a blind spot
+        r"\bblind[- ]spots?\b",
+        # round 20: the share named by its measure ("classified-flow percentage", "labelled-traffic ratio")
+        r"\b(?:classified|labell?ed|inspected|covered)[- ](?:flows?|traffic|sessions|packets)[- ](?:percentage|share|ratio|rate|fraction)\b",
         # round 5: traffic left unexamined, or slipping past the detectors
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
         r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
-        r"\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)s?\b(?! (?:whole|intact|together|undivided|unsplit)\b)",
+        # (round 20: "sync state on every packet", "notes about every flow", "for every packet" say how often, not what share)
+        r"(?<!\babout )(?<!\bon )(?<!\bwith )\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)s?\b"
+        r"(?! (?:whole|intact|together|undivided|unsplit)\b)(?<!\bfor every packet)",
         # round 18: more of the traffic labelled ("more flows with a verdict", "more of the east-west traffic gets classified")
         r"\bmore (?:of (?:the |our )?)?(?:[\w-]+ ){0,2}(?:traffic|flows?|sessions|connections|packets) (?:with (?:a |an )?(?:verdict|label)s?"
-        r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined))\b",
+        r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined)"
+        # round 20: "more of the flows get a label", "more sessions should get a verdict from the detector"
+        r"|(?:\w+ ){0,2}(?:get|gets|getting|receive|receives|have|has|obtain) (?:a |an |their )?(?:verdict|label|classification)s?)\b",
         r"\ball (?:of )?(?:the )?(?:flows|ingress\w*|tasks|requests|models|traffic)\b",
         # round 19: "don't fail to classify any flow", "flows should be classify", "walk away with a verdict"
         r"\b(?:don'?t|do not|never) (?:fail|forget|neglect) to (?:classify|inspect|label|score|cover)\b",
@@ -276,6 +311,8 @@ SLANG: dict[str, str] = {
     "dosent": "doesn't", "doesent": "doesn't", "abt": "about", "thats": "that's",
     "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
     "juice": "power", "kinda": "kind of", "sorta": "sort of", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
+    # round 20: chat shorthand ("np w/ extra hops", "lag vs path len")
+    "np": "no problem", "len": "length",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -313,7 +350,9 @@ _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|atten
 #: round 14: nor "whatever placement you come up with": a free relative over the deliverable ("any placement you
 #: produce must ..."), which asks the demand of every candidate instead of waiving one
 NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| the cost\b"
-                         r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b)")
+                         r"| (?:placement|plan|layout|solution|design|configuration|setup|mapping|assignment|arrangement)s?\b"
+                         # round 20: "whatever we deploy / place must ...": the same free relative said with a verb
+                         r"| (?:we|you|they|i) (?:deploy|place|put|install|run|push|ship|roll out|build|choose|pick)\b)")
 
 
 #: "next" as a place in a ranking ("Next, latency"), not a determiner ("for the next tenant", round 17)
@@ -381,7 +420,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bevery (?:single )?time\s*[.!]*$|^zero\s*[.!]*$|\bzero (?:[\w-]+ ){0,2}(?:chatter|metadata|hops?|detours?|loss|drops)\b"
         r"|\b(?:launch[- ])?blocker\b|\bat any price\b|\ba (?:microsecond|millisecond|nanosecond|watt|byte|hop)s? too many\b"
         r"|\bat (?:its|their) (?:floor|minimum|lowest)\b|\bzero (?:unclassified|unlabell?ed|uninspected)\b"
-        r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b", 4, "degree"),
+        r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b"
+        # round 20: the labelling spec's "can't do without"; "I cannot stress this enough"; "nothing may compromise it"
+        r"|\b(?:can'?t|cannot|could not|couldn'?t) (?:do|live|go) without\b|(?:\b(?:i|we) )?\b(?:can'?t|cannot) stress (?:this|that|it) enough\b"
+        r"|\bnothing (?:may|can|should|must|shall|will) (?:compromise|touch|reduce|hurt)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bobligatory\b|\bcompulsory\b"
@@ -391,7 +433,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b(?! necessary\b)|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
-        r"|\(hard\)|\bhard (?:limit|cap|ceiling|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
+        r"|\(hard\)|\bhard (?:limit|cap|ceiling|floor|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically|can be|could be|is) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b"
         # round 16: the first "as" dropped, as chat does ("mem footprint tiny as possible plz")
@@ -423,7 +465,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # "the absolute priority is X", "X is the main thing", "low overhead is the priority", "Primary: X": the definite
     # article singles one objective out as THE priority (a priority, "one of the priorities" do not)
     Cue(r"\bthe (?:absolute|overriding|chief|main|top|key|biggest|foremost) (?:thing|priority|goal|focus)\b(?! (?:is|are) (?:not|also))"
-        r"|\b(?:is|are) (?:the|our) (?:priority|focus)\b(?! (?:list|order|queue))|^primary\b", 4, "primary"),
+        r"|\b(?:is|are) (?:the|our) (?:priority|focus)\b(?! (?:list|order|queue))|^primary\b"
+        # round 20: "treat power as the priority this time"
+        r"|\btreat\w* (?:[\w-]+ ){1,3}as (?:the|our|its) (?:top |main |first |overriding |absolute )?priority\b", 4, "primary"),
     # comparison with everything else: "X dwarfs everything", "more than all other things", "goal one, two and three"
     Cue(r"\b(?:dwarfs|eclipses|overshadows|outweighs|tops|beats|trumps|outranks|overrides|supersedes) (?:everything|all|anything"
         r"|the rest|every other|all (?:the )?other|any other)\b|\bmore than (?:all|any|every) (?:the )?other\b"
@@ -442,13 +486,13 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bnothing else matters\b|\bthe rest (?:doesn'?t|does not) matter\b"
         # round 5: the same exclusion said with a declining verb ("don't care about anything else", "skip the rest")
         r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:really )?(?:care|worry|bother)(?: about| with)? (?:anything|everything|all|the rest)"
-        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\bthe rest (?:is|are) (?:noise|irrelevant|secondary)\b"
+        r"(?: else)?\b|\bskip (?:everything|anything|all|the rest)(?: else)?\b|\b(?:the rest|everything else) (?:is|are|'s) (?:noise|irrelevant|secondary)\b"
         # round 6: the exclusion said as a statement ("nothing other is important", "nothing else is relevant")
         r"|\bnothing (?:else|other) (?:is|are|seems) (?:really )?(?:important|relevant|needed|a (?:concern|priority))\b",
         0, "exclusive"),
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),
-    Cue(r"\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
+    Cue(r"\b(?:would|will) be (?:very )?welcome\b|\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bwhere (?:reasonable|sensible|practical|feasible)\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
@@ -464,10 +508,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"(?: \w+)?(?: much| too much| a lot)\b|\bnot (?:get|become) (?:much )?worse\b", 2, "constraint"),
     # priority labels after an objective ("power P3"): P1 is the plain ask, P2 a moderate one, P3 and below a
     # small one; a ticket's own priority at the head of its line ("P2 | edge-03 | ...") grades nothing
-    Cue(r"(?<=\w )(?:p2|prio(?:rity)? 2)\b", 2, "degree"),
-    Cue(r"(?<=\w )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
-    Cue(r"(?:^|\s)>+(?=\s)(?!\s*(?:everything|anything|all)\b)", 2, "secondary"),  # "latency > power": ranked after
-    Cue(r">+\s*(?:everything|anything|all)(?: else)?\b", 4, "primary"),  # "throughput > everything"
+    # (round 20: nor a ticket's "Priority: P2" field, split off as a clause of its own)
+    Cue(r"(?<=\w )(?<!\bpriority )(?<!\bprio )(?<!\bseverity )(?<!\bsev )(?:p2|prio(?:rity)? 2)\b", 2, "degree"),
+    Cue(r"(?<=\w )(?<!\bpriority )(?<!\bprio )(?<!\bseverity )(?<!\bsev )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
+    Cue(r"(?:^|\s)>+(?=\s)(?!\s*" + _WHOLE_REST + r")", 2, "secondary"),  # "latency > power": ranked after
+    Cue(r">+\s*" + _WHOLE_REST, 4, "primary"),  # "throughput > everything", "memory > literally everything"
     # (round 17: "don't make latency worse while you reduce power": kept from worsening, a constraint)
     Cue(r"\b(?:don'?t|do not|never|without) (?:make|making|let|letting) (?:[\w-]+ ){1,2}(?:worse|slower|suffer|degrade)\b"
         r"|\b(?!no compromises?\b(?! on\b))(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
@@ -491,7 +536,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|" + _rank_label(r"(?:[3-9]|three|four|five)"), 1, "tertiary"),
     # a little demand
     # added after the held-out first run (after-tuning): more hedges and the idioms of a nice-to-have
-    Cue(r"\boptional(?:ly)?\b|\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
+    Cue(r"\boptional(?:ly)?\b|(?<!\bbe )(?<!\bbe very )\bwelcome\b|\bappreciated\b|\ba pinch\b|\ba small dent\b|\bstretch goal\b"
         r"|\bicing on the cake\b|\btie-?breaker\b|\bwithout a (?:big )?fight\b"
         # round 3: token gestures ("a small nod to power", "only a slight consideration", "watched loosely")
         r"|\b(?:small|slight|little|tiny) nod\b|\bslight consideration\b|\bloosely\b|\bin passing\b"
@@ -515,7 +560,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # non-native writers say it ("maybe little bit reduce the energy")
         r"|\ba (?:(?:tiny|small|slight|little|wee|minor) ){1,2}(?:bump|nudge|uptick|increase|boost|bit more)\b|(?<!\ba )\blittle bit\b"
         # round 18: "shaving a hair off the delay"
-        r"|\ba hair\b", 1, "degree"),
+        r"|\ba hair\b"
+        # round 20: the labelling spec's faint asks: "not strongly", "not a huge deal (but a bit more would be nice)"
+        r"|\bnot (?:very |too )?strongly\b|\bnot (?:a|such a) (?:huge|big|major|massive) deal\b"
+        r"|\ba (?:small|slight|little|tiny|minor|weak|mild) preference\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -547,16 +595,21 @@ DISMISSAL = re.compile(
     r"|\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|are not|not)\s*(?:really|much)?\s*$"
     r"|^\W*(?:but |and )?not\b(?! only\b| at the (?:expense|cost|detriment)| without| to (?:the )?(?:detriment|cost)"
     # (round 16: "Not a single flow should be left unclassified", "not one packet may slip": a universal, not a refusal)
-    r"| (?:a )?single\b| one\b| even one\b| any (?:flow|packet|session)s?\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
+    r"| (?:a )?single\b| one\b| even one\b| any (?:flow|packet|session)s?\b"
+    # (round 20: "Not strongly, but ...", "not a huge deal": a faint ask, not a refusal)
+    r"| (?:very |too )?strongly\b| (?:a|such a) (?:huge|big|major|massive) deal\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
     # round 3: a resource declared sufficient on its own ("power's fine", "memory is plentiful")
-    r"|(?:'s|\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b"
+    r"|(?:'s|\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b(?<!\bcan spare)(?<!\bcould spare)"
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
     # (round 16: also declined for someone else, "we don't want you chasing throughput")
     r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:(?:want|need|ask) (?:you|us|anyone|them) (?:to )?)?(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
     r"|prioriti[sz]\w*|focus(?:ing)? on|chas\w+|obsess\w* (?:over|about))\b|\bregardless of\b"
     r"|\bindifferent\b|\bnever ?mind\b|" + NOT_ABSOLUTE_WHATEVER + r"|\bcan be (?:anything|ignored|high|higher|large|whatever)\b"
     r"|\b(?:fine|ok|okay|happy) with (?:any|higher|more|larger|whatever)\b"
+    # round 20: "no problem with extra hops" (a tolerance), "i don't know about perf" (no ask made)
+    r"|\bno (?:problem|issue|worries) (?:with|about) (?:any |the |some )?(?:extra|more|higher|larger|additional|longer)\b"
+    r"|\b(?:i don'?t know|idk|not sure) (?:about|if|whether)\b"
     # tolerance: "it's fine if packets take extra hops", "we accept more hops"
     r"|\b(?:fine|ok|okay|acceptable|no problem|alright),? if\b|\b(?:we |i )?(?:accept|tolerate)s? (?:more|higher|extra|longer|larger|some"
     r"|slower|bigger|worse|lower|less|fewer)\b"
@@ -580,6 +633,9 @@ DISMISSAL = re.compile(
     # objective)
     r"|^(?:[\w'/-]+ ){1,4}(?:is|are|'s|'re) (?:(?:someone|somebody|anyone|another team|other people|others)(?: else)?'?s?"
     r"|(?:the )?(?:[\w-]+ ){0,2}team'?s) (?:problem|concern|job|headache|department|call)\b"
+    # round 20: "bandwidth is handled by another team"
+    r"|^(?:[\w'/-]+ ){1,4}(?:is|are) (?:handled|owned|covered|managed|dealt with|taken care of) (?:by|elsewhere)\b"
+    r"(?: (?:another|a different|the other|some other|an?(?:other)? external|the [\w-]+) (?:team|group|department|vendor|project))?"
     r"|\bleave (?:[\w-]+ ){1,3}out of (?:it|this|the (?:picture|equation|discussion|conversation))\b|\bout of scope\b"
     r"|\b(?:meaningless|pointless|moot|beside the point)\b"
     r"|\b(?:maintain|keep|leave|hold)(?: the)? current (?:[\w-]+ ){1,2}as[- ]is\b"
@@ -606,7 +662,14 @@ DISMISSAL = re.compile(
     # round 6: requests that say no demand is made any more or yet: "we no longer ask for lower latency", "we have
     # no opinion on memory", "nobody raised power", "we will revisit power later", "memory can be spent freely",
     # "throughput is already over-provisioned", "drop that", "latency may degrade if needed"
-    r"|\bno longer (?:ask|want|need|require|request|care|worr)\w*\b|\bno (?:strong )?(?:opinion|view|stance|preference)s? (?:on|about|regarding)\b"
+    r"|\bno longer (?:ask|want|need|require|request|care|worr)\w*\b"
+    # round 20: a goal struck by an imperative ("Scratch the throughput target", "Drop the coverage goal from last
+    # week"; not "drop the latency target to 5 ms", which sets it)
+    r"|^\W*(?:and |so |please |just )?(?:scratch|strike|drop|remove|retire|kill|cancel|abandon|withdraw|delete)\b(?: [\w-]+){0,6}?"
+    r" (?:targets?|goals?|objectives?|requirements?|asks?|kpis?)\b(?! (?:to|below|under|by|at|down)\b)"
+    # round 20: a goal retracted with a tense ("it no longer is", "not anymore", "isn't one any more")
+    r"|\bno longer (?:is|are|does|do|matters?|counts?|applies|holds)\s*[.!]*$|(?:^|,\s*)\W*(?:but |and )?not any ?(?:more|longer)\s*[.!]*$"
+    r"|\b(?:isn'?t|is not|aren'?t|are not)(?: one| a goal| a priority)? any ?(?:more|longer)\s*[.!]*$|\bno (?:strong )?(?:opinion|view|stance|preference)s? (?:on|about|regarding)\b"
     r"|\b(?:nobody|no one|none of us) (?:has |have |had )?(?:raised|mentioned|asked|requested|flagged|brought up)\b"
     r"|\b(?:revisit|come back to|look at|deal with|address)\b(?: [\w'-]+){0,3} later\b"
     r"|\b(?:spent|used|use|spend|consumed?)\s+freely\b|\bover-?provisioned\b"
@@ -633,7 +696,15 @@ NOT_DISMISSED = re.compile(
     r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b"
     # round 19: "I wouldn't say X is unimportant", "we never said X was irrelevant", "X doesn't not matter"
     r"|\b(?:wouldn'?t|would not|won'?t|can'?t|cannot|never) (?:say|said|claim|claimed) (?:that )?(?:[\w-]+ ){0,4}(?:is|are|was|were) (?:unimportant|irrelevant|not important)\b"
-    r"|\b(?:doesn'?t|does not|don'?t|do not) not matter\b")
+    r"|\b(?:doesn'?t|does not|don'?t|do not) not matter\b"
+    # round 20: a growth forbidden ("don't let it hog mem or add latency"): an avoidance, asked at the plain level
+    r"|\b(?:don'?t|dont|do not|never) let (?:it|them|the [\w-]+|[\w-]+) (?:hog|add|eat|bloat|waste|burn|chew|balloon|creep)\w*\b"
+    # round 20: the labelling spec's double negatives: "it's not unimportant to cut power", "there is no reason not
+    # to reduce X", "it isn't true that coverage is unimportant", "not that latency doesn't matter - it does"
+    r"|\bnot (?:un(?:important|necessary)|irrelevant|insignificant|a non-?issue)\b|\bno reason not to\b"
+    r"|\b(?:isn'?t|is not|it'?s not|it is not) true that (?:[\w-]+ ){1,5}(?:unimportant|irrelevant|not important"
+    r"|(?:doesn'?t|does not|don'?t|do not) (?:matter|count|care))\b"
+    r"|\bnot that (?:[\w-]+ ){1,4}(?:doesn'?t|does not|don'?t|do not|isn'?t|is not) (?:matter|count|important)\b")
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
@@ -662,7 +733,10 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
                           r"|\bin order\b(?!\s+(?:to|of|for|that|with)\b)|\b(?:priority|priorities) list\b|\branked\s*:"
                           # round 6: a ranking announced as such ("the ranking agreed in the meeting is: A, B, C",
                           # "our priority order was: ...")
-                          r"|\b(?:ranking|priority order|order of priorities|pecking order)\b(?: [\w'-]+){0,5}? (?:is|was|reads)\s*(?::|$)")
+                          r"|\b(?:ranking|priority order|order of priorities|pecking order)\b(?: [\w'-]+){0,5}? (?:is|was|reads)\s*(?::|$)"
+                          # round 20: the order as a heading ("Priority order: hops, throughput, coverage")
+                          r"|\b(?:priority order|order of (?:priority|priorities|importance))\b(?! (?:is|was|reads|of|for|has|changed"
+                          r"|does|doesn'?t)\b)|^\W*ranking\s*(?::|[-\u2013\u2014]\s)")
 
 # round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
 # goal is X; after that Y; and only third Z"). Index k of the tuple is rank k + 1. "after that" / "next" / "finally"
@@ -720,17 +794,22 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
                r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim"
                # round 17: verbs of a small cut ("hold current throughput as-is and trim the TCAM")
-               r"|trim|shave|shorten)")
+               r"|trim|shave|shorten"
+               # round 20: "stop optimizing it and classify more flows": the coverage verbs open a clause too
+               r"|classify|label|inspect)")
 # (round 18: not at the period of an inline numbered item, "Priorities: 1. power down 2. latency 3. coverage": the
 # items stay one clause, where the ordinal labels rank them)
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
 # the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
-    r"\s*(?:(?:(?<!\b\d)\.|[;!?:\n])[.;!?:\n]*(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|\s+(?:but|while|whereas|although"
+    r"\s*(?:(?:(?<!\b\d)\.|[;!?:\n])[.;!?:\n]*(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|(?<!\bnothing)(?<!\banything)\s+(?:but|while|whereas|although"
     r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
     r"|(?<!^only)\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
-    r"|\s+[-\u2013\u2014]{1,2}\s+)",
+    r"|\s+[-\u2013\u2014]{1,2}\s+"
+    # round 20: a ticket's field separator before the next field's label ("... / primary: cut metadata / secondary:
+    # lower power", "... | Acceptance: p99 under 40us"): each field is a clause of its own
+    r"|\s+[/|]\s+(?=[\w' -]{1,30}:))",
     re.IGNORECASE,
 )
 
@@ -788,6 +867,39 @@ DECLINED_SENSE = re.compile(
     r"|\bresources? " + _RESOURCE_OFFICE + r"\b|\bstage is set\b|\bset the stage\b"
     r"|\b(?:power|latency|throughput|hop[- ]count)[- ]" + _ARTIFACTS + r"\b"
     r"|\blatent\b|\bstage manager\b|\bcoordination games?\b")
+
+#: round 20: phrases in which an objective's word names something else - a meeting, report or map about it, a
+#: department's throughput, the power company, an IPv6 hop-by-hop header, phone coverage, a chat "sync",
+#: a switch's stage count given as a fact. They are blanked (same length) before the objective patterns run, so a
+#: new look-alike costs one entry here instead of a lookahead in every pattern (the labelling spec's look-alikes:
+#: "hiring throughput", "coordination meeting", "insurance coverage", "power users"). Not "power supply" or "power
+#: cut": "lighten the load on the power supplies" and "a slight power cut" ask for less power.
+LOOKALIKE = re.compile(
+    r"\b(?:power|energy|latency|delay|throughput|bandwidth|coverage|coordination|resources?|memory|hops?|sram|tcam)"
+    r"(?:[- ](?:sla|slo|kpi|budget|review|planning|sync|status|allocation|weekly|monthly|quarterly))?"
+    r"[- ](?:reports?|meetings?|reviews?|committees?|maps?|calls?|syncs?|minutes|agendas?|workshops?|titles?"
+    r"|" + _ARTIFACTS[3:-1] + r")\b"
+    r"|\bpower[- ](?:users?|company|companies|utility|cords?|cables?|plugs?|strips?|outlets?|buttons?)\b"
+    r"|\bpower[- ]supply (?:vendors?|manufacturers?|suppliers?|contracts?)\b|\bgreen (?:light|card|button)s?\b"
+    r"|\bcover(?:s|ed|ing)? (?:the |our |their |all )?(?:costs?|bills?|expenses?|budget|price|fees?|invoices?)\b"
+    r"|\b(?:fast[- ]path|(?:latency|delay|bandwidth|throughput|power)[- ](?:sensitive|hungry)) (?:team|tenants?|customers?"
+    r"|clients?|users?|apps?|applications?|group|department)\b"
+    r"|\bhop-by-hop\b|\bhop-on,? hop-off\b|\bhip[- ]?hop\b|\bbeer hops\b|\bhops (?:farm|garden|harvest|beer)s?\b"
+    r"|\b(?:hiring|recruiting|recruitment|sales|support|ticket|approval|onboarding|checkout|warehouse|team|editorial)"
+    r" throughput\b|\bthroughput of (?:our |the |their )?(?:hiring|recruiting|recruitment|sales|support|ticket"
+    r"|approval|onboarding|checkout|warehouse|team|editorial)\b"
+    r"|\b(?:insurance|flood|press|news|media|health|phone|cell|mobile|wi-?fi|cellular|radio|4g|5g|lte) coverage\b"
+    r"|\b(?:let'?s|we'?ll|we will|we should|can we|shall we|to) sync(?: up)?\b(?! (?:state|the state|tables?|features?|counters?))"
+    r"|\bsync(?:-up)? (?:meeting|call)\b"
+    r"|\b(?:has|have|had|with|comes with) (?:\d+|two|three|four|five|six|eight|ten|twelve|sixteen|twenty|thirty-two)"
+    r" (?:pipeline |match-action |mau )?stages(?: each| per pipe(?:line)?)?\s*[.!]*$")
+
+#: round 20: a clause that only reports or thanks - objectives discussed at a meeting, numbers attached for
+#: reference, thanks for last week's fix - asks for nothing, whatever objective it names.
+BACKGROUND_CLAUSE = re.compile(
+    r"^\W*(?:(?:and |but |so |oh |also )?(?:thanks|thank you|many thanks|kudos|cheers)(?: again| so much| a lot)? for)\b"
+    r"|\b(?:were|was|got) (?:discussed|debated|mentioned)\b|\bcame up (?:at|in|during) (?:the |our |a |this )"
+    r"|\b(?:is|are) attached\b|\bfor (?:your )?reference\b|\bno decisions?(?: (?:yet|made|taken))?\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).

@@ -262,12 +262,24 @@ def _repair_word(word: str) -> str:
     return tied[0] if len(tied) == 1 else word
 
 
+def _proper_noun(m: re.Match[str]) -> bool:
+    """Round 20: a capitalised word inside a sentence ("new switches in Lagos") is a name, not a slip of "lag"; the
+    first word of a sentence is capitalised anyway and stays repairable, and so do words in capitals ("LATNCY")."""
+    word = m.group(0)
+    if len(word) < 2 or not (word[0].isupper() and word[1:].islower()):
+        return False
+    before = m.string[:m.start()].rstrip()
+    return bool(before) and before[-1] not in ".!?:;\n\"'(-*>#|/"
+
+
 def repair_typos(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Replace unknown words that are one or two edits from a domain word; return (text, [(typo, fix)])."""
     fixes: list[tuple[str, str]] = []
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
+        if _proper_noun(m):
+            return word
         repaired = _repair_word(word)
         if repaired != word:
             fixes.append((word, repaired))
@@ -338,7 +350,7 @@ def split_clauses(text: str) -> list[Clause]:
     after_pause = True
     carried = ""  # a bare connective (", and" before " if ...") opens the next clause
     for piece in joined:
-        cleaned = piece.strip(" \t\n.;:!?")
+        cleaned = piece.strip(" \t\n.;:!?/|")  # (round 20: "/" and "|" separate ticket fields)
         cleaned = cleaned.lstrip(",").strip()
         if cleaned.lower() in _BARE_CONNECTIVES:
             carried = f"{carried} {cleaned}".strip()
@@ -366,7 +378,9 @@ LABEL_WORDS = 3
 # A label that refuses an item ("not hops", ", no latency") ends a list of refusals; it heads nothing.
 # (round 18: nor does a retraction, "Disregard that: latency is now the top priority", "Scratch that: ...")
 _REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b"
-                           r"|^\W*(?:disregard|ignore|forget|scratch|strike|drop) (?:that|this|it|all that)$", re.I)
+                           r"|^\W*(?:disregard|ignore|forget|scratch|strike|drop) (?:that|this|it|all that)$"
+                           # round 20: a refused objective before the colon ("Forget coverage, forget power: fewest hops")
+                           r"|^\W*(?:and |but |or )?(?:forget|ignore|disregard|skip|scratch|drop)(?: about)? (?:the )?[\w-]+$", re.I)
 #: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
 #: ("not the latency, not the throughput: the power draw is what we need to fix")
 LABELLED_WORDS = 6
