@@ -14,6 +14,8 @@ which the backend treats as a dead service and answers from the embedded transla
   #    {"key": ..., "reply": "..."} (see bench/results/llm_replay/README.md for how ours were recorded)
   # 3. replay through the backend and write predictions for ../shared/bench/score_intents.py
   python bench/llm_replay.py replay bench/intents_holdout_new22.jsonl --cassette CASSETTE.jsonl --out pred.jsonl
+  # or every recorded cassette of a folder at once (names <set>_<prompt>.cassette.jsonl), scored
+  python bench/llm_replay.py table bench/results/llm_replay --out bench/results/llm_replay/scores.csv
 """
 
 from __future__ import annotations
@@ -124,6 +126,44 @@ def replay(rows: list[dict], replies: dict[str, str], out: Path, prompt: str = "
     return server.served, server.missed, fallbacks
 
 
+def _intents_for(name: str, root: Path) -> Path:
+    """The labelled file a cassette named <set>_<prompt>.cassette.jsonl answers: "dev" is the shared dev set,
+    "setNN" the NN-th held-out set in bench/."""
+    if name == "dev":
+        return root.parent / "shared" / "bench" / "intents_dev.jsonl"
+    if name.startswith("set") and name[3:].isdigit():
+        return root / "bench" / f"intents_holdout_new{name[3:]}.jsonl"
+    raise SystemExit(f"cassette name {name!r}: expected dev_<prompt> or setNN_<prompt>")
+
+
+def table(folder: Path, out: Path) -> list[dict]:
+    """Replay every <set>_<prompt>.cassette.jsonl in `folder` through the backend and score it by the shared scorer's
+    rules (bench/intent_families.py); writes the predictions next to each cassette and one CSV row per cassette."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from intent_families import judge, _levels  # the shared scorer's rules, not re-implemented
+
+    root = Path(__file__).resolve().parents[1]
+    rows = []
+    for cassette in sorted(folder.glob("*.cassette.jsonl")):
+        name, prompt = cassette.name.split(".")[0].rsplit("_", 1)
+        gold = load_rows(_intents_for(name, root))
+        pred_path = cassette.with_name(cassette.name.replace(".cassette.jsonl", ".pred.jsonl"))
+        served, missed, fallbacks = replay(gold, load_cassette(cassette), pred_path, prompt)
+        preds = {str(p["id"]): p for p in map(json.loads, pred_path.read_text(encoding="utf-8").splitlines())}
+        verdicts = [judge(_levels(preds[str(g["id"])]["preference"], 4), _levels(g["levels"], 0)) for g in gold]
+        oos = sum(bool(preds[str(g["id"])]["out_of_scope"]) == bool(g.get("out_of_scope")) for g in gold)
+        rows.append({"set": name, "prompt": prompt, "intents": len(gold), "served": served, "fallbacks": fallbacks,
+                     "translation_acc": round(sum(t for t, _ in verdicts) / len(gold), 3),
+                     "activation_acc": round(sum(a for _, a in verdicts) / len(gold), 3),
+                     "out_of_scope_acc": round(oos / len(gold), 3)})
+        print(",".join(str(v) for v in rows[-1].values()))
+    with out.open("w", encoding="utf-8") as f:
+        f.write(",".join(rows[0]) + "\n" if rows else "")
+        for row in rows:
+            f.write(",".join(str(v) for v in row.values()) + "\n")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,10 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("intents", type=Path)
     r.add_argument("--cassette", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("table", help="replay and score every <set>_<prompt>.cassette.jsonl of a folder")
+    t.add_argument("folder", type=Path)
+    t.add_argument("--out", type=Path, required=True, help="CSV of scores, one row per cassette")
     for command in (p, r):
         command.add_argument("--prompt", choices=("scale", "paper"), default="scale",
                              help="the backend's system prompt (intent.llm.PROMPTS) the answers were recorded with")
     args = parser.parse_args(argv)
+    if args.command == "table":
+        table(args.folder, args.out)
+        return 0
     rows = load_rows(args.intents)
     if args.command == "prompts":
         write_prompts(rows, args.out, args.prompt)

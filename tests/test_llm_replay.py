@@ -65,3 +65,20 @@ def test_cli_llm_prompt_flag_selects_the_recorded_prompt(tmp_path: Path, capsys)
         server.close()
     assert (server.served, server.missed) == (1, 1)
     assert paper["backend"] == "openai" and scale["backend"] == "embedded"
+
+
+def test_table_replays_and_scores_each_cassette_by_the_shared_rules(tmp_path: Path) -> None:
+    from intent.llm import build_messages
+
+    dev = ROOT.parent / "shared" / "bench" / "intents_dev.jsonl"
+    first = json.loads(dev.read_text().splitlines()[0])
+    system, user = build_messages(first["text"], "paper")
+    degree = {1: "a little", 2: "a moderate", 3: "a high", 4: "the greatest"}
+    reply = _reply({o: f"The user has {degree[v]} demand" for o, v in first["levels"].items() if v}, [])
+    (tmp_path / "dev_paper.cassette.jsonl").write_text(
+        json.dumps({"key": llm_replay.prompt_key(system["content"], user["content"]), "reply": reply}) + "\n")
+    rows = llm_replay.table(tmp_path, tmp_path / "scores.csv")
+    summary = [(r["set"], r["prompt"], r["intents"], r["served"], r["fallbacks"]) for r in rows]
+    assert summary == [("dev", "paper", 40, 1, 39)]
+    assert (tmp_path / "dev_paper.pred.jsonl").exists()
+    assert (tmp_path / "scores.csv").read_text().splitlines()[0].startswith("set,prompt,intents,served")
