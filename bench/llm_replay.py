@@ -129,8 +129,9 @@ def replay(rows: list[dict], replies: dict[str, str], out: Path, prompt: str = "
 def _intents_for(name: str, root: Path) -> Path:
     """The labelled file a cassette named <set>_<prompt>.cassette.jsonl answers: "dev" is the shared dev set,
     "setNN" the NN-th held-out set in bench/."""
-    if name == "dev":
-        return root.parent / "shared" / "bench" / "intents_dev.jsonl"
+    if name == "dev":  # ../shared beside the checkout (CI), or beside the worktrees' folder (/work/wt/x -> /work/shared)
+        candidates = [base / "shared" / "bench" / "intents_dev.jsonl" for base in (root.parent, root.parent.parent)]
+        return next((c for c in candidates if c.exists()), candidates[0])
     if name.startswith("set") and name[3:].isdigit():
         return root / "bench" / f"intents_holdout_new{name[3:]}.jsonl"
     raise SystemExit(f"cassette name {name!r}: expected dev_<prompt> or setNN_<prompt>")

@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DISMISSAL, LOOKALIKE, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
+from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
                             LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -162,8 +162,11 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
     exclusive_only = drop_others = False
     trailing: set[int] = set()  # cues that end the clause ("cut power and memory a bit") modify every conjunct
     hedged = NEGATED_INTENSIFIER.sub(lambda m: "hedged".ljust(len(m.group(0))), lower)
+    described = [m.span() for m in DESCRIBED_ONLY.finditer(lower)]  # round 21: "it only runs at the big POPs"
     for cue in DEGREE_CUES:
         for m in _compiled(cue.pattern).finditer(hedged):
+            if cue.kind == "exclusive" and any(a <= m.start() < b for a, b in described):
+                continue
             degree_words.append(m.group(0))
             if cue.kind == "exclusive":
                 if cue.level == 0:
@@ -179,6 +182,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             cues.append((cue.level, cue.kind, m.start()))
             if m.end() >= len(hedged.rstrip(" .!?")):
                 trailing.add(m.start())
+            elif m.start() == 0 and hedged[m.end():m.end() + 1] == ",":
+                trailing.add(m.start())  # round 21: a leading grade set off by a comma ("Within reason, X and Y") grades every conjunct
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
@@ -263,7 +268,9 @@ _PRO_FORM = re.compile(r"\b(?:it|them|those|these)\b|\bas (?:few|little|low|smal
 # "same with X", "the same goes for X", "likewise X", "X too" is not included (that adds, it does not copy a dismissal)
 _SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes for|applies to|for)|likewise|ditto)\b"
                              # round 16: a bare item with "too" after a dismissal ("Hops can be whatever. Power too.")
-                             r"|^(?:and |also )?(?:the )?[\w-]+(?: [\w-]+)? (?:too|as well|also)$")
+                             r"|^(?:and |also )?(?:the )?[\w-]+(?: [\w-]+)? (?:too|as well|also)$"
+                             # round 21: "X is irrelevant, and so is Y", "..., nor hop count", "neither is Y"
+                             r"|^(?:and )?so (?:is|are|does|do) (?:the )?[\w-]+(?: [\w-]+)?$|^(?:and )?(?:nor|neither) (?:is |are |does )?(?:the )?[\w-]+(?: [\w-]+)?$")
 
 
 def _names_count(text: str) -> int:
@@ -282,7 +289,10 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
 _WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
 
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:no,? wait|wait,? no|(?:scratch|strike) that|correction|actually,? no|never ?mind)\b"
+_RETRACTION = re.compile(r"^\W*(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract|withdraw|cancel|undo) that|correction|actually,? no|never ?mind)\b"
+                         # round 21: "..., but is no longer", "That requirement has been withdrawn"
+                         r"|^\W*(?:but )?(?:it |that |this )?(?:is|are) no longer\s*[.!]*$"
+                         r"|^\W*(?:that|this|the) (?:requirement|request|ask|goal|target|demand)s? (?:has|have)? ?(?:been |was |is )?(?:withdrawn|retracted|dropped|cancell?ed|rescinded|removed)\b"
                          # round 20: "X was the goal last month; not anymore"
                          r"|^\W*(?:but )?not any ?(?:more|longer)\s*[.!]*$")
 
@@ -298,7 +308,12 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
     """
     merged: list[Clause] = []
     prefix = ""
+    opening = ""  # round 21: a leading grade ("Within reason, X and Y") also grades the conjuncts after its clause
     for clause in clauses:
+        if opening and clause.after_pause and not prefix:
+            opening = ""
+        if opening and not prefix:
+            prefix = opening
         text = f"{prefix} {clause.text}".strip() if prefix else clause.text
         prefix_used, prefix = bool(prefix), ""
         lower = clause.text.lower()
@@ -327,7 +342,7 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
             and any(c.kind == "degree" and _compiled(c.pattern).match(lower)
                     and len(_compiled(c.pattern).sub(" ", lower).split()) <= 1 for c in DEGREE_CUES)
         if leading_grade:
-            prefix = text
+            prefix = opening = text + ","  # the comma keeps it a leading grade of every conjunct (read_clause)
             continue
         if names_nothing and kinds and (short or leading_condition and len(lower.split()) <= 8) \
                 and not _BACK_REFERENCE.match(clause.text) \
@@ -441,7 +456,8 @@ def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
             out[k + 1] = replace(out[k + 1], dismissed=True, degree_words=out[k + 1].degree_words + r.degree_words[-1:])
     for k, r in enumerate(out):
         if r.dismissed and r.objectives and not LIST_DISMISSAL.search(r.lower) and k > 0 \
-                and any(r.lower.startswith(w) for ws in r.objectives.values() for w in ws):
+                and any(r.lower.startswith((w, "no " + w)) for ws in r.objectives.values() for w in ws):
+            # (round 21: also "no power, no latency, no coverage targets": the items each open with "no")
             # "latency, memory, hops: not our concern": the dismissal reaches back over the bare items before it
             j = k - 1
             while j >= 0 and out[j + 1].clause.after_comma and _bare_list(out[j]):
@@ -501,17 +517,22 @@ def _bare_list(r: ClauseReading) -> bool:
 
     WHY: such a clause is a fragment of the list around it, so a dismissal next to it covers it too.
     """
+    if re.match(r"(?:lower|higher|less|more|fewer|better|shorter|smaller)\s+(?:the|our|its|their|your)\b", r.lower):
+        return False  # round 21: "..., lower the power" is an imperative of its own, not an item of the list before
     rest = _SCOPE_TAIL.sub(" ", r.lower)  # (round 20: the tail does not count towards the length either)
     if not r.objectives or r.degree_words or r.rank or r.dismissed or len(rest.split()) > 5:
         return False
     for words in r.objectives.values():
         for w in words:
             rest = rest.replace(w, " ")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so)\b|[&/,+\s-]", "", rest)
+    # (round 21: list items phrased as comparatives or with "no": "..., lower power or fewer hops", "no latency, no power")
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so|no"
+                      r"|lower|fewer|less|more|higher|better|shorter|smaller)\b|[&/,+\s-]", "", rest)
 
 
 #: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade
-_SCOPE_TAIL = re.compile(r"\b(?:for (?:this|that|the) (?:one|job|task|deployment|rollout|tenant|site|change|request|case)"
+_SCOPE_TAIL = re.compile(r"\b(?:(?:or|and) (?:any|all) of (?:that|those|this|it)|or anything (?:like that|else)|etc"
+                         r"|for (?:this|that|the) (?:one|job|task|deployment|rollout|tenant|site|change|request|case)"
                          r"|for (?:now|the moment|the time being)|in this case|this time|either|at all|here)\s*[.!]*$")
 #: the shared head noun of a negated list ("no latency, power or memory target"): the "no" before the first item
 #: and the noun after the last one frame every item between them

@@ -57,7 +57,13 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new20",  # round 20: sets 20-23, burned after their first runs (sets 20
                               "intents_holdout_new21",  # and 21 at round 19, sets 22 and 23 at round 19 too)
                               "intents_holdout_new22",
-                              "intents_holdout_new23")
+                              "intents_holdout_new23",
+                              "intents_holdout_new24",  # round 21: sets 24-29, burned after their first runs at
+                              "intents_holdout_new25",  # round 20
+                              "intents_holdout_new26",
+                              "intents_holdout_new27",
+                              "intents_holdout_new28",
+                              "intents_holdout_new29")
 
 
 def load_set(name: str) -> list[dict]:

@@ -60,6 +60,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 18: switches let sleep or kept powered ("let more of the switches sleep at night", "fewer switches would
         # need to stay powered up"), the site's generator ("kinder to the diesel generator")
         r"\b(?:switches|devices|boxes|racks|nodes|leaves|spines)\b(?: [\w']+){0,3} (?:sleep|idle|power down|go dark|nap|take a nap|doze|hibernate)\b",
+        r"\bcooler (?:boxes|switches|racks|devices|hardware|halls?|rooms?|cabinets)\b",
+        # round 21: the switch said to be (too) hot ("we need the switch not so hot", "our switch is very hot")
+        r"\b(?:switch|switches|boxes|racks?|cabinets?)\b(?: [\w']+){0,2}? (?:is |are |runs? |running |gets? |getting )?(?:not so |less |not too |very |too |so |really )hot\b",
         r"\b(?:fewer|less) (?:\w+ )?(?:switches|devices|boxes|racks|nodes)(?: [\w']+){1,4} powered(?: on| up)?\b",
         r"\b(?:diesel|backup|portable|power) generators?\b|\bdiesel\b",
     ),
@@ -67,6 +70,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 20: small tables asked for directly ("keep the tables small"; the objective head read it until the
         # round-20 retrain)
         r"\b(?:keep|make|have|leave) (?:the |our |its |their )?(?:match-action |lookup |flow )?tables (?:small|smaller|lean|leaner|slim|compact)\b",
+        # round 21: table entries as a cost (the labelling spec's "costs us table entries"), the entry count
+        r"\b(?:table )?entr(?:y|ies)\b(?: [\w-]+){0,3}? costs? us\b|\bcosts? us (?:\w+ )?(?:table )?entries\b|\bentry count\b",
         # round 20: room left in the tables ("SRAM headroom", "stage headroom")
         r"\b(?:sram|tcam|memory|stage|table|pipeline) headroom\b",
         r"\bs?ram\b", r"\btcam\b",
@@ -88,13 +93,13 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bthroughput\b" + _NOT_ARTIFACT, r"\bthruput\b",
         # (round 16: a person's bandwidth is their time, "my bandwidth for the review is zero"; "the team's bandwidth"
         # is left to the relevance head, which vetoes it, where the objective head would name throughput on its own)
-        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b(?! (?:to|for) (?:review|look|read|deal|take|work|think|discuss|attend|join|chat|meet|help)\b)", r"\bline[- ]?rate\b", r"\bpackets? per second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
+        r"(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )\bbandwidth\b(?! (?:to|for) (?:review|look|read|deal|take|work|think|discuss|attend|join|chat|meet|help)\b)", r"\bline[- ]?rate\b", r"\bpackets?[- ]per[- ]second\b", r"\bpackets? (?:processed|forwarded|handled|classified|switched) per second\b",
         r"\bpps\b", r"\b[gmt]bps\b", r"\bgigabits?\b", r"\bdata rate\b", r"\bgoodput\b", r"\btraffic volume\b",
         r"\blink (?:capacity|utili[sz]ation|headroom|load)\b", r"\bcongest\w*",
         # (round 20: "SRAM headroom" is memory, below)
         r"(?<!\bsram )(?<!\btcam )(?<!\bmemory )(?<!\bstage )(?<!\btable )(?<!\bpipeline )\bheadroom\b",
         r"\bperformance\b", r"\b(?:packet|processing|forwarding|transfer|message|frame) rates?\b", r"\bvolume of traffic\b",
-        r"(?<!\bcover )(?<!\binspect )(?<!\bclassify )(?<!\bsee )\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"\bbottleneck\w*",
+        r"(?<!\bcover )(?<!\binspect )(?<!\bclassify )(?<!\bsee )\b(?:more|higher|max\w*) (?:traffic|packets|data)\b(?! (?:share|fraction))", r"(?<!\bstages are the )(?<!\bmemory is the )(?<!\bsram is the )(?<!\btcam is the )(?<!\btables are the )(?<!\bpower is the )\bbottleneck\w*",
         r"\bbits? per second\b", r"\brequests? per second\b", r"\bqps\b",
         # round 8: a rate or a volume said as a bare noun phrase ("more frames per second", "fast + high volume")
         r"\b(?:frames?|records?|events?|messages?|flows?|sessions?) (?:per|a|each) second\b",
@@ -102,6 +107,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:any |a single )?(?:dropping|drops?|(?:packet )?loss)\b", r"\bpacket loss\b",
+        # round 21: "the classifier starts shedding packets; make it keep up"
+        r"\bshed\w* (?:\w+ )?packets\b|\b(?:make|help) (?:it|them|the \w+) keep up\s*[.!]*$",
         # round 20: nothing dropped said as a rule ("nothing can be dropped at the classifier")
         r"\b(?:nothing|no (?:packets?|traffic|frames?)) (?:can|may|should|must|is to|gets?) (?:be |get )?(?:dropped|lost|discarded)\b",
         # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
@@ -111,6 +118,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
     "latency": (
+        # round 21: "get the decision out earlier"
+        r"\b(?:decisions?|verdicts?|answers?) (?:out |back )?(?:earlier|sooner)\b",
         # round 20: the verdict before the user's action ("verdicts before the click registers")
         r"\b(?:verdicts?|decisions?|answers?|classifications?)\b(?: [\w']+){0,3} before (?:the |a |our )?(?:user'?s? )?(?:click|keystroke|page|tap)\b",
         # (round 17: "my latency in replying to tickets" is a person's slowness, not the network's)
@@ -148,7 +157,16 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:talk|chat|speak|gossip)\w* (?:\w+ ){0,3}between (?:them|themselves)\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
-        r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b", r"\bmessage passing\b",
+        r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b(?! (?:traffic|packets|messages|plane|protocols?|systems?|network))", r"\bmessage passing\b",
+        # round 21: "keep all state local", "don't split the model", "less state passing", "state shuttled between X and Y"
+        r"\bkeep (?:all |the |every |each )?(?:feature )?state local\b|\b(?:don'?t|do not|never|no) split(?:ting)? (?:the |a |any |our )?(?:model|forest|tree|classifier)s?\b",
+        r"\bstate passing\b|\bpassing (?:of )?state\b|\bstate (?:\w+ ){0,2}(?:shuttled|shipped|passed|sent|exchanged|carried|moved) (?:between|across)\b",
+        # round 21: state shipped from switch to switch, the state the switches share, each model kept on one switch
+        # (the labelling spec's "keep each model on one switch")
+        r"\bfrom one (?:switch|device|box|node) to (?:the )?(?:next|another|the other)\b",
+        r"\bstate (?:that )?(?:the )?(?:switches|devices|boxes|nodes|leaves|spines|tors) (?:share|exchange|swap|pass)\b",
+        r"\bkeep\w* (?:each|every|the|a|any|one) (?:single )?(?:model|forest|tree|classifier|ensemble)s? on (?:one|a single|the same"
+        r"|just one|its own|a single) (?:switch|device|box|node)\b",
         r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
         r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
         r"\bsplit(?:ting)? (?:the )?" + _WORK + r" across\b", r"\bchatter\b", r"\bhand-?offs?\b",
@@ -185,6 +203,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 20: boxes on the way ("fewer boxes standing between a packet's ingress and egress")
         r"\b(?:fewer|less|more|extra|too many) (?:boxes|switches|devices|nodes) (?:standing |sitting |placed )?(?:between (?:[\w']+ ){0,2}(?:ingress|source|entry)"
         r"|on the (?:path|way)|in the path)\b",
+        # round 21: "keep the paths for signalling traffic short", "make the route more direct"
+        r"\b(?:keep|make)\w* (?:the |our |their |its )?(?:paths?|routes?|trips?)\b(?: [\w-]+){0,4}? (?:short|shorter|direct)\b",
+        r"\bshorten (?:its|their|the|our) (?:trip|journey|walk)s?\b|\bvisit (?:half|most|all) (?:of )?the fabric\b",
+        # round 21: "less switches involved per flow"
+        r"\b(?:less|fewer) (?:switches|devices|boxes|nodes) (?:involved|touched|traversed|crossed|in the path)\b",
         # round 20: the switches a packet visits ("a packet should not visit more switches than necessary")
         r"\bvisit\w* (?:more|fewer|extra|too many|so many|as few|the fewest|many|several|a lot of|lots of|\d+) (?:[\w-]+ )?(?:switches|devices|boxes|nodes)\b",
         # round 18: a direct route, jumps between switches, packets sightseeing
@@ -214,6 +237,11 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # (round 17: a cover letter, coverage in the press / news / insurance are other senses)
         r"(?<!\bpress )(?<!\bnews )(?<!\bmedia )(?<!\binsurance )(?<!\bhealth )\bcover(?:s|ed|ing|age)?\b(?! letter\b)(?! in the (?:press|news|media)\b)", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
         + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
+        # round 21: "label / catch / score more of the flows", "a few more flows labelled", "extend the detector to X"
+        r"\b(?:label|tag|score|catch|inspect|check)\w* (?:a few |some |far |many )?(?:more|most|all|every|a (?:bigger|larger|greater) share)\b"
+        r"(?: of)?(?: the| our)? (?:[\w-]+ ){0,2}?(?:flows?|traffic|sessions|packets|connections|streams)\b",
+        r"\b(?:a few |some )?more (?:[\w-]+ )?(?:flows|sessions|streams) (?:labell?ed|classified|scored|inspected)\b",
+        r"\bextend (?:the |our )?(?:[\w-]+ ){0,3}(?:detector|classifier|model|inspection|filter)s? to\b",
         # round 20: unlabelled traffic as a blind spot
         r"\bblind[- ]spots?\b",
         # round 20: the share named by its measure ("classified-flow percentage", "labelled-traffic ratio")
@@ -282,6 +310,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "switches", "packets", "overhead", "usage", "classification", "minimise", "maximise", "bandwidth", "count",
     "utilization", "consumption", "synchronisation", "milliseconds", "classifier", "pipeline",
     # grading and placement words whose typos hide a rank or an objective ("secondry", "modles accross")
+    # round 21: "resouce", "labled", "quikcer": objective and coverage words the patterns spell in another form
+    "resource", "labelled", "labeled", "quicker", "shorter",
     "secondary", "primary", "essential", "necessary", "models", "across", "between", "every", "classified",
     "important", "priority", "minimal", "maximum", "minimum", "faster", "lower", "higher", "split", "spread",
     # round 5: grading words whose typos hide the degree ("absolutley", "nothng else maters", "evrything")
@@ -312,7 +342,10 @@ SLANG: dict[str, str] = {
     "shd": "should", "b": "be", "idc": "i don't care", "wat": "what", "btwn": "between", "lil": "little",
     "juice": "power", "kinda": "kind of", "sorta": "sort of", "wats": "what's", "whats": "what's", "gimme": "give me", "pls": "please", "plz": "please", "r": "are", "ur": "your",
     # round 20: chat shorthand ("np w/ extra hops", "lag vs path len")
-    "np": "no problem", "len": "length",
+    "np": "no problem", "len": "length", "req": "requirement", "reqs": "requirements",
+    # round 21: misspellings that read as derived words ("switch"+"s", "path"+"es", "shot"+"er") or are too short for
+    # the edit-distance repair ("leen", "lagg")
+    "switchs": "switches", "pathes": "paths", "shoter": "shorter", "leen": "lean", "lagg": "lag", "laggs": "lags",
 }
 #: slang written with a slash, replaced before words are read ("b/w" is bandwidth).
 SLASHED_SLANG = re.compile(r"\bb/w\b", re.I)
@@ -423,9 +456,15 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b"
         # round 20: the labelling spec's "can't do without"; "I cannot stress this enough"; "nothing may compromise it"
         r"|\b(?:can'?t|cannot|could not|couldn'?t) (?:do|live|go) without\b|(?:\b(?:i|we) )?\b(?:can'?t|cannot) stress (?:this|that|it) enough\b"
-        r"|\bnothing (?:may|can|should|must|shall|will) (?:compromise|touch|reduce|hurt)\b", 4, "degree"),
+        r"|\bnothing (?:may|can|should|must|shall|will) (?:compromise|touch|reduce|hurt)\b"
+        # round 21: "first and foremost", "first and last", "we'd trade anything for X", "max out X", "that's the (whole)
+        # brief", an imperative "Never let ..."
+        r"|\bfirst and (?:foremost|last)\b|\btrade anything for\b|\bmax out\b|\bthat'?s the (?:whole |entire )?brief\b"
+        r"|^\W*never (?:let|allow|make)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
-    Cue(r"\bmust\b|\bhave to\b|\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
+    # (round 21: not "more than they have to", "should not have to visit", "the state that has to be shipped")
+    Cue(r"\bmust\b|(?<!\bthan they )(?<!\bthan we )(?<!\bthan it )(?<!\bthan you )(?<!\bnot )(?<!n't )(?<!\bthat )\bhave to\b"
+        r"|(?<!\bthan it )(?<!\bnot )(?<!n't )(?<!\bthat )\bhas to\b|\bmandatory\b|\brequired\b|\bessential\b|\bimperative\b"
         r"|\bobligatory\b|\bcompulsory\b"
         # round 7: "make sure" / "ensure" over a negated effect ("make sure the tables don't crowd out ...") or after
         # "just" asks plainly (3): five of five such intents in the independent sets are labelled 3
@@ -492,7 +531,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         0, "exclusive"),
     # moderate demand ("hedged" is what NEGATED_INTENSIFIER rewrites "not critical" into)
     Cue(r"\bhedged\b", 2, "degree"),
-    Cue(r"\b(?:would|will) be (?:very )?welcome\b|\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
+    Cue(r"\b(?:would|will) be (?:very )?welcome\b|\bwhere (?:you|we|u) can\b|\bmoderate(?:ly)?\b|\bsomewhat\b|\bmodest(?:ly)?\b|\breasonabl[ey]\b|\bfairly\b|\bto some (?:extent|degree)\b"
         r"|\bsome (?:care|attention|weight|emphasis|priority|importance|concern|consideration|thought)\b|\bpartially\b|\bwithin reason\b|\bdecent\b|(?<!not )(?<!n't )\bacceptable\b|\bkind of\b|\bsort of\b", 2, "degree"),
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bwhere (?:reasonable|sensible|practical|feasible)\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
@@ -510,7 +549,10 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # small one; a ticket's own priority at the head of its line ("P2 | edge-03 | ...") grades nothing
     # (round 20: nor a ticket's "Priority: P2" field, split off as a clause of its own)
     Cue(r"(?<=\w )(?<!\bpriority )(?<!\bprio )(?<!\bseverity )(?<!\bsev )(?:p2|prio(?:rity)? 2)\b", 2, "degree"),
-    Cue(r"(?<=\w )(?<!\bpriority )(?<!\bprio )(?<!\bseverity )(?<!\bsev )(?:p[3-5]|prio(?:rity)? [3-5])\b", 1, "degree"),
+    # (round 21: nor the language, "the P4 runtime", "our P4 switches", "P4-programmable")
+    Cue(r"(?<=\w )(?<!\bpriority )(?<!\bprio )(?<!\bseverity )(?<!\bsev )(?<!\bthe )(?<!\bour )(?<!\bon )(?<!\bin )"
+        r"(?:p[3-5]|prio(?:rity)? [3-5])\b(?![-.]\w)(?! (?:runtime|programs?|switch\w*|code|fabric|pipelines?|tables?|targets?"
+        r"|devices?|hardware|compiler|language|boxes|chips?|asics?|apps?|applications?|deployments?)\b)", 1, "degree"),
     Cue(r"(?:^|\s)>+(?=\s)(?!\s*" + _WHOLE_REST + r")", 2, "secondary"),  # "latency > power": ranked after
     Cue(r">+\s*" + _WHOLE_REST, 4, "primary"),  # "throughput > everything", "memory > literally everything"
     # (round 17: "don't make latency worse while you reduce power": kept from worsening, a constraint)
@@ -547,7 +589,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\b(?:costs?|costing) (?:nothing|little|next to nothing|us nothing|no \w+)\b|\bcomes? (?:for )?free\b|\bfor free\b"
         r"|\b(?:there'?s|there is|there are|you have|we have) (?:any |some )?(?:room|slack|headroom|spare \w+|capacity)\b(?: (?:left|to spare))?"
         r"|\b(?:still |any |some )(?:freedom|leeway|latitude|wiggle room|margin)\b"
-        r"|\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b"
+        r"|(?<!\bno )\broom (?:left|to spare)\b|\bany slack\b|\bspare (?:cycles|capacity|room)\b|\bfree lunch\b"
         # round 17: "only if it's free", the condition of a nice-to-have with its "only"
         r"|\bonly if (?:it'?s|it is|that'?s|that is|they'?re|they are) (?:free|cheap|costless)\b", 1, "degree"),
     Cue(r"\ba (?:little|bit|tad|touch)\b" + _NOT_COMPARATIVE + r"|\bslight(?:ly)?\b" + _NOT_COMPARATIVE + r"|\bmarginal(?:ly)?\b|\bminor\b|\bbarely\b|\ba smidge\b"
@@ -562,8 +604,8 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 18: "shaving a hair off the delay"
         r"|\ba hair\b"
         # round 20: the labelling spec's faint asks: "not strongly", "not a huge deal (but a bit more would be nice)"
-        r"|\bnot (?:very |too )?strongly\b|\bnot (?:a|such a) (?:huge|big|major|massive) deal\b"
-        r"|\ba (?:small|slight|little|tiny|minor|weak|mild) preference\b", 1, "degree"),
+        r"|\bnot (?:very |too )?strongly\b|\bnot (?:a |such a )?(?:huge|big|major|massive) deal\b"
+        r"|\ba (?:small|slight|little|tiny|minor|weak|mild) preference\b|\bfaintly\b|\bnot strongly attached\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -600,7 +642,7 @@ DISMISSAL = re.compile(
     r"| (?:very |too )?strongly\b| (?:a|such a) (?:huge|big|major|massive) deal\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
     # round 3: a resource declared sufficient on its own ("power's fine", "memory is plentiful")
-    r"|(?:'s|\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b(?<!\bcan spare)(?<!\bcould spare)"
+    r"|(?:'s|(?<!\bimprovement )(?<!\breduction )(?<!\bincrease )(?<!\bgain )(?<!\bbump )\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b(?<!\bcan spare)(?<!\bcould spare)"
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
     # (round 16: also declined for someone else, "we don't want you chasing throughput")
     r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:(?:want|need|ask) (?:you|us|anyone|them) (?:to )?)?(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
@@ -662,11 +704,17 @@ DISMISSAL = re.compile(
     # round 6: requests that say no demand is made any more or yet: "we no longer ask for lower latency", "we have
     # no opinion on memory", "nobody raised power", "we will revisit power later", "memory can be spent freely",
     # "throughput is already over-provisioned", "drop that", "latency may degrade if needed"
-    r"|\bno longer (?:ask|want|need|require|request|care|worr)\w*\b"
+    r"|\bno longer (?:ask|want|need|require|request|care|worr|chas|pursu|target|optimi[sz]|prioriti[sz]|focus)\w*\b"
+    # round 21: "Forget everything I asked earlier about X"; "It's not that we want fewer hops"; "X isn't either"
+    r"|\bforget (?:everything|all|anything) (?:i|we) (?:asked|said|wrote|requested)\b"
+    r"|\b(?:is|are) no longer\s*[.!]*$|\b(?:has|have) been (?:withdrawn|retracted|rescinded|cancell?ed)\b"
+    r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:retract|withdraw|rescind|undo) (?:that|this|it)\b"
+    r"|\b(?:it'?s|it is) not that (?:we|i) (?:want|need|ask for|are asking for)\b"
+    r"|\b(?:isn'?t|aren'?t|is not|are not|doesn'?t|don'?t|does not|do not) either\s*[.!]*$"
     # round 20: a goal struck by an imperative ("Scratch the throughput target", "Drop the coverage goal from last
     # week"; not "drop the latency target to 5 ms", which sets it)
-    r"|^\W*(?:and |so |please |just )?(?:scratch|strike|drop|remove|retire|kill|cancel|abandon|withdraw|delete)\b(?: [\w-]+){0,6}?"
-    r" (?:targets?|goals?|objectives?|requirements?|asks?|kpis?)\b(?! (?:to|below|under|by|at|down)\b)"
+    r"|^\W*(?:actually,? )?(?:and |so |please |just )?(?:scratch|strike|drop|remove|retire|kill|cancel|abandon|withdraw|delete)\b(?: [\w-]+){0,6}?"
+    r" (?:targets?|goals?|objectives?|requirements?|asks?|kpis?|parts?|bits?|requests?)\b(?! (?:to|below|under|by|at|down)\b)"
     # round 20: a goal retracted with a tense ("it no longer is", "not anymore", "isn't one any more")
     r"|\bno longer (?:is|are|does|do|matters?|counts?|applies|holds)\s*[.!]*$|(?:^|,\s*)\W*(?:but |and )?not any ?(?:more|longer)\s*[.!]*$"
     r"|\b(?:isn'?t|is not|aren'?t|are not)(?: one| a goal| a priority)? any ?(?:more|longer)\s*[.!]*$|\bno (?:strong )?(?:opinion|view|stance|preference)s? (?:on|about|regarding)\b"
@@ -691,7 +739,12 @@ DISMISSAL = re.compile(
 #: round 18: a dismissal's words negated again: "It's not that we don't care about X; we do", "don't ignore power
 #: entirely", "the PHV budget isn't something we can ignore": the objective is asked for
 NOT_DISMISSED = re.compile(
-    r"\bnot that (?:we|i|they|you|anyone|people) (?:don'?t|do not|didn'?t) (?:really )?(?:care|mind|worry)\b"
+    r"\b(?:not|isn'?t|it'?s not|it is not) that (?:we|i|they|you|anyone|people) (?:don'?t|do not|didn'?t) (?:really )?(?:care|mind|worry)\b"
+    # round 21: "we are not indifferent to X", "not unconcerned about X", "don't skip saving X", "neither can we ignore X",
+    # "we can't say X doesn't matter"
+    r"|\bnot (?:indifferent|unconcerned|uninterested)\b|\b(?:don'?t|do not|never) skip\b"
+    r"|\bneither can (?:we|i|you) (?:ignore|neglect|disregard|forget)\b"
+    r"|\b(?:can'?t|cannot|won'?t|wouldn'?t) say (?:that )?(?:[\w-]+ ){0,4}(?:doesn'?t|does not|don'?t|do not) matter\b"
     r"|\b(?:don'?t|do not|never|can'?t|cannot|shouldn'?t) (?:entirely |completely |totally |fully |just )?(?:ignore|neglect|disregard|forget(?: about)?)\b"
     r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b"
     # round 19: "I wouldn't say X is unimportant", "we never said X was irrelevant", "X doesn't not matter"
@@ -735,7 +788,7 @@ ORDER_STATED = re.compile(r"\bin (?:this|that|the following|the given|exactly th
                           # "our priority order was: ...")
                           r"|\b(?:ranking|priority order|order of priorities|pecking order)\b(?: [\w'-]+){0,5}? (?:is|was|reads)\s*(?::|$)"
                           # round 20: the order as a heading ("Priority order: hops, throughput, coverage")
-                          r"|\b(?:priority order|order of (?:priority|priorities|importance))\b(?! (?:is|was|reads|of|for|has|changed"
+                          r"|\b(?:priority order|order of (?:priority|priorities|importance|important))\b(?! (?:is|was|reads|of|for|has|changed"
                           r"|does|doesn'?t)\b)|^\W*ranking\s*(?::|[-\u2013\u2014]\s)")
 
 # round 5: ordinal labels of a ranked list ("Priority one is X. Priority two is Y", "1) X, 2) Y", "the number-one
@@ -749,18 +802,20 @@ _PODIUM = r"(?: medal)?\b(?= (?:goes|went|is|to|for)\b|:)"
 _PODIUM_WON = r"\b(?:gets?|getting|takes?|taking|wins?|winning|earns?|has|have|deserves?|receives?) (?:the )?"
 ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"\b" + _LIST_NOUNS + r" (?:one|1|#1)\b|\b(?:number[- ]one|no\.? ?1|#1|first) " + _LIST_NOUNS + r"\b"
+    # round 21: a ticket's numbered priority fields ("Priority field 1: power", "P1 = power")
+    r"|\bpriority (?:field|slot|item|rank) ?(?:1|one)\b|\bp1\s*[=:]"
     r"|(?:^|[\s:;,])\(?1\)\s|(?:^|[\s:;,])1\.\s+(?=[a-z])|\bfirst(?:ly)?\b(?! (?:hop|switch|stage|device|time|half|place|of all|two|three|four|few|couple|ones?)\b)|\b1st\b"
     # round 14: podium places ("gold goes to X, silver to Y, bronze to Z"); a rank only beside a second place
     r"|\bgold" + _PODIUM + r"|" + _PODIUM_WON + r"gold\b"
     # round 17: a bare "#1" after the objective ("latency #1, bw #2")
     r"|(?<=[a-z] )#1\b",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
-    r"|\bthe number[- ]two\b"
+    r"|\bthe number[- ]two\b|\bpriority (?:field|slot|item|rank) ?(?:2|two)\b|\bp2\s*[=:]"
     r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
     r"|\bafter (?:that|it|this)\b|" + _NEXT + r"|\bsilver" + _PODIUM + r"|" + _PODIUM_WON + r"silver\b|(?<=[a-z] )#2\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
-    r"|\bbronze" + _PODIUM + r"|" + _PODIUM_WON + r"bronze\b|(?<=[a-z] )#3\b",
+    r"|\bbronze" + _PODIUM + r"|" + _PODIUM_WON + r"bronze\b|(?<=[a-z] )#3\b|\bpriority (?:field|slot|item|rank) ?(?:3|three)\b|\bp3\s*[=:]",
 ))
 
 # A clause that only compares objectives already asked for ("..., but delay more", "mem a bit more",
@@ -881,13 +936,22 @@ LOOKALIKE = re.compile(
     r"|" + _ARTIFACTS[3:-1] + r")\b"
     r"|\bpower[- ](?:users?|company|companies|utility|cords?|cables?|plugs?|strips?|outlets?|buttons?)\b"
     r"|\bpower[- ]supply (?:vendors?|manufacturers?|suppliers?|contracts?)\b|\bgreen (?:light|card|button)s?\b"
+    # round 21: a power lunch, power-over-Ethernet, a dashboard "showing green", a stage crew or a project's stage 2, a
+    # person's reply latency, the state coordinator, a big hop forward, the heat the air conditioning keeps up with
+    r"|\bpower (?:lunch|move|play|nap|couple|broker)s?\b|\bpower[- ]over[- ]ethernet\b"
+    r"|\b(?:shows?|showing|turned|went|stays?|all) green\b|\b(?:is|are) (?:all )?green (?:for|on|across|this|today|again)\b"
+    r"|\bstage (?:crew|manager|hands?|door|fright|lights?|left|right|show)\b|\bstage (?:\d+|one|two|three|four) of\b"
+    r"|\b(?:my|our|his|her|their|your) (?:reply|response|email|e-mail|slack) latency\b"
+    r"|\b(?:state |regional |project |event |team |the |our )?coordinators?\b"
+    r"|\b(?:took|take|taking|makes?|made) a (?:big |giant |huge |small )?hop\b|\bhop (?:forward|ahead)\b"
+    r"|\bkeep up with (?:the )?heat\b|\bthroughput[- ]accounting\b"
     r"|\bcover(?:s|ed|ing)? (?:the |our |their |all )?(?:costs?|bills?|expenses?|budget|price|fees?|invoices?)\b"
     r"|\b(?:fast[- ]path|(?:latency|delay|bandwidth|throughput|power)[- ](?:sensitive|hungry)) (?:team|tenants?|customers?"
     r"|clients?|users?|apps?|applications?|group|department)\b"
     r"|\bhop-by-hop\b|\bhop-on,? hop-off\b|\bhip[- ]?hop\b|\bbeer hops\b|\bhops (?:farm|garden|harvest|beer)s?\b"
     r"|\b(?:hiring|recruiting|recruitment|sales|support|ticket|approval|onboarding|checkout|warehouse|team|editorial)"
-    r" throughput\b|\bthroughput of (?:our |the |their )?(?:hiring|recruiting|recruitment|sales|support|ticket"
-    r"|approval|onboarding|checkout|warehouse|team|editorial)\b"
+    r" throughput\b|\b(?:throughput|latency) of (?:our |the |their |my )?(?:hiring|recruiting|recruitment|sales|support|ticket"
+    r"|approval|onboarding|checkout|warehouse|team|editorial|coffee|espresso|kitchen|printer|elevator|lift)\b"
     r"|\b(?:insurance|flood|press|news|media|health|phone|cell|mobile|wi-?fi|cellular|radio|4g|5g|lte) coverage\b"
     r"|\b(?:let'?s|we'?ll|we will|we should|can we|shall we|to) sync(?: up)?\b(?! (?:state|the state|tables?|features?|counters?))"
     r"|\bsync(?:-up)? (?:meeting|call)\b"
@@ -899,7 +963,15 @@ LOOKALIKE = re.compile(
 BACKGROUND_CLAUSE = re.compile(
     r"^\W*(?:(?:and |but |so |oh |also )?(?:thanks|thank you|many thanks|kudos|cheers)(?: again| so much| a lot)? for)\b"
     r"|\b(?:were|was|got) (?:discussed|debated|mentioned)\b|\bcame up (?:at|in|during) (?:the |our |a |this )"
-    r"|\b(?:is|are) attached\b|\bfor (?:your )?reference\b|\bno decisions?(?: (?:yet|made|taken))?\b")
+    r"|\b(?:is|are) attached\b|\bfor (?:your )?reference\b|\bno decisions?(?: (?:yet|made|taken))?\b"
+    # round 21: a question about a term ("What does PHV stand for?")
+    r"|^\W*what (?:does|do|is|are) (?:an? |the )?[\w-]+ (?:stand for|mean)\b")
+
+#: round 21: "only" in a description of the present state ("the detector only labels about half of them", "it only
+#: runs at the big POPs", "covers only the main campus"), not the exclusivity of an ask
+DESCRIBED_ONLY = re.compile(r"\b(?:only|just) (?:runs?|labels?|covers?|watch(?:es)?|sees?|inspects?|classifies|handles?"
+                            r"|reaches?|looks? at|checks?|scans?|catches)\b|\bcovers? only\b"
+                            r"|\bonly (?:about |around |roughly |some )?(?:half|a (?:third|quarter|fraction)|\d+ ?%|a few)\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).

@@ -158,9 +158,7 @@ CONSTRUCTIONS = [
     ("The checkout page feels sluggish whenever the fraud model runs.", {"latency": 3}),
     ("Our analysts say the verdicts come back noticeably late since the update; please fix the placement.", {"latency": 3}),
     ("The new line cards arrive later this month, place the forest as usual.", {}),
-    pytest.param("Malware keeps sneaking past because no classifier sits on the backup segment.", {"coverage": 3},
-                 marks=pytest.mark.xfail(strict=True, reason="round 20 retrain: the degree head reads 4 beside "
-                                                             "'no classifier' (p=0.77); the objective is still coverage")),
+    ("Malware keeps sneaking past because no classifier sits on the backup segment.", {"coverage": 3}),
     ("Port scans from the lab go unnoticed since that traffic never meets a detector.", {"coverage": 3}),
     ("The maintenance window slipped by a week; deploy the SVM on the spine afterwards.", {}),
     ("The flows go across too much boxes before the model sees them, make it less.", {"hops": 3}),

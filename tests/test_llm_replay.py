@@ -70,7 +70,7 @@ def test_cli_llm_prompt_flag_selects_the_recorded_prompt(tmp_path: Path, capsys)
 def test_table_replays_and_scores_each_cassette_by_the_shared_rules(tmp_path: Path) -> None:
     from intent.llm import build_messages
 
-    dev = ROOT.parent / "shared" / "bench" / "intents_dev.jsonl"
+    dev = llm_replay._intents_for("dev", ROOT)
     first = json.loads(dev.read_text().splitlines()[0])
     system, user = build_messages(first["text"], "paper")
     degree = {1: "a little", 2: "a moderate", 3: "a high", 4: "the greatest"}
