@@ -33,8 +33,8 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE, NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS,
-                            LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
+from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE,
+                            NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS, LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
 from intent.text import Clause, repair_typos, split_clauses, unknown_words, word_share_known
@@ -517,7 +517,7 @@ def _bare_list(r: ClauseReading) -> bool:
 
     WHY: such a clause is a fragment of the list around it, so a dismissal next to it covers it too.
     """
-    if re.match(r"(?:lower|higher|less|more|fewer|better|shorter|smaller)\s+(?:the|our|its|their|your)\b", r.lower):
+    if re.match(_COMPARATIVE + r"\s+(?:the|our|its|their|your)\b", r.lower):
         return False  # round 21: "..., lower the power" is an imperative of its own, not an item of the list before
     rest = _SCOPE_TAIL.sub(" ", r.lower)  # (round 20: the tail does not count towards the length either)
     if not r.objectives or r.degree_words or r.rank or r.dismissed or len(rest.split()) > 5:
@@ -526,8 +526,12 @@ def _bare_list(r: ClauseReading) -> bool:
         for w in words:
             rest = rest.replace(w, " ")
     # (round 21: list items phrased as comparatives or with "no": "..., lower power or fewer hops", "no latency, no power")
-    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so|no"
-                      r"|lower|fewer|less|more|higher|better|shorter|smaller)\b|[&/,+\s-]", "", rest)
+    return not re.sub(r"\b(?:and|or|nor|plus|the|our|also|too|usage|use|count|draw|current|present|existing|so|no)\b"
+                      r"|\b" + _COMPARATIVE + r"\b|[&/,+\s-]", "", rest)
+
+
+#: round 21: the comparatives a list item is phrased with ("lower power or fewer hops")
+_COMPARATIVE = r"(?:lower|higher|less|more|fewer|better|shorter|smaller)"
 
 
 #: a tail that only limits where a list applies ("..., or latency for this one", "hops either"): not a verb, not a grade
