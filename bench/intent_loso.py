@@ -38,7 +38,7 @@ from intent.handwritten import BENCH, load_set  # noqa: E402
 from intent.head import ClauseHeads  # noqa: E402
 from intent.train import HAND_REPEAT, TUNE_EPOCHS, train  # noqa: E402
 
-#: the burned hand-written sets, one fold per writer (round 21: thirty folds, sets 24-29 their own).
+#: the burned hand-written sets, one fold per writer (round 22: thirty-four folds, sets 30-33 their own).
 FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", "intents_holdout_new4",
          "intents_holdout_new5", "intents_holdout_new6", "intents_holdout_new7", "intents_holdout_new8",
          "intents_holdout_new9", "intents_holdout_new10", "intents_holdout_new11", "intents_holdout_new12",
@@ -46,7 +46,8 @@ FOLDS = ("intents_holdout_new", "intents_holdout_new2", "intents_holdout_new3", 
          "intents_holdout_new17", "intents_holdout_new18", "intents_holdout_new19", "intents_holdout_new20",
          "intents_holdout_new21", "intents_holdout_new22", "intents_holdout_new23", "intents_holdout_new24",
          "intents_holdout_new25", "intents_holdout_new26", "intents_holdout_new27", "intents_holdout_new28",
-         "intents_holdout_new29",
+         "intents_holdout_new29", "intents_holdout_new30", "intents_holdout_new31", "intents_holdout_new32",
+         "intents_holdout_new33",
          "intents_holdout+intents_holdout2+intents_holdout3+intents_holdout4")
 
 

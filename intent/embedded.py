@@ -270,7 +270,9 @@ _SAME_AS_BEFORE = re.compile(r"^(?:and |but )?(?:the )?(?:same (?:with|for|goes 
                              # round 16: a bare item with "too" after a dismissal ("Hops can be whatever. Power too.")
                              r"|^(?:and |also )?(?:the )?[\w-]+(?: [\w-]+)? (?:too|as well|also)$"
                              # round 21: "X is irrelevant, and so is Y", "..., nor hop count", "neither is Y"
-                             r"|^(?:and )?so (?:is|are|does|do) (?:the )?[\w-]+(?: [\w-]+)?$|^(?:and )?(?:nor|neither) (?:is |are |does )?(?:the )?[\w-]+(?: [\w-]+)?$")
+                             r"|^(?:and )?so (?:is|are|does|do) (?:the )?[\w-]+(?: [\w-]+)?$|^(?:and )?(?:nor|neither) (?:is |are |does )?(?:the )?[\w-]+(?: [\w-]+)?$"
+                             # round 22: "No need to optimise anything, latency included."
+                             r"|^(?:and )?(?:the )?[\w-]+(?: [\w-]+)? included$")
 
 
 def _names_count(text: str) -> int:
@@ -289,7 +291,7 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
 _WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
 
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract|withdraw|cancel|undo) that|correction|actually,? no|never ?mind)\b"
+_RETRACTION = re.compile(r"^\W*(?:but |and |so |ok,? )?(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract|withdraw|cancel|undo) that|correction|actually,? no|never ?mind)\b"
                          # round 21: "..., but is no longer", "That requirement has been withdrawn"
                          r"|^\W*(?:but )?(?:it |that |this )?(?:is|are) no longer\s*[.!]*$"
                          r"|^\W*(?:that|this|the) (?:requirement|request|ask|goal|target|demand)s? (?:has|have)? ?(?:been |was |is )?(?:withdrawn|retracted|dropped|cancell?ed|rescinded|removed)\b"
@@ -414,13 +416,20 @@ _TICKET_KEY = re.compile(r"\b[A-Z][A-Z0-9]{1,11}(?:-[A-Z][A-Z0-9]{0,11})*-\d+\b"
 #: round 20: a discourse marker set off by commas inside a clause ("Latency, on the other hand, must be as low as
 #: possible"): the commas would cut the objective off from its own grade, so the aside is dropped before splitting
 _ASIDE = re.compile(r",\s*(?:on the other hand|by contrast|in contrast|in turn|for (?:its|their) part|of course|frankly"
-                    r"|honestly|to be fair|to be honest|in any case|at least|as always|for now|for us|for me)\s*,(?=\s*\w)", re.I)
+                    r"|honestly|to be fair|to be honest|in any case|at least|as always|for now|for us|for me"
+                    r"|and i mean (?:nothing|it|everything|that)|by a mile|by far)\s*,(?=\s*\w)", re.I)
 
 
 #: round 20: a rank set after its objective by a comma and closing the sentence ("Max throughput, top priority. And
 #: fewer hops."): it grades the words before it, not the next sentence (a rank label alone before a comma points forward)
 _TRAILING_RANK = re.compile(r",\s*((?:the |our )?(?:top|highest|first|number one|#1|main|primary) (?:priority|concern|goal)"
                             r"|above all(?: else)?|priority (?:one|#?1))\s*(?=[.!;]|$)", re.I)
+
+
+#: round 22: an objective's word capitalised inside a sentence and followed by another capitalised word is part of a
+#: name ("the Power Systems lab", "Epic: Green Fabric", "our Latency Monitor"), not an ask
+_NAME_WITH_OBJECTIVE_WORD = re.compile(r"(?<=[a-z0-9,;)] )(?:Power|Green|Energy|Latency|Coverage|Throughput|Memory|Bandwidth"
+                                       r"|Hops?|Coordination)(?= [A-Z][a-z]+)")
 
 
 #: round 20: the non-native "please not to split the model" is "please don't split it" (an ask to avoid), not a refusal
@@ -430,6 +439,7 @@ _PLEASE_NOT_TO = re.compile(r"\b(?:please|pls|plz|kindly) not to\b", re.I)
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
     text = _PLEASE_NOT_TO.sub("please don't", _TRAILING_RANK.sub(r" \1", _ASIDE.sub(" ", text)))
+    text = _NAME_WITH_OBJECTIVE_WORD.sub("Named", text)
     text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
     text = _WAIT_NO.sub("no wait", text)
     repaired, fixes = repair_typos(text)

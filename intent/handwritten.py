@@ -63,7 +63,11 @@ HAND_SETS: tuple[str, ...] = ("intents_holdout", "intents_holdout2", "intents_ho
                               "intents_holdout_new26",
                               "intents_holdout_new27",
                               "intents_holdout_new28",
-                              "intents_holdout_new29")
+                              "intents_holdout_new29",
+                              "intents_holdout_new30",  # round 22: sets 30-33, burned after their first runs at
+                              "intents_holdout_new31",  # round 21
+                              "intents_holdout_new32",
+                              "intents_holdout_new33")
 
 
 def load_set(name: str) -> list[dict]:

@@ -61,6 +61,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # need to stay powered up"), the site's generator ("kinder to the diesel generator")
         r"\b(?:switches|devices|boxes|racks|nodes|leaves|spines)\b(?: [\w']+){0,3} (?:sleep|idle|power down|go dark|nap|take a nap|doze|hibernate)\b",
         r"\bcooler (?:boxes|switches|racks|devices|hardware|halls?|rooms?|cabinets)\b",
+        # round 22: the UPS's runtime (the labelling spec's "UPS runtime")
+        r"\bups (?:runtime|battery|batteries)\b|\bdrains? the (?:ups|batter(?:y|ies))\b|\bstretch (?:that|the|its|our) (?:ups )?runtime\b",
         # round 21: the switch said to be (too) hot ("we need the switch not so hot", "our switch is very hot")
         r"\b(?:switch|switches|boxes|racks?|cabinets?)\b(?: [\w']+){0,2}? (?:is |are |runs? |running |gets? |getting )?(?:not so |less |not too |very |too |so |really )hot\b",
         r"\b(?:fewer|less) (?:\w+ )?(?:switches|devices|boxes|racks|nodes)(?: [\w']+){1,4} powered(?: on| up)?\b",
@@ -77,7 +79,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bs?ram\b", r"\btcam\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
         r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?" + _PAST_EVENT + r"\b)"
-        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b", r"\btables?\b(?: [\w-]+){0,3} (?:not )?(?:so |too |less )?full\b",
+        r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|entry|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b", r"\btables?\b(?: [\w-]+){0,3} (?:not )?(?:so |too |less )?full\b",
         r"(?<!between )\b(?:pipeline )?stages?\b(?! (?:that (?:sit|are|live) )?on different)(?! is set\b)(?! manager\b)(?<!\bset the stage)(?<!\bat this stage)(?<!\bat that stage)",
         # (round 17: "the resource planning meeting", "the stage is set for the launch", "lean towards lower energy")
         r"(?<!\bhuman )\bresources?\b(?! " + _RESOURCE_OFFICE + r"\b)", r"(?<!phv )(?<!metadata )(?<!header )(?<!carbon )(?<!energy )(?<!power )\bfootprint\b", r"\blean(?:er|est)?\b(?! (?:(?:a bit|a little|slightly|more|heavily|strongly) )?(?:towards?|into)\b)(?![- ]startup)", r"\balus?\b",
@@ -107,6 +109,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 3: keeping up with a link speed ("keep up with 100G", "without dropping anything")
         r"\bkeep(?:s|ing)? up with\b", r"\b\d{2,3} ?g(?:bps|be|ig)?\b(?! ?(?:of|ram|memory|sram))",
         r"\bwithout (?:any |a single )?(?:dropping|drops?|(?:packet )?loss)\b", r"\bpacket loss\b",
+        # round 22: "packets for second" (non-native), choking at peak
+        r"\bpackets? (?:for|in a|each) second\b|\bchok\w* (?:at|during|under|in) (?:the )?(?:peak|load|rush|line rate)\b|\bpeak[- ]hour chok\w*",
         # round 21: "the classifier starts shedding packets; make it keep up"
         r"\bshed\w* (?:\w+ )?packets\b|\b(?:make|help) (?:it|them|the \w+) keep up\s*[.!]*$",
         # round 20: nothing dropped said as a rule ("nothing can be dropped at the classifier")
@@ -118,6 +122,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
     "latency": (
+        # round 22: the answer arriving late, or after the packet has left
+        r"\b(?:answers?|verdicts?|decisions?|results?)\b(?: [\w']+){0,3} (?:arriv\w*|comes?|coming|is|are) (?:too )?late\b"
+        r"|\bafter the packet (?:has )?(?:already )?(?:left|gone|passed)\b",
         # round 21: "get the decision out earlier"
         r"\b(?:decisions?|verdicts?|answers?) (?:out |back )?(?:earlier|sooner)\b",
         # round 20: the verdict before the user's action ("verdicts before the click registers")
@@ -151,21 +158,22 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # switches talking "between them"
         r"\bpass\w* (?:\w+ ){0,2}notes\b",
         r"\b(?:chop\w*|carv\w*|slic\w*)\b(?: [\w-]+){0,5}? (?:across|over|between|among) (?:several |many |multiple "
-        r"|different |two |three |four |the |our )?(?:switch|switches|devices|boxes|nodes)\b",
+        r"|different |two |three |four |fewer |the |our )?(?:switch|switches|devices|boxes|nodes)\b",
         r"\b(?:chop\w*|carv\w*) (?:up )?(?:the |a |each |one |our )?(?:model|forest|tree|classifier|network|cnn|dnn)s? "
         r"(?:up )?into pieces\b",
         r"\b(?:talk|chat|speak|gossip)\w* (?:\w+ ){0,3}between (?:them|themselves)\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
-        r"\bcommunication (?:overhead|cost)\b", r"\bsignall?ing\b(?! (?:traffic|packets|messages|plane|protocols?|systems?|network))", r"\bmessage passing\b",
+        r"\bcommunication (?:overhead|cost)\b", r"(?<!\brail )(?<!\brailway )\bsignall?ing\b(?! (?:traffic|packets|messages|plane|protocols?|systems?|network))", r"\bmessage passing\b",
         # round 21: "keep all state local", "don't split the model", "less state passing", "state shuttled between X and Y"
         r"\bkeep (?:all |the |every |each )?(?:feature )?state local\b|\b(?:don'?t|do not|never|no) split(?:ting)? (?:the |a |any |our )?(?:model|forest|tree|classifier)s?\b",
         r"\bstate passing\b|\bpassing (?:of )?state\b|\bstate (?:\w+ ){0,2}(?:shuttled|shipped|passed|sent|exchanged|carried|moved) (?:between|across)\b",
         # round 21: state shipped from switch to switch, the state the switches share, each model kept on one switch
         # (the labelling spec's "keep each model on one switch")
         r"\bfrom one (?:switch|device|box|node) to (?:the )?(?:next|another|the other)\b",
-        r"\bstate (?:that )?(?:the )?(?:switches|devices|boxes|nodes|leaves|spines|tors) (?:share|exchange|swap|pass)\b",
-        r"\bkeep\w* (?:each|every|the|a|any|one) (?:single )?(?:model|forest|tree|classifier|ensemble)s? on (?:one|a single|the same"
+        r"\b(?:state|informations?|info|data|metadata) (?:that |which |what )?(?:the )?(?:switches|devices|boxes|nodes|leaves|spines|tors)"
+        r" (?:are )?(?:share|exchang|swap|pass|send)\w*",
+        r"\bkeep\w* (?:each|every|the|a|any|one) (?:single )?(?:model|forest|tree|classifier|ensemble)s? (?:entirely |fully |wholly )?on (?:one|a single|the same"
         r"|just one|its own|a single) (?:switch|device|box|node)\b",
         r"\bheader (?:bits|space|overhead)\b", r"\b(?:shared|exchanged|passed|sent|carried|moved|copied|replicated) "
         r"(?:across|between|among) (?:the )?(?:different )?" + _SWITCHES, r"\bintermediate results?\b",
@@ -206,13 +214,17 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 21: "keep the paths for signalling traffic short", "make the route more direct"
         r"\b(?:keep|make)\w* (?:the |our |their |its )?(?:paths?|routes?|trips?)\b(?: [\w-]+){0,4}? (?:short|shorter|direct)\b",
         r"\bshorten (?:its|their|the|our) (?:trip|journey|walk)s?\b|\bvisit (?:half|most|all) (?:of )?the fabric\b",
+        # round 22: switches traversed or crossed, counted ("no flow may traverse more than two switches", "each flow
+        # crosses six switches", "the minimum possible number of switches")
+        r"\b(?:travers|cross|pass)\w* (?:through )?(?:more than|fewer than|at most|no more than|the minimum (?:possible )?number of|\d+|two|three|four|five"
+        r"|six|seven|eight|many|too many|several|so many) (?:[\w-]+ )?(?:switches|devices|boxes|hops)\b",
         # round 21: "less switches involved per flow"
         r"\b(?:less|fewer) (?:switches|devices|boxes|nodes) (?:involved|touched|traversed|crossed|in the path)\b",
         # round 20: the switches a packet visits ("a packet should not visit more switches than necessary")
         r"\bvisit\w* (?:more|fewer|extra|too many|so many|as few|the fewest|many|several|a lot of|lots of|\d+) (?:[\w-]+ )?(?:switches|devices|boxes|nodes)\b",
         # round 18: a direct route, jumps between switches, packets sightseeing
         r"\b(?:more |most )?direct (?:route|path)s?\b", r"\b(?:fewer|less|more|extra|too many|many) (?:[\w-]+ )?jumps\b", r"\bsightsee\w*",
-        r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
+        r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?|(?:that|the|its|our) (?:ups )?runtime))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
         r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
@@ -237,8 +249,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # (round 17: a cover letter, coverage in the press / news / insurance are other senses)
         r"(?<!\bpress )(?<!\bnews )(?<!\bmedia )(?<!\binsurance )(?<!\bhealth )\bcover(?:s|ed|ing|age)?\b(?! letter\b)(?! in the (?:press|news|media)\b)", r"\b(?:share|fraction|percentage|proportion|portion) of (?:the )?(?:all )?(?:[\w-]+ ){0,2}?"
         + r"(?:tasks|flows?|traffic|models|requests|classifiers|packets|ingress|connections|sessions)",
+        # round 22: flows that bypass or escape the classifier
+        r"\b(?:bypass\w*|escap\w*(?: from)?) (?:the |our )?(?:[\w-]+ )?(?:classifier|detector|model|inspection)s?\b",
         # round 21: "label / catch / score more of the flows", "a few more flows labelled", "extend the detector to X"
-        r"\b(?:label|tag|score|catch|inspect|check)\w* (?:a few |some |far |many )?(?:more|most|all|every|a (?:bigger|larger|greater) share)\b"
+        r"\b(?:label|tag|score|catch|inspect|check)\w* (?:a few |some |far |many |somewhat |slightly |a bit |a little )?(?:more|most|all|every|a (?:bigger|larger|greater) share)\b"
         r"(?: of)?(?: the| our)? (?:[\w-]+ ){0,2}?(?:flows?|traffic|sessions|packets|connections|streams)\b",
         r"\b(?:a few |some )?more (?:[\w-]+ )?(?:flows|sessions|streams) (?:labell?ed|classified|scored|inspected)\b",
         r"\bextend (?:the |our )?(?:[\w-]+ ){0,3}(?:detector|classifier|model|inspection|filter)s? to\b",
@@ -254,7 +268,9 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
         # (round 20: "sync state on every packet", "notes about every flow", "for every packet" say how often, not what share)
         r"(?<!\babout )(?<!\bon )(?<!\bwith )\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)s?\b"
-        r"(?! (?:whole|intact|together|undivided|unsplit)\b)(?<!\bfor every packet)",
+        r"(?! (?:whole|intact|together|undivided|unsplit)\b)(?<!\bfor every packet)"
+        # (round 22: "every packet crosses five switches", "every packet carries a header": how packets travel)
+        r"(?! (?:crosses|carries|passes|goes|travels|traverses|hits|takes|visits|rides|bounces|wanders|has to|needs to)\b)",
         # round 18: more of the traffic labelled ("more flows with a verdict", "more of the east-west traffic gets classified")
         r"\bmore (?:of (?:the |our )?)?(?:[\w-]+ ){0,2}(?:traffic|flows?|sessions|connections|packets) (?:with (?:a |an )?(?:verdict|label)s?"
         r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined)"
@@ -460,7 +476,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 21: "first and foremost", "first and last", "we'd trade anything for X", "max out X", "that's the (whole)
         # brief", an imperative "Never let ..."
         r"|\bfirst and (?:foremost|last)\b|\btrade anything for\b|\bmax out\b|\bthat'?s the (?:whole |entire )?brief\b"
-        r"|^\W*never (?:let|allow|make)\b", 4, "degree"),
+        r"|^\W*never (?:let|allow|make)\b"
+        # round 22: "X is priority one", "Primary: X" inside a ticket, "the less possible" (non-native), "nothing, and
+        # I mean nothing, beats X", "min hops. that's it."
+        r"|\b(?:is|are) (?:priority|prio) (?:one|1|#1|zero|0)\b|\bprimary\s*:|\b(?:the )?less possible\b"
+        r"|\bnothing\b(?:,? and i mean nothing,?)?\s+beats\b|(?:^|,\s*)\W*that'?s it\s*[.!]*$|\bno (?:flow|packet|session)s? (?:may|can|shall|must|is allowed to)\b", 4, "degree"),
     # ("asap" left out since round 5: it says when the change is wanted, not how strongly; two independent sets label it 3)
     # (round 21: not "more than they have to", "should not have to visit", "the state that has to be shipped")
     Cue(r"\bmust\b|(?<!\bthan they )(?<!\bthan we )(?<!\bthan it )(?<!\bthan you )(?<!\bnot )(?<!n't )(?<!\bthat )\bhave to\b"
@@ -561,7 +581,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
         2, "constraint"),
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b|\bequilibrium\b", 2, "balance"),
-    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
+    Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )(?<!for )(?<!each )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
         + r"|\bfollowed by\b|\blower priority\b|\bless important\b|\bof lesser importance\b|\bto a lesser (?:degree|extent)\b"
         r"|\bless so\b|\bcomes? (?:second|after|later|next)\b|\bonce (?:that|this|it)(?:'?s| is) (?:settled|done|handled|in place|fixed)\b"
         r"|\b(?:is|are) secondary to\b|\bmatters? (?:a (?:bit|little) |slightly |somewhat )?less(?: than)?\b"
@@ -604,7 +624,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 18: "shaving a hair off the delay"
         r"|\ba hair\b"
         # round 20: the labelling spec's faint asks: "not strongly", "not a huge deal (but a bit more would be nice)"
-        r"|\bnot (?:very |too )?strongly\b|\bnot (?:a |such a )?(?:huge|big|major|massive) deal\b"
+        r"|\bnot (?:very |too )?strongly\b|(?:\bnot|n't) (?:a |such a )?(?:huge|big|major|massive) deal\b|\ba (?:tiny|small|little|slight) amount\b"
         r"|\ba (?:small|slight|little|tiny|minor|weak|mild) preference\b|\bfaintly\b|\bnot strongly attached\b", 1, "degree"),
 )
 
@@ -642,7 +662,7 @@ DISMISSAL = re.compile(
     r"| (?:very |too )?strongly\b| (?:a|such a) (?:huge|big|major|massive) deal\b)|\birrelevant\b|\bunimportant\b|\bdoesn'?t count\b|\bno (?:need|concern|requirement|preference|constraint)s?\b"
     r"|\b(?:ignore|disregard|neglect)\b(?! (?:everything|anything|all|the rest))|\b(?:be |is |are |been )(?:ignored|disregarded|neglected)\b"
     # round 3: a resource declared sufficient on its own ("power's fine", "memory is plentiful")
-    r"|(?:'s|(?<!\bimprovement )(?<!\breduction )(?<!\bincrease )(?<!\bgain )(?<!\bbump )\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare|plenty of|ample)\b(?<!\bcan spare)(?<!\bcould spare)"
+    r"|(?:'s|(?<!\bimprovement )(?<!\breduction )(?<!\bincrease )(?<!\bgain )(?<!\bbump )\bis|\bare|^[\w-]+) (?:fine|plentiful|abundant|not scarce)\s*[.!]*$|\b(?:spare(?! (?:some|a bit|a little|more|us)\b)|plenty of|ample)\b(?<!\bcan spare)(?<!\bcould spare)"
     # "don't minimize hops": the optimisation itself is declined (a constraint such as "don't increase" is not)
     # (round 16: also declined for someone else, "we don't want you chasing throughput")
     r"|\b(?:don'?t|do not|no need to|never|stop)\s+(?:(?:want|need|ask) (?:you|us|anyone|them) (?:to )?)?(?:bother(?:ing)?\s+(?:to\s+)?)?(?:minimi[sz]\w*|maximi[sz]\w*|optimi[sz]\w*"
@@ -707,6 +727,9 @@ DISMISSAL = re.compile(
     r"|\bno longer (?:ask|want|need|require|request|care|worr|chas|pursu|target|optimi[sz]|prioriti[sz]|focus)\w*\b"
     # round 21: "Forget everything I asked earlier about X"; "It's not that we want fewer hops"; "X isn't either"
     r"|\bforget (?:everything|all|anything) (?:i|we) (?:asked|said|wrote|requested)\b"
+    # round 22: a symptom denied ("the model isn't too slow"), nothing to optimise
+    r"|\b(?:isn'?t|is not|aren'?t|are not) too (?:slow|big|hot|large|heavy|laggy|full)\b|\bno need to (?:optimi[sz]e|tune|improve|change) anything\b"
+    r"|\bnowhere near\b"
     r"|\b(?:is|are) no longer\s*[.!]*$|\b(?:has|have) been (?:withdrawn|retracted|rescinded|cancell?ed)\b"
     r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:retract|withdraw|rescind|undo) (?:that|this|it)\b"
     r"|\b(?:it'?s|it is) not that (?:we|i) (?:want|need|ask for|are asking for)\b"
@@ -744,7 +767,8 @@ NOT_DISMISSED = re.compile(
     # "we can't say X doesn't matter"
     r"|\bnot (?:indifferent|unconcerned|uninterested)\b|\b(?:don'?t|do not|never) skip\b"
     r"|\bneither can (?:we|i|you) (?:ignore|neglect|disregard|forget)\b"
-    r"|\b(?:can'?t|cannot|won'?t|wouldn'?t) say (?:that )?(?:[\w-]+ ){0,4}(?:doesn'?t|does not|don'?t|do not) matter\b"
+    r"|\b(?:(?:can'?t|cannot|won'?t|wouldn'?t|never|didn'?t|did not) |(?:nobody|no one) (?:ever )?)(?:say|said|claim|claimed) (?:that )?(?:[\w-]+ ){0,4}"
+    r"(?:doesn'?t|does not|don'?t|do not|didn'?t|did not) matter\b"
     r"|\b(?:don'?t|do not|never|can'?t|cannot|shouldn'?t) (?:entirely |completely |totally |fully |just )?(?:ignore|neglect|disregard|forget(?: about)?)\b"
     r"|\b(?:isn'?t|is not|aren'?t|are not) (?:something|anything) (?:we|i|you) (?:can|could|should) (?:ignore|neglect|disregard)\b"
     # round 19: "I wouldn't say X is unimportant", "we never said X was irrelevant", "X doesn't not matter"
@@ -754,7 +778,8 @@ NOT_DISMISSED = re.compile(
     r"|\b(?:don'?t|dont|do not|never) let (?:it|them|the [\w-]+|[\w-]+) (?:hog|add|eat|bloat|waste|burn|chew|balloon|creep)\w*\b"
     # round 20: the labelling spec's double negatives: "it's not unimportant to cut power", "there is no reason not
     # to reduce X", "it isn't true that coverage is unimportant", "not that latency doesn't matter - it does"
-    r"|\bnot (?:un(?:important|necessary)|irrelevant|insignificant|a non-?issue)\b|\bno reason not to\b"
+    r"|(?:\bnot|n't) (?:un(?:important|necessary)|irrelevant|insignificant|a non-?issue)\b|\bno reason not to\b"
+    r"|\b(?:don'?t|do not|doesn'?t|does not) not care\b"
     r"|\b(?:isn'?t|is not|it'?s not|it is not) true that (?:[\w-]+ ){1,5}(?:unimportant|irrelevant|not important"
     r"|(?:doesn'?t|does not|don'?t|do not) (?:matter|count|care))\b"
     r"|\bnot that (?:[\w-]+ ){1,4}(?:doesn'?t|does not|don'?t|do not|isn'?t|is not) (?:matter|count|important)\b")
@@ -811,7 +836,7 @@ ORDINAL_LABELS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"|(?<=[a-z] )#1\b",
     r"\b" + _LIST_NOUNS + r" (?:two|2|#2)\b|\b(?:number[- ]two|no\.? ?2|#2|second) " + _LIST_NOUNS + r"\b"
     r"|\bthe number[- ]two\b|\bpriority (?:field|slot|item|rank) ?(?:2|two)\b|\bp2\s*[=:]"
-    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
+    r"|(?:^|[\s:;,])\(?2\)\s|(?:^|[\s:;,])2\.\s+(?=[a-z])|(?<!per )(?<!a )(?<!for )(?<!each )\bsecond(?:ly)?\b(?! (?:hop|switch|stage|tier|half|window|place))|\b2nd\b"
     r"|\bafter (?:that|it|this)\b|" + _NEXT + r"|\bsilver" + _PODIUM + r"|" + _PODIUM_WON + r"silver\b|(?<=[a-z] )#2\b",
     r"\b" + _LIST_NOUNS + r" (?:three|3|#3)\b|\b(?:number[- ]three|no\.? ?3|#3|third) " + _LIST_NOUNS + r"\b"
     r"|(?:^|[\s:;,])\(?3\)\s|(?:^|[\s:;,])3\.\s+(?=[a-z])|(?<!a )(?<!one )(?<!two )\bthird(?:ly)?\b(?! of\b)|\b3rd\b|\bfinally\b|\blastly\b"
@@ -945,6 +970,12 @@ LOOKALIKE = re.compile(
     r"|\b(?:state |regional |project |event |team |the |our )?coordinators?\b"
     r"|\b(?:took|take|taking|makes?|made) a (?:big |giant |huge |small )?hop\b|\bhop (?:forward|ahead)\b"
     r"|\bkeep up with (?:the )?heat\b|\bthroughput[- ]accounting\b"
+    # round 22: a metadata store, a coordination desk, a hardware bill, what "the hardware can do"
+    r"|\bmeta-?data (?:store|stores|service|catalog|catalogue|db|database|server|registry)\b"
+    r"|\b(?:approval|review|shipping|delivery|procurement|hiring|sign-?off) delays?\b"
+    r"|\b(?:test|code|unit[- ]test|line|branch|statement) coverage\b"
+    r"|\bcoordination (?:desk|office|centre|center|unit|team|group)\b"
+    r"|\bhardware (?:rental |lease |leasing )?(?:bill|budget|spend|costs?|invoice|rental|lease)\b|\bthe hardware can (?:do|handle|take|give|sustain)\b"
     r"|\bcover(?:s|ed|ing)? (?:the |our |their |all )?(?:costs?|bills?|expenses?|budget|price|fees?|invoices?)\b"
     r"|\b(?:fast[- ]path|(?:latency|delay|bandwidth|throughput|power)[- ](?:sensitive|hungry)) (?:team|tenants?|customers?"
     r"|clients?|users?|apps?|applications?|group|department)\b"
@@ -964,12 +995,15 @@ BACKGROUND_CLAUSE = re.compile(
     r"^\W*(?:(?:and |but |so |oh |also )?(?:thanks|thank you|many thanks|kudos|cheers)(?: again| so much| a lot)? for)\b"
     r"|\b(?:were|was|got) (?:discussed|debated|mentioned)\b|\bcame up (?:at|in|during) (?:the |our |a |this )"
     r"|\b(?:is|are) attached\b|\bfor (?:your )?reference\b|\bno decisions?(?: (?:yet|made|taken))?\b"
+    # round 22: a clause headed "Context:" or "Background:" with no word of asking; "just for context"
+    r"|^\W*(?:context|background|fyi|for context)\b(?!.*\b(?:please|need|want|must|should|make sure|ensure|would like|'d like)\b)"
+    r"|\bjust for context\b|\bnothing needs to be (?:optimi[sz]ed|changed|tuned)\b"
     # round 21: a question about a term ("What does PHV stand for?")
     r"|^\W*what (?:does|do|is|are) (?:an? |the )?[\w-]+ (?:stand for|mean)\b")
 
 #: round 21: "only" in a description of the present state ("the detector only labels about half of them", "it only
 #: runs at the big POPs", "covers only the main campus"), not the exclusivity of an ask
-DESCRIBED_ONLY = re.compile(r"\b(?:only|just) (?:runs?|labels?|covers?|watch(?:es)?|sees?|inspects?|classifies|handles?"
+DESCRIBED_ONLY = re.compile(r"\b(?:only|just) (?:runs?|labels?|covers?|watch(?:es)?|sees?|inspects?|classifies|handles?|have|has"
                             r"|reaches?|looks? at|checks?|scans?|catches)\b|\bcovers? only\b"
                             r"|\bonly (?:about |around |roughly |some )?(?:half|a (?:third|quarter|fraction)|\d+ ?%|a few)\b")
 

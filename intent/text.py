@@ -342,7 +342,8 @@ def split_clauses(text: str) -> list[Clause]:
         # (round 6: a negated item, "Not latency, not hops: power is what we want", is a list of refusals, not a heading)
         if label and piece.lstrip().startswith(":") and not any(ch.isdigit() for ch in label) \
                 and not _REFUSED_ITEM.match(label) \
-                and len(_WORD.findall(label)) <= LABEL_WORDS and len(_WORD.findall(piece)) <= LABELLED_WORDS:
+                and len(_WORD.findall(label)) <= LABEL_WORDS \
+                and (len(_WORD.findall(piece)) <= LABELLED_WORDS or label.lower() in _BACKGROUND_LABELS):
             joined[-1] = joined[-1].rstrip() + " " + piece.strip(" \t\n:")
         else:
             joined.append(piece)
@@ -381,6 +382,8 @@ _REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b"
                            r"|^\W*(?:disregard|ignore|forget|scratch|strike|drop) (?:that|this|it|all that)$"
                            # round 20: a refused objective before the colon ("Forget coverage, forget power: fewest hops")
                            r"|^\W*(?:and |but |or )?(?:forget|ignore|disregard|skip|scratch|drop)(?: about)? (?:the )?[\w-]+$", re.I)
+#: round 22: labels that mark what follows as background however long it is ("Context: the metro ring carries ...")
+_BACKGROUND_LABELS = frozenset({"context", "background", "fyi", "for context", "note", "for the record"})
 #: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
 #: ("not the latency, not the throughput: the power draw is what we need to fix")
 LABELLED_WORDS = 6
