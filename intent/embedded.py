@@ -86,6 +86,7 @@ class ClauseReading:
     objective_levels: dict[str, int]
     learned: dict[str, float] = field(default_factory=dict)  # objectives only the learned head found -> p
     off_topic: dict[str, list[str]] = field(default_factory=dict)  # round 10: objective words vetoed as another sense
+    lookalikes: tuple[str, ...] = ()  # round 20: look-alike phrases in the clause (lexicon.LOOKALIKE), found once here
 
 
 @dataclass
@@ -244,8 +245,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         objective_levels = {o: 4 for o in objectives}
     if dismissal:
         degree_words.append(dismissal.group(0))
+    lookalikes = tuple(m.group(0) for m in LOOKALIKE.finditer(lower))  # for the heads' gate and the notes
     return ClauseReading(clause, lower, objectives, level, degree_words, rank, bool(dismissal), exclusive_only,
-                         drop_others, oos, custom, objective_levels)
+                         drop_others, oos, custom, objective_levels, lookalikes=lookalikes)
 
 
 # (round 6: a predicate without a subject, "latency matters too but is secondary", refers back as well)
@@ -571,7 +573,7 @@ def _head_input(r: ClauseReading) -> tuple[str, str | None]:
         if graded or not r.objectives or not (grading_words(masked) or NEGATING_WORD.search(masked)):
             return masked, None
         return masked, masked
-    if DECLINED_SENSE.search(r.lower) or LOOKALIKE.search(r.lower) or BACKGROUND_CLAUSE.search(r.lower):
+    if DECLINED_SENSE.search(r.lower) or r.lookalikes or BACKGROUND_CLAUSE.search(r.lower):
         return masked, None  # round 17: an objective's word in another sense (lexicon.DECLINED_SENSE; round 20: LOOKALIKE)
     text = _blank_model_names(r.lower, "")  # a model's name is not an objective for the heads either
     return masked, (text if content_words(text) else None)
@@ -861,8 +863,8 @@ class EmbeddedTranslator:
         for r in reading.clauses:  # round 10: the relevance head's vetoes, so that a user sees why a word was not read
             for o, words in r.off_topic.items():
                 notes.append(f"{words[0]!r} read in another sense, not as a {o} demand {words[-1]}")
-            for m in LOOKALIKE.finditer(r.lower):  # round 20: the look-alike phrases blanked before the lexicon
-                notes.append(f"{m.group(0)!r} read in another sense (a look-alike), not as a demand")
+            for phrase in r.lookalikes:  # round 20: the look-alike phrases blanked before the lexicon
+                notes.append(f"{phrase!r} read in another sense (a look-alike), not as a demand")
         named = [o for o in OBJECTIVES if levels[o]]
         if named:
             confidence = 0.92 if not sims else min(0.92, min(sims) + 0.2)
