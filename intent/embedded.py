@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE,
+from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DIRECTIVES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE,
                             NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS, LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -52,7 +52,8 @@ SUBJECTS: dict[str, str] = {
 }
 
 # ticket ids ("TICKET-9021", "INC-2207", "TICKET 3091") are not shouting
-_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#/]?\s?\d)")
+# (round 23: and a stressed article, "Table memory is THE constraint")
+_CAPS_WORD = re.compile(r"\b[A-Z]{4,}\b(?![-_#/]?\s?\d)|\bTHE\b(?= [a-z])")
 
 
 @dataclass
@@ -183,8 +184,8 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             cues.append((cue.level, cue.kind, m.start()))
             if m.end() >= len(hedged.rstrip(" .!?")):
                 trailing.add(m.start())
-            elif m.start() == 0 and hedged[m.end():m.end() + 1] == ",":
-                trailing.add(m.start())  # round 21: a leading grade set off by a comma ("Within reason, X and Y") grades every conjunct
+            elif m.start() == 0 and (hedged[m.end():m.end() + 1] == "," or _SENTENCE_ADVERB.fullmatch(m.group(0))):
+                trailing.add(m.start())  # round 23: also without the comma, "Ideally less memory and fewer switches on the path"  # round 21: a leading grade set off by a comma ("Within reason, X and Y") grades every conjunct
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
@@ -257,7 +258,8 @@ _BACK_REFERENCE = re.compile(r"^(?:and |but |as |though |although |yet )?(?:\w{3
 
 
 # "..., if there is any slack, trim the energy": a condition that opens a clause after a comma grades what follows.
-_LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next),? )?(?:only )?(?:if|when|where|once)\b", re.I)
+# (round 23: after "also", "Also if is possible, use less the TCAM")
+_LEADING_CONDITION = re.compile(r"^(?:(?:and|but|finally|lastly|then|next|also),? )?(?:only )?(?:if|when|where|once)\b", re.I)
 
 
 # round 9: "whatever it takes" / "whatever the cost" is an absolute tail on the clause before, not "the rest"
@@ -293,7 +295,7 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
 _WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
 
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:but |and |so |ok,? )?(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract|withdraw|cancel|undo) that|correction|actually,? no|never ?mind)\b"
+_RETRACTION = re.compile(r"^\W*(?:but |and |so |ok,? )?(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract(?:ing)?|withdraw(?:ing)?|cancel(?:l?ing)?|undo(?:ing)?) that|correction|actually,? no|never ?mind)\b"
                          # round 21: "..., but is no longer", "That requirement has been withdrawn"
                          r"|^\W*(?:but )?(?:it |that |this )?(?:is|are) no longer\s*[.!]*$"
                          r"|^\W*(?:that|this|the) (?:requirement|request|ask|goal|target|demand)s? (?:has|have)? ?(?:been |was |is )?(?:withdrawn|retracted|dropped|cancell?ed|rescinded|removed)\b"
@@ -377,7 +379,11 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         refers_back = refers_back or declines_back and bool(merged) and _names_count(merged[-1].text) == 1
         # "anything beyond that is optional", "the rest is a bonus": a grade of the OTHER objectives, not of the clause before
         about_the_rest = bool(_THE_REST.match(clause.text))
-        if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
+        # round 23: a pronoun clause that asks for something outside the seven ("..., and it has to survive a link flap",
+        # "It also has to be hardened so attackers cannot probe the model") is an ask of its own, not a grade of the last
+        unidiomatic = OOS_IDIOMS.sub(" ", lower)  # "avoid that at all costs" asks for no cost
+        own_ask = any(_compiled(pattern).search(unidiomatic) for pattern, _ in OUT_OF_SCOPE.values())
+        if merged and not about_the_rest and not own_ask and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
                                               or bare_dismissal or accepting or refers_back):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
@@ -430,18 +436,40 @@ _TRAILING_RANK = re.compile(r",\s*((?:the |our )?(?:top|highest|first|number one
 
 #: round 22: an objective's word capitalised inside a sentence and followed by another capitalised word is part of a
 #: name ("the Power Systems lab", "Epic: Green Fabric", "our Latency Monitor"), not an ask
-_NAME_WITH_OBJECTIVE_WORD = re.compile(r"(?<=[a-z0-9,;)] )(?:Power|Green|Energy|Latency|Coverage|Throughput|Memory|Bandwidth"
-                                       r"|Hops?|Coordination)(?= [A-Z][a-z]+)")
+_OBJECTIVE_CAPS = r"(?:Power|Green|Energy|Latency|Coverage|Throughput|Memory|Bandwidth|Hops?|Coordination)"
+# (round 23: "the Hops and Barley pub"; at the head of a sentence only before two more capitalised words, "Latency
+# Street Capital is our new customer", since a heading "Latency Budget: 5 us" is an ask)
+_NAME_WITH_OBJECTIVE_WORD = re.compile(r"(?<=[a-z0-9,;)] )" + _OBJECTIVE_CAPS + r"(?= (?:and |& |of )?(?!" + _OBJECTIVE_CAPS
+                                       + r"\b)[A-Z][a-z]+)|(?:^|(?<=[.!?] ))" + _OBJECTIVE_CAPS + r"(?= [A-Z][a-z]+ [A-Z][a-z]+)")
 
 
 #: round 20: the non-native "please not to split the model" is "please don't split it" (an ask to avoid), not a refusal
 _PLEASE_NOT_TO = re.compile(r"\b(?:please|pls|plz|kindly) not to\b", re.I)
 
 
+#: round 23: a hedge adverb opening a clause grades the whole clause, comma or not ("Ideally less memory and fewer
+#: switches on the path": both at 2)
+_SENTENCE_ADVERB = re.compile(r"ideally|preferably|optionally|possibly|perhaps|maybe|hopefully", re.I)
+
+#: round 23: one-word sentences in a row ("every. single. flow. classified.") are one clause said with a full stop
+#: after each word for stress
+_STACCATO = re.compile(r"(?:^|(?<=[.!?:] ))(?:[A-Za-z]+\. ){2,}[A-Za-z]+(?:[.!]|$)")
+
+
+def _join_staccato(text: str) -> str:
+    """Read "every. single. flow. classified." as one clause; a list of objective words ("Power. Memory. Hops.") stays."""
+    def join(m: re.Match[str]) -> str:
+        words = m.group(0).replace(".", " ").split()
+        if sum(1 for w in words if any(_objective_regex(o).search(w.lower()) for o in OBJECTIVE_PATTERNS)) > 1:
+            return m.group(0)
+        return " ".join(words) + "."
+    return _STACCATO.sub(join, text)
+
+
 def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
     """Rule pass over a checked intent (the learned heads are folded in afterwards, see EmbeddedTranslator)."""
     text = _PLEASE_NOT_TO.sub("please don't", _TRAILING_RANK.sub(r" \1", _ASIDE.sub(" ", text)))
-    text = _NAME_WITH_OBJECTIVE_WORD.sub("Named", text)
+    text = _NAME_WITH_OBJECTIVE_WORD.sub("Named", _join_staccato(text))
     text = _collapse_repetition(_TICKET_KEY.sub(lambda m: "ID-" + m.group(0).rsplit("-", 1)[1], text))
     text = _WAIT_NO.sub("no wait", text)
     repaired, fixes = repair_typos(text)
@@ -451,6 +479,33 @@ def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
         originals = clauses
     readings = _list_grammar([read_clause(c, o.text, customs) for c, o in zip(clauses, originals)])
     return Reading(text, readings, fixes, word_share_known(text))
+
+
+#: round 23: words of asking; a clause without one (nor a directive verb) reports a state ("users report the classifier
+#: is sluggish") instead of grading a demand
+_ASKING = re.compile(r"\b(?:" + DIRECTIVES[3:-1] + r"|please|pls|want|wants|need|needs|would like|should|must|has to"
+                     r"|have to|ask|asking|require|requires|fix|bring|stop)\b|'d like\b", re.I)
+
+
+def _graded_over_reports(reading: Reading, mentions: list[Mention], levels: dict[str, int],
+                         evidence: dict[str, list[str]]) -> None:
+    """Round 23: an objective asked for with a hedge and otherwise only named in a report of its symptom takes the
+    hedge's level ("users report the edge classifier is sluggish; shave latency slightly if it's easy": 1, not 3).
+
+    WHY: the report says why the ask is made, not how strongly; taking the larger level let background sentences
+    outvote the one graded ask (the weakest family of sets 34-37, long requests with background)."""
+    by_clause = {r.clause.index: r for r in reading.clauses}
+    for o in OBJECTIVES:
+        positive = [m for m in mentions if m.objective == o and not m.dismissed]
+        # (a hedge, not a rank: "Bandwidth, bandwidth, and then more bandwidth" is no report followed by a hedge)
+        graded = [m for m in positive if 1 <= m.level <= 2 and by_clause[m.clause].degree_words and not by_clause[m.clause].rank]
+        if not graded or levels[o] < 3:
+            continue
+        strong = [m for m in positive if m.level >= 3]
+        if all(not by_clause[m.clause].degree_words and not _ASKING.search(by_clause[m.clause].lower)
+               and len(by_clause[m.clause].lower.split()) >= 4 for m in strong):
+            levels[o] = max(m.level for m in graded)
+            evidence[o].append("(reported symptom: the graded ask sets the level)")
 
 
 def _list_grammar(readings: list[ClauseReading]) -> list[ClauseReading]:
@@ -779,6 +834,7 @@ class EmbeddedTranslator:
             tag = [f"dismissed: {w}" for w in m.words] if m.dismissed else m.words
             evidence[m.objective].extend(w for w in tag if w not in evidence[m.objective])
         _retractions(mentions, levels, evidence, {r.clause.index: r.lower for r in reading.clauses})
+        _graded_over_reports(reading, mentions, levels, evidence)
         # a learned "greatest demand" stands only when its objective is the only one asked for: the dev set's
         # convention gives level 4 to one objective singled out, and the head's 4 beside a hedged second ask
         # ("the real target is fewer hops; memory savings are welcome") is a contrast, read as plain 3.

@@ -46,7 +46,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
     "power": (
         # (round 17: "shave a little power off" is power, the old "(?! of)" took "off" for "of"; the power users of a team,
         # "power up the new leaf switches" (switching them on), a power point deck, "power through" are other senses)
-        r"\bpower\b(?! of\b)(?! " + _POWER_SENSES + r"\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
+        r"\bpower\b(?! of\b)(?!-of\b)(?! " + _POWER_SENSES + r"\b)" + _NOT_ARTIFACT, r"\benergy\b", r"\benergy[- ]efficien\w*", r"\belectric\w*", r"\bwatts?\b", r"\bwattage\b",
         r"\bkilowatts?\b", r"\bkwh?\b", r"\bgreen(?:er|est)?\b(?!'? team\b)", r"\beco[- ]?friendly\b", r"\bcarbon\b",
         r"\bsustainab\w*", r"\bjoules?\b", r"\bthermal\b", r"\bheat\b", r"\bpower[- ]hungry\b",
         # devices kept running are energy: "fewer switches powered on", "fewer fans spinning", "racks humming"
@@ -67,6 +67,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:switch|switches|boxes|racks?|cabinets?)\b(?: [\w']+){0,2}? (?:is |are |runs? |running |gets? |getting )?(?:not so |less |not too |very |too |so |really )hot\b",
         r"\b(?:fewer|less) (?:\w+ )?(?:switches|devices|boxes|racks|nodes)(?: [\w']+){1,4} powered(?: on| up)?\b",
         r"\b(?:diesel|backup|portable|power) generators?\b|\bdiesel\b",
+        # round 23: switches overheating or said to run hot ("the switches ran hot")
+        r"\boverheat\w*|\b(?:ran|run|runs) hot\b",
     ),
     "resources": (
         # round 20: small tables asked for directly ("keep the tables small"; the objective head read it until the
@@ -77,6 +79,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 20: room left in the tables ("SRAM headroom", "stage headroom")
         r"\b(?:sram|tcam|memory|stage|table|pipeline) headroom\b",
         r"\bs?ram\b", r"\btcam\b",
+        # round 23: the tables used, counted ("reduce the using of tables", "fewer tables")
+        r"\b(?:using|use|usage|number) of (?:the )?(?:match-action )?tables\b|\b(?:fewer|less) (?:match-action )?tables\b",
         # (round 17: a person's memory of an event, "our memory of the last outage is still fresh", is another sense)
         r"(?<!\bour )(?<!\bmy )(?<!\byour )(?<!\btheir )(?<!\bhis )(?<!\bher )\bmemor(?:y|ies)\b(?! of (?:the |that |this )?" + _PAST_EVENT + r"\b)"
         r"|\bmemor(?:y|ies)\b(?! of\b)", r"\btable (?:space|entries|entry|capacity|memory|footprint|usage|utili[sz]ation|occupancy)\b", r"\btables?\b(?: [\w-]+){0,3} (?:not )?(?:so |too |less )?full\b",
@@ -118,6 +122,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 5: drops under load said as a verb ("the switch is losing packets", "tail-dropping")
         r"\b(?:los(?:e|es|ing)|dropp(?:ing|ed)|drops) (?:\w+ )?packets\b", r"\btail-?dropp?\w*",
         # round 8: carrying a large load said as a capability ("it support big traffic", "handle heavier load")
+        # round 23: keeping pace, coping with the volume, choking when the surge hits, the drops stopped
+        r"\bkeep(?:s|ing)? pace with\b|\bkeep(?:s|ing)? up at (?:the )?(?:peak|line rate|full load|full rate)\b"
+        r"|\b(?:cope|copes|coping) with (?:that|the|this|our|peak|such) (?:\w+ )?(?:volume|load|surge|peak|burst|rush)s?\b"
+        r"|\bchok\w* (?:whenever|when|as soon as|once) \b|\b(?:stop|end|eliminate|avoid|no more|zero) (?:the )?(?:packet )?drops\b",
         r"\b(?:support|supports|handle|handles|sustain|sustains|absorb|absorbs|cope with|copes with) (?:a |the )?"
         r"(?:more|big|bigger|heavy|heavier|high|higher|large|larger|huge|massive) (?:traffic|loads?|volumes?)\b",
     ),
@@ -134,7 +142,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # (round 18: a date put off, "delay the rollout until after the freeze", "the delay in shipping the switches")
         r"\bdelays?\b(?! (?:the |our |this |that )?(?:rollout|roll-out|deployment|launch|change|migration|upgrade|release|go-live|meeting|project|cutover)\b)(?! in (?:shipping|delivery|procurement|hiring|getting|the shipment)\b)", r"\bdelayed\b", r"\bresponse[- ]times?\b", r"\bfast(?:er|est)?\b",
         r"\bquick(?:er|est|ly)?\b(?! (?:fix(?:es)?|question|q|note|call|chat|look|win|one|heads-up|reminder|thanks?)\b)", r"\breal[- ]?time\b", r"\b(?:sub-?)?milli-? ?seconds?\b", r"\bms\b",
-        r"\bmicro-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag(?:s|gy|ging|ged|gier|giest|-free)?\b", r"\bturnaround\b",
+        r"\bmicro-? ?seconds?\b", r"\bnano-? ?seconds?\b", r"\bµs\b", r"\bresponsiv\w+", r"\blag(?:s|gy|ging|ged|gier|giest|-free)?\b", r"\bturnaround\b",
         r"\btime[- ]sensitive\b", r"\bspeed(?:y|ily)?\b", r"\bjitter\b", r"\brapid\w*", r"\bsnapp(?:y|ier|iest)\b",
         r"\bround[- ]trip\b", r"\brtts?\b", r"\bprocessing time\b", r"\bcompletion time\b", r"\binference time\b",
         r"\bslow(?:er|est|ly|ness)?\b", r"\binstant(?:ly|aneous\w*)?\b", r"\bimmediate(?:ly)?\b", r"\bin no time\b", r"\bperformance\b", r"\bwait(?:ing)? time\b", r"\bpromptly\b",
@@ -146,7 +154,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # arrive noticeably later", "the answer comes back too late"; not a plain "arrive later this month")
         r"\bsluggish\w*", r"\bsooner\b", r"\bsitting in (?:the )?queues?\b", r"\bqueu(?:e|ing) (?:delay|time)s?\b",
         r"\b(?:arriv\w+|comes? back|coming back|came back|shows? up|showing up|reacts?|reacting|responds?|responding|lands?"
-        r"|registers?|registering) (?:noticeably|much|way|far|too|visibly|consistently|slightly|a beat|a bit|a moment"
+        r"|registers?|registering) (?:noticeably|much|way|far|too|visibly|consistently|slightly|long|a beat|a bit|a moment"
         r"|a second|a tick|a split second) (?:late|later|after)\b",
     ),
     "coordination": (
@@ -161,7 +169,10 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"|different |two |three |four |fewer |the |our )?(?:switch|switches|devices|boxes|nodes)\b",
         r"\b(?:chop\w*|carv\w*) (?:up )?(?:the |a |each |one |our )?(?:model|forest|tree|classifier|network|cnn|dnn)s? "
         r"(?:up )?into pieces\b",
-        r"\b(?:talk|chat|speak|gossip)\w* (?:\w+ ){0,3}between (?:them|themselves)\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
+        r"\b(?:talk|chat|speak|gossip)\w* (?:\w+ ){0,3}between (?:them|themselves)\b",
+        # round 23: halves of a model chatting across boxes, one model per switch, "no splitting"
+        r"\b(?:talk|chat|speak|gossip|chatter)\w* (?:\w+ ){0,3}(?:across|between) (?:the |our )?(?:boxes|switches|devices|nodes)\b"
+        r"|\bone (?:model|forest|tree|classifier) per (?:switch|device|box|node)\b|\b(?:no|zero|without) splitting\b", r"\bstraddl\w+ (?:\w+ )?(?:switches|devices|boxes|nodes)\b", r"\bpacket header vectors?\b", r"\bmeta-?data\b",
         r"\b(?:inter|cross)[- ]?(?:device|switch|node|stage)\w*", r"\bbetween (?:the )?" + _SWITCHES,
         r"\bsynchroni[sz]\w*", r"\bsync\b", r"\b(?:switch|device|node|box)-to-(?:switch|device|node|box)\b(?! (?:jumps?|hops?)\b)", r"\bstate (?:sharing|exchange|transfer)\b", r"\bshared state\b",
         r"\bcommunication (?:overhead|cost)\b", r"(?<!\brail )(?<!\brailway )\bsignall?ing\b(?! (?:traffic|packets|messages|plane|protocols?|systems?|network))", r"\bmessage passing\b",
@@ -171,7 +182,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 21: state shipped from switch to switch, the state the switches share, each model kept on one switch
         # (the labelling spec's "keep each model on one switch")
         r"\bfrom one (?:switch|device|box|node) to (?:the )?(?:next|another|the other)\b",
-        r"\b(?:state|informations?|info|data|metadata) (?:that |which |what )?(?:the )?(?:switches|devices|boxes|nodes|leaves|spines|tors)"
+        r"\b(?:state|informations?|info|data|metadata) (?:that |which |what )?(?:the )?(?:switches|devices|boxes|nodes|leaves|spines|tors|they)"
         r" (?:are )?(?:share|exchang|swap|pass|send)\w*",
         r"\bkeep\w* (?:each|every|the|a|any|one) (?:single )?(?:model|forest|tree|classifier|ensemble)s? (?:entirely |fully |wholly )?on (?:one|a single|the same"
         r"|just one|its own|a single) (?:switch|device|box|node)\b",
@@ -221,14 +232,17 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 21: "less switches involved per flow"
         r"\b(?:less|fewer) (?:switches|devices|boxes|nodes) (?:involved|touched|traversed|crossed|in the path)\b",
         # round 20: the switches a packet visits ("a packet should not visit more switches than necessary")
-        r"\bvisit\w* (?:more|fewer|extra|too many|so many|as few|the fewest|many|several|a lot of|lots of|\d+) (?:[\w-]+ )?(?:switches|devices|boxes|nodes)\b",
+        r"\bvisit\w* (?:more|fewer|extra|too many|so many|as few|the fewest|many|several|a lot of|lots of|\d+|two|three|four|five|six|seven|eight|nine|ten) (?:[\w-]+ )?(?:switches|devices|boxes|nodes)\b",
+        # round 23: "take the shorter way", "fewer boxes should touch each packet"
+        r"\b(?:take|takes|taking|use|pick|choose|find)s? (?:the |a )?(?:shorter|shortest|more direct) (?:way|road|route|path)\b"
+        r"|\b(?:fewer|less) (?:boxes|switches|devices|nodes) (?:should |must |to )?(?:touch|handle|see|process)\w* (?:each|every|a|the)\b",
         # round 18: a direct route, jumps between switches, packets sightseeing
         r"\b(?:more |most )?direct (?:route|path)s?\b", r"\b(?:fewer|less|more|extra|too many|many) (?:[\w-]+ )?jumps\b", r"\bsightsee\w*",
         r"\bdetours?\b", r"(?<!as a )\bstretch\b(?! (?:goals?|targets?|objectives?|(?:that|the|its|our) (?:ups )?runtime))", r"\b(?:paths?|routes?) (?:\w+ )?(?:short|shorter|shortest|brief)\b", r"\broute lengths?\b",
         r"\b(?:number|count) of " + _SWITCHES + r"\b(?: (?:a|the|each|every) )?(?:[\w-]+ ){0,2}" + _PASS,
         # round 3: routes described by their wandering ("packets wander through the fabric", "the path snakes around")
         r"\bwander\w*", r"\bsnak(?:e|es|ing)\b", r"\bscenic route\b", r"\blong way (?:round|around)\b",
-        r"\bbounc\w+ (?:through|around|between)\b",
+        r"\bbounc\w+ (?:through|thru|around|between)\b",
         r"\b" + _SWITCHES + r" (?:a |the |each |every )?(?:[a-z]+(?:ed|ing|al|ous|ive) )?" + _CARRIERS + r" (?:\w+ )?" + _PASS,
         r"\b" + _SWITCHES + r" (?:traversed|visited|crossed|on the path)\b",
         r"\b" + _CARRIERS + r" (?:\w+ )?" + _PASS + r" (?:as )?(?:few|fewer|less|the fewest|a minimum of) " + _SWITCHES,
@@ -239,7 +253,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:way|road|journey|trip)s? of (?:the )?" + _CARRIERS + r"\b(?: [\w-]+){0,3} (?:short|shorter|shortest)\b",
         # round 8: passing too many devices, singular noun too ("is passing too many switch"); round 13: "much" for
         # "many", a common non-native slip with a countable noun ("the flows go across too much boxes")
-        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|too much|so much|a lot of|lots of|many|less|fewer) "
+        r"\b(?:pass\w*|go\w*|travel\w*|cross\w*|visit\w*) (?:through |by |across )?(?:too many|so many|too much|so much|a lot of|lots of|many(?: many)?|less|fewer|very few|few) "
         r"(?:switch|switches|devices?|boxes|nodes?|routers?)\b",
         # round 5: the verb form ("shorten the paths", "shorten that route")
         r"\bshorten\w* (?:the |that |this |our |all |those |these |each )?(?:\w+ )?(?:paths?|routes?)\b",
@@ -255,6 +269,8 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:label|tag|score|catch|inspect|check)\w* (?:a few |some |far |many |somewhat |slightly |a bit |a little )?(?:more|most|all|every|a (?:bigger|larger|greater) share)\b"
         r"(?: of)?(?: the| our)? (?:[\w-]+ ){0,2}?(?:flows?|traffic|sessions|packets|connections|streams)\b",
         r"\b(?:a few |some )?more (?:[\w-]+ )?(?:flows|sessions|streams) (?:labell?ed|classified|scored|inspected)\b",
+        # round 23: "more flows to be classify" (non-native), flows the detector is missing
+        r"\bmore (?:[\w-]+ )?(?:flows|sessions|streams|traffic) to (?:be|get) classif\w*|\b(?:is|are|'re|'s|keeps?) missing (?:[\w%-]+ ){0,5}?(?:flows|sessions|traffic|packets|connections)\b",
         r"\bextend (?:the |our )?(?:[\w-]+ ){0,3}(?:detector|classifier|model|inspection|filter)s? to\b",
         # round 20: unlabelled traffic as a blind spot
         r"\bblind[- ]spots?\b",
@@ -264,13 +280,16 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bunexamined\b", r"\b(?:slip|slips|slipping|gets?|go|goes|getting) (?:past|by) (?:the |our )?(?:detectors?|classifiers?|models?|inspection)\b",
         r"\b(?:offload|place|deploy|admit|accept|fit|host|serve|accommodate|run|schedule|install)\w* "
         + r"(?:as many|all|every|the most|the maximum number of|the largest number of)\b",
-        r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b",
+        # (round 23: not a placement described, "the classifiers placed to reduce power", "placed where it cannot be
+        # tampered with")
+        r"\bas many " + _WORK, r"\b" + _WORK + r" (?:offloaded|placed|admitted|accepted|served|rejected|dropped)\b"
+        r"(?! (?:to|so|where|on|at|in|near|close|such|for|with|across|like|behind|before|after)\b)",
         r"\bacceptance (?:ratio|rate)\b", r"\badmission\b", r"\boffload(?:ing)? (?:ratio|rate)\b",
         # (round 20: "sync state on every packet", "notes about every flow", "for every packet" say how often, not what share)
         r"(?<!\babout )(?<!\bon )(?<!\bwith )\bevery (?:single |last )?(?:flow|ingress|path|task|request|model|link|packet)s?\b"
         r"(?! (?:whole|intact|together|undivided|unsplit)\b)(?<!\bfor every packet)"
         # (round 22: "every packet crosses five switches", "every packet carries a header": how packets travel)
-        r"(?! (?:crosses|carries|passes|goes|travels|traverses|hits|takes|visits|rides|bounces|wanders|has to|needs to)\b)",
+        r"(?! (?:now |still |already |then |currently )?(?:crosses|carries|passes|goes|travels|traverses|hits|takes|visits|rides|bounces|wanders|has to|needs to)\b)",
         # round 18: more of the traffic labelled ("more flows with a verdict", "more of the east-west traffic gets classified")
         r"\bmore (?:of (?:the |our )?)?(?:[\w-]+ ){0,2}(?:traffic|flows?|sessions|connections|packets) (?:with (?:a |an )?(?:verdict|label)s?"
         r"|(?:\w+ ){0,2}(?:classified|labell?ed|inspected|scored|examined)"
@@ -291,7 +310,7 @@ OBJECTIVE_PATTERNS: dict[str, tuple[str, ...]] = {
         # round 16: the same said with "never" ("a large share of connections is never examined"): the negation is the
         # gap in coverage, not a refusal of it
         r"\b(?:is|are|get|gets|go|goes|went) never (?:examined|inspected|classified|scored|checked|analy[sz]ed|labell?ed|looked at|seen)\b",
-        r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many )?(?:more|all|every|everything)\b",
+        r"\bclassif(?:y|ying|ies|ied) (?:also |too |as well |still )?(?:some |a few |even |a lot |far |many |slightly |a bit |a little |somewhat )?(?:more|all|every|everything)\b",
         # round 7: the positive universal of "without a label": "every tenant flow gets a verdict"
         r"\b(?:every|each|all)\b(?: [\w'-]+){0,4} (?:gets?|receives?|is given|are given|carr(?:y|ies)) (?:a |an |its |their )?"
         r"(?:verdicts?|labels?|classifications?)\b",
@@ -342,6 +361,8 @@ TYPO_TARGETS: tuple[str, ...] = (
     "prioritise", "prioritize",
     # round 18: "abov all"; round 19: "frist", "thrid"
     "above", "first", "third",
+    # round 23: "smalest possibel", "circumstnces", "sluggsh", "overheeting"
+    "smallest", "circumstances", "sluggish", "overheating",
 )
 
 #: operator slang and abbreviations, read as the word they stand for (whole words only, any case).
@@ -391,6 +412,9 @@ class Cue:
 _SUPERLATIVE = (r"(?:lowest|highest|fewest|least|smallest|minimal|minimum|maximum|maximal|best|fastest|shortest|most"
                 r"|largest|greatest|biggest|tiniest|quickest|smallest possible)")
 
+#: round 23: "the cheapest placement in terms of SRAM": a superlative of the price named in the objective's terms
+CHEAPEST_IN_TERMS = r"\b(?:cheapest|leanest|lightest|thriftiest) (?:\w+ ){0,2}in terms of\b"
+
 # "a bit more weight to X than to Y", "slightly more emphasis on X": a comparison, not a softener
 _NOT_COMPARATIVE = r"(?! more (?:weight|priority|importance|emphasis|focus|attention|important))"
 
@@ -406,6 +430,8 @@ NOT_ABSOLUTE_WHATEVER = (r"\bwhatever\b(?! (?:it|that|this) (?:takes|costs)\b| t
 
 #: "next" as a place in a ranking ("Next, latency"), not a determiner ("for the next tenant", round 17)
 _NEXT = r"(?<!\bthe )(?<!\bour )(?<!\bits )(?<!\btheir )(?<!\bthis )\bnext\b"
+# (round 23: nor a date, "Regulator audit next quarter", "the rollout is next week")
+_NEXT += r"(?! (?:week|month|quarter|year|sprint|release|monday|tuesday|wednesday|thursday|friday|saturday|sunday|time|phase|cycle|summer|winter|spring|autumn|fall)s?\b)"
 
 
 def _rank_label(numbers: str) -> str:
@@ -419,9 +445,11 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # greatest demand
     Cue(r"\bcritical\b|\bcrucial\b|\bparamount\b|\bvital\b|\bmission[- ]critical\b|\bnon-?negotiable\b", 4, "degree"),
     # (round 14: "ahead of / in front of everything else", the same rank said with a position)
-    Cue(r"\b(?:above|over|before|ahead of|in front of) (?:all|everything|anything)(?: else)?\b|\btak\w* precedence\b|\bcomes? first\b"
+    # (round 23: not "before anything inspects it", a time)
+    Cue(r"\b(?:above|over|before|ahead of|in front of) (?:all|everything|anything)(?: else)?\b(?! (?:inspects|sees|touches|checks"
+        r"|reaches|classifies|happens|looks|gets|is|does|can|could|will)\b)|\btak\w* precedence\b|\bcomes? first\b"
         r"|\bgive (?:\w+ )?priority to\b|\bmore than anything\b|\bbefore anything else\b", 4, "primary"),
-    Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief) "
+    Cue(r"\b(?:top|highest|first|number one|no\.? ?1|#1|utmost|main|primary|overriding|biggest|chief|dominant) "
         r"(?:priority|concern|goal|objective|aim|requirement|consideration|constraint|focus|metric)\b", 4, "primary"),
     Cue(r"\bmost important\b(?! (?:tasks?|flows?|models?|traffic|classifiers?|detectors?|requests?|jobs?|packets?"
         r"|tenants?|customers?|links?|switch\w*))|\bthe (?:main |top |first |key |real )?priority is\b|\bmatters? (?:the )?most\b|\bfirst and foremost\b|\bforemost\b|\bfirst of all\b"
@@ -435,6 +463,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # "X reigns supreme", "the golden rule: X", "priority number one"); "under no circumstances" rules falling short out
         r"|\b(?:are|'re) (?:the )?kings?\b|\b(?:reigns?|rules?|is|are|stands?) supreme\b|\b(?:golden|iron|cardinal|first|prime|single|supreme|one|only|sole) (?:rule|directive|commandment|law)\b"
         r"|\bpriority number (?:one|1)\b"
+        # round 23: "power bill is enemy #1", "X is sacred", "the one goal that beats all others"
+        r"|\benemy (?:#|no\.? ?|number )(?:1|one)\b|\bpublic enemy\b|\b(?:is|are) sacred\b"
+        r"|\b(?:beats|trumps|outranks|overrides|outweighs) (?:all|every|any) ?(?:others?|other \w+|thing)\b"
         r"|\bmake-or-break\b|\bhangs on\b|\bthe #1 thing\b|\bnumber one thing\b|\bis the king\b"
         # round 6: the article dropped, as non-native writers do ("but main thing is the throughput")
         r"|\b(?:main|chief|biggest|foremost|overriding) thing (?:is|are|for us)\b"
@@ -470,6 +501,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\b(?:launch[- ])?blocker\b|\bat any price\b|\ba (?:microsecond|millisecond|nanosecond|watt|byte|hop)s? too many\b"
         r"|\bat (?:its|their) (?:floor|minimum|lowest)\b|\bzero (?:unclassified|unlabell?ed|uninspected)\b"
         r"|\bevery (?:single )?(?:microsecond|millisecond|nanosecond|watt|joule|byte|bit|hop|cycle|packet|entry)s? (?:counts|matters)\b"
+        r"|\b(?:don'?t|do not|never|not) (?:waste|squander|spend|lose|burn) (?:a single|one single|even one|even a single) (?:byte|bit|watt|joule|hop|microsecond|nanosecond|entry|stage)\b"
         # round 20: the labelling spec's "can't do without"; "I cannot stress this enough"; "nothing may compromise it"
         r"|\b(?:can'?t|cannot|could not|couldn'?t) (?:do|live|go) without\b|(?:\b(?:i|we) )?\b(?:can'?t|cannot) stress (?:this|that|it) enough\b"
         r"|\bnothing (?:may|can|should|must|shall|will) (?:compromise|touch|reduce|hurt)\b"
@@ -492,7 +524,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
         r"|\burgent(?:ly)?\b|\bguarantee\w*\b|\bstrict(?:ly)?\b(?! necessary\b)|\babsolutely\b"
         r"|\b(?:hard|strict|firm|absolute|key|top) requirement\b|\bis a requirement\b"
         # ticket wording of a hard bound: "latency SLO 50us (hard)", "4 MB SRAM per switch, hard limit"
-        r"|\(hard\)|\bhard (?:limit|cap|ceiling|floor|bound|constraint|deadline|slo|sla)s?\b", 4, "degree"),
+        r"|\(hard\)|\bhard (?:limit|cap|ceiling|floor|bound|constraint|deadline|slo|sla|rule)s?\b", 4, "degree"),
     Cue(r"\bas (?:\w+ ){0,3}\w+ as (?:(?:humanly|technically|physically|can be|could be|is) )?possible\b|\b" + _SUPERLATIVE
         + r"(?: \w+){0,3} possible\b"
         # round 16: the first "as" dropped, as chat does ("mem footprint tiny as possible plz")
@@ -515,7 +547,7 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bas (?!long\b|soon\b|well\b|far\b|much\b|many\b|good\b)(?:\w+ ){0,3}?\w+ as (?:(?:you|we|they|it|one|i|the [\w-]+(?: [\w-]+)?) )?"
         r"(?:(?:possibly|reasonably|realistically|safely|feasibly|technically) )?"
         r"(?:can(?! be)|could(?! be)|allows?|permits?|lets?|manages?|can manage|will (?:allow|let|go|permit)|are able(?: to)?)\b"
-        r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b", 4, "degree"),
+        r"|\b" + _SUPERLATIVE + r" (?:\w+ ){0,2}?(?:achievable|attainable|feasible|obtainable|we can get|you can get)\b|" + CHEAPEST_IN_TERMS, 4, "degree"),
     # "the one requirement", "the first and only priority", "our sole goal": one objective singled out
     Cue(r"\b(?:the|our|my|your|its) (?:one|only|sole|single|unique)(?: and only)? (?:real )?(?:thing|requirement|priority|goal|concern"
         r"|objective|target|metric|kpi|number|measure|ask|demand|focus|criterion|constraint)\b|\bfirst and only\b|\bone and only\b"
@@ -556,7 +588,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     Cue(r"\bif (?:it'?s|it is|that'?s|that is|this is|is)? ?(?:cheap|free|affordable|possible|feasible|convenient)\b"
         r"|\bwhere possible\b|\bwhen possible\b|\bwhere (?:reasonable|sensible|practical|feasible)\b|\bif you can\b(?! only)|\bideally\b|\bwould be nice\b|\bnice to have\b"
         r"|\bnice[- ]to[- ]have\b|\bpreferably\b|\bif (?:it )?(?:does not|doesn'?t) cost\b|\b(?:would be|is) (?:a )?(?:bonus|plus)\b"
-        r"|\bas a bonus\b", 2, "degree"),
+        r"|\bas a bonus\b"
+        # round 23: "X wouldn't hurt"
+        r"|\b(?:wouldn'?t|would not|couldn'?t|could not|won'?t|will not) hurt\b", 2, "degree"),
     # "not use so much memory": a plain ask for less, worded with a negator (the negation is of the excess)
     Cue(r"\bnot (?:to )?(?:use|using|spend|spending|take|taking|consume|consuming|eat|eating|need|needing|burn|burning)"
         r" (?:so|too|that) much\b", 3, "degree"),
@@ -578,7 +612,9 @@ DEGREE_CUES: tuple[Cue, ...] = (
     # (round 17: "don't make latency worse while you reduce power": kept from worsening, a constraint)
     Cue(r"\b(?:don'?t|do not|never|without) (?:make|making|let|letting) (?:[\w-]+ ){1,2}(?:worse|slower|suffer|degrade)\b"
         r"|\b(?!no compromises?\b(?! on\b))(?:don'?t|do not|never|without|avoid|no) (?:\w+ ){0,1}(?:wast\w*|increas\w*|hurt\w*|sacrific\w*|compromis\w*"
-        r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b",
+        r"|degrad\w*|rais\w*|inflat\w*|blow\w*|exceed\w*|overus\w*|squander\w*|bloat\w*|spend\w* too much|too much)\b"
+        # (round 23: "don't squander a single byte" is every byte counting, a greatest demand)
+        r"(?! (?:a single|one single|even one|even a single) (?:byte|bit|watt|joule|hop|microsecond|nanosecond|entry|stage)\b)",
         2, "constraint"),
     Cue(r"\bbalance[sd]?\b|\bbalancing\b|\bevenly\b|\btrade[- ]?off\b|\bequilibrium\b", 2, "balance"),
     Cue(r"\bsecondar(?:y|ily)\b|(?<!per )(?<!a )(?<!for )(?<!each )\bsecond(?:ly)?\b(?! (?:hop|switch|stage))|\bthen\b|\bafter that\b|" + _NEXT
@@ -621,11 +657,14 @@ DEGREE_CUES: tuple[Cue, ...] = (
         # round 17: a small rise named as such ("a tiny bump in throughput"), and "little bit" without its article, as
         # non-native writers say it ("maybe little bit reduce the energy")
         r"|\ba (?:(?:tiny|small|slight|little|wee|minor) ){1,2}(?:bump|nudge|uptick|increase|boost|bit more)\b|(?<!\ba )\blittle bit\b"
+        # round 23: the same with the article dropped at the head of chat ("tiny bump in tput wouldnt hurt"), "a tiny bit",
+        # "a faint preference"
+        r"|^\W*(?:(?:tiny|small|slight|wee|minor) ){1,2}(?:bump|nudge|uptick|increase|boost)\b|\ba (?:tiny|wee|teeny) bit\b"
         # round 18: "shaving a hair off the delay"
         r"|\ba hair\b"
         # round 20: the labelling spec's faint asks: "not strongly", "not a huge deal (but a bit more would be nice)"
         r"|\bnot (?:very |too )?strongly\b|(?:\bnot|n't) (?:a |such a )?(?:huge|big|major|massive) deal\b|\ba (?:tiny|small|little|slight) amount\b"
-        r"|\ba (?:small|slight|little|tiny|minor|weak|mild) preference\b|\bfaintly\b|\bnot strongly attached\b", 1, "degree"),
+        r"|\ba (?:small|slight|little|tiny|minor|weak|mild|faint) preference\b|\bfaint(?:ly)?\b|\bnot strongly attached\b", 1, "degree"),
 )
 
 # "not critical", "isn't a must": a hedged demand, not the greatest one.
@@ -646,7 +685,7 @@ DISMISSAL = re.compile(
     r"|concerned|interested)\b"
     # round 9: a ceasing verb before a verb of concern ("stop worrying about power", "quit fussing over hops")
     r"|\b(?:stop|quit|cease)\s+(?:worrying|caring|fretting|fussing|obsessing|stressing|bothering)\b"
-    r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issue\b|\bnot a (?:factor|concern|worry)\b"
+    r"|\bforget(?: about)?\b(?! (?:everything|anything|all|the rest))|\bnon-?issues?\b|\bnot a (?:factor|concern|worry)\b"
     r"|\bno (?:[\w-]+ ){1,2}(?:target|goal|requirement|constraint|slo|sla)s?\b"
     # added after the held-out first run (after-tuning): idioms of "we give this up"
     r"|(?:\bnot|n't) (?:asking|looking|aiming|going) for\b|(?:\bnot|n't) (?:after|chasing|pursuing|targeting|seeking)\b|\bcan take a hit\b|\bout of the picture\b|\bleave (?:it|them|that|those) alone\b|\bmeh\b(?!,? (?:maybe|perhaps|possibly|i guess)\b)|\bnah\b|\bnope\b|\bwho cares\b|\b(?:slo|sla) (?:is )?loose\b"
@@ -731,7 +770,7 @@ DISMISSAL = re.compile(
     r"|\b(?:isn'?t|is not|aren'?t|are not) too (?:slow|big|hot|large|heavy|laggy|full)\b|\bno need to (?:optimi[sz]e|tune|improve|change) anything\b"
     r"|\bnowhere near\b"
     r"|\b(?:is|are) no longer\s*[.!]*$|\b(?:has|have) been (?:withdrawn|retracted|rescinded|cancell?ed)\b"
-    r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:retract|withdraw|rescind|undo) (?:that|this|it)\b"
+    r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:retract(?:ing)?|withdraw(?:ing)?|rescind(?:ing)?|undo(?:ing)?) (?:that|this|it)\b"
     r"|\b(?:it'?s|it is) not that (?:we|i) (?:want|need|ask for|are asking for)\b"
     r"|\b(?:isn'?t|aren'?t|is not|are not|doesn'?t|don'?t|does not|do not) either\s*[.!]*$"
     # round 20: a goal struck by an imperative ("Scratch the throughput target", "Drop the coverage goal from last
@@ -757,6 +796,13 @@ DISMISSAL = re.compile(
     r"|\b(?:fine|ok|okay|happy|willing|glad) (?:to |with )?(?:spend|spending|use|using|burn|burning|pay|paying) (?:a bit |a little |some )?(?:more|extra)\b"
     # "Skip the power optimization": an imperative skip of a named optimisation ("flows skip the classifier" is an effect)
     r"|^(?:and |but |so |just )?skip (?:the |any |all )?(?:[\w-]+ ){1,2}(?:optimi[sz]ation|tuning|work|part|goals?|targets?)\b"
+    # round 23: "nobody here is asking for X", "it's not something we're asking for", "we are not caring", "happy with the
+    # memory footprint", "no comments about performance", "X was flat", "X numbers were within SLO"
+    r"|\b(?:nobody|no one|none of us)(?: here)? (?:is |are )?(?:asking|looking|pushing) for\b"
+    r"|\bnot (?:something|anything) (?:we'?re|we are|i'?m|i am|they'?re|they are) (?:asking|looking) for\b|\bnot caring\b"
+    r"|\b(?:we'?re|we are|i'?m|i am|they'?re|they are|everyone is|all) (?:happy|satisfied|content) with (?:the |our |its |their )\b"
+    r"|\bno (?:comments?|complaints?|remarks?) (?:about|on|regarding)\b"
+    r"|\b(?:was|were|stayed|remained) (?:flat|stable|within (?:the )?(?:slo|sla|target|budget|spec))\b"
 )
 
 #: round 18: a dismissal's words negated again: "It's not that we don't care about X; we do", "don't ignore power
@@ -782,7 +828,10 @@ NOT_DISMISSED = re.compile(
     r"|\b(?:don'?t|do not|doesn'?t|does not) not care\b"
     r"|\b(?:isn'?t|is not|it'?s not|it is not) true that (?:[\w-]+ ){1,5}(?:unimportant|irrelevant|not important"
     r"|(?:doesn'?t|does not|don'?t|do not) (?:matter|count|care))\b"
-    r"|\bnot that (?:[\w-]+ ){1,4}(?:doesn'?t|does not|don'?t|do not|isn'?t|is not) (?:matter|count|important)\b")
+    r"|\bnot that (?:[\w-]+ ){1,4}(?:doesn'?t|does not|don'?t|do not|isn'?t|is not) (?:matter|count|important)\b"
+    # round 23: "we can't afford not to save SRAM", "it is not true that delay is acceptable as it is"
+    r"|\b(?:can'?t|cannot|could not|couldn'?t) afford not to\b"
+    r"|\b(?:isn'?t|is not|it'?s not|it is not) true that (?:[\w-]+ ){1,5}(?:is|are) (?:acceptable|fine|ok|okay|good enough)\b")
 
 # "energy over throughput", "latency rather than power": what follows is ranked below what precedes.
 RANKED_BELOW = re.compile(r"\b(?:over|rather than|instead of|ahead of|more than|in preference to"
@@ -797,7 +846,9 @@ LIST_DISMISSAL = re.compile(r"\bnone of (?:those|these|them|that|the above)\b|\b
                             # round 16: "neither matters", "disregard them", "both are off the table"
                             r"|\bneither (?:one )?(?:matters|is (?:needed|required|important|relevant|a (?:concern|priority|factor)))\b"
                             r"|\b(?:disregard|ignore|forget(?: about)?) (?:them|those|these|both)\b"
-                            r"|\b(?:for|about|on) either(?: of (?:them|those|these))?\s*[.;,]?$")
+                            r"|\b(?:for|about|on) either(?: of (?:them|those|these))?\s*[.;,]?$"
+                            # round 23: "for all this we are not caring", "X, Y and Z are all non-issues"
+                            r"|\b(?:for|about|on) all (?:this|that|these|those)\b|\b(?:are|were) all (?:non-?issues|irrelevant|unimportant)\b")
 
 # Ordered lists: "then" / "next" / "after that" opens the next item; the third item gets a little demand.
 SEQUENCE_START = re.compile(r"^(?:and |, )?(?:then|next|after that|followed by|once that'?s (?:settled|done))\b")
@@ -863,7 +914,7 @@ UNIVERSAL = re.compile(r"\b(?:no|not (?:a single|one)) (?:one |single )?(?:\w+(?
                        r"|\b(?:cover(?:ing)?|classif\w*|inspect\w*|label\w*) (?:everything|it all|all of it)\b"
                        # round 3: the shared spec's "absolute = 4": every / all flows, coverage maximised
                        r"|\bevery (?:single )?(?:[\w-]+ ){0,2}(?:flows?|tenants?|packets?|requests?)\b"
-                       r"|\ball (?:the )?(?:[\w-]+ ){0,2}(?:flows|tenants|traffic)\b(?! (?:share|fraction))"
+                       r"|\ball (?:the )?(?:[\w-]+ ){0,2}(?:flows|tenants|traffic|(?:ingress |edge |access )?ports)\b(?! (?:share|fraction))"
                        r"|\bmaximi[sz]e (?:the )?(?:coverage|number of|share|fraction)\b|\breach (?:all|every)\b")
 
 # Emphasis beyond words: several exclamation marks.
@@ -877,6 +928,8 @@ _DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|incr
                r"|trim|shave|shorten"
                # round 20: "stop optimizing it and classify more flows": the coverage verbs open a clause too
                r"|classify|label|inspect)")
+#: the directive verbs, for the report test of embedded._ASKING
+DIRECTIVES = _DIRECTIVES
 # (round 18: not at the period of an inline numbered item, "Priorities: 1. power down 2. latency 3. coverage": the
 # items stay one clause, where the ordinal labels rank them)
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
@@ -987,7 +1040,18 @@ LOOKALIKE = re.compile(
     r"|\b(?:let'?s|we'?ll|we will|we should|can we|shall we|to) sync(?: up)?\b(?! (?:state|the state|tables?|features?|counters?))"
     r"|\bsync(?:-up)? (?:meeting|call)\b"
     r"|\b(?:has|have|had|with|comes with) (?:\d+|two|three|four|five|six|eight|ten|twelve|sixteen|twenty|thirty-two)"
-    r" (?:pipeline |match-action |mau )?stages(?: each| per pipe(?:line)?)?\s*[.!]*$")
+    r" (?:pipeline |match-action |mau )?stages(?: each| per pipe(?:line)?)?\s*[.!]*$"
+    # round 23: a processing step called a stage ("the inference stage tail-drops", "stage-1 and stage-2 switches", "the
+    # two stages pass metadata", "the stage environment"), cold storage, the trade press, high-throughput sequencing,
+    # a power of two, new hardware bought (a cost), an LSTM (whose name holds "memory"), a visit delayed by weather
+    r"|\b(?:inference|processing|parsing|pre-?processing|feature[- ]extraction|classification|detection|scoring) stages?\b"
+    r"|\bstage[- ]?\d\b|\b(?:reach|reaches|reaching|to) the (?:last|final|next|first) stage\b|\bstag(?:e|ing) (?:environment|env|cluster|servers?|site|lab)\b"
+    r"|\b(?:the|both|two|these|those) stages (?:pass|send|exchange|talk|share|hand)\w*"
+    r"|\bcold[- ]storage\b|\bcoverage in the (?:[\w-]+ )?(?:press|news|media)\b"
+    r"|\bhigh[- ]throughput (?:sequencing|screening|genomics|computing)\b|\bpower[- ]of[- ](?:two|2|ten|10)\b"
+    r"|\b(?:new|buy|buying|purchase|purchasing|procure|procuring) (?:new )?hardware\b|\blstms?\b"
+    r"|\bdelayed (?:the |our |his |her |their |a )?(?:[\w']+ )?(?:visit|shipment|delivery|flight|train|meeting|order|arrival|install\w*)s?\b"
+    r"|\bthroughput of (?:new )?(?:hires|recruits|candidates|tickets)\b|\bgreen is (?:the |our )?(?:[\w']+ )?colou?r\b")
 
 #: round 20: a clause that only reports or thanks - objectives discussed at a meeting, numbers attached for
 #: reference, thanks for last week's fix - asks for nothing, whatever objective it names.
@@ -998,6 +1062,8 @@ BACKGROUND_CLAUSE = re.compile(
     # round 22: a clause headed "Context:" or "Background:" with no word of asking; "just for context"
     r"|^\W*(?:context|background|fyi|for context)\b(?!.*\b(?:please|need|want|must|should|make sure|ensure|would like|'d like)\b)"
     r"|\bjust for context\b|\bnothing needs to be (?:optimi[sz]ed|changed|tuned)\b"
+    # round 23: "This note is just for the record"; "nobody complained"
+    r"|\b(?:just |only )?for the record\b|\bnobody complained\b|\bno one complained\b"
     # round 21: a question about a term ("What does PHV stand for?")
     r"|^\W*what (?:does|do|is|are) (?:an? |the )?[\w-]+ (?:stand for|mean)\b")
 
@@ -1005,7 +1071,11 @@ BACKGROUND_CLAUSE = re.compile(
 #: runs at the big POPs", "covers only the main campus"), not the exclusivity of an ask
 DESCRIBED_ONLY = re.compile(r"\b(?:only|just) (?:runs?|labels?|covers?|watch(?:es)?|sees?|inspects?|classifies|handles?|have|has"
                             r"|reaches?|looks? at|checks?|scans?|catches)\b|\bcovers? only\b"
-                            r"|\bonly (?:about |around |roughly |some )?(?:half|a (?:third|quarter|fraction)|\d+ ?%|a few)\b")
+                            r"|\bonly (?:about |around |roughly |some )?(?:half|a (?:third|quarter|fraction)|\d+ ?%|a few)\b"
+                            # round 23: a count or a duration ("only two free stages left", "sits on only two of the
+                            # six switches", "the UPS only lasts twelve minutes"), not "only one thing matters"
+                            r"|(?<!\bthe )(?<!\bits )\bonly (?:about |around |roughly )?(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|\d+)\b"
+                            r"(?! (?:thing|priority|goal|objective|metric|concern|requirement)s?\b)|\bonly (?:lasts?|takes?|gets?|fits?|uses?)\b")
 
 #: words every placement request uses; they say nothing about which objective is wanted, so they are
 #: not counted as content when the objective head may name an objective ("offload tasks" asks for nothing).

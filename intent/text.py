@@ -342,8 +342,10 @@ def split_clauses(text: str) -> list[Clause]:
         # (round 6: a negated item, "Not latency, not hops: power is what we want", is a list of refusals, not a heading)
         if label and piece.lstrip().startswith(":") and not any(ch.isdigit() for ch in label) \
                 and not _REFUSED_ITEM.match(label) \
-                and len(_WORD.findall(label)) <= LABEL_WORDS \
-                and (len(_WORD.findall(piece)) <= LABELLED_WORDS or label.lower() in _BACKGROUND_LABELS):
+                and (len(_WORD.findall(label)) <= LABEL_WORDS
+                     and (len(_WORD.findall(piece)) <= LABELLED_WORDS or label.lower() in _BACKGROUND_LABELS)
+                     or _RANK_LABEL_COLON.search(label) and len(_WORD.findall(label)) <= 8
+                     and len(_WORD.findall(piece)) <= 2 * LABELLED_WORDS):
             joined[-1] = joined[-1].rstrip() + " " + piece.strip(" \t\n:")
         else:
             joined.append(piece)
@@ -383,6 +385,11 @@ _REFUSED_ITEM = re.compile(r"^\W*(?:and |but |or )?(?:not|no|never)\b"
                            # round 20: a refused objective before the colon ("Forget coverage, forget power: fewest hops")
                            r"|^\W*(?:and |but |or )?(?:forget|ignore|disregard|skip|scratch|drop)(?: about)? (?:the )?[\w-]+$", re.I)
 #: round 22: labels that mark what follows as background however long it is ("Context: the metro ring carries ...")
+#: round 23: a longer label naming a rank ("The one goal that beats all others: ...", "The first commandment of this
+#: rollout: ...") is read with what it labels, as a short one is
+_RANK_LABEL_COLON = re.compile(r"^(?!.*\b(?:not|no|never|order)\b)(?=.*\b(?:one|first|top|single|only|sole|key|main|biggest|beats"
+                               r"|trumps|supreme|golden|cardinal|prime)\b).*\b(?:goal|priority|rule|commandment|mandate|directive"
+                               r"|objective|concern|focus|requirement|law)\b", re.I)
 _BACKGROUND_LABELS = frozenset({"context", "background", "fyi", "for context", "note", "for the record"})
 #: ... and the most words of what it labels: a long statement after a colon is a sentence of its own
 #: ("not the latency, not the throughput: the power draw is what we need to fix")
