@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from intent.fusion import (NEGATING_WORD, OFF_TOPIC_CONFIDENCE, apply as apply_l
 from intent.head import clause_heads
 from intent.reader import Combination, IntentReader, combine
 from intent.lexicon import ORDINAL_LABELS
-from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DIRECTIVES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE,
+from intent.lexicon import (ACRONYMS, BACKGROUND_CLAUSE, DECLINED_SENSE, DEGREE_CUES, DIRECTIVES, DESCRIBED_ONLY, DISMISSAL, LOOKALIKE, RETRACTING,
                             NOT_DISMISSED, EXCEPT_ONLY, EXCLAMATION, GENERIC_WORDS, LIST_DISMISSAL, NEGATED_INTENSIFIER, OBJECTIVE_PATTERNS, OOS_IDIOMS, OUT_OF_SCOPE,
                             ORDER_STATED, RANKED_BELOW, SEQUENCE_START, COMPARATIVE_TAIL, UNIVERSAL)
 from intent.result import OutOfScopeAsk, Translation
@@ -131,6 +131,19 @@ def _blank_model_names(lower: str, fill: str) -> str:
     return _MODEL_NAME.sub(blank, lower)
 
 
+def _out_of_scope_asks(scrubbed: str, skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """Out-of-scope names asked for in a clause (OOS_IDIOMS already removed) and the words that ask, less `skip`
+    (the names a user's custom objectives claim)."""
+    asks = {}
+    for name, (pattern, _description) in OUT_OF_SCOPE.items():
+        if name in skip:
+            continue
+        words = [m.group(0) for m in _compiled(pattern).finditer(scrubbed)]
+        if words:
+            asks[name] = words
+    return asks
+
+
 def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective]) -> ClauseReading:
     """Apply the lexicon to one clause."""
     lower = clause.text.lower()
@@ -151,13 +164,7 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
         words = [m.group(0) for m in c.matcher().finditer(scrubbed)]
         if words:
             custom[c.name] = words
-    oos = {}
-    for name, (pattern, _description) in OUT_OF_SCOPE.items():
-        if name in custom:
-            continue
-        words = [m.group(0) for m in _compiled(pattern).finditer(scrubbed)]
-        if words:
-            oos[name] = words
+    oos = _out_of_scope_asks(scrubbed, skip=custom)
     # Degree, ordering and exclusivity.
     cues: list[tuple[int, str, int]] = []  # (level, kind, position)
     degree_words, rank = [], ""
@@ -185,7 +192,9 @@ def read_clause(clause: Clause, original: str, customs: Sequence[CustomObjective
             if m.end() >= len(hedged.rstrip(" .!?")):
                 trailing.add(m.start())
             elif m.start() == 0 and (hedged[m.end():m.end() + 1] == "," or _SENTENCE_ADVERB.fullmatch(m.group(0))):
-                trailing.add(m.start())  # round 23: also without the comma, "Ideally less memory and fewer switches on the path"  # round 21: a leading grade set off by a comma ("Within reason, X and Y") grades every conjunct
+                # round 21: a leading grade set off by a comma ("Within reason, X and Y") grades every conjunct; round 23:
+                # a hedge adverb does without the comma ("Ideally less memory and fewer switches on the path")
+                trailing.add(m.start())
     # Softeners ("moderately", "a slight") bind to the conjunct they sit in when the clause coordinates
     # several objectives: "energy efficient and moderately fast" softens only "fast".
     bounds = [0] + [m.end() for m in re.finditer(r",\s*|\s+(?:and|with|plus|&)\s+", lower)] + [len(lower) + 1]
@@ -295,7 +304,7 @@ _DISMISSED_PRO_FORM = re.compile(r"\b(?:optimi[sz]e|minimi[sz]e|maximi[sz]e|prio
 _WAIT_NO = re.compile(r"\b(?:no,\s*wait|wait,?\s*no|hold on,?\s*no)\b", re.I)
 
 #: round 18: a retraction of what was just said ("no wait, I meant ...", "scratch that"): it dismisses the clause before
-_RETRACTION = re.compile(r"^\W*(?:but |and |so |ok,? )?(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|retract(?:ing)?|withdraw(?:ing)?|cancel(?:l?ing)?|undo(?:ing)?) that|correction|actually,? no|never ?mind)\b"
+_RETRACTION = re.compile(r"^\W*(?:but |and |so |ok,? )?(?:actually,? |oh,? )?(?:no,? wait|wait,? no|(?:scratch|strike|cancel(?:l?ing)?|" + RETRACTING + r") that|correction|actually,? no|never ?mind)\b"
                          # round 21: "..., but is no longer", "That requirement has been withdrawn"
                          r"|^\W*(?:but )?(?:it |that |this )?(?:is|are) no longer\s*[.!]*$"
                          r"|^\W*(?:that|this|the) (?:requirement|request|ask|goal|target|demand)s? (?:has|have)? ?(?:been |was |is )?(?:withdrawn|retracted|dropped|cancell?ed|rescinded|removed)\b"
@@ -381,10 +390,10 @@ def _merge_back_references(clauses: list[Clause]) -> list[Clause]:
         about_the_rest = bool(_THE_REST.match(clause.text))
         # round 23: a pronoun clause that asks for something outside the seven ("..., and it has to survive a link flap",
         # "It also has to be hardened so attackers cannot probe the model") is an ask of its own, not a grade of the last
-        unidiomatic = OOS_IDIOMS.sub(" ", lower)  # "avoid that at all costs" asks for no cost
-        own_ask = any(_compiled(pattern).search(unidiomatic) for pattern, _ in OUT_OF_SCOPE.values())
-        if merged and not about_the_rest and not own_ask and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
-                                              or bare_dismissal or accepting or refers_back):
+        # ("avoid that at all costs" asks for no cost: idioms removed first); read only for a clause that would merge
+        if merged and not about_the_rest and (names_nothing and (_BACK_REFERENCE.match(clause.text) or (short and kinds))
+                                              or bare_dismissal or accepting or refers_back) \
+                and not _out_of_scope_asks(OOS_IDIOMS.sub(" ", lower)):
             previous = merged[-1]
             merged[-1] = Clause(previous.index, f"{previous.text}, {text}", previous.after_pause)
         else:
@@ -483,7 +492,7 @@ def read_intent(text: str, customs: Sequence[CustomObjective] = ()) -> Reading:
 
 #: round 23: words of asking; a clause without one (nor a directive verb) reports a state ("users report the classifier
 #: is sluggish") instead of grading a demand
-_ASKING = re.compile(r"\b(?:" + DIRECTIVES[3:-1] + r"|please|pls|want|wants|need|needs|would like|should|must|has to"
+_ASKING = re.compile(r"\b(?:" + DIRECTIVES + r"|please|pls|want|wants|need|needs|would like|should|must|has to"
                      r"|have to|ask|asking|require|requires|fix|bring|stop)\b|'d like\b", re.I)
 
 

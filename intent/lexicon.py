@@ -676,6 +676,10 @@ NEGATED_INTENSIFIER = re.compile(
 EXCEPT_ONLY = re.compile(r"\b(?:anything|everything|all|nothing)\b(?: \w+){0,3}? (?:except|but|other than|apart from"
                          r"|besides|save for|beyond)\b")
 
+#: the verbs that take back what was just asked ("retracting that", "withdraw it"), shared by DISMISSAL and the
+#: retraction of the clause before (embedded._RETRACTION), which must read the same verbs
+RETRACTING = r"(?:retract(?:ing)?|withdraw(?:ing)?|undo(?:ing)?)"
+
 # Dismissal: the objectives named in the clause get no demand at all.
 DISMISSAL = re.compile(
     # negation scope: a negator, up to three words, then a word of concern ("is not something we worry about",
@@ -770,7 +774,7 @@ DISMISSAL = re.compile(
     r"|\b(?:isn'?t|is not|aren'?t|are not) too (?:slow|big|hot|large|heavy|laggy|full)\b|\bno need to (?:optimi[sz]e|tune|improve|change) anything\b"
     r"|\bnowhere near\b"
     r"|\b(?:is|are) no longer\s*[.!]*$|\b(?:has|have) been (?:withdrawn|retracted|rescinded|cancell?ed)\b"
-    r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:retract(?:ing)?|withdraw(?:ing)?|rescind(?:ing)?|undo(?:ing)?) (?:that|this|it)\b"
+    r"|\b(?:was|were) (?:withdrawn|retracted|rescinded)\b|(?:^|,\s*)\W*(?:" + RETRACTING + r"|rescind(?:ing)?) (?:that|this|it)\b"
     r"|\b(?:it'?s|it is) not that (?:we|i) (?:want|need|ask for|are asking for)\b"
     r"|\b(?:isn'?t|aren'?t|is not|are not|doesn'?t|don'?t|does not|do not) either\s*[.!]*$"
     # round 20: a goal struck by an imperative ("Scratch the throughput target", "Drop the coverage goal from last
@@ -921,22 +925,20 @@ UNIVERSAL = re.compile(r"\b(?:no|not (?:a single|one)) (?:one |single )?(?:\w+(?
 EXCLAMATION = re.compile(r"!{2,}")
 
 # Clause boundaries. "and" splits only in front of a new directive verb so "latency and SRAM" stays one.
-_DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
+DIRECTIVES = (r"(?:keep|make|push|minimi[sz]e|maximi[sz]e|reduce|cut|lower|increase|raise|use|save|avoid|ensure"
                r"|limit|prioriti[sz]e|try|give|deliver|achieve|improve|boost|spend|conserve|cap|shrink|favou?r"
                r"|prefer|optimi[sz]e|place|spread|cover|offload|deploy|don'?t|do not|never|get|let|stay|aim"
                # round 17: verbs of a small cut ("hold current throughput as-is and trim the TCAM")
                r"|trim|shave|shorten"
                # round 20: "stop optimizing it and classify more flows": the coverage verbs open a clause too
                r"|classify|label|inspect)")
-#: the directive verbs, for the report test of embedded._ASKING
-DIRECTIVES = _DIRECTIVES
 # (round 18: not at the period of an inline numbered item, "Priorities: 1. power down 2. latency 3. coverage": the
 # items stay one clause, where the ordinal labels rank them)
 # (round 16: at a spaced "+" joining two asks, "low lat + maybe a smidge less sram"; not at the comma of ", only if":
 # the condition with its "only" opens the next clause, or the "only" left behind reads as "the only objective")
 CLAUSE_SPLIT = re.compile(
     r"\s*(?:(?:(?<!\b\d)\.|[;!?:\n])[.;!?:\n]*(?:\s+|$)|\s+\+\s+(?=\w)|,(?!\s*only\s+if\b)\s*(?:and|but|while|whereas|though|although|then|so)?\b|(?<!\bnothing)(?<!\banything)\s+(?:but|while|whereas|although"
-    r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + _DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
+    r"|though|however|yet)\s+|\s+and\s+(?=(?:also\s+|then\s+)?" + DIRECTIVES + r"\b)|\s+(?:and\s+)?then\s+"
     r"|(?<!^only)\s+(?:only\s+)?if\s+|\s+as long as\s+|\s+provided (?:that\s+)?|\s+unless\s+|\s+(?=>+\s)"
     # round 8: a spaced dash ends a clause like a semicolon ("Not X, not Y - just Z": the refusals stop at the dash)
     r"|\s+[-\u2013\u2014]{1,2}\s+"
